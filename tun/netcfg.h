@@ -1,0 +1,31 @@
+/*
+ * Interface addresses, MTU and routes through rtnetlink (no shelling out to
+ * ip(8)). Everything added through a struct netcfg is remembered and removed
+ * again by netcfg_restore(), also when the daemon exits on a signal.
+ * Functions return 0 or -errno (the kernel's netlink error).
+ */
+#ifndef TUNSEC_TUN_NETCFG_H
+#define TUNSEC_TUN_NETCFG_H
+
+#include <stdint.h>
+
+struct netcfg;
+
+int netcfg_open(struct netcfg **out);
+/* Remove every address and route this netcfg added, then close it. */
+void netcfg_close(struct netcfg *nc);
+
+int netcfg_link_set(struct netcfg *nc, int ifindex, unsigned mtu, int up);
+/* family AF_INET/AF_INET6; addr in network order. */
+int netcfg_addr_add(struct netcfg *nc, int ifindex, int family, const uint8_t *addr,
+		    unsigned prefix);
+/* Route dst/prefix through the interface (src: preferred source, or NULL). */
+int netcfg_route_add(struct netcfg *nc, int ifindex, int family, const uint8_t *dst,
+		     unsigned prefix, const uint8_t *src);
+int netcfg_route_del(struct netcfg *nc, int ifindex, int family, const uint8_t *dst,
+		     unsigned prefix);
+/* Undo all that was added (in reverse order); errors are ignored: the
+ * interface may be gone already. */
+void netcfg_restore(struct netcfg *nc);
+
+#endif
