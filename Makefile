@@ -12,11 +12,11 @@ SANITIZE ?= 0
 PREFIX   ?= /usr/local
 
 ifeq ($(SANITIZE),1)
-B        := build-asan
+B        ?= build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT      := -O1 -g
 else
-B        := build
+B        ?= build
 SANFLAGS :=
 OPT      := -O2 -g
 endif
@@ -36,6 +36,15 @@ LIB_SRCS  := $(wildcard crypto/*.c esp/*.c ike/*.c tun/*.c) \
              $(filter-out daemon/main.c daemon/cli.c,$(wildcard daemon/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+# While modules are written in parallel: ONLY="crypto esp" limits the library
+# to those directories and UNIT_ONLY="tests/unit/esp*_test.c" the unit tests
+# (use with B=build-<you> so that builds do not race).
+ifdef ONLY
+LIB_SRCS  := $(filter $(addsuffix /%,$(ONLY)),$(LIB_SRCS))
+endif
+ifdef UNIT_ONLY
+UNIT_SRCS := tests/unit/main.c $(wildcard $(UNIT_ONLY))
+endif
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/%.o)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOLS     := $(TOOL_SRCS:tests/tools/%.c=$(B)/%)
