@@ -5,6 +5,7 @@
 #   make                 tunsecd and tunsec
 #   make test            the whole suite (unit, cross-implementation, netns)
 #   make test SANITIZE=1 the same under ASan + UBSan (also: make check-asan)
+#   make check           both, one summary line (what CI runs)
 #   make fuzz            libFuzzer targets (clang)
 
 CC       ?= cc
@@ -79,10 +80,16 @@ build-tests: all $(B)/unit_tests $(TOOLS)
 
 # TESTS=pattern narrows the suite (a substring of the test's name).
 test: build-tests
-	BUILD=$(B) tests/run.sh $(TESTS)
+	BUILDS=$(B) tests/run.sh $(TESTS)
 
 check-asan:
 	$(MAKE) test SANITIZE=1
+
+# What CI runs: the suite on the normal build, then again under ASan +
+# UBSan, with one summary line for both.
+check: build-tests
+	$(MAKE) build-tests SANITIZE=1
+	BUILDS="$(B) build-asan" tests/run.sh $(TESTS)
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests $(TESTS)
@@ -106,6 +113,6 @@ format:
 clean:
 	rm -rf build build-asan build-fuzz tunsecd tunsec
 
-.PHONY: all test check-asan unit fuzz install format clean build-tests
+.PHONY: all test check check-asan unit fuzz install format clean build-tests
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

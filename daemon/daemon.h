@@ -1,0 +1,69 @@
+/*
+ * The daemon's state, shared by main.c (set-up and tear-down), loop.c (the
+ * libuv loop and the data path) and ctl.c (the control socket's answers).
+ */
+#ifndef TUNSEC_DAEMON_DAEMON_H
+#define TUNSEC_DAEMON_DAEMON_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "daemon/config.h"
+#include "esp/esp.h"
+#include "tun/tun.h"
+
+struct sad;
+struct netcfg;
+struct loop;
+
+#define TUNSEC_VERSION "0.1.0"
+
+/* One static-key tunnel: an inbound and an outbound SA. */
+struct tunnel {
+	const struct cfg_manual *cfg;
+	struct esp_sa in;
+	struct esp_sa out;
+	int out_fd; /* socket the outbound SA sends on */
+	uint64_t peer_moves; /* times the peer's address/port changed */
+	time_t created;
+};
+
+/* Counters for what has no SA to be counted on. */
+struct daemon_counters {
+	struct esp_stats esp; /* unknown-spi, no-sa, not-ip, short, ... */
+	uint64_t keepalives_rx;
+	uint64_t keepalives_tx;
+	uint64_t ike_ignored; /* IKE datagrams: no IKE engine in this build's config */
+	uint64_t natt_invalid;
+	uint64_t rx_truncated; /* datagrams larger than a packet cell */
+	uint64_t mss_clamped;
+};
+
+struct daemon {
+	struct tunsec_config cfg;
+	struct tun tun;
+	unsigned mtu;
+	struct netcfg *netcfg;
+	struct sad *sad;
+	struct tunnel *tunnels;
+	size_t n_tunnels;
+	int udp4_natt, udp6_natt; /* port_nat_t: ESP in UDP and IKE */
+	int udp4_ike, udp6_ike;	  /* port: IKE */
+	int raw4, raw6;		  /* IP protocol 50, when some tunnel uses raw ESP */
+	int ctl_fd;		  /* listening control socket */
+	struct daemon_counters cnt;
+	time_t started;
+	struct loop *loop;
+};
+
+/* Run the event loop until SIGINT/SIGTERM. 0 or -errno. */
+int loop_run(struct daemon *d);
+
+/* Answer one control command ("status", "stats", "version") into buf;
+ * returns the length written (truncated to cap - 1, NUL-terminated). */
+size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap);
+
+/* The control socket: bind, listen, 0600. -errno. */
+int ctl_listen(const char *path);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * Logging to stderr, one line per event, with a level. Nothing on the
+ * per-packet path logs above debug, and no caller ever passes key material.
+ */
+#ifndef TUNSEC_DAEMON_LOG_H
+#define TUNSEC_DAEMON_LOG_H
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log_set_level(enum log_level lvl);
+int log_enabled(enum log_level lvl);
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(LOG_DEBUG))                                                        \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                                           \
+	} while (0)
+
+#endif

@@ -1,0 +1,624 @@
+/*
+ * The event loop and the data path. All libuv code lives here.
+ *
+ * We watch raw file descriptors with uv_poll rather than using uv_udp:
+ * uv_udp hands out one datagram per callback through an allocation
+ * callback, while the data path wants whole batches: recvmmsg() on the
+ * sockets, a bounded read loop on the TUN fd, one sendmmsg() per socket per
+ * batch. Every wake-up handles at most BATCH packets per descriptor so one
+ * busy descriptor cannot starve the others (libuv's own rule).
+ *
+ * Packet memory: two fixed arrays of PKT_CELL-sized cells allocated once
+ * (one for TUN reads, one for socket reads); no allocation per packet. A
+ * cell is reused only after the batch that holds it has been sent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "esp/natt.h"
+#include "esp/sad.h"
+#include "tun/mss.h"
+
+#define BATCH 64
+
+struct txq {
+	int fd;
+	unsigned n;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct esp_sa *sa[BATCH];
+};
+
+enum { TXQ_UDP4, TXQ_UDP6, TXQ_RAW4, TXQ_RAW6, TXQ_MAX };
+
+struct sock_watch {
+	uv_poll_t poll;
+	int fd;
+	enum { SOCK_NATT, SOCK_IKE, SOCK_RAW4, SOCK_RAW6 } kind;
+};
+
+struct ctl_conn {
+	uv_pipe_t pipe;
+	uv_write_t wr;
+	char in[256];
+	size_t in_len;
+	char *out;
+};
+
+struct loop {
+	uv_loop_t uv;
+	struct daemon *d;
+	uv_poll_t tun_poll;
+	struct sock_watch socks[6];
+	unsigned n_socks;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t keepalive;
+	uv_pipe_t ctl;
+	bool ctl_open;
+	uint8_t *tun_cells;
+	uint8_t *sock_cells;
+	struct txq txq[TXQ_MAX];
+	struct mmsghdr rx_msgs[BATCH];
+	struct iovec rx_iov[BATCH];
+	struct sockaddr_storage rx_addr[BATCH];
+};
+
+static uint64_t bump(uint64_t *c)
+{
+	return ++*c;
+}
+
+static void count(struct esp_stats *st, enum esp_drop why)
+{
+	esp_count_drop(st, why);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static struct txq *txq_for(struct loop *l, const struct esp_sa *sa)
+{
+	bool v6 = sa->peer.ss_family == AF_INET6;
+
+	if (sa->encap == ESP_ENCAP_RAW)
+		return &l->txq[v6 ? TXQ_RAW6 : TXQ_RAW4];
+	return &l->txq[v6 ? TXQ_UDP6 : TXQ_UDP4];
+}
+
+static void txq_flush(struct txq *q)
+{
+	unsigned done = 0;
+
+	while (done < q->n) {
+		int n = sendmmsg(q->fd, q->msgs + done, q->n - done, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* The first message failed (full buffer, unreachable
+			 * peer): count it and go on with the rest. */
+			count(&q->sa[done]->stats, ESP_DROP_SEND);
+			done++;
+			continue;
+		}
+		done += (unsigned)n;
+	}
+	q->n = 0;
+}
+
+static void txq_add(struct loop *l, struct esp_sa *sa, struct pkt *p)
+{
+	struct txq *q = txq_for(l, sa);
+	struct mmsghdr *m;
+
+	if (q->fd < 0) {
+		count(&sa->stats, ESP_DROP_SEND);
+		return;
+	}
+	m = &q->msgs[q->n];
+	q->iov[q->n].iov_base = p->data;
+	q->iov[q->n].iov_len = p->len;
+	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
+	m->msg_hdr.msg_name = &sa->peer;
+	m->msg_hdr.msg_namelen = sa->peer_len;
+	m->msg_hdr.msg_iov = &q->iov[q->n];
+	m->msg_hdr.msg_iovlen = 1;
+	q->sa[q->n] = sa;
+	if (++q->n == BATCH)
+		txq_flush(q);
+}
+
+static void txq_flush_all(struct loop *l)
+{
+	for (int i = 0; i < TXQ_MAX; i++)
+		if (l->txq[i].n)
+			txq_flush(&l->txq[i]);
+}
+
+/* ---- TUN -> ESP -> network -------------------------------------------- */
+
+/* Destination of an inner packet, or 0 if it is not IPv4/IPv6. */
+static int inner_dst(const uint8_t *ip, size_t len, const uint8_t **dst)
+{
+	if (len >= 20 && ip[0] >> 4 == 4) {
+		*dst = ip + 16;
+		return AF_INET;
+	}
+	if (len >= 40 && ip[0] >> 4 == 6) {
+		*dst = ip + 24;
+		return AF_INET6;
+	}
+	return 0;
+}
+
+static void tun_outbound(struct loop *l, struct pkt *p)
+{
+	struct daemon *d = l->d;
+	const uint8_t *dst;
+	struct esp_sa *sa;
+	int family = inner_dst(p->data, p->len, &dst);
+
+	if (!family) {
+		count(&d->cnt.esp, ESP_DROP_NOT_IP);
+		return;
+	}
+	sa = sad_lookup_out(d->sad, family, dst);
+	if (!sa) {
+		count(&d->cnt.esp, ESP_DROP_NO_SA);
+		return;
+	}
+	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
+		bump(&d->cnt.mss_clamped);
+	if (esp_encap(sa, p) < 0)
+		return; /* counted on the SA */
+	txq_add(l, sa, p);
+}
+
+static void on_tun(uv_poll_t *h, int status, int events)
+{
+	struct loop *l = h->data;
+	struct daemon *d = l->d;
+	const size_t cap = PKT_CELL - PKT_HEADROOM - PKT_TAILROOM;
+
+	if (status < 0) {
+		log_err("TUN poll: %s", uv_strerror(status));
+		return;
+	}
+	for (unsigned i = 0; i < BATCH; i++) {
+		struct pkt p;
+		ssize_t n;
+
+		pkt_init(&p, l->tun_cells + (size_t)i * PKT_CELL, PKT_CELL, PKT_HEADROOM);
+		n = tun_read(&d->tun, p.data, cap);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			log_warn("TUN read: %s", strerror((int)-n));
+			break;
+		}
+		p.len = (size_t)n;
+		tun_outbound(l, &p);
+	}
+	txq_flush_all(l);
+}
+
+/* ---- network -> ESP -> TUN -------------------------------------------- */
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, cap, "[%s]:%u", ip, port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		port = ntohs(s4->sin_port);
+		snprintf(buf, cap, "%s:%u", ip, port);
+	}
+	return buf;
+}
+
+/*
+ * RFC 3948 §3.5 / RFC 7296 §2.23: only an authenticated packet may move the
+ * peer's address (a NAT that re-mapped the port, a client that roamed).
+ */
+static void follow_peer(struct tunnel *t, const struct sockaddr_storage *from)
+{
+	struct sockaddr_storage now = *from;
+	char a[64], b[64];
+
+	if (t->out.encap == ESP_ENCAP_RAW) {
+		if (now.ss_family == AF_INET)
+			((struct sockaddr_in *)&now)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&now)->sin6_port = 0;
+	}
+	if (same_peer(&t->out.peer, &now))
+		return;
+	log_info("manual.%s: peer moved from %s to %s", t->cfg->name,
+		 addr_str(&t->out.peer, a, sizeof(a)), addr_str(&now, b, sizeof(b)));
+	t->out.peer = now;
+	t->out.peer_len = now.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						    : sizeof(struct sockaddr_in);
+	t->peer_moves++;
+}
+
+static void esp_inbound(struct loop *l, struct pkt *p, const struct sockaddr_storage *from)
+{
+	struct daemon *d = l->d;
+	struct esp_sa *sa;
+	ssize_t n;
+
+	if (p->len < ESP_HDR_LEN) {
+		count(&d->cnt.esp, ESP_DROP_SHORT);
+		return;
+	}
+	sa = sad_lookup_in(d->sad, esp_peek_spi(p));
+	if (!sa) {
+		count(&d->cnt.esp, ESP_DROP_UNKNOWN_SPI);
+		return;
+	}
+	if (esp_decap(sa, p) < 0)
+		return; /* counted on the SA (dummy packets too) */
+	follow_peer(sa->owner, from);
+	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
+		bump(&d->cnt.mss_clamped);
+	do
+		n = tun_write(&d->tun, p->data, p->len);
+	while (n == -EINTR);
+	if (n < 0)
+		count(&sa->stats, ESP_DROP_TUN_WRITE);
+}
+
+/* Raw IPv4 sockets hand us the IP header; strip it (bounds-checked). */
+static bool strip_ipv4(struct pkt *p)
+{
+	size_t ihl;
+
+	if (p->len < 20 || p->data[0] >> 4 != 4)
+		return false;
+	ihl = (size_t)(p->data[0] & 0x0f) * 4;
+	return ihl >= 20 && pkt_pull(p, ihl) != NULL;
+}
+
+static void sock_datagram(struct loop *l, struct sock_watch *w, struct pkt *p,
+			  const struct sockaddr_storage *from)
+{
+	struct daemon *d = l->d;
+
+	switch (w->kind) {
+	case SOCK_IKE:
+		bump(&d->cnt.ike_ignored);
+		return;
+	case SOCK_RAW4:
+		if (!strip_ipv4(p)) {
+			count(&d->cnt.esp, ESP_DROP_SHORT);
+			return;
+		}
+		esp_inbound(l, p, from);
+		return;
+	case SOCK_RAW6:
+		esp_inbound(l, p, from);
+		return;
+	case SOCK_NATT:
+		break;
+	}
+	switch (natt_classify(p->data, p->len)) {
+	case NATT_ESP:
+		esp_inbound(l, p, from);
+		break;
+	case NATT_KEEPALIVE:
+		bump(&d->cnt.keepalives_rx);
+		break;
+	case NATT_IKE:
+		bump(&d->cnt.ike_ignored);
+		break;
+	case NATT_INVALID:
+		bump(&d->cnt.natt_invalid);
+		break;
+	}
+}
+
+static void on_sock(uv_poll_t *h, int status, int events)
+{
+	struct sock_watch *w = (struct sock_watch *)h;
+	struct loop *l = h->data;
+	const size_t cap = PKT_CELL - PKT_HEADROOM;
+	int n;
+
+	if (status < 0) {
+		log_err("socket poll: %s", uv_strerror(status));
+		return;
+	}
+	for (unsigned i = 0; i < BATCH; i++) {
+		struct msghdr *m = &l->rx_msgs[i].msg_hdr;
+
+		l->rx_iov[i].iov_base = l->sock_cells + (size_t)i * PKT_CELL + PKT_HEADROOM;
+		l->rx_iov[i].iov_len = cap;
+		memset(m, 0, sizeof(*m));
+		m->msg_name = &l->rx_addr[i];
+		m->msg_namelen = sizeof(l->rx_addr[i]);
+		m->msg_iov = &l->rx_iov[i];
+		m->msg_iovlen = 1;
+	}
+	do
+		n = recvmmsg(w->fd, l->rx_msgs, BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno != EAGAIN)
+			log_debug("recvmmsg: %s", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pkt p;
+
+		if (l->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			bump(&l->d->cnt.rx_truncated);
+			continue;
+		}
+		pkt_init(&p, l->sock_cells + (size_t)i * PKT_CELL, PKT_CELL, PKT_HEADROOM);
+		p.len = l->rx_msgs[i].msg_len;
+		sock_datagram(l, w, &p, &l->rx_addr[i]);
+	}
+}
+
+/* ---- timers, signals -------------------------------------------------- */
+
+/* RFC 3948 §2.3: from behind a NAT, a lone 0xFF keeps the mapping alive. */
+static void on_keepalive(uv_timer_t *h)
+{
+	struct loop *l = h->data;
+	struct daemon *d = l->d;
+	static const uint8_t ka = NATT_KEEPALIVE_BYTE;
+
+	for (size_t i = 0; i < d->n_tunnels; i++) {
+		struct tunnel *t = &d->tunnels[i];
+
+		if (!t->cfg->nat_keepalive || t->out.encap != ESP_ENCAP_UDP)
+			continue;
+		if (sendto(t->out_fd, &ka, 1, MSG_DONTWAIT, (struct sockaddr *)&t->out.peer,
+			   t->out.peer_len) == 1)
+			bump(&d->cnt.keepalives_tx);
+	}
+}
+
+static void ctl_closed(uv_handle_t *h);
+
+/* Close every handle; control connections free their state on close. */
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	struct loop *l = arg;
+
+	if (uv_is_closing(h))
+		return;
+	if (h->type == UV_NAMED_PIPE && h != (uv_handle_t *)&l->ctl)
+		uv_close(h, ctl_closed);
+	else
+		uv_close(h, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct loop *l = h->data;
+
+	log_info("signal %d: shutting down", signum);
+	uv_walk(&l->uv, close_walk, l);
+}
+
+/* ---- control socket --------------------------------------------------- */
+
+static void ctl_closed(uv_handle_t *h)
+{
+	struct ctl_conn *c = h->data;
+
+	free(c->out);
+	free(c);
+}
+
+static void ctl_written(uv_write_t *wr, int status)
+{
+	struct ctl_conn *c = wr->data;
+
+	uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+}
+
+static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct ctl_conn *c = h->data;
+
+	buf->base = c->in + c->in_len;
+	buf->len = sizeof(c->in) - 1 - c->in_len;
+}
+
+#define CTL_OUT_MAX (256 * 1024)
+
+static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct ctl_conn *c = s->data;
+	struct loop *l = s->loop->data;
+	char *nl;
+	uv_buf_t out;
+
+	if (n < 0 || (n == 0 && c->in_len == sizeof(c->in) - 1)) {
+		uv_close((uv_handle_t *)s, ctl_closed);
+		return;
+	}
+	c->in_len += (size_t)n;
+	c->in[c->in_len] = '\0';
+	nl = strchr(c->in, '\n');
+	if (!nl) {
+		if (c->in_len == sizeof(c->in) - 1)
+			uv_close((uv_handle_t *)s, ctl_closed);
+		return;
+	}
+	*nl = '\0';
+	uv_read_stop(s);
+	c->out = malloc(CTL_OUT_MAX);
+	if (!c->out) {
+		uv_close((uv_handle_t *)s, ctl_closed);
+		return;
+	}
+	out = uv_buf_init(c->out, (unsigned)ctl_answer(l->d, c->in, c->out, CTL_OUT_MAX));
+	c->wr.data = c;
+	if (uv_write(&c->wr, s, &out, 1, ctl_written) < 0)
+		uv_close((uv_handle_t *)s, ctl_closed);
+}
+
+/* Only root and our own user may talk to us (the socket is 0600 as well). */
+static bool ctl_peer_ok(uv_pipe_t *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void on_ctl(uv_stream_t *server, int status)
+{
+	struct ctl_conn *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	uv_pipe_init(server->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || !ctl_peer_ok(&c->pipe) ||
+	    uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
+		uv_close((uv_handle_t *)&c->pipe, ctl_closed);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static int watch_sock(struct loop *l, int fd, int kind)
+{
+	struct sock_watch *w;
+	int rc;
+
+	if (fd < 0)
+		return 0;
+	w = &l->socks[l->n_socks++];
+	w->fd = fd;
+	w->kind = kind;
+	rc = uv_poll_init(&l->uv, &w->poll, fd);
+	if (rc < 0)
+		return rc;
+	w->poll.data = l;
+	return uv_poll_start(&w->poll, UV_READABLE, on_sock);
+}
+
+static int loop_setup(struct loop *l, struct daemon *d)
+{
+	int rc;
+
+	l->d = d;
+	l->uv.data = l;
+	l->tun_cells = calloc(BATCH, PKT_CELL);
+	l->sock_cells = calloc(BATCH, PKT_CELL);
+	if (!l->tun_cells || !l->sock_cells)
+		return -ENOMEM;
+	l->txq[TXQ_UDP4].fd = d->udp4_natt;
+	l->txq[TXQ_UDP6].fd = d->udp6_natt;
+	l->txq[TXQ_RAW4].fd = d->raw4;
+	l->txq[TXQ_RAW6].fd = d->raw6;
+
+	if ((rc = uv_poll_init(&l->uv, &l->tun_poll, d->tun.fd)) < 0)
+		return rc;
+	l->tun_poll.data = l;
+	if ((rc = uv_poll_start(&l->tun_poll, UV_READABLE, on_tun)) < 0)
+		return rc;
+	if ((rc = watch_sock(l, d->udp4_natt, SOCK_NATT)) < 0 ||
+	    (rc = watch_sock(l, d->udp6_natt, SOCK_NATT)) < 0 ||
+	    (rc = watch_sock(l, d->udp4_ike, SOCK_IKE)) < 0 ||
+	    (rc = watch_sock(l, d->udp6_ike, SOCK_IKE)) < 0 ||
+	    (rc = watch_sock(l, d->raw4, SOCK_RAW4)) < 0 ||
+	    (rc = watch_sock(l, d->raw6, SOCK_RAW6)) < 0)
+		return rc;
+
+	uv_signal_init(&l->uv, &l->sigint);
+	uv_signal_init(&l->uv, &l->sigterm);
+	l->sigint.data = l->sigterm.data = l;
+	uv_signal_start(&l->sigint, on_signal, SIGINT);
+	uv_signal_start(&l->sigterm, on_signal, SIGTERM);
+
+	uv_timer_init(&l->uv, &l->keepalive);
+	l->keepalive.data = l;
+	if (d->cfg.keepalive_sec) {
+		uint64_t ms = (uint64_t)d->cfg.keepalive_sec * 1000;
+
+		uv_timer_start(&l->keepalive, on_keepalive, ms, ms);
+	}
+
+	if ((rc = uv_pipe_init(&l->uv, &l->ctl, 0)) < 0 ||
+	    (rc = uv_pipe_open(&l->ctl, d->ctl_fd)) < 0)
+		return rc;
+	l->ctl_open = true;
+	d->ctl_fd = -1; /* libuv owns it now */
+	return uv_listen((uv_stream_t *)&l->ctl, 8, on_ctl);
+}
+
+int loop_run(struct daemon *d)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	rc = uv_loop_init(&l->uv);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	d->loop = l;
+	rc = loop_setup(l, d);
+	if (rc < 0)
+		log_err("event loop set-up: %s", uv_strerror(rc));
+	else
+		uv_run(&l->uv, UV_RUN_DEFAULT);
+	/* Close whatever is still open (set-up failure) and let the close
+	 * callbacks run before the memory goes. */
+	uv_walk(&l->uv, close_walk, l);
+	uv_run(&l->uv, UV_RUN_DEFAULT);
+	uv_loop_close(&l->uv);
+	free(l->tun_cells);
+	free(l->sock_cells);
+	free(l);
+	d->loop = NULL;
+	return rc < 0 ? rc : 0;
+}
