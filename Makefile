@@ -35,14 +35,14 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lmbedx509 -lmbedcrypto -lm
 
 LIB_SRCS  := $(wildcard crypto/*.c esp/*.c ike/*.c tun/*.c) \
              $(filter-out daemon/main.c daemon/cli.c,$(wildcard daemon/*.c))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # While modules are written in parallel: ONLY="crypto esp" limits the library
 # to those directories and UNIT_ONLY="tests/unit/esp*_test.c" the unit tests
 # (use with B=build-<you> so that builds do not race).
 ifdef ONLY
-LIB_SRCS  := $(filter $(addsuffix /%,$(ONLY)),$(LIB_SRCS))
+LIB_SRCS  := $(filter $(addsuffix /%,$(ONLY)) $(addsuffix .c,$(ONLY)),$(LIB_SRCS))
 endif
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 ifdef UNIT_ONLY
 UNIT_SRCS := tests/unit/main.c $(wildcard $(UNIT_ONLY))
 endif
@@ -106,6 +106,8 @@ install: all
 	install -D -m 0755 $(B)/tunsecd $(DESTDIR)$(PREFIX)/sbin/tunsecd
 	install -D -m 0755 $(B)/tunsec $(DESTDIR)$(PREFIX)/bin/tunsec
 	install -D -m 0644 daemon/tunsec.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/tunsec.conf.5
+	install -D -m 0644 daemon/tunsecd.8 $(DESTDIR)$(PREFIX)/share/man/man8/tunsecd.8
+	install -D -m 0644 daemon/tunsec.8 $(DESTDIR)$(PREFIX)/share/man/man8/tunsec.8
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)

@@ -24,6 +24,9 @@ int netcfg_route_add(struct netcfg *nc, int ifindex, int family, const uint8_t *
 		     unsigned prefix, const uint8_t *src);
 int netcfg_route_del(struct netcfg *nc, int ifindex, int family, const uint8_t *dst,
 		     unsigned prefix);
+/* The kernel's extended-ack text explaining the last failed call (e.g.
+ * "Invalid prefix for given prefix length"), or "" when it gave none. */
+const char *netcfg_strerror(const struct netcfg *nc);
 /* Undo all that was added (in reverse order); errors are ignored: the
  * interface may be gone already. */
 void netcfg_restore(struct netcfg *nc);
