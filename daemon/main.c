@@ -209,12 +209,9 @@ static unsigned pick_mtu(const struct daemon *d)
 		int fam = t->cfg->remote.ss_family;
 		unsigned m = esp_inner_mtu(&t->out, 1500, fam);
 
-		/* Raw ESP carries no UDP header: the formula counts it anyway when
-		 * encap is UDP; for raw we get 8 bytes more, which we keep. */
 		if (m < mtu)
 			mtu = m;
 	}
-	/* IPv6 needs at least 1280 on every link (RFC 8200 §5). */
 	return mtu;
 }
 

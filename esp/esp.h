@@ -83,6 +83,11 @@ struct esp_sa {
 
 	struct esp_stats stats;
 	void *owner; /* the daemon's tunnel, for status and lookup */
+
+	/* Cached from aead by esp_sa_init(), so the data path makes no calls
+	 * to learn them: IV and ICV length, padding block, CBC+HMAC or not. */
+	uint8_t iv_len, icv_len, block;
+	bool classic;
 };
 
 /*
@@ -95,12 +100,39 @@ int esp_sa_init(struct esp_sa *sa, uint32_t spi, bool inbound, bool esn, struct 
 /* Wipe keys and free what the SA owns; the struct itself stays the caller's. */
 void esp_sa_destroy(struct esp_sa *sa);
 
-/* Bytes ESP adds to an inner packet of len bytes (header, IV, pad, trailer,
- * ICV), not counting UDP/IP. */
+/*
+ * Bytes ESP adds to an inner packet of len bytes, not counting UDP/IP:
+ *
+ *	overhead(L) = 8 (SPI, seq) + IV + pad(L) + 2 (pad length, next header) + ICV
+ *	pad(L)      = (B - (L + 2) mod B) mod B
+ *
+ * with B the padding block: 4 for AES-GCM and ChaCha20-Poly1305 (RFC 4303
+ * §2.4 alignment), 16 for AES-CBC. IV is 8 (GCM, ChaCha) or 16 (CBC); ICV is
+ * 16 for the AEADs, 16/24/32 for HMAC-SHA2-256/384/512.
+ */
 size_t esp_overhead(const struct esp_sa *sa, size_t len);
 
-/* Largest inner packet that fits an outer path MTU (documented formula). */
+/*
+ * Largest inner packet L with outer + L + overhead(L) <= path_mtu, where
+ * outer = 20 (IPv4) or 40 (IPv6) + 8 when sa->encap is ESP_ENCAP_UDP
+ * (RFC 3948). In closed form:
+ *
+ *	avail = path_mtu - outer - 8 - IV - ICV
+ *	L     = floor(avail / B) * B - 2
+ *
+ * E.g. UDP over IPv4, AES-GCM: avail = 1500 - 28 - 8 - 8 - 16 = 1440,
+ * L = 1440 - 2 = 1438 (1438 + 2 = 1440 is 4-aligned, no padding).
+ * AES-256-CBC + HMAC-SHA2-256-128 over the same path: avail = 1500 - 28 - 8 -
+ * 16 - 16 = 1432, floor(1432 / 16) * 16 = 1424, L = 1422.
+ * Returns 0 if not even an empty payload fits. Not capped at PKT_MAX_INNER:
+ * the caller takes the minimum.
+ */
 unsigned esp_inner_mtu(const struct esp_sa *sa, unsigned path_mtu, int outer_family);
+
+/* Set the outbound counter to the last sequence number used: the next
+ * packet carries last_used + 1. For tests of the limits (§3.3.3) and for
+ * restoring state; not for the data path. */
+void esp_sa_set_seq(struct esp_sa *sa, uint64_t last_used);
 
 /*
  * Protect the inner IP packet at p->data in place: on return p->data points
@@ -108,6 +140,15 @@ unsigned esp_inner_mtu(const struct esp_sa *sa, unsigned path_mtu, int outer_fam
  * (SEQ_EXHAUSTED, TOO_BIG, NOT_IP).
  */
 int esp_encap(struct esp_sa *sa, struct pkt *p);
+
+/*
+ * esp_encap() with the sequence number and IV given by the caller, for
+ * known-answer tests (RFC 7634 Appendix A uses an IV unrelated to its
+ * sequence number). Never for traffic: a repeated (key, IV) pair destroys
+ * GCM's and ChaCha20-Poly1305's security. Does not touch the SA's counter.
+ * Errors as esp_encap() (never SEQ_EXHAUSTED).
+ */
+int esp_encap_test_iv(struct esp_sa *sa, struct pkt *p, uint64_t seq, const uint8_t *iv);
 
 /*
  * Read the SPI of the ESP packet at p (0 if too short); the caller looks the
