@@ -1,0 +1,568 @@
+/*
+ * crypto/aead: known answers from RFC 8439 §2.8.2, the GCM specification
+ * (test cases 3, 4, 15, 16) and AES-CBC + HMAC-SHA2 vectors computed by
+ * Python (tests/vectors/crypto_gen.py), each run against every backend that
+ * can do the suite; backends cross-checked on random data; every bit of
+ * ciphertext, AD, trailer, IV and ICV authenticated; the suite table, IVs
+ * and argument errors.
+ */
+#include "crypto/aead.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "crypto/aead_impl.h"
+#include "tests/unit/test.h"
+
+struct suite {
+	const char *name;
+	int encr;
+	unsigned bits;
+	int integ;
+};
+
+static const struct suite suites[] = {
+    {"aes128gcm16", ENCR_AES_GCM_16, 128, AUTH_NONE},
+    {"aes256gcm16", ENCR_AES_GCM_16, 256, AUTH_NONE},
+    {"chacha20poly1305", ENCR_CHACHA20_POLY1305, 256, AUTH_NONE},
+    {"aes128-sha256", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128},
+    {"aes128-sha384", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_384_192},
+    {"aes128-sha512", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_512_256},
+    {"aes256-sha256", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_256_128},
+    {"aes256-sha384", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_384_192},
+    {"aes256-sha512", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256},
+};
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+
+/* ---- vector files: "[record]", "field:", hex lines ----------------------- */
+
+static void vec_path(char *buf, size_t cap, const char *file)
+{
+	const char *top = getenv("TUNSEC_TOP");
+
+	snprintf(buf, cap, "%s/tests/vectors/%s", top ? top : ".", file);
+}
+
+/* Bytes of field in record, or -1 if absent or malformed. */
+static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
+{
+	char path[512], line[512], want_rec[128], *hex;
+	size_t hex_len = 0, hex_cap = 16384;
+	bool in_rec = false, in_field = false, found = false;
+	FILE *f;
+	int n;
+
+	vec_path(path, sizeof(path), file);
+	snprintf(want_rec, sizeof(want_rec), "[%s]", rec);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	hex = calloc(1, hex_cap);
+	while (hex && fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\r\n");
+
+		line[len] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (line[0] == '[') {
+			in_rec = strcmp(line, want_rec) == 0;
+			in_field = false;
+			continue;
+		}
+		if (len > 0 && line[len - 1] == ':') {
+			line[len - 1] = '\0';
+			in_field = in_rec && strcmp(line, name) == 0;
+			found |= in_field;
+			continue;
+		}
+		if (in_field && hex_len + len + 1 < hex_cap) {
+			memcpy(hex + hex_len, line, len);
+			hex_len += len;
+			hex[hex_len++] = ' ';
+		}
+	}
+	fclose(f);
+	n = found && hex ? test_unhex(hex, out, cap) : -1;
+	free(hex);
+	return n;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static size_t n_backends(void)
+{
+	size_t n = 0;
+
+	while (aead_backend_name(n))
+		n++;
+	return n;
+}
+
+static struct aead *mk(const struct suite *s, const char *backend, const uint8_t *km)
+{
+	struct aead *a = NULL;
+	int rc = aead_new_backend(&a, s->encr, s->bits, s->integ, km,
+	                          aead_keymat_len(s->encr, s->bits, s->integ), backend);
+
+	CHECK_EQ(rc, 0);
+	return rc == 0 ? a : NULL;
+}
+
+static void fill_random(uint8_t *p, size_t n)
+{
+	randombytes_buf(p, n);
+}
+
+/*
+ * Check one record against every backend that does the suite: seal gives
+ * the published ciphertext and ICV, open gives the plaintext back. Returns
+ * how many backends ran.
+ */
+static int kat(const char *rec, const struct suite *s)
+{
+	static const char file[] = "crypto_aead_kat.txt";
+	uint8_t km[AEAD_MAX_KEYMAT], iv[AEAD_MAX_IV], ad[64], tr[16], pt[256], ct[256], icv[64];
+	uint8_t buf[256], out_icv[AEAD_MAX_ICV];
+	int kml = vec_get(file, rec, "keymat", km, sizeof(km));
+	int ivl = vec_get(file, rec, "iv", iv, sizeof(iv));
+	int adl = vec_get(file, rec, "ad", ad, sizeof(ad));
+	int trl = vec_get(file, rec, "trailer", tr, sizeof(tr));
+	int ptl = vec_get(file, rec, "pt", pt, sizeof(pt));
+	int ctl = vec_get(file, rec, "ct", ct, sizeof(ct));
+	int icvl = vec_get(file, rec, "icv", icv, sizeof(icv));
+	const char *be;
+	int ran = 0;
+
+	CHECK(kml > 0 && ivl > 0 && adl >= 0 && trl >= 0 && ptl > 0 && icvl > 0);
+	CHECK_EQ(ptl, ctl);
+	CHECK_EQ((size_t)kml, aead_keymat_len(s->encr, s->bits, s->integ));
+	if (kml <= 0 || ivl <= 0 || adl < 0 || trl < 0 || ptl <= 0 || ptl != ctl || icvl <= 0)
+		return 0;
+	for (size_t b = 0; (be = aead_backend_name(b)); b++) {
+		struct aead *a;
+
+		if (!aead_backend_supports(be, s->encr, s->bits, s->integ))
+			continue;
+		if (!(a = mk(s, be, km)))
+			continue;
+		CHECK_EQ(aead_iv_len(a), (size_t)ivl);
+		CHECK_EQ(aead_icv_len(a), (size_t)icvl);
+		memcpy(buf, pt, (size_t)ptl);
+		CHECK_EQ(
+		    aead_seal(a, iv, ad, (size_t)adl, tr, (size_t)trl, buf, (size_t)ptl, out_icv),
+		    0);
+		CHECK_MEM(buf, ct, (size_t)ctl);
+		CHECK_MEM(out_icv, icv, (size_t)icvl);
+		CHECK_EQ(aead_open(a, iv, ad, (size_t)adl, tr, (size_t)trl, buf, (size_t)ctl, icv),
+		         0);
+		CHECK_MEM(buf, pt, (size_t)ptl);
+		if (memcmp(buf, pt, (size_t)ptl) != 0)
+			printf("  (backend %s, record %s)\n", be, rec);
+		aead_free(a);
+		ran++;
+	}
+	return ran;
+}
+
+/* ---- known answers ----------------------------------------------------------- */
+
+TEST(aead_rfc8439_2_8_2_chacha20poly1305_all_backends)
+{
+	/* OpenSSL, libsodium and mbedTLS all do ChaCha20-Poly1305. */
+	CHECK_EQ(kat("rfc8439_2_8_2", &suites[2]), (int)n_backends());
+}
+
+TEST(aead_gcm_spec_tc3_tc4_aes128_all_backends)
+{
+	CHECK(kat("gcm_spec_tc3", &suites[0]) >= 1);
+	CHECK(kat("gcm_spec_tc4", &suites[0]) >= 1);
+	CHECK(aead_backend_supports("mbedtls", ENCR_AES_GCM_16, 128, AUTH_NONE));
+	/* libsodium has no AES-128-GCM. */
+	CHECK(!aead_backend_supports("libsodium", ENCR_AES_GCM_16, 128, AUTH_NONE));
+}
+
+TEST(aead_gcm_spec_tc15_tc16_aes256_all_backends)
+{
+	int want = 1 + aead_backend_supports("openssl", ENCR_AES_GCM_16, 256, AUTH_NONE) +
+	           aead_backend_supports("libsodium", ENCR_AES_GCM_16, 256, AUTH_NONE);
+
+	CHECK_EQ(kat("gcm_spec_tc15", &suites[1]), want);
+	CHECK_EQ(kat("gcm_spec_tc16", &suites[1]), want);
+}
+
+TEST(aead_cbc_hmac_rfc3602_rfc4868_python_vectors_all_backends)
+{
+	char rec[64];
+
+	for (size_t i = 3; i < N_SUITES; i++) {
+		snprintf(rec, sizeof(rec), "cbc_%s", suites[i].name);
+		CHECK(kat(rec, &suites[i]) >= 1);
+	}
+}
+
+/* ---- backends against each other ---------------------------------------------- */
+
+/*
+ * Random keys, lengths (0 included), AD and IVs: every backend must produce
+ * the same ciphertext and ICV, and open what any other sealed.
+ */
+TEST(aead_cross_backend_random_data_all_suites)
+{
+	static uint8_t pt[2048], ref[2048], buf[2048];
+	uint8_t km[AEAD_MAX_KEYMAT], iv[AEAD_MAX_IV], ad[32], tr[4], ref_icv[AEAD_MAX_ICV],
+	    icv[AEAD_MAX_ICV];
+
+	for (size_t i = 0; i < N_SUITES; i++) {
+		const struct suite *s = &suites[i];
+		struct aead *as[8] = {0};
+		const char *be;
+		size_t nb = 0;
+
+		fill_random(km, sizeof(km));
+		for (size_t b = 0; (be = aead_backend_name(b)) && nb < 8; b++)
+			if (aead_backend_supports(be, s->encr, s->bits, s->integ) &&
+			    (as[nb] = mk(s, be, km)))
+				nb++;
+		CHECK(nb >= 1);
+		for (int round = 0; round < 60; round++) {
+			bool cbc = s->encr == ENCR_AES_CBC;
+			size_t len = randombytes_uniform(1500), adl = randombytes_uniform(33);
+			size_t trl = cbc ? randombytes_uniform(2) * 4 : 0, icvl;
+
+			if (round == 0)
+				len = 0;
+			if (cbc)
+				len &= ~(size_t)15;
+			fill_random(pt, len);
+			fill_random(iv, sizeof(iv));
+			fill_random(ad, sizeof(ad));
+			fill_random(tr, sizeof(tr));
+			icvl = aead_icv_len(as[0]);
+			for (size_t b = 0; b < nb; b++) {
+				memcpy(buf, pt, len);
+				CHECK_EQ(aead_seal(as[b], iv, ad, adl, tr, trl, buf, len, icv), 0);
+				if (b == 0) {
+					memcpy(ref, buf, len);
+					memcpy(ref_icv, icv, icvl);
+					continue;
+				}
+				CHECK_MEM(buf, ref, len);
+				CHECK_MEM(icv, ref_icv, icvl);
+			}
+			/* Every backend opens the first one's output. */
+			for (size_t b = 0; b < nb; b++) {
+				memcpy(buf, ref, len);
+				CHECK_EQ(aead_open(as[b], iv, ad, adl, tr, trl, buf, len, ref_icv),
+				         0);
+				CHECK_MEM(buf, pt, len);
+			}
+		}
+		for (size_t b = 0; b < nb; b++)
+			aead_free(as[b]);
+	}
+}
+
+/* ---- authentication ------------------------------------------------------------- */
+
+enum part { P_CT, P_AD, P_TRAILER, P_IV, P_ICV };
+
+/*
+ * RFC 4303 §3.4.4: a packet with any bit changed in what the ICV covers,
+ * or in the ICV, is rejected. For the classic suites the ciphertext must
+ * not even be decrypted (verify first); for the combined ones no plaintext
+ * may be left in the buffer.
+ */
+static void tamper_suite(const struct suite *s, const char *be)
+{
+	uint8_t km[AEAD_MAX_KEYMAT], iv[AEAD_MAX_IV], ad[12], tr[4], icv[AEAD_MAX_ICV];
+	uint8_t pt[96], ct[96], buf[96], iv2[AEAD_MAX_IV], ad2[12], tr2[4], icv2[AEAD_MAX_ICV];
+	bool cbc = s->encr == ENCR_AES_CBC;
+	size_t len = sizeof(pt), trl = cbc ? sizeof(tr) : 0;
+	struct aead *a;
+
+	fill_random(km, sizeof(km));
+	if (!(a = mk(s, be, km)))
+		return;
+	size_t ivl = aead_iv_len(a), icvl = aead_icv_len(a);
+
+	fill_random(pt, len);
+	fill_random(ad, sizeof(ad));
+	fill_random(tr, sizeof(tr));
+	aead_make_iv(a, 42, iv);
+	memcpy(ct, pt, len);
+	CHECK_EQ(aead_seal(a, iv, ad, sizeof(ad), tr, trl, ct, len, icv), 0);
+
+	for (int part = P_CT; part <= P_ICV; part++) {
+		size_t span = part == P_CT        ? len
+		              : part == P_AD      ? sizeof(ad)
+		              : part == P_TRAILER ? trl
+		              : part == P_IV      ? ivl
+		                                  : icvl;
+
+		/* Every bit of a short part; a spread of bits in the rest. */
+		for (size_t bit = 0; bit<span * 8; bit += span * 8> 256 ? 37 : 1) {
+			uint8_t *p = part == P_CT        ? buf
+			             : part == P_AD      ? ad2
+			             : part == P_TRAILER ? tr2
+			             : part == P_IV      ? iv2
+			                                 : icv2;
+
+			memcpy(buf, ct, len);
+			memcpy(ad2, ad, sizeof(ad));
+			memcpy(tr2, tr, sizeof(tr));
+			memcpy(iv2, iv, sizeof(iv));
+			memcpy(icv2, icv, sizeof(icv));
+			p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			int rc = aead_open(a, iv2, ad2, sizeof(ad2), tr2, trl, buf, len, icv2);
+
+			CHECK_EQ(rc, AEAD_ERR_AUTH);
+			if (rc != AEAD_ERR_AUTH) {
+				printf("  (%s/%s part %d bit %zu)\n", s->name, be, part, bit);
+				goto out;
+			}
+			if (cbc && part != P_CT)
+				CHECK_MEM(buf, ct, len); /* never decrypted */
+			CHECK(memcmp(buf, pt, 16) != 0);
+		}
+	}
+	/* And untouched, it opens. */
+	memcpy(buf, ct, len);
+	CHECK_EQ(aead_open(a, iv, ad, sizeof(ad), tr, trl, buf, len, icv), 0);
+	CHECK_MEM(buf, pt, len);
+out:
+	aead_free(a);
+}
+
+TEST(aead_rfc4303_3_4_4_any_flipped_bit_fails_every_suite_backend)
+{
+	const char *be;
+
+	for (size_t i = 0; i < N_SUITES; i++) {
+		size_t ran = 0;
+
+		for (size_t b = 0; (be = aead_backend_name(b)); b++)
+			if (aead_backend_supports(be, suites[i].encr, suites[i].bits,
+			                          suites[i].integ)) {
+				tamper_suite(&suites[i], be);
+				ran++;
+			}
+		/* Every suite has mbedTLS at least; ChaCha has every backend. */
+		CHECK(ran >= 1);
+		if (suites[i].encr == ENCR_CHACHA20_POLY1305)
+			CHECK_EQ(ran, n_backends());
+	}
+}
+
+TEST(aead_cbc_hmac_rfc4303_2_2_1_trailer_is_authenticated_not_sent)
+{
+	/* The ESN high half travels only in the ICV: dropping it, or sealing
+	 * without and opening with, must fail. */
+	uint8_t km[AEAD_MAX_KEYMAT], iv[16], ad[8] = {1, 2, 3, 4, 0, 0, 0, 9};
+	uint8_t hi[4] = {0, 0, 0, 1}, buf[64] = {0}, icv[AEAD_MAX_ICV];
+	struct aead *a;
+
+	fill_random(km, sizeof(km));
+	if (!(a = mk(&suites[3], NULL, km)))
+		return;
+	aead_make_iv(a, 9, iv);
+	CHECK_EQ(aead_seal(a, iv, ad, 8, hi, 4, buf, sizeof(buf), icv), 0);
+	CHECK_EQ(aead_open(a, iv, ad, 8, NULL, 0, buf, sizeof(buf), icv), AEAD_ERR_AUTH);
+	CHECK_EQ(aead_open(a, iv, ad, 8, hi, 4, buf, sizeof(buf), icv), 0);
+	aead_free(a);
+}
+
+/* ---- round trip and IVs --------------------------------------------------------- */
+
+TEST(aead_roundtrip_esp_sizes_all_suites_default_backend)
+{
+	static uint8_t pt[1504], buf[1504];
+	uint8_t km[AEAD_MAX_KEYMAT], iv[AEAD_MAX_IV], ad[8] = {0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 1};
+	uint8_t icv[AEAD_MAX_ICV];
+	static const size_t lens[] = {16, 64, 96, 1392, 1504};
+
+	for (size_t i = 0; i < N_SUITES; i++) {
+		struct aead *a;
+
+		fill_random(km, sizeof(km));
+		if (!(a = mk(&suites[i], NULL, km)))
+			continue;
+		for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+			fill_random(pt, lens[l]);
+			memcpy(buf, pt, lens[l]);
+			aead_make_iv(a, l + 1, iv);
+			CHECK_EQ(aead_seal(a, iv, ad, 8, NULL, 0, buf, lens[l], icv), 0);
+			CHECK(memcmp(buf, pt, lens[l]) != 0);
+			CHECK_EQ(aead_open(a, iv, ad, 8, NULL, 0, buf, lens[l], icv), 0);
+			CHECK_MEM(buf, pt, lens[l]);
+		}
+		aead_free(a);
+	}
+}
+
+TEST(aead_make_iv_rfc4106_3_1_counter_and_rfc3602_2_4_unpredictable)
+{
+	uint8_t km[AEAD_MAX_KEYMAT] = {0}, iv[16], iv2[16], zero_block[16] = {0};
+	static const uint8_t be_seq[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	struct aead *a, *b, *c;
+
+	/* Combined mode: the counter itself, big-endian. */
+	if ((a = mk(&suites[0], NULL, km))) {
+		aead_make_iv(a, 0x0123456789abcdefull, iv);
+		CHECK_MEM(iv, be_seq, 8);
+		aead_free(a);
+	}
+	/* CBC: the same context gives the same IV for a sequence number,
+	 * distinct ones for distinct numbers, and two contexts with the same
+	 * keys give different IVs (the IV key is random per context). */
+	b = mk(&suites[3], NULL, km);
+	c = mk(&suites[3], NULL, km);
+	if (!b || !c)
+		goto out;
+	aead_make_iv(b, 1, iv);
+	aead_make_iv(b, 1, iv2);
+	CHECK_MEM(iv, iv2, 16);
+	aead_make_iv(b, 2, iv2);
+	CHECK(memcmp(iv, iv2, 16) != 0);
+	aead_make_iv(c, 1, iv2);
+	CHECK(memcmp(iv, iv2, 16) != 0);
+	aead_make_iv(b, 0, iv);
+	CHECK(memcmp(iv, zero_block, 16) != 0);
+out:
+	aead_free(b);
+	aead_free(c);
+}
+
+/* ---- suite table and errors ----------------------------------------------------- */
+
+TEST(aead_suite_params_rfc4106_rfc7634_rfc4868)
+{
+	static const struct {
+		size_t keymat, iv, icv, block;
+	} want[N_SUITES] = {
+	    {20, 8, 16, 4},   {36, 8, 16, 4},   {36, 8, 16, 4},
+	    {48, 16, 16, 16}, {64, 16, 24, 16}, {80, 16, 32, 16},
+	    {64, 16, 16, 16}, {80, 16, 24, 16}, {96, 16, 32, 16},
+	};
+	uint8_t km[AEAD_MAX_KEYMAT] = {0};
+
+	for (size_t i = 0; i < N_SUITES; i++) {
+		const struct suite *s = &suites[i];
+		struct aead *a;
+
+		CHECK_EQ(aead_keymat_len(s->encr, s->bits, s->integ), want[i].keymat);
+		CHECK(want[i].keymat <= AEAD_MAX_KEYMAT);
+		if (!(a = mk(s, NULL, km)))
+			continue;
+		CHECK_EQ(aead_iv_len(a), want[i].iv);
+		CHECK_EQ(aead_icv_len(a), want[i].icv);
+		CHECK_EQ(aead_block_len(a), want[i].block);
+		CHECK(strcmp(aead_name(a), s->name) == 0);
+		CHECK(strcmp(aead_backend(a), aead_backend_for(s->encr, s->bits, s->integ)) == 0);
+		aead_free(a);
+	}
+	/* RFC 7634 §4: ChaCha20 has one key size; 0 means that one too. */
+	CHECK_EQ(aead_keymat_len(ENCR_CHACHA20_POLY1305, 0, AUTH_NONE), 36);
+}
+
+TEST(aead_wrong_keymat_len_einval)
+{
+	uint8_t km[AEAD_MAX_KEYMAT + 1] = {0};
+	struct aead *a = (struct aead *)1;
+
+	for (size_t i = 0; i < N_SUITES; i++) {
+		const struct suite *s = &suites[i];
+		size_t n = aead_keymat_len(s->encr, s->bits, s->integ);
+
+		CHECK_EQ(aead_new(&a, s->encr, s->bits, s->integ, km, n - 1), -EINVAL);
+		CHECK(a == NULL);
+		CHECK_EQ(aead_new(&a, s->encr, s->bits, s->integ, km, n + 1), -EINVAL);
+		CHECK_EQ(aead_new(&a, s->encr, s->bits, s->integ, km, 0), -EINVAL);
+		CHECK_EQ(aead_new(&a, s->encr, s->bits, s->integ, NULL, n), -EINVAL);
+	}
+}
+
+TEST(aead_unsupported_combos_einval)
+{
+	static const struct suite bad[] = {
+	    {"gcm+hmac", ENCR_AES_GCM_16, 128, AUTH_HMAC_SHA2_256_128},
+	    {"chacha+hmac", ENCR_CHACHA20_POLY1305, 256, AUTH_HMAC_SHA2_512_256},
+	    {"cbc alone", ENCR_AES_CBC, 128, AUTH_NONE},
+	    {"cbc+unknown", ENCR_AES_CBC, 256, 2 /* AUTH_HMAC_SHA1_96 */},
+	    {"gcm192", ENCR_AES_GCM_16, 192, AUTH_NONE},
+	    {"cbc192", ENCR_AES_CBC, 192, AUTH_HMAC_SHA2_256_128},
+	    {"chacha128", ENCR_CHACHA20_POLY1305, 128, AUTH_NONE},
+	    {"3des", 3, 192, AUTH_HMAC_SHA2_256_128},
+	    {"gcm8", 18, 128, AUTH_NONE},
+	};
+	uint8_t km[AEAD_MAX_KEYMAT] = {0};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct aead *a = NULL;
+
+		CHECK_EQ(aead_keymat_len(bad[i].encr, bad[i].bits, bad[i].integ), 0);
+		for (size_t n = 0; n <= AEAD_MAX_KEYMAT; n += 4)
+			CHECK_EQ(aead_new(&a, bad[i].encr, bad[i].bits, bad[i].integ, km, n),
+			         -EINVAL);
+		CHECK(a == NULL);
+		CHECK(strcmp(aead_backend_for(bad[i].encr, bad[i].bits, bad[i].integ), "none") ==
+		      0);
+	}
+}
+
+TEST(aead_bad_lengths_and_combined_trailer_einval)
+{
+	uint8_t km[AEAD_MAX_KEYMAT] = {0}, iv[16] = {0}, buf[48] = {0}, icv[32] = {0}, tr[4] = {0};
+	struct aead *g = mk(&suites[0], NULL, km), *c = mk(&suites[6], NULL, km);
+
+	if (g) {
+		/* RFC 4106 / 7634 have no trailer: the ESN goes in the AAD. */
+		CHECK_EQ(aead_seal(g, iv, NULL, 0, tr, 4, buf, 16, icv), -EINVAL);
+		CHECK_EQ(aead_open(g, iv, NULL, 0, tr, 4, buf, 16, icv), -EINVAL);
+		/* Any length is fine for a stream-like AEAD. */
+		CHECK_EQ(aead_seal(g, iv, NULL, 0, NULL, 0, buf, 13, icv), 0);
+		CHECK_EQ(aead_open(g, iv, NULL, 0, NULL, 0, buf, 13, icv), 0);
+	}
+	if (c) {
+		/* RFC 3602 §2.4: whole blocks only; the caller pads. */
+		CHECK_EQ(aead_seal(c, iv, NULL, 0, NULL, 0, buf, 17, icv), -EINVAL);
+		CHECK_EQ(aead_open(c, iv, NULL, 0, NULL, 0, buf, 40, icv), -EINVAL);
+	}
+	aead_free(g);
+	aead_free(c);
+	aead_free(NULL);
+}
+
+TEST(aead_backend_choice_and_forcing)
+{
+	uint8_t km[AEAD_MAX_KEYMAT] = {0};
+	struct aead *a = NULL;
+	size_t n = aead_keymat_len(ENCR_AES_GCM_16, 128, AUTH_NONE);
+
+	CHECK_EQ(aead_new_backend(&a, ENCR_AES_GCM_16, 128, AUTH_NONE, km, n, "nosuchlib"),
+	         -ENOENT);
+	CHECK_EQ(aead_new_backend(&a, ENCR_AES_GCM_16, 128, AUTH_NONE, km, n, "libsodium"),
+	         -ENOTSUP);
+	CHECK_EQ(
+	    aead_new_backend(&a, ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, km, 48, "libsodium"),
+	    -ENOTSUP);
+	CHECK(a == NULL);
+	CHECK(strcmp(aead_backend_for(ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256), "none") != 0);
+#ifndef TUNSEC_NO_OPENSSL
+	/* The measured order (aead.c): OpenSSL first wherever it is built in. */
+	for (size_t i = 0; i < N_SUITES; i++)
+		CHECK(strcmp(aead_backend_for(suites[i].encr, suites[i].bits, suites[i].integ),
+		             "openssl") == 0);
+#endif
+	/* Each named backend really is the one doing the work. */
+	for (size_t b = 0; aead_backend_name(b); b++) {
+		const char *be = aead_backend_name(b);
+
+		if (aead_new_backend(&a, ENCR_CHACHA20_POLY1305, 256, AUTH_NONE, km, 36, be) == 0) {
+			CHECK(strcmp(aead_backend(a), be) == 0);
+			aead_free(a);
+		}
+	}
+}
