@@ -1,0 +1,1178 @@
+/*
+ * The configuration: strongSwan's settings syntax (strongswan.conf(5),
+ * swanctl.conf(5)) read by daemon/conftree.c, and tunsecd's keys checked by
+ * daemon/config.c. Good and bad example files live in tests/vectors/conf/;
+ * include trees are built in a temporary directory.
+ */
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <glob.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/conftree.h"
+#include "esp/replay.h"
+#include "tests/unit/test.h"
+
+/* snprintf whose truncation (never expected here: paths are short) the
+ * compiler does not second-guess with -Wformat-truncation. */
+static int fmt(char *buf, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static int fmt(char *buf, size_t cap, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, cap, f, ap);
+	va_end(ap);
+	return n;
+}
+
+static const char *conf_dir(char *buf, size_t cap)
+{
+	const char *top = getenv("TUNSEC_TOP");
+
+	fmt(buf, cap, "%s/tests/vectors/conf", top && *top ? top : ".");
+	return buf;
+}
+
+static const char *conf_path(const char *file, char *buf, size_t cap)
+{
+	char dir[PATH_MAX];
+
+	fmt(buf, cap, "%s/%s", conf_dir(dir, sizeof(dir)), file);
+	return buf;
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* No run of 16 or more hex digits: what a leaked key would look like. */
+static bool has_hex_run(const char *s)
+{
+	size_t run = 0;
+
+	for (; *s; s++) {
+		bool hex = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		           (*s >= 'A' && *s <= 'F');
+
+		run = hex ? run + 1 : 0;
+		if (run >= 16)
+			return true;
+	}
+	return false;
+}
+
+/* A scratch directory; its name holds glob characters, which the include
+ * code must escape when it joins it with a relative pattern. */
+struct scratch {
+	char dir[64];
+};
+
+static int scratch_make(struct scratch *s)
+{
+	fmt(s->dir, sizeof(s->dir), "/tmp/tunsec-conf[*]XXXXXX");
+	return mkdtemp(s->dir) ? 0 : -1;
+}
+
+static void scratch_write(const struct scratch *s, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	fmt(path, sizeof(path), "%s/%s", s->dir, name);
+	f = fopen(path, "w");
+	if (!f) {
+		test_fail(__FILE__, __LINE__, "cannot write %s", path);
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void scratch_mkdir(const struct scratch *s, const char *name)
+{
+	char path[PATH_MAX];
+
+	fmt(path, sizeof(path), "%s/%s", s->dir, name);
+	mkdir(path, 0700);
+}
+
+static const char *scratch_path(const struct scratch *s, const char *name, char *buf, size_t cap)
+{
+	fmt(buf, cap, "%s/%s", s->dir, name);
+	return buf;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void scratch_remove(const struct scratch *s)
+{
+	nftw(s->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The syntax */
+
+TEST(conftree_strongswan_conf5_syntax_sections_keys_quotes)
+{
+	static const char text[] = "# comment line\n"
+	                           "a {\n"
+	                           "\tplain = some value  \t# trailing comment, blanks trimmed\n"
+	                           "\tquoted = \"x # not a comment { } \\\"q\\\" \\\\ \\t\"\n"
+	                           "\tmulti = \"line1\n"
+	                           "line2\"\n"
+	                           "\tempty =\n"
+	                           "\tb { c = 1 }\n"
+	                           "\tnext_line\n"
+	                           "\t{\n"
+	                           "\t\td = 2\n"
+	                           "\t}\n"
+	                           "}\n"
+	                           "a { plain = later wins\n"
+	                           "\tnew = 3 }\n"
+	                           "z{y=\"}\"}\n";
+	struct conftree t;
+	const struct conftree_section *a, *b, *nl, *z;
+	const struct conftree_kv *kv;
+	char err[256] = "";
+
+	CHECK_EQ(conftree_load_buf(&t, "mem.conf", text, sizeof(text) - 1, err, sizeof(err)), 0);
+	CHECK(err[0] == '\0');
+	a = conftree_section(&t.root, "a");
+	CHECK(a != NULL);
+	if (!a)
+		return;
+	CHECK_EQ(a->line, 2);
+	CHECK(strcmp(a->file, "mem.conf") == 0);
+
+	kv = conftree_kv(a, "plain");
+	CHECK(kv && strcmp(kv->value, "later wins") == 0);
+	CHECK(kv && kv->line == 14);
+	/* The reopened key keeps its first position. */
+	CHECK(a->kvs == kv);
+	kv = conftree_kv(a, "quoted");
+	CHECK(kv && strcmp(kv->value, "x # not a comment { } \"q\" \\ \t") == 0);
+	kv = conftree_kv(a, "multi");
+	CHECK(kv && strcmp(kv->value, "line1\nline2") == 0);
+	CHECK(kv && kv->line == 5);
+	kv = conftree_kv(a, "empty");
+	CHECK(kv && kv->value[0] == '\0' && kv->line == 7);
+	kv = conftree_kv(a, "new");
+	CHECK(kv && strcmp(kv->value, "3") == 0 && kv->line == 15);
+
+	b = conftree_section(a, "b");
+	CHECK(b && b->line == 8);
+	kv = b ? conftree_kv(b, "c") : NULL;
+	CHECK(kv && strcmp(kv->value, "1") == 0);
+	nl = conftree_section(a, "next_line");
+	CHECK(nl && nl->line == 9);
+	kv = nl ? conftree_kv(nl, "d") : NULL;
+	CHECK(kv && strcmp(kv->value, "2") == 0 && kv->line == 11);
+
+	z = conftree_section(&t.root, "z");
+	kv = z ? conftree_kv(z, "y") : NULL;
+	CHECK(kv && strcmp(kv->value, "}") == 0 && kv->line == 16);
+	/* Two top-level sections, in order of first appearance. */
+	CHECK(t.root.children == a && a->next == z && z->next == NULL);
+	conftree_free(&t);
+	conftree_free(&t); /* harmless twice */
+}
+
+TEST(conftree_syntax_errors_name_file_and_line)
+{
+	static const struct {
+		const char *text;
+		const char *err;
+	} cases[] = {
+	    {"a {\n\tb = 1\n", "m.conf:1: section a is not closed (missing '}')"},
+	    {"a {\n\tb {\n}\n", "m.conf:1: section a is not closed (missing '}')"},
+	    {"a = 1\n}\n", "m.conf:2: '}' without an open section"},
+	    {"\n\nthis is garbage\n", "m.conf:3: syntax error: expected '=' or '{' after a name"},
+	    {"a\n", "m.conf:1: syntax error: expected '=' or '{' after a name"},
+	    {"a = \"open\nb = 2\n", "m.conf:1: unterminated quoted string"},
+	    {"a = \"x\" y\n", "m.conf:1: unexpected text after a quoted string"},
+	    {"a = \"\\q\"\n", "m.conf:1: unknown escape sequence in a quoted string "
+	                      "(known: \\\" \\\\ \\n \\t \\r)"},
+	    {"a = x{y\n", "m.conf:1: '{' inside an unquoted value (quote the value)"},
+	    {"a = x\"y\"\n", "m.conf:1: '\"' inside an unquoted value (quote the value)"},
+	    {"\n{\n", "m.conf:2: '{' without a section name"},
+	    {"= 3\n", "m.conf:1: '=' without a key name"},
+	    {"a.b = 3\n", "m.conf:1: '.' is not allowed in names"},
+	    {"conn : base {\n}\n",
+	     "m.conf:1: section templates (name : template { }) are not supported"},
+	    {"!x = 1\n", "m.conf:1: syntax error: unexpected '!' where a name was expected"},
+	    {"a = 1\n\xc3\xa9 = 2\n",
+	     "m.conf:2: syntax error: unexpected byte 0xc3 where a name was expected"},
+	    {"include \"\"\n", "m.conf:1: include without a file name"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct conftree t;
+		char err[256] = "";
+
+		CHECK_EQ(conftree_load_buf(&t, "m.conf", cases[i].text, strlen(cases[i].text), err,
+		                           sizeof(err)),
+		         -1);
+		if (strcmp(err, cases[i].err) != 0)
+			test_fail(__FILE__, __LINE__, "case %zu: got \"%s\", want \"%s\"", i, err,
+			          cases[i].err);
+		/* Left empty: nothing to free, nothing half-built. */
+		CHECK(t.root.children == NULL && t.root.kvs == NULL && t.files == NULL);
+	}
+
+	/* A NUL byte, found at its line. */
+	{
+		static const char nul[] = "a = 1\nb = 2\0\n";
+		struct conftree t;
+		char err[256] = "";
+
+		CHECK_EQ(conftree_load_buf(&t, "m.conf", nul, sizeof(nul) - 1, err, sizeof(err)),
+		         -1);
+		CHECK(strcmp(err, "m.conf:2: NUL byte in the file") == 0);
+	}
+
+	/* Sections nested deeper than CONFTREE_MAX_NESTING. */
+	{
+		char deep[4 * (CONFTREE_MAX_NESTING + 2) + 1] = "";
+		struct conftree t;
+		char err[256] = "";
+
+		for (int i = 0; i <= CONFTREE_MAX_NESTING; i++)
+			strcat(deep, "a {\n");
+		CHECK_EQ(conftree_load_buf(&t, "m.conf", deep, strlen(deep), err, sizeof(err)), -1);
+		CHECK(strstr(err, ": sections nested deeper than 32") != NULL);
+	}
+}
+
+TEST(conftree_values_bool_number_time_hex_list)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		bool v;
+	} bools[] = {
+	    {"yes", 0, true},    {"no", 0, false}, {"TRUE", 0, true}, {"false", 0, false},
+	    {"1", 0, true},      {"0", 0, false},  {"on", 0, true},   {"off", 0, false},
+	    {"yess", -1, false}, {"", -1, false},  {"2", -1, false},
+	};
+	static const struct {
+		const char *s;
+		uint64_t min, max;
+		int rc;
+		uint64_t v;
+	} nums[] = {
+	    {"0", 0, 10, 0, 0},
+	    {"10", 0, 10, 0, 10},
+	    {"11", 0, 10, -1, 0},
+	    {"0x100", 256, 0xffffffff, 0, 256},
+	    {"0XfF", 0, 1000, 0, 255},
+	    {"0xffffffff", 256, 0xffffffff, 0, 0xffffffff},
+	    {"0x100000000", 256, 0xffffffff, -1, 0},
+	    {"18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX},
+	    {"18446744073709551616", 0, UINT64_MAX, -1, 0},
+	    {"", 0, 10, -1, 0},
+	    {"0x", 0, 10, -1, 0},
+	    {"-1", 0, 10, -1, 0},
+	    {"+1", 0, 10, -1, 0},
+	    {"1 ", 0, 10, -1, 0},
+	    {"12a", 0, 100, -1, 0},
+	};
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} times[] = {
+	    {"20", 0, 20},    {"20s", 0, 20}, {"2m", 0, 120}, {"1h", 0, 3600},
+	    {"1d", 0, 86400}, {"2d", -1, 0},  {"20x", -1, 0}, {"s", -1, 0},
+	    {"20ss", -1, 0},  {"", -1, 0},    {"0", 0, 0},
+	};
+	uint8_t out[4];
+	size_t len;
+	bool b;
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		b = !bools[i].v;
+		CHECK_EQ(conftree_parse_bool(bools[i].s, &b), bools[i].rc);
+		if (bools[i].rc == 0)
+			CHECK_EQ(b, bools[i].v);
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		v = 12345;
+		if (conftree_parse_u64(nums[i].s, nums[i].min, nums[i].max, &v) != nums[i].rc)
+			test_fail(__FILE__, __LINE__, "number case %zu (\"%s\")", i, nums[i].s);
+		else if (nums[i].rc == 0)
+			CHECK(v == nums[i].v);
+	}
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		v = 12345;
+		if (conftree_parse_time(times[i].s, 86400, &v) != times[i].rc)
+			test_fail(__FILE__, __LINE__, "time case %zu (\"%s\")", i, times[i].s);
+		else if (times[i].rc == 0)
+			CHECK(v == times[i].v);
+	}
+
+	CHECK_EQ(conftree_parse_hex("0x0aBc", out, sizeof(out), &len), 0);
+	CHECK_EQ(len, 2);
+	CHECK_MEM(out, "\x0a\xbc", 2);
+	CHECK_EQ(conftree_parse_hex("deadbeef", out, sizeof(out), &len), 0);
+	CHECK_EQ(len, 4);
+	CHECK_MEM(out, "\xde\xad\xbe\xef", 4);
+	CHECK_EQ(conftree_parse_hex("deadbeef00", out, sizeof(out), &len), -2);
+	CHECK_EQ(len, 5);
+	CHECK_EQ(conftree_parse_hex("abc", out, sizeof(out), &len), -1);
+	CHECK_EQ(conftree_parse_hex("0xzz", out, sizeof(out), &len), -1);
+	CHECK_EQ(conftree_parse_hex("", out, sizeof(out), &len), -1);
+	CHECK_EQ(conftree_parse_hex("0x", out, sizeof(out), &len), -1);
+	CHECK_EQ(conftree_parse_hex("ab cd", out, sizeof(out), &len), -1);
+
+	{
+		static const struct {
+			const char *s;
+			int n; /* elements, or -1: malformed */
+		} lists[] = {
+		    {"", 0},    {"  ", 0},    {"a", 1},      {"a, b ,c", 3},         {",a", -1},
+		    {"a,", -1}, {"a,,b", -1}, {"a, ,b", -1}, {"toolongelement", -1},
+		};
+
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			struct conftree_list l;
+			char buf[8];
+			int rc, n = 0;
+
+			conftree_list_init(&l, lists[i].s);
+			while ((rc = conftree_list_next(&l, buf, sizeof(buf))) > 0)
+				n++;
+			if ((rc < 0 ? -1 : n) != lists[i].n)
+				test_fail(__FILE__, __LINE__, "list case %zu (\"%s\")", i,
+				          lists[i].s);
+		}
+	}
+	{
+		struct conftree_list l;
+		char buf[16];
+
+		conftree_list_init(&l, " 10.0.0.0/8 ,fd00::/8");
+		CHECK_EQ(conftree_list_next(&l, buf, sizeof(buf)), 1);
+		CHECK(strcmp(buf, "10.0.0.0/8") == 0);
+		CHECK_EQ(conftree_list_next(&l, buf, sizeof(buf)), 1);
+		CHECK(strcmp(buf, "fd00::/8") == 0);
+		CHECK_EQ(conftree_list_next(&l, buf, sizeof(buf)), 0);
+		CHECK_EQ(conftree_list_next(&l, buf, sizeof(buf)), 0);
+	}
+}
+
+/* Globs sorted, relative to the including file (not the working
+ * directory), inside sections, nothing matched, nested. */
+TEST(conftree_strongswan_conf5_include_glob_relative)
+{
+	struct scratch s;
+	struct conftree t;
+	const struct conftree_section *a, *sub;
+	const struct conftree_kv *kv;
+	char path[PATH_MAX], err[512] = "", cwd[PATH_MAX];
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	scratch_mkdir(&s, "d");
+	scratch_write(&s, "main.conf",
+	              "a {\n"
+	              "\tinclude d/*.conf\n"
+	              "\tinclude nothing-matches-*.conf\n"
+	              "}\n"
+	              "include \"d/late.inc\"\n");
+	/* glob(3) sorts: 1.conf then 2.conf, so 2.conf's x wins. */
+	scratch_write(&s, "d/2.conf", "x = two\ninclude ../top.inc\n");
+	scratch_write(&s, "d/1.conf", "x = one\ny = one\nsub { z = 1 }\n");
+	scratch_write(&s, "top.inc", "from_top = yes\n");
+	scratch_write(&s, "d/late.inc", "a { y = late }\n");
+
+	/* From another working directory: includes must not care. */
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK_EQ(chdir("/"), 0);
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "main.conf", path, sizeof(path)), err, sizeof(err)),
+	    0);
+	CHECK_EQ(chdir(cwd), 0);
+	if (err[0])
+		test_fail(__FILE__, __LINE__, "%s", err);
+
+	a = conftree_section(&t.root, "a");
+	CHECK(a != NULL);
+	if (a) {
+		kv = conftree_kv(a, "x");
+		CHECK(kv && strcmp(kv->value, "two") == 0);
+		CHECK(kv && strstr(kv->file, "/d/2.conf") && kv->line == 1);
+		kv = conftree_kv(a, "y");
+		CHECK(kv && strcmp(kv->value, "late") == 0);
+		CHECK(kv && strstr(kv->file, "/d/late.inc") != NULL);
+		kv = conftree_kv(a, "from_top");
+		CHECK(kv && strcmp(kv->value, "yes") == 0);
+		CHECK(kv && strstr(kv->file, "/d/../top.inc") != NULL);
+		sub = conftree_section(a, "sub");
+		CHECK(sub && strstr(sub->file, "/d/1.conf") && sub->line == 3);
+	}
+	CHECK(t.root.kvs == NULL);
+	conftree_free(&t);
+
+	/* An included file cannot close the includer's section. */
+	scratch_write(&s, "close.conf", "a {\ninclude closer.inc\n}\n");
+	scratch_write(&s, "closer.inc", "b = 1\n}\n");
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "close.conf", path, sizeof(path)), err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "closer.inc:2: '}' without an open section") != NULL);
+
+	/* A directory is not a config file. */
+	scratch_write(&s, "dir.conf", "include d\n");
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "dir.conf", path, sizeof(path)), err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "dir.conf:1: include ") && strstr(err, "/d: not a regular file"));
+
+	/* The main file missing. */
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "none.conf", path, sizeof(path)), err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "none.conf: No such file or directory") != NULL);
+
+	/* Bigger than CONFTREE_MAX_FILE: refused before it is read. */
+	{
+		char *big = malloc(CONFTREE_MAX_FILE + 2);
+
+		if (big) {
+			memset(big, '#', CONFTREE_MAX_FILE + 1);
+			big[CONFTREE_MAX_FILE + 1] = '\0';
+			scratch_write(&s, "big.conf", big);
+			free(big);
+			CHECK_EQ(conftree_load(&t, scratch_path(&s, "big.conf", path, sizeof(path)),
+			                       err, sizeof(err)),
+			         -1);
+			CHECK(strstr(err, "big.conf: larger than 1048576 bytes") != NULL);
+		}
+	}
+	scratch_remove(&s);
+}
+
+/* strongSwan stops at a depth of 10 includes; a chain of 11 fails where the
+ * eleventh include is made. */
+TEST(conftree_include_nesting_limit)
+{
+	struct scratch s;
+	struct conftree t;
+	char path[PATH_MAX], err[512] = "", name[32], text[64];
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (int i = 0; i <= CONFTREE_MAX_DEPTH + 1; i++) {
+		fmt(name, sizeof(name), "f%d.conf", i);
+		fmt(text, sizeof(text), "k%d = %d\ninclude f%d.conf\n", i, i, i + 1);
+		scratch_write(&s, name, text);
+	}
+	/* f0 .. f10: ten nested includes are fine when f11 ends the chain. */
+	fmt(name, sizeof(name), "f%d.conf", CONFTREE_MAX_DEPTH);
+	scratch_write(&s, name, "last = yes\n");
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "f0.conf", path, sizeof(path)), err, sizeof(err)),
+	    0);
+	CHECK(conftree_kv(&t.root, "last") != NULL);
+	conftree_free(&t);
+
+	fmt(text, sizeof(text), "include f%d.conf\n", CONFTREE_MAX_DEPTH + 1);
+	scratch_write(&s, name, text);
+	CHECK_EQ(
+	    conftree_load(&t, scratch_path(&s, "f0.conf", path, sizeof(path)), err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "f10.conf:1: include ") && strstr(err, "nested deeper than 10"));
+	scratch_remove(&s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The loader */
+
+static void check_sockaddr(const struct sockaddr_storage *ss, int family, const char *addr,
+                           uint16_t port, int line)
+{
+	uint8_t want[16];
+
+	if (ss->ss_family != family) {
+		test_fail(__FILE__, line, "family %d, want %d", ss->ss_family, family);
+		return;
+	}
+	inet_pton(family, addr, want);
+	if (family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		if (memcmp(&in->sin_addr, want, 4) != 0 || ntohs(in->sin_port) != port)
+			test_fail(__FILE__, line, "address or port differs from %s:%u", addr, port);
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		if (memcmp(&in6->sin6_addr, want, 16) != 0 || ntohs(in6->sin6_port) != port)
+			test_fail(__FILE__, line, "address or port differs from [%s]:%u", addr,
+			          port);
+	}
+}
+
+static void check_sel(const struct esp_sel *s, const char *cidr, int line)
+{
+	char buf[96];
+
+	esp_sel_str(s, buf, sizeof(buf));
+	if (strcmp(buf, cidr) != 0)
+		test_fail(__FILE__, line, "selector %s, want %s", buf, cidr);
+}
+
+static void check_key(const uint8_t *key, size_t len, const char *hex, int line)
+{
+	uint8_t want[AEAD_MAX_KEYMAT];
+	int n = test_unhex(hex, want, sizeof(want));
+
+	if (n < 0 || (size_t)n != len || memcmp(key, want, len) != 0)
+		test_fail(__FILE__, line, "key differs");
+}
+
+TEST(config_good_full_every_key)
+{
+	struct tunsec_config c;
+	const struct cfg_manual *m;
+	char path[PATH_MAX], err[512] = "";
+	uint8_t a4[4], a6[16];
+
+	if (config_load(&c, conf_path("good_full.conf", path, sizeof(path)), err, sizeof(err)) <
+	    0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		return;
+	}
+	CHECK(c.path[0] == '/' && strstr(c.path, "good_full.conf"));
+	CHECK(strcmp(c.interface, "tsec0") == 0);
+	CHECK_EQ(c.n_addrs, 2);
+	inet_pton(AF_INET, "10.201.1.1", a4);
+	inet_pton(AF_INET6, "fd01::1", a6);
+	CHECK_EQ(c.addrs[0].family, AF_INET);
+	CHECK_MEM(c.addrs[0].addr, a4, 4);
+	CHECK_EQ(c.addrs[0].prefix, 24);
+	CHECK_EQ(c.addrs[1].family, AF_INET6);
+	CHECK_MEM(c.addrs[1].addr, a6, 16);
+	CHECK_EQ(c.addrs[1].prefix, 128);
+	CHECK_EQ(c.mtu, 1400);
+	CHECK(strcmp(c.user, "nobody") == 0);
+	CHECK(strcmp(c.group, "nogroup") == 0);
+	CHECK(strcmp(c.socket_path, "/run/tunsec test.sock") == 0);
+	CHECK_EQ(c.port, 5500);
+	CHECK_EQ(c.port_nat_t, 4501);
+	CHECK_EQ(c.keepalive_sec, 120);
+	CHECK_EQ(c.mss_clamp, false);
+	CHECK_EQ(c.raw_esp, true);
+	CHECK_EQ(c.n_manual, 3);
+	if (c.n_manual != 3) {
+		config_free(&c);
+		return;
+	}
+
+	m = &c.manual[0];
+	CHECK(strcmp(m->name, "gw") == 0);
+	check_sockaddr(&m->local, AF_INET, "192.0.2.1", 4600, __LINE__);
+	check_sockaddr(&m->remote, AF_INET, "198.51.100.7", 4700, __LINE__);
+	CHECK_EQ(m->encap, ESP_ENCAP_UDP);
+	CHECK_EQ(m->encr, ENCR_AES_GCM_16);
+	CHECK_EQ(m->key_bits, 256);
+	CHECK_EQ(m->integ, AUTH_NONE);
+	CHECK_EQ(m->esn, true);
+	CHECK_EQ(m->spi_in, 0x1000);
+	CHECK_EQ(m->spi_out, 4097);
+	/* RFC 4106 §8.1: 32 key bytes and a 4-byte salt. */
+	CHECK_EQ(m->key_len, 36);
+	CHECK_EQ(m->key_len, aead_keymat_len(ENCR_AES_GCM_16, 256, AUTH_NONE));
+	check_key(m->key_in, m->key_len,
+	          "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223",
+	          __LINE__);
+	check_key(m->key_out, m->key_len,
+	          "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f60616263",
+	          __LINE__);
+	CHECK_EQ(m->n_local_ts, 1);
+	check_sel(&m->local_ts[0], "10.201.1.0/24", __LINE__);
+	CHECK_EQ(m->n_remote_ts, 2);
+	check_sel(&m->remote_ts[0], "10.202.0.0/16", __LINE__);
+	check_sel(&m->remote_ts[1], "10.203.1.5/32", __LINE__);
+	/* 4096 in good_full.conf, 8192 in the file included after it. */
+	CHECK_EQ(m->replay_window, 8192);
+	CHECK_EQ(m->nat_keepalive, true);
+
+	m = &c.manual[1];
+	CHECK(strcmp(m->name, "v6") == 0);
+	check_sockaddr(&m->local, AF_INET6, "2001:db8::1", 0, __LINE__);
+	check_sockaddr(&m->remote, AF_INET6, "2001:db8::2", 0, __LINE__);
+	CHECK_EQ(m->encap, ESP_ENCAP_RAW);
+	CHECK_EQ(m->encr, ENCR_CHACHA20_POLY1305);
+	CHECK_EQ(m->key_bits, 256);
+	CHECK_EQ(m->integ, AUTH_NONE);
+	CHECK_EQ(m->esn, false);
+	CHECK_EQ(m->spi_in, 0x2000);
+	CHECK_EQ(m->spi_out, 0x2001);
+	/* RFC 7634 §2: a 32-byte key and a 4-byte salt. */
+	CHECK_EQ(m->key_len, 36);
+	check_key(m->key_in, m->key_len,
+	          "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3",
+	          __LINE__);
+	check_key(m->key_out, m->key_len,
+	          "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3",
+	          __LINE__);
+	CHECK_EQ(m->n_local_ts, 1);
+	check_sel(&m->local_ts[0], "fd01::/64", __LINE__);
+	CHECK_EQ(m->n_remote_ts, 2);
+	check_sel(&m->remote_ts[0], "fd02::/64", __LINE__);
+	check_sel(&m->remote_ts[1], "10.204.0.0/16", __LINE__);
+	CHECK_EQ(m->replay_window, REPLAY_DEFAULT);
+	CHECK_EQ(m->nat_keepalive, false);
+
+	m = &c.manual[2];
+	CHECK(strcmp(m->name, "cbc") == 0);
+	check_sockaddr(&m->remote, AF_INET, "203.0.113.9", 4500, __LINE__);
+	CHECK_EQ(m->encr, ENCR_AES_CBC);
+	CHECK_EQ(m->key_bits, 128);
+	CHECK_EQ(m->integ, AUTH_HMAC_SHA2_256_128);
+	CHECK_EQ(m->esn, false);
+	CHECK_EQ(m->spi_in, 0x3000);
+	CHECK_EQ(m->spi_out, 0x3000);
+	/* RFC 7296 §2.17 order: 16 bytes AES key, then 32 bytes HMAC key. */
+	CHECK_EQ(m->key_len, 48);
+	check_key(m->key_in, m->key_len,
+	          "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f"
+	          "303132333435363738393a3b3c3d3e3f",
+	          __LINE__);
+	check_key(m->key_out, m->key_len,
+	          "505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f"
+	          "707172737475767778797a7b7c7d7e7f",
+	          __LINE__);
+	check_sel(&m->local_ts[0], "0.0.0.0/0", __LINE__);
+	CHECK_EQ(m->replay_window, 0);
+
+	config_free(&c);
+	CHECK(c.manual == NULL && c.n_manual == 0);
+	CHECK(all_zero(&c, sizeof(c)));
+}
+
+TEST(config_good_minimal_defaults)
+{
+	struct tunsec_config c;
+	const struct cfg_manual *m;
+	char path[PATH_MAX], err[512] = "";
+
+	if (config_load(&c, conf_path("good_minimal.conf", path, sizeof(path)), err, sizeof(err)) <
+	    0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		return;
+	}
+	CHECK(strcmp(c.interface, "tunsec%d") == 0);
+	CHECK_EQ(c.n_addrs, 0);
+	CHECK_EQ(c.mtu, 0);
+	CHECK(c.user[0] == '\0' && c.group[0] == '\0');
+	CHECK(strcmp(c.socket_path, "/run/tunsec.sock") == 0);
+	CHECK_EQ(c.port, 500);
+	CHECK_EQ(c.port_nat_t, 4500);
+	CHECK_EQ(c.keepalive_sec, 20);
+	CHECK_EQ(c.mss_clamp, true);
+	CHECK_EQ(c.raw_esp, false);
+	CHECK_EQ(c.n_manual, 1);
+	m = &c.manual[0];
+	/* RFC 3948 §2.2: UDP port 4500 both ends. */
+	check_sockaddr(&m->local, AF_INET, "192.0.2.1", 4500, __LINE__);
+	check_sockaddr(&m->remote, AF_INET, "198.51.100.7", 4500, __LINE__);
+	CHECK_EQ(m->encap, ESP_ENCAP_UDP);
+	CHECK_EQ(m->encr, ENCR_AES_GCM_16);
+	CHECK_EQ(m->key_bits, 128);
+	CHECK_EQ(m->esn, false);
+	CHECK_EQ(m->key_len, 20);
+	CHECK_EQ(m->spi_in, 0x100);
+	CHECK_EQ(m->replay_window, REPLAY_DEFAULT);
+	CHECK_EQ(m->nat_keepalive, false);
+	config_free(&c);
+}
+
+/*
+ * Every bad example, with the exact one-line error. "$DIR" stands for the
+ * vectors directory (the include errors name the full path).
+ */
+static const struct {
+	const char *file;  /* in tests/vectors/conf */
+	const char *where; /* file the error is in, if not file */
+	unsigned line;
+	const char *msg;
+} bad_cases[] = {
+    {"bad_unknown_key.conf", NULL, 13, "manual.gw.kye_in: unknown key"},
+    {"bad_hex_len.conf", NULL, 9, "manual.gw.key_in: expected 36 bytes of hex, got 32"},
+    {"bad_hex_chars.conf", NULL, 10,
+     "manual.gw.key_out: expected 36 bytes of hex, got malformed hex"},
+    {"bad_cidr.conf", NULL, 12,
+     "manual.gw.remote_ts: '10.3.0.0/33' is not a subnet in CIDR notation"},
+    {"bad_missing_key.conf", NULL, 3, "manual.gw.key_out: required but missing"},
+    {"bad_spi_small.conf", NULL, 7,
+     "manual.gw.spi_in: expected a 32-bit number of at least 256 (0x100; RFC 4303 2.1 "
+     "reserves 0..255)"},
+    {"bad_spi_dup.conf", NULL, 18, "manual.b.spi_in: 0x00001000 is already the spi_in of manual.a"},
+    {"bad_include_missing.conf", NULL, 2, "include does-not-exist.conf: No such file or directory"},
+    {"bad_include_cycle.conf", "cycle_b.conf", 2,
+     "include $DIR/bad_include_cycle.conf: include cycle (the file is already being read)"},
+    {"bad_unterminated.conf", NULL, 2, "section manual is not closed (missing '}')"},
+    {"bad_garbage.conf", NULL, 4, "syntax error: expected '=' or '{' after a name"},
+    {"bad_range.conf", NULL, 13, "manual.gw.replay_window: expected a number in 0..65536"},
+    {"bad_family.conf", NULL, 5, "manual.gw.remote_addrs: IPv6 address, but local_addrs is IPv4"},
+    {"bad_connections.conf", NULL, 15,
+     "connections: IKEv2 connections are not supported by this version (manual keying only)"},
+    {"bad_unknown_section.conf", NULL, 5, "plugins: unknown section"},
+    {"bad_proposal.conf", NULL, 6,
+     "manual.gw.esp_proposals: 'aes256gcm16-sha256' is not a supported proposal "
+     "(aes128gcm16, aes256gcm16, chacha20poly1305, aes128-sha256, aes256-sha256, "
+     "aes128-sha384, aes256-sha384, aes128-sha512, aes256-sha512; -esn or -noesn)"},
+    {"bad_mtu_v6.conf", NULL, 4, "tunsec.mtu: expected 0 (automatic) or 1280..1500 (IPv6 in use)"},
+    {"bad_same_key.conf", NULL, 10,
+     "manual.gw.key_out: must differ from key_in (the same key both ways reuses nonces)"},
+    {"bad_raw_port.conf", NULL, 14,
+     "manual.gw.remote_port: meaningless with encap = no (raw ESP has no ports or "
+     "keepalives)"},
+    {"bad_quote.conf", NULL, 3, "unterminated quoted string"},
+    {"bad_close.conf", NULL, 15, "'}' without an open section"},
+    {"bad_bool.conf", NULL, 13, "manual.gw.nat_keepalive: expected yes or no"},
+    {"bad_time.conf", NULL, 3,
+     "tunsec.keepalive: expected a time up to 1d (e.g. 20s, 1m; 0 disables)"},
+    {"bad_top_key.conf", NULL, 2, "mtu: unknown key (settings belong in a section)"},
+    {"bad_two_proposals.conf", NULL, 6,
+     "manual.gw.esp_proposals: expected exactly one proposal (manual keying)"},
+};
+
+static void expand_dir(const char *msg, const char *dir, char *out, size_t cap)
+{
+	const char *d = strstr(msg, "$DIR");
+
+	if (d)
+		fmt(out, cap, "%.*s%s%s", (int)(d - msg), msg, dir, d + 4);
+	else
+		fmt(out, cap, "%s", msg);
+}
+
+TEST(config_bad_vectors_exact_error_line)
+{
+	char dir[PATH_MAX];
+
+	conf_dir(dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct tunsec_config c;
+		char path[PATH_MAX], msg[512], want[PATH_MAX + 600], err[1024] = "";
+		int rc;
+
+		fmt(path, sizeof(path), "%s/%s", dir, bad_cases[i].file);
+		memset(&c, 0xa5, sizeof(c));
+		rc = config_load(&c, path, err, sizeof(err));
+		expand_dir(bad_cases[i].msg, dir, msg, sizeof(msg));
+		fmt(want, sizeof(want), "%s/%s:%u: %s", dir,
+		    bad_cases[i].where ? bad_cases[i].where : bad_cases[i].file, bad_cases[i].line,
+		    msg);
+		if (rc != -1 || strcmp(err, want) != 0)
+			test_fail(__FILE__, __LINE__, "%s: rc %d, got \"%s\", want \"%s\"",
+			          bad_cases[i].file, rc, err, want);
+		/* Nothing half loaded, no key left behind. */
+		if (!all_zero(&c, sizeof(c)))
+			test_fail(__FILE__, __LINE__, "%s: config not emptied", bad_cases[i].file);
+		/* Never key material in a message. */
+		if (has_hex_run(err + strlen(dir)))
+			test_fail(__FILE__, __LINE__, "%s: hex in the message", bad_cases[i].file);
+	}
+}
+
+/* No bad example goes untested. */
+TEST(config_bad_vectors_all_listed)
+{
+	char dir[PATH_MAX], pattern[PATH_MAX + 16];
+	glob_t g;
+
+	fmt(pattern, sizeof(pattern), "%s/bad_*.conf", conf_dir(dir, sizeof(dir)));
+	CHECK_EQ(glob(pattern, 0, NULL, &g), 0);
+	CHECK_EQ(g.gl_pathc, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+		size_t j;
+
+		for (j = 0; j < sizeof(bad_cases) / sizeof(bad_cases[0]); j++)
+			if (strcmp(bad_cases[j].file, base) == 0)
+				break;
+		if (j == sizeof(bad_cases) / sizeof(bad_cases[0]))
+			test_fail(__FILE__, __LINE__, "%s has no case", base);
+	}
+	globfree(&g);
+}
+
+TEST(config_esp_proposal_strongswan_names)
+{
+	static const struct {
+		const char *s;
+		int encr;
+		unsigned bits;
+		int integ;
+		bool esn;
+	} good[] = {
+	    {"aes128gcm16", ENCR_AES_GCM_16, 128, AUTH_NONE, false},
+	    {"aes256gcm16", ENCR_AES_GCM_16, 256, AUTH_NONE, false},
+	    {"aes128gcm128", ENCR_AES_GCM_16, 128, AUTH_NONE, false},
+	    {"aes256gcm128-esn", ENCR_AES_GCM_16, 256, AUTH_NONE, true},
+	    {"aes256gcm16-noesn", ENCR_AES_GCM_16, 256, AUTH_NONE, false},
+	    {"chacha20poly1305", ENCR_CHACHA20_POLY1305, 256, AUTH_NONE, false},
+	    {"chacha20poly1305-esn", ENCR_CHACHA20_POLY1305, 256, AUTH_NONE, true},
+	    {"aes128-sha256", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, false},
+	    {"aes256-sha256", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_256_128, false},
+	    {"aes128-sha384", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_384_192, false},
+	    {"aes256-sha384-esn", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_384_192, true},
+	    {"aes128-sha512", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_512_256, false},
+	    {"aes256-sha512", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256, false},
+	    {"aes256-sha2_512-esn", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256, true},
+	    {"aes-sha256", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128, false},
+	    {"AES256GCM16-ESN", ENCR_AES_GCM_16, 256, AUTH_NONE, true},
+	};
+	static const char *const bad[] = {
+	    "",
+	    "aes256gcm8", /* 8-byte ICV: not offered */
+	    "aes256gcm12",
+	    "aes128",             /* CBC without integrity (RFC 4303 §3.2) */
+	    "aes128gcm16-sha256", /* combined mode plus integrity */
+	    "chacha20poly1305-sha256",
+	    "aes128-sha1",
+	    "aes128-sha256-sha384",
+	    "aes128gcm16-esn-noesn", /* both: a choice for IKE, not for manual keys */
+	    "aes128gcm16-x25519",
+	    "3des-sha256",
+	    "aes128gcm16-",
+	    "-aes128gcm16",
+	    "aes128gcm16--esn",
+	    "esn",
+	    "aes512gcm16",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int encr = -1, integ = -1;
+		unsigned bits = 0;
+		bool esn = !good[i].esn;
+
+		if (config_parse_esp_proposal(good[i].s, &encr, &bits, &integ, &esn) != 0 ||
+		    encr != good[i].encr || bits != good[i].bits || integ != good[i].integ ||
+		    esn != good[i].esn)
+			test_fail(__FILE__, __LINE__, "%s: %d/%u/%d/%d", good[i].s, encr, bits,
+			          integ, esn);
+		else if (aead_keymat_len(encr, bits, integ) == 0)
+			test_fail(__FILE__, __LINE__, "%s: no keymat length", good[i].s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int encr, integ;
+		unsigned bits;
+		bool esn;
+
+		if (config_parse_esp_proposal(bad[i], &encr, &bits, &integ, &esn) != -1)
+			test_fail(__FILE__, __LINE__, "\"%s\" accepted", bad[i]);
+	}
+}
+
+/* A tunnel body with the required keys; spi and key bytes vary. */
+static void tunnel_text(char *buf, size_t cap, const char *name, unsigned spi, unsigned k,
+                        const char *extra)
+{
+	fmt(buf, cap,
+	    "\t%s {\n"
+	    "\t\tlocal_addrs = 192.0.2.1\n"
+	    "\t\tremote_addrs = 198.51.100.%u\n"
+	    "\t\tesp_proposals = aes128gcm16\n"
+	    "\t\tspi_in = %u\n"
+	    "\t\tspi_out = %u\n"
+	    "\t\tkey_in = 0x%02x0102030405060708090a0b0c0d0e0f10111213\n"
+	    "\t\tkey_out = 0x%02x4142434445464748494a4b4c4d4e4f50515253\n"
+	    "\t\tlocal_ts = 10.1.0.0/16\n"
+	    "\t\tremote_ts = 10.2.%u.0/24\n"
+	    "%s"
+	    "\t}\n",
+	    name, k, spi, spi, k, k, k, extra);
+}
+
+/* strongswan.conf(5): a section given twice is one section, the later
+ * value of a key wins; tunnels keep the order they first appeared in. */
+TEST(config_duplicate_tunnels_merge_later_wins)
+{
+	struct scratch s;
+	struct tunsec_config c;
+	char t1[1024], t2[1024], text[4096], path[PATH_MAX], err[512] = "";
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	tunnel_text(t1, sizeof(t1), "one", 0x500, 1, "\t\treplay_window = 64\n");
+	tunnel_text(t2, sizeof(t2), "two", 0x600, 2, "");
+	fmt(text, sizeof(text),
+	    "manual {\n%s%s}\n"
+	    "manual {\n\tone {\n\t\tspi_in = 0x501\n\t\tencap = no\n\t}\n}\n",
+	    t1, t2);
+	scratch_write(&s, "merge.conf", text);
+	if (config_load(&c, scratch_path(&s, "merge.conf", path, sizeof(path)), err, sizeof(err)) <
+	    0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+	} else {
+		CHECK_EQ(c.n_manual, 2);
+		CHECK(strcmp(c.manual[0].name, "one") == 0);
+		CHECK(strcmp(c.manual[1].name, "two") == 0);
+		CHECK_EQ(c.manual[0].spi_in, 0x501);
+		CHECK_EQ(c.manual[0].spi_out, 0x500);
+		CHECK_EQ(c.manual[0].replay_window, 64);
+		CHECK_EQ(c.manual[0].encap, ESP_ENCAP_RAW);
+		CHECK_EQ(c.manual[1].encap, ESP_ENCAP_UDP);
+		CHECK_EQ(c.raw_esp, true);
+		config_free(&c);
+	}
+	scratch_remove(&s);
+}
+
+/* RFC 791: IPv4 hosts take 576-byte datagrams; RFC 8200 §5: IPv6 links
+ * carry at least 1280. IPv6 is in use if an address or a selector is. */
+TEST(config_mtu_rfc791_rfc8200_5_bounds)
+{
+	static const struct {
+		const char *addrs;
+		const char *remote_ts;
+		const char *mtu;
+		int rc;
+	} cases[] = {
+	    {"10.0.0.1/24", "10.2.0.0/16", "576", 0},
+	    {"10.0.0.1/24", "10.2.0.0/16", "575", -1},
+	    {"10.0.0.1/24", "10.2.0.0/16", "1500", 0},
+	    {"10.0.0.1/24", "10.2.0.0/16", "1501", -1},
+	    {"10.0.0.1/24", "10.2.0.0/16", "0", 0},
+	    {"10.0.0.1/24, fd00::1/64", "10.2.0.0/16", "1280", 0},
+	    {"10.0.0.1/24, fd00::1/64", "10.2.0.0/16", "1279", -1},
+	    {"10.0.0.1/24", "fd02::/64", "1279", -1},
+	    {"10.0.0.1/24", "fd02::/64", "0", 0},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tunsec_config c;
+		char text[2048], path[PATH_MAX], err[512] = "";
+		int rc;
+
+		fmt(text, sizeof(text),
+		    "tunsec {\n\taddrs = %s\n\tmtu = %s\n}\n"
+		    "manual { gw {\n"
+		    "\tlocal_addrs = 192.0.2.1\n\tremote_addrs = 192.0.2.2\n"
+		    "\tesp_proposals = aes128gcm16\n\tspi_in = 0x100\n\tspi_out = 0x100\n"
+		    "\tkey_in = 0x000102030405060708090a0b0c0d0e0f10111213\n"
+		    "\tkey_out = 0x404142434445464748494a4b4c4d4e4f50515253\n"
+		    "\tlocal_ts = 0.0.0.0/0\n\tremote_ts = %s\n} }\n",
+		    cases[i].addrs, cases[i].mtu, cases[i].remote_ts);
+		scratch_write(&s, "mtu.conf", text);
+		rc = config_load(&c, scratch_path(&s, "mtu.conf", path, sizeof(path)), err,
+		                 sizeof(err));
+		if (rc != cases[i].rc)
+			test_fail(__FILE__, __LINE__, "case %zu: rc %d (%s)", i, rc, err);
+		else if (rc < 0 &&
+		         !strstr(err, "mtu.conf:3: tunsec.mtu: expected 0 (automatic) or "))
+			test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+		else if (rc == 0)
+			config_free(&c);
+	}
+	scratch_remove(&s);
+}
+
+/* The tunsec { } checks that the vectors do not show. */
+TEST(config_tunsec_section_checks)
+{
+	static const struct {
+		const char *body;
+		const char *err; /* NULL: accepted */
+	} cases[] = {
+	    {"interface = tun-with-a-long-name", "tunsec.interface: expected an interface name"},
+	    {"interface = a/b", "tunsec.interface: expected an interface name"},
+	    {"interface = ..", "tunsec.interface: expected an interface name"},
+	    {"interface = wan%d", NULL},
+	    {"addrs = 10.0.0.1/33", "tunsec.addrs: '10.0.0.1/33' is not an address/prefix"},
+	    {"addrs = 10.0.0.1/0x10", "tunsec.addrs: '10.0.0.1/0x10' is not an address/prefix"},
+	    {"addrs = 10.0.0.1/", "tunsec.addrs: '10.0.0.1/' is not an address/prefix"},
+	    {"addrs = 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9",
+	     "tunsec.addrs: more than 8 addresses"},
+	    {"user = -x", "tunsec.user: expected a name"},
+	    {"group = tunsec", "tunsec.group: needs tunsec.user"},
+	    {"user = tunsec\n\tgroup = tunsec", NULL},
+	    {"socket = run/x.sock", "tunsec.socket: expected an absolute path"},
+	    {"port = 0", "tunsec.port: expected a number in 1..65535"},
+	    {"port = 4500", "tunsec.port: must differ from tunsec.port_nat_t"},
+	    {"port = 4501\n\tport_nat_t = 4501", "tunsec.port_nat_t: must differ from tunsec.port"},
+	    {"port_nat_t = 65536", "tunsec.port_nat_t: expected a number in 1..65535"},
+	    {"keepalive = 0", NULL},
+	    {"keepalive = 25h", "tunsec.keepalive: expected a time up to 1d"},
+	    {"mss_clamp = nope", "tunsec.mss_clamp: expected yes or no"},
+	    {"sub { }", "tunsec.sub: unknown section"},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tunsec_config c;
+		char text[512], path[PATH_MAX], err[512] = "";
+		int rc;
+
+		fmt(text, sizeof(text), "tunsec {\n\t%s\n}\n", cases[i].body);
+		scratch_write(&s, "t.conf", text);
+		rc = config_load(&c, scratch_path(&s, "t.conf", path, sizeof(path)), err,
+		                 sizeof(err));
+		if (!cases[i].err) {
+			if (rc != 0)
+				test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+			else
+				config_free(&c);
+		} else if (rc != -1 || !strstr(err, "t.conf:") || !strstr(err, cases[i].err)) {
+			test_fail(__FILE__, __LINE__, "case %zu: got \"%s\", want \"%s\"", i, err,
+			          cases[i].err);
+		}
+	}
+	scratch_remove(&s);
+}
+
+/* The manual { } checks that the vectors do not show. */
+TEST(config_manual_section_checks)
+{
+	static const struct {
+		const char *extra;
+		const char *err;
+	} cases[] = {
+	    {"\t\tlocal_port = 0x1194\n", NULL},
+	    {"\t\tnat_keepalive = no\n\t\tencap = no\n", NULL},
+	    {"\t\tnat_keepalive = yes\n\t\tencap = no\n",
+	     "manual.gw.nat_keepalive: meaningless with encap = no"},
+	    {"\t\tencap = udp\n", "manual.gw.encap: expected yes or no"},
+	    {"\t\treplay_window = 65536\n", NULL},
+	    {"\t\tsub { }\n", "manual.gw.sub: unknown section"},
+	};
+	static const struct {
+		const char *key, *value, *err;
+	} replace[] = {
+	    {"local_addrs", "192.0.2.1, 192.0.2.3",
+	     "manual.gw.local_addrs: expected exactly one IP address (manual keying)"},
+	    {"local_addrs", "0.0.0.0", "manual.gw.local_addrs: manual keying needs a fixed"},
+	    {"local_addrs", "%any", "manual.gw.local_addrs: '%any' is not an IPv4 or IPv6"},
+	    {"remote_addrs", "192.0.2.0/24", "manual.gw.remote_addrs: '192.0.2.0/24' is not an"},
+	    {"remote_addrs", "", "manual.gw.remote_addrs: expected IP address, got nothing"},
+	    {"spi_out", "0x100000000", "manual.gw.spi_out: expected a 32-bit number"},
+	    {"spi_out", "0", "manual.gw.spi_out: expected a 32-bit number"},
+	    {"key_in", "0x0001", "manual.gw.key_in: expected 20 bytes of hex, got 2"},
+	    {"key_in", "0x000102030405060708090a0b0c0d0e0f1011121", "got malformed hex"},
+	    {"key_in", "\"0x000102030405060708090a0b0c0d0e0f10111213\"", NULL},
+	    {"local_ts", "", "manual.gw.local_ts: expected at least one subnet"},
+	    {"local_ts", "10.0.0.0/8,", "manual.gw.local_ts: malformed list"},
+	    {"local_ts", "10.0.0.0/8[tcp/80]", "manual.gw.local_ts: '10.0.0.0/8[tcp/80]' is not"},
+	    {"local_ts",
+	     "1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,7.0.0.0/8,"
+	     "8.0.0.0/8,9.0.0.0/8",
+	     "manual.gw.local_ts: more than 8 subnets"},
+	    {"esp_proposals", "", "manual.gw.esp_proposals: expected proposal, got nothing"},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0;
+	     i < sizeof(cases) / sizeof(cases[0]) + sizeof(replace) / sizeof(replace[0]); i++) {
+		static const char *const keys[][2] = {
+		    {"local_addrs", "192.0.2.1"},
+		    {"remote_addrs", "198.51.100.7"},
+		    {"esp_proposals", "aes128gcm16"},
+		    {"spi_in", "0x100"},
+		    {"spi_out", "0x101"},
+		    {"key_in", "0x000102030405060708090a0b0c0d0e0f10111213"},
+		    {"key_out", "0x404142434445464748494a4b4c4d4e4f50515253"},
+		    {"local_ts", "10.1.0.0/16"},
+		    {"remote_ts", "10.2.0.0/16"},
+		};
+		size_t n_cases = sizeof(cases) / sizeof(cases[0]);
+		const char *want;
+		struct tunsec_config c;
+		char text[2048], path[PATH_MAX], err[512] = "";
+		size_t off;
+		int rc;
+
+		off = (size_t)fmt(text, sizeof(text), "manual {\n\tgw {\n");
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *v = keys[k][1];
+
+			if (i >= n_cases && strcmp(replace[i - n_cases].key, keys[k][0]) == 0)
+				v = replace[i - n_cases].value;
+			off += (size_t)fmt(text + off, sizeof(text) - off, "\t\t%s = %s\n",
+			                   keys[k][0], v);
+		}
+		fmt(text + off, sizeof(text) - off, "%s\t}\n}\n",
+		    i < n_cases ? cases[i].extra : "");
+		want = i < n_cases ? cases[i].err : replace[i - n_cases].err;
+		scratch_write(&s, "m.conf", text);
+		rc = config_load(&c, scratch_path(&s, "m.conf", path, sizeof(path)), err,
+		                 sizeof(err));
+		if (!want) {
+			if (rc != 0)
+				test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+			else
+				config_free(&c);
+		} else if (rc != -1 || !strstr(err, want) || has_hex_run(err)) {
+			test_fail(__FILE__, __LINE__, "case %zu: got \"%s\", want \"%s\"", i, err,
+			          want);
+		}
+	}
+	scratch_remove(&s);
+}
+
+/* The shipped example must stay loadable, with the values it claims. */
+TEST(config_example_file_loads)
+{
+	const char *top = getenv("TUNSEC_TOP");
+	struct tunsec_config c;
+	char path[PATH_MAX], err[512] = "";
+
+	fmt(path, sizeof(path), "%s/daemon/tunsec.conf.example", top && *top ? top : ".");
+	if (config_load(&c, path, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		return;
+	}
+	CHECK(strcmp(c.interface, "tunsec%d") == 0);
+	CHECK_EQ(c.n_addrs, 2);
+	CHECK_EQ(c.n_manual, 2);
+	CHECK_EQ(c.raw_esp, true);
+	CHECK(strcmp(c.manual[0].name, "site-b") == 0);
+	CHECK_EQ(c.manual[0].key_len, 36);
+	CHECK_EQ(c.manual[0].esn, true);
+	CHECK_EQ(c.manual[0].n_local_ts, 2);
+	CHECK(strcmp(c.manual[1].name, "site-c") == 0);
+	CHECK_EQ(c.manual[1].key_len, 48);
+	CHECK_EQ(c.manual[1].encap, ESP_ENCAP_RAW);
+	config_free(&c);
+}
