@@ -94,13 +94,21 @@ check: build-tests
 unit: $(B)/unit_tests
 	$(B)/unit_tests $(TESTS)
 
-FUZZ_CFLAGS := -std=c11 -g -O1 -I. -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c11 -g -O1 -I. -D_GNU_SOURCE -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# The library sources a target is compiled with: FUZZ_LIB_<name> where the
+# target needs only some modules (so that a half-written module elsewhere
+# cannot break it, and the build stays short), else every non-daemon one.
+FUZZ_LIB_esp_decap_fuzz := $(wildcard crypto/*.c esp/*.c) tun/mss.c
+FUZZ_LIB_esp_sel_fuzz   := esp/sel.c
+FUZZ_LIB_config_fuzz    := $(wildcard crypto/*.c esp/*.c) daemon/config.c daemon/conftree.c
+fuzz_lib = $(or $(FUZZ_LIB_$(1)),$(filter-out daemon/%,$(LIB_SRCS)))
 fuzz: $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard */*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -o $@ $< \
-		$(filter-out daemon/%,$(LIB_SRCS)) $(LDLIBS)
+		$(call fuzz_lib,$*) $(LDLIBS)
 
 install: all
 	install -D -m 0755 $(B)/tunsecd $(DESTDIR)$(PREFIX)/sbin/tunsecd
