@@ -384,6 +384,13 @@ static int p_mss_clamp(struct loader *l, void *obj, const struct conftree_kv *kv
 	return get_bool(l, kv, path, &c->mss_clamp);
 }
 
+static int p_offload(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_bool(l, kv, path, &c->offload);
+}
+
 /* user before group: group checks it. */
 static const struct key_spec tunsec_keys[] = {
     {"interface", false, p_interface},
@@ -396,6 +403,7 @@ static const struct key_spec tunsec_keys[] = {
     {"port_nat_t", false, p_port_nat_t},
     {"keepalive", false, p_keepalive},
     {"mss_clamp", false, p_mss_clamp},
+    {"offload", false, p_offload},
 };
 
 static int load_tunsec(struct loader *l, const struct conftree_section *s)
@@ -813,6 +821,7 @@ static void set_defaults(struct tunsec_config *c)
 	c->port_nat_t = 4500;
 	c->keepalive_sec = 20;
 	c->mss_clamp = true;
+	c->offload = true;
 }
 
 int config_load(struct tunsec_config *c, const char *path, char *err, size_t errlen)

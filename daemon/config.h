@@ -73,6 +73,7 @@ struct tunsec_config {
 	uint16_t port_nat_t;		/* tunsec.port_nat_t, default 4500 */
 	unsigned keepalive_sec;		/* tunsec.keepalive, default 20s */
 	bool mss_clamp;			/* tunsec.mss_clamp, default yes */
+	bool offload;			/* tunsec.offload: TUN TSO/GRO, default yes */
 	bool raw_esp;			/* any SA uses raw ESP: open the raw socket */
 	struct cfg_manual *manual;
 	size_t n_manual;

@@ -144,6 +144,11 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total natt-invalid %llu\n", (unsigned long long)c->natt_invalid);
 	outf(o, "total truncated %llu\n", (unsigned long long)c->rx_truncated);
 	outf(o, "total mss-clamped %llu\n", (unsigned long long)c->mss_clamped);
+	outf(o, "total tso-split %llu\n", (unsigned long long)c->tso_split);
+	outf(o, "total tso-segments %llu\n", (unsigned long long)c->tso_segments);
+	outf(o, "total gro-merged %llu\n", (unsigned long long)c->gro_merged);
+	outf(o, "total gro-segments %llu\n", (unsigned long long)c->gro_segments);
+	outf(o, "total offload-bad %llu\n", (unsigned long long)c->offload_bad);
 }
 
 size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)

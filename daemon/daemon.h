@@ -37,6 +37,12 @@ struct daemon_counters {
 	uint64_t natt_invalid;
 	uint64_t rx_truncated; /* datagrams larger than a packet cell */
 	uint64_t mss_clamped;
+	/* TUN offloads (tun/offload.h) */
+	uint64_t tso_split;	/* super-packets from the TUN cut into segments */
+	uint64_t tso_segments;	/* segments they gave */
+	uint64_t gro_merged;	/* super-packets written to the TUN */
+	uint64_t gro_segments;	/* segments that went into them */
+	uint64_t offload_bad;	/* TUN reads with a malformed virtio header: dropped */
 };
 
 struct daemon {

@@ -11,6 +11,16 @@
  * Packet memory: two fixed arrays of PKT_CELL-sized cells allocated once
  * (one for TUN reads, one for socket reads); no allocation per packet. A
  * cell is reused only after the batch that holds it has been sent.
+ *
+ * With TUN offloads (tun_open_offload, tun/offload.h) a TUN read is a
+ * virtio-net header and up to 64 KB: it lands in one fixed read buffer and
+ * is cut into segments, one TUN cell each, which take the path a plain
+ * packet takes (SA lookup, MSS clamp, ESP, sendmmsg). The TUN cell pool is
+ * therefore larger than a batch; when it runs out, the queued datagrams are
+ * sent and the pool starts over. The other way, decrypted TCP segments of
+ * one connection within one recvmmsg batch are written to the TUN as one
+ * super-packet with a writev() of the first segment and the others'
+ * payloads, straight from the socket cells.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,8 +38,24 @@
 #include "esp/natt.h"
 #include "esp/sad.h"
 #include "tun/mss.h"
+#include "tun/offload.h"
 
 #define BATCH 64
+/* TUN cells: several 64 KB super-packets of ~1400-byte segments (47 each)
+ * per wake-up before the queues must be flushed to free them. */
+#define TUN_CELLS 256
+/* One TUN read with offloads: the virtio-net header and a super-packet. */
+#define TUN_READ_BUF (OFFLOAD_VNET_HDR_LEN + OFFLOAD_MAX_PKT + 1)
+/* Runs of segments being coalesced at once (distinct connections). */
+#define GRO_RUNS 8
+
+struct gro_run {
+	struct offload_gro r;
+	struct esp_sa *sa;
+	uint8_t vnet[OFFLOAD_VNET_HDR_LEN];
+	unsigned n_iov;
+	struct iovec iov[OFFLOAD_GRO_MAX_SEGS + 1]; /* vnet header, segments */
+};
 
 struct txq {
 	int fd;
@@ -66,7 +92,11 @@ struct loop {
 	uv_pipe_t ctl;
 	bool ctl_open;
 	uint8_t *tun_cells;
+	unsigned tun_used; /* TUN cells holding queued packets */
+	uint8_t *tun_buf;  /* TUN_READ_BUF, offloads only */
 	uint8_t *sock_cells;
+	struct gro_run gro[GRO_RUNS];
+	unsigned n_gro;
 	struct txq txq[TXQ_MAX];
 	struct mmsghdr rx_msgs[BATCH];
 	struct iovec rx_iov[BATCH];
@@ -183,32 +213,108 @@ static void tun_outbound(struct loop *l, struct pkt *p)
 	txq_add(l, sa, p);
 }
 
+/* The next free TUN cell; when all hold queued packets, send them first. */
+static uint8_t *tun_cell(struct loop *l)
+{
+	if (l->tun_used == TUN_CELLS) {
+		txq_flush_all(l);
+		l->tun_used = 0;
+	}
+	return l->tun_cells + (size_t)l->tun_used++ * PKT_CELL;
+}
+
+/*
+ * One read with offloads: check the virtio-net header, complete a partial
+ * checksum or cut a super-packet into segments. Returns the packets it
+ * queued.
+ */
+static unsigned tun_offload_in(struct loop *l, uint8_t *buf, size_t n)
+{
+	struct daemon *d = l->d;
+	const size_t cap = PKT_CELL - PKT_HEADROOM - PKT_TAILROOM;
+	struct offload_vnet v;
+	struct offload_gso g;
+	struct pkt p;
+	size_t len;
+	int rc;
+
+	if (n < OFFLOAD_VNET_HDR_LEN) {
+		bump(&d->cnt.offload_bad);
+		return 0;
+	}
+	offload_vnet_get(&v, buf);
+	len = n - OFFLOAD_VNET_HDR_LEN;
+	rc = offload_tun_in(&g, &v, buf + OFFLOAD_VNET_HDR_LEN, len, cap);
+	if (rc < 0) {
+		bump(&d->cnt.offload_bad);
+		return 0;
+	}
+	if (rc == 0) {
+		if (len > cap) {
+			count(&d->cnt.esp, ESP_DROP_TOO_BIG);
+			return 0;
+		}
+		pkt_init(&p, tun_cell(l), PKT_CELL, PKT_HEADROOM);
+		memcpy(p.data, buf + OFFLOAD_VNET_HDR_LEN, len);
+		p.len = len;
+		tun_outbound(l, &p);
+		return 1;
+	}
+	bump(&d->cnt.tso_split);
+	for (unsigned i = 0; i < g.n; i++) {
+		pkt_init(&p, tun_cell(l), PKT_CELL, PKT_HEADROOM);
+		p.len = offload_gso_segment(&g, i, p.data, cap);
+		if (p.len) /* always: offload_tun_in() checked the sizes */
+			tun_outbound(l, &p);
+	}
+	d->cnt.tso_segments += g.n;
+	return g.n;
+}
+
 static void on_tun(uv_poll_t *h, int status, int events)
 {
 	struct loop *l = h->data;
 	struct daemon *d = l->d;
 	const size_t cap = PKT_CELL - PKT_HEADROOM - PKT_TAILROOM;
+	unsigned queued = 0;
 
 	if (status < 0) {
 		log_err("TUN poll: %s", uv_strerror(status));
 		return;
 	}
-	for (unsigned i = 0; i < BATCH; i++) {
+	/* At most BATCH reads and about one pool of packets per wake-up. */
+	for (unsigned i = 0; i < BATCH && queued < TUN_CELLS; i++) {
 		struct pkt p;
 		ssize_t n;
 
-		pkt_init(&p, l->tun_cells + (size_t)i * PKT_CELL, PKT_CELL, PKT_HEADROOM);
-		n = tun_read(&d->tun, p.data, cap);
+		if (d->tun.vnet_hdr_len)
+			n = tun_read(&d->tun, l->tun_buf, TUN_READ_BUF);
+		else {
+			if (l->tun_used == TUN_CELLS) {
+				txq_flush_all(l);
+				l->tun_used = 0;
+			}
+			pkt_init(&p, l->tun_cells + (size_t)l->tun_used * PKT_CELL, PKT_CELL,
+				 PKT_HEADROOM);
+			n = tun_read(&d->tun, p.data, cap);
+		}
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
 			log_warn("TUN read: %s", strerror((int)-n));
 			break;
 		}
+		if (d->tun.vnet_hdr_len) {
+			queued += tun_offload_in(l, l->tun_buf, (size_t)n);
+			continue;
+		}
+		l->tun_used++;
+		queued++;
 		p.len = (size_t)n;
 		tun_outbound(l, &p);
 	}
 	txq_flush_all(l);
+	l->tun_used = 0;
 }
 
 /* ---- network -> ESP -> TUN -------------------------------------------- */
@@ -274,6 +380,95 @@ static void follow_peer(struct tunnel *t, const struct sockaddr_storage *from)
 	t->peer_moves++;
 }
 
+/* ---- coalescing into the TUN (offloads only) ------------------------- */
+
+/* Write run i (one segment: as it is, behind a zero virtio header) and
+ * remove it from the table. */
+static void gro_write(struct loop *l, unsigned i)
+{
+	struct daemon *d = l->d;
+	struct gro_run *g = &l->gro[i];
+	struct offload_vnet v;
+	ssize_t n;
+
+	offload_gro_finish(&g->r, &v);
+	offload_vnet_put(g->vnet, &v);
+	g->iov[0].iov_base = g->vnet;
+	g->iov[0].iov_len = sizeof(g->vnet);
+	n = tun_writev(&d->tun, g->iov, (int)g->n_iov);
+	if (n < 0) {
+		for (unsigned k = 0; k < g->r.n; k++)
+			count(&g->sa->stats, ESP_DROP_TUN_WRITE);
+	} else if (g->r.n > 1) {
+		bump(&d->cnt.gro_merged);
+		d->cnt.gro_segments += g->r.n;
+	}
+	if (i != --l->n_gro)
+		l->gro[i] = l->gro[l->n_gro];
+}
+
+static void gro_flush(struct loop *l)
+{
+	while (l->n_gro)
+		gro_write(l, l->n_gro - 1);
+}
+
+/* A packet that joins no run: written alone, zero virtio header. */
+static void tun_write_alone(struct loop *l, struct esp_sa *sa, struct pkt *p)
+{
+	static const uint8_t zero[OFFLOAD_VNET_HDR_LEN];
+	struct iovec iov[2] = {{(void *)zero, sizeof(zero)}, {p->data, p->len}};
+
+	if (tun_writev(&l->d->tun, iov, 2) < 0)
+		count(&sa->stats, ESP_DROP_TUN_WRITE);
+}
+
+/*
+ * Add a decrypted packet: append it to its connection's run, or start one.
+ * Order within a connection is kept: a segment of a connection that cannot
+ * continue its run has the run written first; a packet that cannot be
+ * coalesced at all (we cannot tell its connection cheaply) has every open
+ * run written first.
+ */
+static void gro_add(struct loop *l, struct esp_sa *sa, struct pkt *p)
+{
+	struct offload_seg s;
+	struct gro_run *g;
+
+	if (offload_gro_parse(&s, p->data, p->len) != OFFLOAD_GRO_OK) {
+		gro_flush(l);
+		tun_write_alone(l, sa, p);
+		return;
+	}
+	for (unsigned i = 0; i < l->n_gro; i++) {
+		enum offload_gro_why why = offload_gro_append(&l->gro[i].r, &s);
+
+		if (why == OFFLOAD_GRO_FLOW)
+			continue;
+		g = &l->gro[i];
+		if (why == OFFLOAD_GRO_OK) {
+			g->iov[g->n_iov].iov_base = s.pkt + s.hdr_len;
+			g->iov[g->n_iov].iov_len = s.payload;
+			g->n_iov++;
+			if (g->r.closed || g->r.n == OFFLOAD_GRO_MAX_SEGS)
+				gro_write(l, i);
+			return;
+		}
+		gro_write(l, i); /* same connection, cannot continue: start anew */
+		break;
+	}
+	if (l->n_gro == GRO_RUNS)
+		gro_write(l, 0);
+	g = &l->gro[l->n_gro++];
+	offload_gro_start(&g->r, &s);
+	g->sa = sa;
+	g->iov[1].iov_base = s.pkt;
+	g->iov[1].iov_len = s.len;
+	g->n_iov = 2;
+	if (g->r.closed)
+		gro_write(l, l->n_gro - 1);
+}
+
 static void esp_inbound(struct loop *l, struct pkt *p, const struct sockaddr_storage *from)
 {
 	struct daemon *d = l->d;
@@ -294,9 +489,11 @@ static void esp_inbound(struct loop *l, struct pkt *p, const struct sockaddr_sto
 	follow_peer(sa->owner, from);
 	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
 		bump(&d->cnt.mss_clamped);
-	do
-		n = tun_write(&d->tun, p->data, p->len);
-	while (n == -EINTR);
+	if (d->tun.vnet_hdr_len) {
+		gro_add(l, sa, p);
+		return;
+	}
+	n = tun_write(&d->tun, p->data, p->len);
 	if (n < 0)
 		count(&sa->stats, ESP_DROP_TUN_WRITE);
 }
@@ -391,6 +588,8 @@ static void on_sock(uv_poll_t *h, int status, int events)
 		p.len = l->rx_msgs[i].msg_len;
 		sock_datagram(l, w, &p, &l->rx_addr[i]);
 	}
+	/* The runs point into the socket cells: out before the next batch. */
+	gro_flush(l);
 }
 
 /* ---- timers, signals -------------------------------------------------- */
@@ -549,9 +748,11 @@ static int loop_setup(struct loop *l, struct daemon *d)
 
 	l->d = d;
 	l->uv.data = l;
-	l->tun_cells = calloc(BATCH, PKT_CELL);
+	l->tun_cells = calloc(TUN_CELLS, PKT_CELL);
 	l->sock_cells = calloc(BATCH, PKT_CELL);
 	if (!l->tun_cells || !l->sock_cells)
+		return -ENOMEM;
+	if (d->tun.vnet_hdr_len && !(l->tun_buf = malloc(TUN_READ_BUF)))
 		return -ENOMEM;
 	l->txq[TXQ_UDP4].fd = d->udp4_natt;
 	l->txq[TXQ_UDP6].fd = d->udp6_natt;
@@ -617,6 +818,7 @@ int loop_run(struct daemon *d)
 	uv_run(&l->uv, UV_RUN_DEFAULT);
 	uv_loop_close(&l->uv);
 	free(l->tun_cells);
+	free(l->tun_buf);
 	free(l->sock_cells);
 	free(l);
 	d->loop = NULL;

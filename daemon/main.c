@@ -220,7 +220,20 @@ static int net_setup(struct daemon *d)
 	const struct tunsec_config *c = &d->cfg;
 	int rc;
 
-	rc = tun_open(&d->tun, c->interface);
+	rc = -1;
+	if (c->offload) {
+		/* Segmentation offload saves most per-packet system calls;
+		 * without it the data path is the same, one packet a time. */
+		rc = tun_open_offload(&d->tun, c->interface);
+		if (rc < 0)
+			log_warn("TUN offloads refused (%s): one packet per read and write",
+				 strerror(-rc));
+		else
+			log_info("%s: offloads on (checksum, TSO%s, GRO)", d->tun.name,
+				 d->tun.offload & TUN_OFFLOAD_USO ? ", USO" : "");
+	}
+	if (rc < 0)
+		rc = tun_open(&d->tun, c->interface);
 	if (rc < 0) {
 		log_err("cannot create TUN device %s: %s", c->interface, strerror(-rc));
 		return rc;

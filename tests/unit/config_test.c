@@ -694,6 +694,7 @@ TEST(config_good_minimal_defaults)
 	CHECK_EQ(c.port_nat_t, 4500);
 	CHECK_EQ(c.keepalive_sec, 20);
 	CHECK_EQ(c.mss_clamp, true);
+	CHECK_EQ(c.offload, true);
 	CHECK_EQ(c.raw_esp, false);
 	CHECK_EQ(c.n_manual, 1);
 	m = &c.manual[0];
@@ -1029,6 +1030,8 @@ TEST(config_tunsec_section_checks)
 	    {"keepalive = 0", NULL},
 	    {"keepalive = 25h", "tunsec.keepalive: expected a time up to 1d"},
 	    {"mss_clamp = nope", "tunsec.mss_clamp: expected yes or no"},
+	    {"offload = no", NULL},
+	    {"offload = maybe", "tunsec.offload: expected yes or no"},
 	    {"sub { }", "tunsec.sub: unknown section"},
 	};
 	struct scratch s;
