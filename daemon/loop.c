@@ -473,6 +473,7 @@ static void esp_inbound(struct loop *l, struct pkt *p, const struct sockaddr_sto
 {
 	struct daemon *d = l->d;
 	struct esp_sa *sa;
+	uint64_t top;
 	ssize_t n;
 
 	if (p->len < ESP_HDR_LEN) {
@@ -484,9 +485,14 @@ static void esp_inbound(struct loop *l, struct pkt *p, const struct sockaddr_sto
 		count(&d->cnt.esp, ESP_DROP_UNKNOWN_SPI);
 		return;
 	}
+	top = sa->replay.top;
 	if (esp_decap(sa, p) < 0)
 		return; /* counted on the SA (dummy packets too) */
-	follow_peer(sa->owner, from);
+	/* Only the newest packet may move the peer: an attacker who delays an
+	 * authentic packet and sends it from elsewhere must not redirect the
+	 * tunnel (the same rule as MOBIKE's, RFC 4555 §3.5). */
+	if (sa->replay.top > top)
+		follow_peer(sa->owner, from);
 	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
 		bump(&d->cnt.mss_clamped);
 	if (d->tun.vnet_hdr_len) {
