@@ -1,0 +1,2684 @@
+/*
+ * The IKEv2 engine: exchanges of RFC 7296 over the state in sa.c / child.c;
+ * see engine.h.
+ *
+ * Every datagram is copied into one scratch buffer, parsed into one scratch
+ * struct ike_msg, decrypted in place, and both are wiped before
+ * ike_engine_recv() returns, whatever happened (DESIGN.md: verify, then
+ * commit). Handlers check everything a message must satisfy before they
+ * touch the SA; AUTH in particular is verified before the IKE SA is marked
+ * up or any CHILD_SA is created.
+ *
+ * Payload order follows what strongSwan 5.9 sends, which is also what it
+ * parses most readily:
+ *   IKE_SA_INIT request:  [N(COOKIE)] SA KE Ni N(NATD_S) N(NATD_D) N(FRAG_SUP)
+ *   IKE_SA_INIT response: SA KE Nr N(NATD_S) N(NATD_D) N(FRAG_SUP)
+ *   IKE_AUTH request:     IDi [N(INITIAL_CONTACT)] [IDr] AUTH SA TSi TSr
+ *   IKE_AUTH response:    IDr AUTH SA TSi TSr   (or N(error) for the child)
+ *   CREATE_CHILD_SA request:  [N(REKEY_SA)] SA Ni [KE] TSi TSr   (CHILD_SA)
+ *                             SA Ni KE                          (IKE SA)
+ *   CREATE_CHILD_SA response: SA Nr [KE] TSi TSr / SA Nr KE
+ *
+ * Requests we want to send while our window is busy (§2.3: one request
+ * at a time) wait as flags on the SA and start, in run_pending(), when the
+ * outstanding one is answered: Deletes first, then rekeys, then new
+ * CHILD_SAs. A liveness check is due only while the window is idle.
+ */
+#include "ike/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "crypto/ke.h"
+#include "crypto/prf.h"
+#include "crypto/rand.h"
+#include "ike/auth.h"
+#include "ike/child.h"
+#include "ike/msg.h"
+#include "ike/payload.h"
+#include "ike/proposal.h"
+#include "ike/sa.h"
+#include "ike/ts.h"
+
+#define IKE_ENGINE_MAX_SA 8
+#define IKE_ENGINE_TXQ    16
+#define KE_RETRIES_MAX    2 /* INVALID_KE_PAYLOAD rounds before giving up */
+#define COOKIE_ROUNDS_MAX 2 /* COOKIE demands the initiator follows */
+#define COOKIE_LEN        (1 + 32)
+
+struct txq_ent {
+	struct ike_path path;
+	size_t len;
+	uint8_t buf[IKE_ENGINE_MSG_MAX];
+};
+
+struct ike_engine {
+	struct ike_config cfg; /* cfg.psk points at psk below */
+	uint8_t psk[IKE_PSK_MAX];
+	struct ike_proposal_list ike_props, esp_props;
+	uint32_t next_id;
+	bool had_sa; /* an IKE SA with this peer came up before */
+
+	struct ike_sa sa[IKE_ENGINE_MAX_SA];
+
+	struct txq_ent txq[IKE_ENGINE_TXQ];
+	unsigned tx_head, tx_n;
+	struct ike_event evq[IKE_ENGINE_EVENTS];
+	unsigned ev_head, ev_n;
+	struct ike_engine_stats stats;
+
+	/* scratch, wiped after each use */
+	struct ike_msg msg;
+	uint8_t rx[IKE_ENGINE_MSG_MAX];
+	uint8_t plain[IKE_ENGINE_MSG_MAX];
+	uint8_t out[IKE_ENGINE_MSG_MAX];
+	/* §2.6: our COOKIE secret, and its version (the first cookie byte) */
+	uint8_t cookie_secret[32];
+	uint8_t cookie_version;
+	/* payload structs too big for the stack (an SA payload is ~9 KiB) */
+	struct ike_sa_pl sapl;
+	struct ike_ts_pl tsi_pl, tsr_pl;
+	struct esp_sel sel_i[ESP_MAX_SELS], sel_r[ESP_MAX_SELS];
+	struct ike_ts_result tsres;
+	struct ike_frag_reasm frag;  /* RFC 7383: one message at a time */
+	uint32_t frag_sa;            /* the IKE SA whose fragments frag holds */
+	uint8_t inner[IKE_FRAG_BUF]; /* a reassembled message's payloads */
+	struct ike_train train;      /* the message being sent */
+	size_t inner_len;
+};
+
+static const char *const reason_names[] = {
+    [IKE_REASON_NONE] = "none",
+    [IKE_REASON_DELETED_LOCAL] = "deleted",
+    [IKE_REASON_DELETED_PEER] = "deleted by peer",
+    [IKE_REASON_TIMEOUT] = "retransmission timeout",
+    [IKE_REASON_DPD] = "peer dead (DPD)",
+    [IKE_REASON_HALF_OPEN] = "half-open timeout",
+    [IKE_REASON_AUTH_FAILED] = "authentication failed",
+    [IKE_REASON_NO_PROPOSAL] = "no proposal chosen",
+    [IKE_REASON_INVALID_KE] = "no acceptable key exchange group",
+    [IKE_REASON_PEER_ERROR] = "error notify from peer",
+    [IKE_REASON_PROTOCOL] = "protocol error",
+    [IKE_REASON_REPLACED] = "replaced (INITIAL_CONTACT)",
+    [IKE_REASON_REKEYED] = "rekeyed",
+};
+
+const char *ike_reason_name(enum ike_reason r)
+{
+	if ((unsigned)r < sizeof(reason_names) / sizeof(reason_names[0]) && reason_names[r])
+		return reason_names[r];
+	return "unknown";
+}
+
+static void rnd(struct ike_engine *e, void *buf, size_t len);
+
+/* ---- configuration ------------------------------------------------------ */
+
+static void set_err(char *err, size_t cap, const char *msg, const char *detail)
+{
+	if (err && cap)
+		snprintf(err, cap, "%s%s%s", msg, detail && *detail ? ": " : "",
+		         detail ? detail : "");
+}
+
+static bool id_ok(const struct ike_identity *id, bool may_be_any)
+{
+	switch (id->type) {
+	case 0:
+		return may_be_any;
+	case IKE_ID_IPV4_ADDR:
+		return id->len == 4;
+	case IKE_ID_IPV6_ADDR:
+		return id->len == 16;
+	case IKE_ID_FQDN:
+	case IKE_ID_RFC822_ADDR:
+	case IKE_ID_KEY_ID:
+		return id->len > 0;
+	}
+	return false;
+}
+
+static bool sels_ok(const struct esp_sel *s, size_t n)
+{
+	if (n == 0 || n > ESP_MAX_SELS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].family != AF_INET && s[i].family != AF_INET6)
+			return false;
+	return true;
+}
+
+int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap)
+{
+	struct ike_proposal_list *l;
+	char perr[160];
+	int rc = IKE_ERR_INVAL;
+
+	if (err && err_cap)
+		err[0] = '\0';
+	if (!cfg) {
+		set_err(err, err_cap, "no configuration", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!id_ok(&cfg->local_id, false)) {
+		set_err(err, err_cap, "local identity: bad type or length", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!id_ok(&cfg->remote_id, true)) {
+		set_err(err, err_cap, "remote identity: bad type or length", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!cfg->psk || cfg->psk_len == 0 || cfg->psk_len > IKE_PSK_MAX) {
+		set_err(err, err_cap, "pre-shared key missing or longer than 256 bytes", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!sels_ok(cfg->local_ts, cfg->n_local_ts) ||
+	    !sels_ok(cfg->remote_ts, cfg->n_remote_ts)) {
+		set_err(err, err_cap, "traffic selectors: 1 to 8 IPv4/IPv6 ranges per side", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (cfg->fragment_len &&
+	    (cfg->fragment_len < 128 || cfg->fragment_len > IKE_ENGINE_MSG_MAX)) {
+		set_err(err, err_cap, "fragment length: 128 to 4096 bytes", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!(l = malloc(sizeof(*l))))
+		return IKE_ERR_INVAL;
+	if (ike_proposal_parse(l, IKE_PROTO_IKE,
+	                       cfg->ike_proposals ? cfg->ike_proposals : "default", false, perr,
+	                       sizeof(perr)) < 0) {
+		set_err(err, err_cap, "IKE proposals", perr);
+		goto out;
+	}
+	if (ike_proposal_parse(l, IKE_PROTO_ESP,
+	                       cfg->esp_proposals ? cfg->esp_proposals : "default", false, perr,
+	                       sizeof(perr)) < 0) {
+		set_err(err, err_cap, "ESP proposals", perr);
+		goto out;
+	}
+	rc = IKE_OK;
+out:
+	free(l);
+	return rc;
+}
+
+struct ike_engine *ike_engine_new(const struct ike_config *cfg)
+{
+	struct ike_engine *e;
+
+	if (ike_config_check(cfg, NULL, 0) < 0 || crypto_init() < 0)
+		return NULL;
+	if (!(e = calloc(1, sizeof(*e))))
+		return NULL;
+	e->cfg = *cfg;
+	memcpy(e->psk, cfg->psk, cfg->psk_len);
+	e->cfg.psk = e->psk;
+	if (!e->cfg.retransmit_timeout)
+		e->cfg.retransmit_timeout = IKE_DEFAULT_RETRANSMIT_TIMEOUT;
+	if (!e->cfg.retransmit_base)
+		e->cfg.retransmit_base = IKE_DEFAULT_RETRANSMIT_BASE;
+	if (!e->cfg.retransmit_tries)
+		e->cfg.retransmit_tries = IKE_DEFAULT_RETRANSMIT_TRIES;
+	if (e->cfg.no_retransmit)
+		e->cfg.retransmit_tries = 0;
+	if (!e->cfg.half_open_timeout)
+		e->cfg.half_open_timeout = IKE_DEFAULT_HALF_OPEN_TIMEOUT;
+	if (!e->cfg.fragment_len)
+		e->cfg.fragment_len = IKE_DEFAULT_FRAGMENT_LEN;
+	e->cfg.ike_proposals = NULL; /* borrowed strings: not kept */
+	e->cfg.esp_proposals = NULL;
+	ike_proposal_parse(&e->ike_props, IKE_PROTO_IKE,
+	                   cfg->ike_proposals ? cfg->ike_proposals : "default", false, NULL, 0);
+	ike_proposal_parse(&e->esp_props, IKE_PROTO_ESP,
+	                   cfg->esp_proposals ? cfg->esp_proposals : "default", false, NULL, 0);
+	e->next_id = 1;
+	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	ike_frag_reset(&e->frag);
+	return e;
+}
+
+void ike_engine_free(struct ike_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
+		ike_sa_clear(&e->sa[i]);
+	ike_frag_reset(&e->frag);
+	sodium_memzero(e, sizeof(*e));
+	free(e);
+}
+
+/* ---- queues ------------------------------------------------------------- */
+
+static void ev_push(struct ike_engine *e, const struct ike_event *ev)
+{
+	if (e->ev_n == IKE_ENGINE_EVENTS) {
+		e->stats.events_lost++;
+		return;
+	}
+	e->evq[(e->ev_head + e->ev_n++) % IKE_ENGINE_EVENTS] = *ev;
+}
+
+int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev)
+{
+	struct ike_event *q;
+
+	if (!e || !ev || e->ev_n == 0)
+		return 0;
+	q = &e->evq[e->ev_head];
+	*ev = *q;
+	sodium_memzero(q, sizeof(*q)); /* CHILD_UP keys */
+	e->ev_head = (e->ev_head + 1) % IKE_ENGINE_EVENTS;
+	e->ev_n--;
+	return 1;
+}
+
+void ike_event_wipe(struct ike_event *ev)
+{
+	if (ev)
+		sodium_memzero(ev, sizeof(*ev));
+}
+
+static void tx_push(struct ike_engine *e, const struct ike_path *path, const uint8_t *buf,
+                    size_t len)
+{
+	struct txq_ent *t;
+
+	if (e->tx_n == IKE_ENGINE_TXQ || len > IKE_ENGINE_MSG_MAX) {
+		/* The retransmission timer sends it again. */
+		e->stats.tx_dropped++;
+		return;
+	}
+	t = &e->txq[(e->tx_head + e->tx_n++) % IKE_ENGINE_TXQ];
+	t->path = *path;
+	t->len = len;
+	memcpy(t->buf, buf, len);
+}
+
+ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t *dst, size_t cap)
+{
+	struct txq_ent *t;
+
+	if (!e || !path || !dst)
+		return IKE_ERR_INVAL;
+	if (e->tx_n == 0)
+		return 0;
+	t = &e->txq[e->tx_head];
+	if (t->len > cap)
+		return IKE_ERR_NOSPACE;
+	memcpy(dst, t->buf, t->len);
+	*path = t->path;
+	e->tx_head = (e->tx_head + 1) % IKE_ENGINE_TXQ;
+	e->tx_n--;
+	return (ssize_t)t->len;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void rnd(struct ike_engine *e, void *buf, size_t len)
+{
+	if (e->cfg.rand)
+		e->cfg.rand(e->cfg.rand_ctx, buf, len);
+	else
+		rand_bytes(buf, len);
+}
+
+static uint64_t new_ike_spi(struct ike_engine *e)
+{
+	uint64_t v = 0;
+	uint8_t b[8];
+
+	while (v == 0) { /* §3.1: zero means "not yet known" */
+		rnd(e, b, sizeof(b));
+		v = 0;
+		for (int i = 0; i < 8; i++)
+			v = v << 8 | b[i];
+	}
+	return v;
+}
+
+static bool spi_in_use(const struct ike_engine *e, uint32_t spi)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		const struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		if (sa->pending.state != IKE_CHILD_FREE && sa->pending.spi_in == spi)
+			return true;
+		if (sa->creq.active && sa->creq.c.spi_in == spi)
+			return true;
+		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
+				return true;
+	}
+	return false;
+}
+
+/* An inbound ESP SPI: RFC 4303 §2.1 reserves 1..255, and it must be unique
+ * on this host. */
+static uint32_t new_esp_spi(struct ike_engine *e)
+{
+	uint8_t b[4];
+	uint32_t v;
+
+	do {
+		rnd(e, b, sizeof(b));
+		v = ike_child_spi(b);
+	} while (v < 256 || spi_in_use(e, v));
+	return v;
+}
+
+static struct ike_sa *sa_alloc(struct ike_engine *e)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state != IKE_SA_FREE)
+			continue;
+		ike_sa_clear(sa);
+		sa->id = e->next_id++;
+		if (e->next_id == 0)
+			e->next_id = 1;
+		sa->req_deadline = IKE_TIME_NEVER;
+		sa->half_open_deadline = IKE_TIME_NEVER;
+		sa->rekey_at = IKE_TIME_NEVER;
+		return sa;
+	}
+	return NULL;
+}
+
+static struct ike_sa *sa_by_id(struct ike_engine *e, uint32_t id)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
+		if (e->sa[i].state != IKE_SA_FREE && e->sa[i].id == id)
+			return &e->sa[i];
+	return NULL;
+}
+
+static struct ike_child *child_by_spi_in(struct ike_engine *e, uint32_t spi, struct ike_sa **owner)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi) {
+				*owner = sa;
+				return &sa->child[j];
+			}
+	}
+	return NULL;
+}
+
+static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ike_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->sa_id = sa->id;
+	ev->spi_i = sa->spi_i;
+	ev->spi_r = sa->spi_r;
+	ev->initiator = sa->initiator;
+	ev->path = sa->path;
+}
+
+static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                       enum ike_reason reason)
+{
+	struct ike_event ev;
+
+	if (c->state == IKE_CHILD_UP || c->state == IKE_CHILD_DELETING) {
+		ev_base(sa, IKE_EV_CHILD_DOWN, &ev);
+		ev.reason = reason;
+		ike_child_describe(c, &ev.child);
+		ev_push(e, &ev);
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Remove an IKE SA: CHILD_DOWN for each of its CHILD_SAs, then IKE_DOWN.
+ * A responder's SA that never authenticated anyone goes silently unless
+ * the reason is worth reporting (AUTH failure), so that forged
+ * IKE_SA_INITs cannot fill the event queue.
+ */
+static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason reason,
+                      uint16_t notify)
+{
+	struct ike_event ev;
+
+	/* However it ends, an SA replaced by a rekey ends as "rekeyed". */
+	if (sa->replaced_by)
+		reason = IKE_REASON_REKEYED;
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		child_down(e, sa, &sa->child[j], reason);
+	if (sa->initiator || sa->up || reason == IKE_REASON_AUTH_FAILED) {
+		ev_base(sa, IKE_EV_IKE_DOWN, &ev);
+		ev.reason = reason;
+		ev.notify = notify;
+		ev_push(e, &ev);
+	}
+	ike_sa_clear(sa);
+}
+
+static void hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
+                    struct ike_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->spi_i = sa->spi_i;
+	h->spi_r = sa->spi_r;
+	h->major = IKE_MAJOR_VERSION;
+	h->exchange = exchange;
+	h->flags = (uint8_t)((sa->initiator ? IKE_FLAG_I : 0) | (response ? IKE_FLAG_R : 0));
+	h->msg_id = msg_id;
+}
+
+static void notify_add(struct ike_build *b, uint16_t type, const uint8_t *data, size_t len)
+{
+	struct ike_notify n;
+
+	memset(&n, 0, sizeof(n));
+	n.type = type;
+	n.data = data;
+	n.len = len;
+	ike_build_notify(b, &n);
+}
+
+static ike_time_t rto(const struct ike_engine *e, unsigned sent)
+{
+	return ike_sa_rto(e->cfg.retransmit_timeout, e->cfg.retransmit_base, sent);
+}
+
+static ike_time_t add_time(ike_time_t a, ike_time_t b)
+{
+	return a > IKE_TIME_NEVER - 1 - b ? IKE_TIME_NEVER - 1 : a + b;
+}
+
+static void tx_push_train(struct ike_engine *e, const struct ike_path *path,
+                          const struct ike_train *t)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		tx_push(e, path, t->buf + off, t->len[i]);
+		off += t->len[i];
+	}
+}
+
+/*
+ * Protect the plain message in e->plain (plain_len bytes) into e->train:
+ * one SK message, or, when it would exceed the fragment length and the
+ * peer supports it, RFC 7383 fragments (never IKE_SA_INIT, which is not
+ * encrypted). The plain text is wiped either way.
+ */
+static int seal(struct ike_engine *e, struct ike_sa *sa, int plain_len)
+{
+	struct ike_train *t = &e->train;
+	int n;
+
+	if (plain_len < 0)
+		return plain_len;
+	if (sa->peer_frag &&
+	    ike_msg_encrypted_len(sa->tx, (size_t)plain_len) > e->cfg.fragment_len) {
+		n = ike_frag_split(sa->tx, e->plain, (size_t)plain_len, e->cfg.fragment_len, t->buf,
+		                   sizeof(t->buf), t->len, IKE_SA_MAX_FRAGS);
+		if (n > 0) {
+			t->n = (size_t)n;
+			t->total = 0;
+			for (size_t i = 0; i < t->n; i++)
+				t->total += t->len[i];
+		}
+	} else {
+		n = ike_msg_encrypt(sa->tx, e->plain, (size_t)plain_len, t->buf, sizeof(t->buf));
+		if (n > 0) {
+			t->n = 1;
+			t->len[0] = t->total = (size_t)n;
+		}
+	}
+	sodium_memzero(e->plain, (size_t)plain_len);
+	return n < 0 ? n : IKE_OK;
+}
+
+static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_req_kind kind,
+                        int plain_len, ike_time_t now)
+{
+	int rc = seal(e, sa, plain_len);
+
+	if (rc < 0)
+		return rc;
+	ike_sa_set_request(sa, kind, &e->train, now, rto(e, 1));
+	tx_push_train(e, &sa->path, &e->train);
+	return IKE_OK;
+}
+
+static int send_response(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                         int plain_len)
+{
+	int rc = seal(e, sa, plain_len);
+
+	if (rc < 0)
+		return rc;
+	ike_sa_set_response(sa, &e->train, path);
+	tx_push_train(e, path, &e->train);
+	return IKE_OK;
+}
+
+/* An unprotected IKE_SA_INIT response carrying one error notify (§1.2,
+ * §2.6); we keep no state for it. */
+static void send_init_error(struct ike_engine *e, const struct ike_path *path,
+                            const struct ike_hdr *req, uint16_t type, const uint8_t *data,
+                            size_t len)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	int n;
+
+	memset(&h, 0, sizeof(h));
+	h.spi_i = req->spi_i;
+	h.major = IKE_MAJOR_VERSION;
+	h.exchange = IKE_SA_INIT;
+	h.flags = IKE_FLAG_R;
+	ike_build_init(&b, e->out, sizeof(e->out), &h);
+	notify_add(&b, type, data, len);
+	if ((n = ike_build_finish(&b, NULL)) > 0)
+		tx_push(e, path, e->out, (size_t)n);
+}
+
+/* §2.23: a NAT_DETECTION_* notify of this type is present and none of
+ * them hashes to addr: a NAT sits on that side. */
+static bool natd_mismatch(const struct ike_msg *m, uint16_t type, uint64_t spi_i, uint64_t spi_r,
+                          const struct ike_addr *addr)
+{
+	uint8_t want[20];
+	bool seen = false;
+
+	ike_natd_hash(spi_i, spi_r, addr, want);
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		const struct ike_notify *n = &m->notify[i];
+
+		if (n->type != type)
+			continue;
+		seen = true;
+		if (n->len == 20 && memcmp(n->data, want, 20) == 0)
+			return false;
+	}
+	return seen;
+}
+
+static void natd_add(struct ike_build *b, const struct ike_sa *sa)
+{
+	uint8_t h[20];
+
+	/* Source: our address as we send from it; destination: the peer's
+	 * as we send to it (§2.23). */
+	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.local, h);
+	notify_add(b, IKE_N_NAT_DETECTION_SOURCE_IP, h, 20);
+	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.remote, h);
+	notify_add(b, IKE_N_NAT_DETECTION_DESTINATION_IP, h, 20);
+}
+
+/* The first error notify of m (type < 16384), or NULL. */
+static const struct ike_notify *first_error(const struct ike_msg *m)
+{
+	for (unsigned i = 0; i < m->n_notify; i++)
+		if (m->notify[i].type < IKE_N_STATUS_MIN)
+			return &m->notify[i];
+	return NULL;
+}
+
+/* ---- IKE_SA_INIT (§1.2) ------------------------------------------------- */
+
+static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
+{
+	static const uint8_t no_spi[1];
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_sa_pl *sapl = &e->sapl;
+	struct ike_ke ke;
+	uint8_t pub[KE_MAX_PUBLIC];
+	int n;
+
+	memset(sapl, 0, sizeof(*sapl));
+	for (size_t i = 0; i < e->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
+		ike_proposal_to_offer(&e->ike_props.p[i], (uint8_t)(i + 1), no_spi, 0, 0,
+		                      &sapl->p[sapl->n_proposals++]);
+	ke_public(&sa->ke, pub);
+	ke.group = sa->ke_group;
+	ke.data = pub;
+	ke.len = ke_public_len(&sa->ke);
+
+	hdr_for(sa, IKE_SA_INIT, false, 0, &h);
+	ike_build_init(&b, e->out, sizeof(e->out), &h);
+	/* §2.6: the cookie comes first. */
+	if (sa->cookie_len)
+		notify_add(&b, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
+	ike_build_sa(&b, sapl);
+	ike_build_ke(&b, &ke);
+	ike_build_nonce(&b, sa->ni, sa->ni_len);
+	natd_add(&b, sa);
+	notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	n = ike_build_finish(&b, NULL);
+	memset(sapl, 0, sizeof(*sapl));
+	if (n < 0)
+		return n;
+	/* RealMessage1 of §2.15: the last request sent. */
+	memcpy(sa->init_req, e->out, (size_t)n);
+	sa->init_req_len = (size_t)n;
+	return n;
+}
+
+static int send_init_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	int n = build_init_request(e, sa), rc;
+
+	if (n < 0)
+		return n;
+	if ((rc = ike_train_one(&e->train, e->out, (size_t)n)) < 0)
+		return rc;
+	ike_sa_set_request(sa, IKE_REQ_INIT, &e->train, now, rto(e, 1));
+	tx_push(e, &sa->path, e->out, (size_t)n);
+	return IKE_OK;
+}
+
+int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_time_t now)
+{
+	struct ike_sa *sa;
+	int rc;
+
+	if (!e || !path || !ike_addr_valid(&path->local) || !ike_addr_valid(&path->remote) ||
+	    path->local.family != path->remote.family)
+		return IKE_ERR_INVAL;
+	if (!(sa = sa_alloc(e)))
+		return IKE_ERR_TOO_MANY;
+	sa->state = IKE_SA_INIT_SENT;
+	sa->initiator = true;
+	sa->path = *path;
+	sa->spi_i = new_ike_spi(e);
+	sa->ni_len = IKE_NONCE_LEN;
+	rnd(e, sa->ni, sa->ni_len);
+	/* Our first group of our first proposal; INVALID_KE_PAYLOAD may
+	 * move us to another one we offered (§1.2). */
+	sa->ke_group = e->ike_props.p[0].ke[0];
+	sa->last_heard = now;
+	if (ke_new(&sa->ke, sa->ke_group, false) < 0) {
+		ike_sa_clear(sa);
+		return IKE_ERR_CRYPTO;
+	}
+	if ((rc = send_init_request(e, sa, now)) < 0) {
+		ike_sa_clear(sa);
+		return rc;
+	}
+	return (int)sa->id;
+}
+
+static bool group_offered(const struct ike_engine *e, uint16_t g)
+{
+	for (size_t i = 0; i < e->ike_props.n; i++)
+		for (size_t j = 0; j < e->ike_props.p[i].n_ke; j++)
+			if (e->ike_props.p[i].ke[j] == g)
+				return true;
+	return false;
+}
+
+static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
+                                     const struct ike_addr *remote)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		/* The port may have moved to 4500 since (§2.23). */
+		if (sa->state != IKE_SA_FREE && !sa->initiator && sa->spi_i == spi_i &&
+		    sa->path.remote.family == remote->family &&
+		    memcmp(sa->path.remote.addr, remote->addr,
+		           remote->family == AF_INET ? 4 : 16) == 0)
+			return sa;
+	}
+	return NULL;
+}
+
+static size_t half_open_count(const struct ike_engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
+		n += e->sa[i].state == IKE_SA_INIT_ANSWERED;
+	return n;
+}
+
+/* §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
+ * here with HMAC-SHA-256 keyed by the secret. */
+static void make_cookie(const struct ike_engine *e, uint8_t version, const struct ike_msg *m,
+                        const struct ike_path *path, uint8_t out[COOKIE_LEN])
+{
+	uint8_t data[IKE_NONCE_MAX + 16 + 2 + 8];
+	size_t n = 0, alen = path->remote.family == AF_INET ? 4 : 16;
+
+	memcpy(data, m->nonce.data, m->nonce.len);
+	n += m->nonce.len;
+	memcpy(data + n, path->remote.addr, alen);
+	n += alen;
+	data[n++] = (uint8_t)(path->remote.port >> 8);
+	data[n++] = (uint8_t)path->remote.port;
+	for (int i = 7; i >= 0; i--)
+		data[n++] = (uint8_t)(m->hdr.spi_i >> (8 * i));
+	out[0] = version;
+	prf_compute(PRF_HMAC_SHA2_256, e->cookie_secret, sizeof(e->cookie_secret), data, n,
+	            out + 1);
+}
+
+static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
+                      const struct ike_path *path)
+{
+	const struct ike_notify *c = ike_msg_notify(m, IKE_N_COOKIE);
+	uint8_t want[COOKIE_LEN];
+
+	/* §2.6: the COOKIE notify must come first. */
+	if (!c || c != &m->notify[0] || m->n_payloads == 0 || m->order[0] != IKE_PL_NOTIFY ||
+	    c->len != COOKIE_LEN || c->data[0] != e->cookie_version)
+		return false;
+	make_cookie(e, e->cookie_version, m, path, want);
+	return sodium_memcmp(want, c->data, COOKIE_LEN) == 0;
+}
+
+static int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t len,
+                           ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	const struct ike_hdr *rh = &m->hdr;
+	struct ike_suite suite;
+	struct ike_sa *sa;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_ke ke;
+	struct ike_sa_pl *reply = &e->sapl;
+	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED];
+	size_t gir_len = 0;
+	int rc, n;
+
+	if (rh->msg_id != 0 || rh->spi_i == 0 || rh->spi_r != 0 || !(rh->flags & IKE_FLAG_I)) {
+		e->stats.rx_malformed++;
+		return IKE_ERR_SYNTAX;
+	}
+	/* A retransmitted request: replay our response (§2.1), nothing more. */
+	if ((sa = find_half_open(e, rh->spi_i, &path->remote))) {
+		if (sa->state == IKE_SA_INIT_ANSWERED && sa->resp_valid &&
+		    len == sa->init_req_len && memcmp(e->rx, sa->init_req, len) == 0) {
+			e->stats.rx_retransmit++;
+			tx_push_train(e, &sa->resp_path, &sa->resp);
+		} else {
+			e->stats.rx_old++;
+		}
+		return IKE_OK;
+	}
+	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_KE) ||
+	    !ike_msg_has(m, IKE_PL_NONCE)) {
+		e->stats.rx_malformed++;
+		return IKE_ERR_SYNTAX;
+	}
+	if (e->cfg.cookie_threshold && half_open_count(e) >= e->cfg.cookie_threshold &&
+	    !cookie_ok(e, m, path)) {
+		uint8_t c[COOKIE_LEN];
+
+		/* §2.6: no state, just the cookie the retry must carry. */
+		make_cookie(e, e->cookie_version, m, path, c);
+		e->stats.cookie_sent++;
+		send_init_error(e, path, rh, IKE_N_COOKIE, c, sizeof(c));
+		return IKE_OK;
+	}
+	rc = ike_proposal_select(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals,
+	                         m->ke.group, 0, &suite);
+	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
+		uint8_t g[2] = {(uint8_t)(suite.ke >> 8), (uint8_t)suite.ke};
+
+		e->stats.invalid_ke++;
+		send_init_error(e, path, rh, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+		return IKE_OK;
+	}
+	if (rc < 0) {
+		e->stats.no_proposal++;
+		send_init_error(e, path, rh, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return IKE_OK;
+	}
+	if (!(sa = sa_alloc(e))) {
+		e->stats.sa_full++;
+		return IKE_OK;
+	}
+	sa->initiator = false;
+	sa->path = *path;
+	sa->spi_i = rh->spi_i;
+	sa->spi_r = new_ike_spi(e);
+	sa->suite = suite;
+	sa->ke_group = suite.ke;
+	memcpy(sa->ni, m->nonce.data, m->nonce.len);
+	sa->ni_len = m->nonce.len;
+	sa->nr_len = IKE_NONCE_LEN;
+	rnd(e, sa->nr, sa->nr_len);
+	if (ke_new(&sa->ke, suite.ke, false) < 0) {
+		ike_sa_clear(sa);
+		return IKE_OK;
+	}
+	if (ke_shared(&sa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
+		/* An invalid public value (§5): refuse, keep nothing. */
+		ike_sa_clear(sa);
+		e->stats.rx_malformed++;
+		send_init_error(e, path, rh, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return IKE_OK;
+	}
+	sa->nat_remote =
+	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, 0, &path->remote);
+	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->nat_local =
+	    natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, 0, &path->local);
+	memcpy(sa->init_req, e->rx, len);
+	sa->init_req_len = len;
+
+	memset(reply, 0, sizeof(*reply));
+	ike_suite_to_offer(&suite, NULL, 0, &reply->p[0]);
+	reply->n_proposals = 1;
+	ke_public(&sa->ke, pub);
+	ke.group = suite.ke;
+	ke.data = pub;
+	ke.len = ke_public_len(&sa->ke);
+	hdr_for(sa, IKE_SA_INIT, true, 0, &h);
+	ike_build_init(&b, e->out, sizeof(e->out), &h);
+	ike_build_sa(&b, reply);
+	ike_build_ke(&b, &ke);
+	ike_build_nonce(&b, sa->nr, sa->nr_len);
+	natd_add(&b, sa);
+	notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	n = ike_build_finish(&b, NULL);
+	memset(reply, 0, sizeof(*reply));
+	if (n < 0 || (rc = ike_sa_derive(sa, gir, gir_len)) < 0) {
+		sodium_memzero(gir, sizeof(gir));
+		ike_sa_clear(sa);
+		return n < 0 ? n : rc;
+	}
+	sodium_memzero(gir, sizeof(gir));
+	ke_free(&sa->ke);
+	memcpy(sa->init_resp, e->out, (size_t)n);
+	sa->init_resp_len = (size_t)n;
+	ike_train_one(&e->train, e->out, (size_t)n);
+	ike_sa_set_response(sa, &e->train, path);
+	sa->state = IKE_SA_INIT_ANSWERED;
+	sa->last_heard = now;
+	sa->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+	tx_push(e, path, e->out, (size_t)n);
+	return IKE_OK;
+}
+
+static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+
+static void sa_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r, uint16_t notify)
+{
+	sa_remove(e, sa, r, notify);
+}
+
+static int on_init_response(struct ike_engine *e, const struct ike_path *path, size_t len,
+                            ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	const struct ike_hdr *rh = &m->hdr;
+	const struct ike_notify *err;
+	struct ike_suite suite;
+	struct ike_sa *sa = NULL;
+	uint8_t gir[KE_MAX_SHARED];
+	size_t gir_len = 0;
+	int rc;
+
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA && !sa; i++)
+		if (e->sa[i].state == IKE_SA_INIT_SENT && e->sa[i].spi_i == rh->spi_i)
+			sa = &e->sa[i];
+	if (!sa || rh->msg_id != 0 || (rh->flags & IKE_FLAG_I)) {
+		e->stats.rx_no_sa++;
+		return IKE_OK;
+	}
+	const struct ike_notify *cookie = ike_msg_notify(m, IKE_N_COOKIE);
+
+	if (cookie && !ike_msg_has(m, IKE_PL_SA)) {
+		/* §2.6: repeat the request with the cookie in front; a
+		 * responder asking again and again is ignored (the request
+		 * retransmits and eventually times out). */
+		if (cookie->len < 1 || cookie->len > IKE_SA_COOKIE_MAX ||
+		    sa->cookie_rounds >= COOKIE_ROUNDS_MAX) {
+			e->stats.rx_malformed++;
+			return IKE_OK;
+		}
+		memcpy(sa->cookie, cookie->data, cookie->len);
+		sa->cookie_len = cookie->len;
+		sa->cookie_rounds++;
+		return send_init_request(e, sa, now);
+	}
+	if ((err = ike_msg_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
+		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
+
+		/* §1.2: retry with the group asked for, if we offered it. */
+		if (g == sa->ke_group || !group_offered(e, g) || sa->ke_retries >= KE_RETRIES_MAX) {
+			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
+			return IKE_OK;
+		}
+		ke_free(&sa->ke);
+		sa->ke_group = g;
+		sa->ke_retries++;
+		if (ke_new(&sa->ke, g, false) < 0) {
+			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
+			return IKE_OK;
+		}
+		return send_init_request(e, sa, now);
+	}
+	if ((err = first_error(m))) {
+		/* Unauthenticated, but nothing better can be done with an
+		 * IKE_SA_INIT refusal (§2.21.1). */
+		sa_fail(e, sa,
+		        err->type == IKE_N_NO_PROPOSAL_CHOSEN ? IKE_REASON_NO_PROPOSAL
+		                                              : IKE_REASON_PEER_ERROR,
+		        err->type);
+		return IKE_OK;
+	}
+	if (rh->spi_r == 0 || !ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_KE) ||
+	    !ike_msg_has(m, IKE_PL_NONCE)) {
+		e->stats.rx_malformed++;
+		return IKE_ERR_SYNTAX;
+	}
+	if (ike_proposal_check_reply(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals, 0,
+	                             &suite) < 0 ||
+	    suite.ke != sa->ke_group || m->ke.group != sa->ke_group) {
+		sa_fail(e, sa, IKE_REASON_NO_PROPOSAL, 0);
+		return IKE_OK;
+	}
+	if (ke_shared(&sa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
+		e->stats.rx_malformed++;
+		return IKE_ERR_SYNTAX; /* a forged response must not kill us */
+	}
+	sa->spi_r = rh->spi_r;
+	sa->suite = suite;
+	memcpy(sa->nr, m->nonce.data, m->nonce.len);
+	sa->nr_len = m->nonce.len;
+	rc = ike_sa_derive(sa, gir, gir_len);
+	sodium_memzero(gir, sizeof(gir));
+	ke_free(&sa->ke);
+	if (rc < 0) {
+		sa_fail(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	memcpy(sa->init_resp, e->rx, len);
+	sa->init_resp_len = len;
+	sa->nat_remote =
+	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, sa->spi_r, &path->remote);
+	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->nat_local = natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, sa->spi_r,
+	                              &path->local);
+	/* §2.23: with a NAT in between, continue on port 4500. */
+	if (sa->nat_local || sa->nat_remote) {
+		if (sa->path.remote.port == 500)
+			sa->path.remote.port = 4500;
+		if (sa->path.local.port == 500)
+			sa->path.local.port = 4500;
+	}
+	sa->last_heard = now;
+	ike_sa_request_done(sa);
+	return send_auth_request(e, sa, now);
+}
+
+/* ---- IKE_AUTH (§1.2, §2.15) -------------------------------------------- */
+
+static void id_payload(const struct ike_identity *id, struct ike_id *out, uint8_t body[4 + 255],
+                       size_t *body_len)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = id->type;
+	out->data = id->data;
+	out->len = id->len;
+	/* RestOf*IDPayload (§2.15): ID Type, RESERVED, data. */
+	body[0] = id->type;
+	body[1] = body[2] = body[3] = 0;
+	memcpy(body + 4, id->data, id->len);
+	*body_len = 4 + (size_t)id->len;
+}
+
+static bool id_matches(const struct ike_identity *want, const struct ike_id *got)
+{
+	if (want->type == 0)
+		return true;
+	return got->type == want->type && got->len == want->len &&
+	       memcmp(got->data, want->data, want->len) == 0;
+}
+
+/* AUTH of one side (§2.15): initiator with RealMessage1 | Nr | prf(SK_pi,
+ * IDi'), responder with RealMessage2 | Ni | prf(SK_pr, IDr'). */
+static void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_t *id_body,
+                        size_t id_body_len, struct ike_auth_octets *o)
+{
+	o->real_msg = of_initiator ? sa->init_req : sa->init_resp;
+	o->real_msg_len = of_initiator ? sa->init_req_len : sa->init_resp_len;
+	o->nonce = of_initiator ? sa->nr : sa->ni;
+	o->nonce_len = of_initiator ? sa->nr_len : sa->ni_len;
+	o->sk_p = of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+	o->sk_p_len = sa->keys.prf_len;
+	o->id_body = id_body;
+	o->id_body_len = id_body_len;
+}
+
+/* What we propose for a new CHILD_SA: the acquiring packet's selectors
+ * first, if any (§2.9), then the configured ones. */
+static void proposal_ts(const struct ike_engine *e, const struct ike_sa *sa, struct ike_child *c)
+{
+	size_t nl = 0, nr = 0;
+
+	if (sa->has_acq) {
+		c->local.s[nl++] = sa->acq_src;
+		c->remote.s[nr++] = sa->acq_dst;
+	}
+	for (size_t i = 0; i < e->cfg.n_local_ts && nl < ESP_MAX_SELS; i++)
+		c->local.s[nl++] = e->cfg.local_ts[i];
+	for (size_t i = 0; i < e->cfg.n_remote_ts && nr < ESP_MAX_SELS; i++)
+		c->remote.s[nr++] = e->cfg.remote_ts[i];
+	c->local.n = nl;
+	c->remote.n = nr;
+}
+
+static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_id idi, idr;
+	uint8_t body[4 + 255], idr_body[4 + 255], auth[PRF_MAX_OUT];
+	size_t body_len, idr_len;
+	struct ike_auth_octets o;
+	struct ike_auth a;
+	struct ike_child *c = &sa->pending;
+	int n, rc;
+
+	id_payload(&e->cfg.local_id, &idi, body, &body_len);
+	auth_octets(sa, true, body, body_len, &o);
+	if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, &o, auth) < 0)
+		return IKE_ERR_CRYPTO;
+	a.method = IKE_AUTH_PSK;
+	a.data = auth;
+	a.len = sa->keys.prf_len;
+
+	memset(c, 0, sizeof(*c));
+	c->state = IKE_CHILD_PROPOSED;
+	c->spi_in = new_esp_spi(e);
+	proposal_ts(e, sa, c);
+	ike_child_offer(&e->esp_props, c->spi_in, IKE_SELECT_NO_KE, &e->sapl);
+	ike_child_ts_payload(c->local.s, c->local.n, &e->tsi_pl);
+	ike_child_ts_payload(c->remote.s, c->remote.n, &e->tsr_pl);
+
+	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_build_id(&b, IKE_PL_IDI, &idi);
+	if (e->cfg.initial_contact && !e->had_sa)
+		notify_add(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	if (e->cfg.remote_id.type) {
+		/* §3.5: IDr in the request names whom we want to talk to. */
+		id_payload(&e->cfg.remote_id, &idr, idr_body, &idr_len);
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+	}
+	ike_build_auth(&b, &a);
+	ike_build_sa(&b, &e->sapl);
+	ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
+	ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
+	n = ike_build_finish(&b, NULL);
+	sodium_memzero(auth, sizeof(auth));
+	if ((rc = send_request(e, sa, IKE_REQ_AUTH, n, now)) < 0)
+		return rc;
+	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+static struct ike_child *child_slot(struct ike_sa *sa)
+{
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state == IKE_CHILD_FREE)
+			return &sa->child[j];
+	return NULL;
+}
+
+/* Nonces and g^ir of the exchange that created a CHILD_SA (§2.17). */
+struct child_keying {
+	bool we_initiated;
+	const uint8_t *gir, *ni, *nr;
+	size_t gir_len, ni_len, nr_len;
+	uint32_t rekeyed_spi_in;
+};
+
+/* Mark c up (its rekey timer running) and report it with its keys. */
+static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                             const struct child_keying *k, ike_time_t now)
+{
+	struct ike_event ev;
+	int rc;
+
+	c->state = IKE_CHILD_UP;
+	c->rekey_at =
+	    e->cfg.child_rekey_time ? add_time(now, e->cfg.child_rekey_time) : IKE_TIME_NEVER;
+	ev_base(sa, IKE_EV_CHILD_UP, &ev);
+	rc = ike_child_keys(c, &sa->keys, k->we_initiated, k->gir, k->gir_len, k->ni, k->ni_len,
+	                    k->nr, k->nr_len, sa->nat_local || sa->nat_remote, &ev.child);
+	ev.child.rekeyed_spi_in = k->rekeyed_spi_in;
+	if (rc == 0)
+		ev_push(e, &ev);
+	ike_event_wipe(&ev);
+	return rc;
+}
+
+/* The first CHILD_SA, keyed from IKE_SA_INIT's nonces. */
+static int child_up_event(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                          ike_time_t now)
+{
+	struct child_keying k = {sa->initiator, NULL, sa->ni, sa->nr, 0, sa->ni_len, sa->nr_len, 0};
+
+	return child_up_event_ex(e, sa, c, &k, now);
+}
+
+static void ike_up_event(struct ike_engine *e, struct ike_sa *sa)
+{
+	struct ike_event ev;
+
+	sa->up = true;
+	e->had_sa = true;
+	sa->rekey_at = e->cfg.ike_rekey_time ? add_time(sa->last_heard, e->cfg.ike_rekey_time)
+	                                     : IKE_TIME_NEVER;
+	ev_base(sa, IKE_EV_IKE_UP, &ev);
+	ev_push(e, &ev);
+}
+
+static void child_failed_event(struct ike_engine *e, struct ike_sa *sa, uint16_t notify)
+{
+	struct ike_event ev;
+
+	ev_base(sa, IKE_EV_CHILD_FAILED, &ev);
+	ev.reason =
+	    notify == IKE_N_NO_PROPOSAL_CHOSEN ? IKE_REASON_NO_PROPOSAL : IKE_REASON_PEER_ERROR;
+	ev.notify = notify;
+	ev_push(e, &ev);
+}
+
+/* Responder: choose the CHILD_SA of an IKE_AUTH request into *c; 0 or the
+ * error notify to answer with. */
+static uint16_t child_choose(struct ike_engine *e, const struct ike_msg *m, struct ike_child *c)
+{
+	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
+	struct ike_ts_result *res = &e->tsres;
+	struct ike_ts_policy pol = {e->cfg.local_ts, e->cfg.n_local_ts, e->cfg.remote_ts,
+	                            e->cfg.n_remote_ts};
+	size_t n_tsi, n_tsr;
+	uint16_t err = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (ike_proposal_select(e->esp_props.p, e->esp_props.n, m->sa.p, m->sa.n_proposals, KE_NONE,
+	                        IKE_SELECT_NO_KE, &c->suite) < 0) {
+		err = IKE_N_NO_PROPOSAL_CHOSEN;
+		goto out;
+	}
+	if (!ike_child_ts_from_payload(&m->tsi, tsi, &n_tsi) ||
+	    !ike_child_ts_from_payload(&m->tsr, tsr, &n_tsr) ||
+	    ike_ts_select(&pol, 1, tsi, n_tsi, tsr, n_tsr, res) < 0) {
+		err = IKE_N_TS_UNACCEPTABLE;
+		goto out;
+	}
+	/* As responder, TSi is the peer's side, TSr ours. */
+	c->remote = res->tsi;
+	c->local = res->tsr;
+	c->spi_out = ike_child_spi(c->suite.spi);
+	c->spi_in = new_esp_spi(e);
+	c->state = IKE_CHILD_UP;
+out:
+	if (err)
+		memset(c, 0, sizeof(*c));
+	return err;
+}
+
+/* INITIAL_CONTACT (§2.4): the peer lost every earlier IKE SA with us. */
+static void initial_contact(struct ike_engine *e, const struct ike_sa *keep)
+{
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		if (sa != keep && sa->state != IKE_SA_FREE && sa->up)
+			sa_remove(e, sa, IKE_REASON_REPLACED, IKE_N_INITIAL_CONTACT);
+	}
+}
+
+static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                           ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_auth_octets o;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_id idr;
+	struct ike_auth a;
+	struct ike_child c;
+	uint8_t body[4 + 255], auth[PRF_MAX_OUT];
+	size_t body_len;
+	uint16_t child_err = IKE_N_NO_PROPOSAL_CHOSEN;
+	bool ok, want_child;
+	int n, rc;
+
+	if (sa->state != IKE_SA_INIT_ANSWERED) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	/* Verify before anything is committed. */
+	ok = ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH) &&
+	     m->auth.method == IKE_AUTH_PSK && id_matches(&e->cfg.remote_id, &m->idi) &&
+	     (!ike_msg_has(m, IKE_PL_IDR) || id_matches(&e->cfg.local_id, &m->idr));
+	if (ok) {
+		auth_octets(sa, true, m->idi.body, m->idi.body_len, &o);
+		ok = ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
+		                         m->auth.len);
+	}
+	hdr_for(sa, IKE_AUTH, true, m->hdr.msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (!ok) {
+		/* §2.21.2: answer AUTHENTICATION_FAILED and forget the SA. */
+		e->stats.auth_failed++;
+		notify_add(&b, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
+		rc = send_response(e, sa, path, ike_build_finish(&b, NULL));
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return rc < 0 ? rc : IKE_OK;
+	}
+	/* Authenticated: commit. */
+	sa->path = *path; /* it may have moved to port 4500 (§2.23) */
+	sa->state = IKE_SA_ESTABLISHED;
+	sa->half_open_deadline = IKE_TIME_NEVER;
+	sa->last_heard = now;
+	if (ike_msg_notify(m, IKE_N_INITIAL_CONTACT))
+		initial_contact(e, sa);
+
+	want_child =
+	    ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_TSI) && ike_msg_has(m, IKE_PL_TSR);
+	memset(&c, 0, sizeof(c));
+	if (want_child && child_slot(sa))
+		child_err = child_choose(e, m, &c);
+
+	id_payload(&e->cfg.local_id, &idr, body, &body_len);
+	auth_octets(sa, false, body, body_len, &o);
+	if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, &o, auth) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return IKE_ERR_CRYPTO;
+	}
+	a.method = IKE_AUTH_PSK;
+	a.data = auth;
+	a.len = sa->keys.prf_len;
+	ike_build_id(&b, IKE_PL_IDR, &idr);
+	ike_build_auth(&b, &a);
+	if (want_child && c.state == IKE_CHILD_UP) {
+		ike_child_reply(&c.suite, c.spi_in, &e->sapl);
+		ike_child_ts_payload(c.remote.s, c.remote.n, &e->tsi_pl);
+		ike_child_ts_payload(c.local.s, c.local.n, &e->tsr_pl);
+		ike_build_sa(&b, &e->sapl);
+		ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
+		ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
+	} else if (want_child) {
+		notify_add(&b, child_err, NULL, 0);
+	}
+	n = ike_build_finish(&b, NULL);
+	sodium_memzero(auth, sizeof(auth));
+	if ((rc = send_response(e, sa, path, n)) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	ike_up_event(e, sa);
+	if (c.state == IKE_CHILD_UP) {
+		struct ike_child *slot = child_slot(sa);
+
+		*slot = c;
+		if ((rc = child_up_event(e, sa, slot, now)) < 0)
+			return rc;
+	} else if (want_child) {
+		child_failed_event(e, sa, child_err);
+	}
+	return IKE_OK;
+}
+
+static int send_info(struct ike_engine *e, struct ike_sa *sa, enum ike_req_kind kind,
+                     ike_time_t now);
+static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child *old,
+                       ike_time_t now);
+static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
+                                const struct ike_path *path, ike_time_t now);
+
+static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	const struct ike_notify *err;
+	struct ike_auth_octets o;
+	struct ike_child *c = &sa->pending;
+	struct ike_suite cs;
+	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
+	size_t n_tsi, n_tsr;
+	bool ok;
+	uint16_t child_err = 0;
+
+	if (sa->req_kind != IKE_REQ_AUTH) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
+		e->stats.auth_failed++;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return IKE_OK;
+	}
+	if (!ike_msg_has(m, IKE_PL_AUTH) && (err = first_error(m))) {
+		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
+		return IKE_OK;
+	}
+	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH) &&
+	     m->auth.method == IKE_AUTH_PSK && id_matches(&e->cfg.remote_id, &m->idr);
+	if (ok) {
+		auth_octets(sa, false, m->idr.body, m->idr.body_len, &o);
+		ok = ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
+		                         m->auth.len);
+	}
+	ike_sa_request_done(sa);
+	if (!ok) {
+		/* §2.21.2: tell the responder in a separate INFORMATIONAL,
+		 * sent once, and drop the SA without waiting. */
+		e->stats.auth_failed++;
+		send_info(e, sa, IKE_REQ_NOTIFY, now);
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return IKE_OK;
+	}
+	sa->state = IKE_SA_ESTABLISHED;
+	sa->last_heard = now;
+	ike_up_event(e, sa);
+
+	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_TSI) ||
+	    !ike_msg_has(m, IKE_PL_TSR)) {
+		err = first_error(m);
+		child_err = err ? err->type : IKE_N_NO_PROPOSAL_CHOSEN;
+	} else if (ike_proposal_check_reply(e->esp_props.p, e->esp_props.n, m->sa.p,
+	                                    m->sa.n_proposals, IKE_SELECT_NO_KE, &cs) < 0 ||
+	           cs.spi_len != 4) {
+		child_err = IKE_N_NO_PROPOSAL_CHOSEN;
+	} else {
+		/* §2.9: the responder may only narrow what we proposed. */
+		if (!ike_child_ts_from_payload(&m->tsi, tsi, &n_tsi) ||
+		    !ike_child_ts_from_payload(&m->tsr, tsr, &n_tsr) ||
+		    !ike_ts_is_subset(tsi, n_tsi, c->local.s, c->local.n) ||
+		    !ike_ts_is_subset(tsr, n_tsr, c->remote.s, c->remote.n)) {
+			child_err = IKE_N_TS_UNACCEPTABLE;
+		} else {
+			struct ike_child *slot = child_slot(sa);
+
+			*slot = *c;
+			slot->suite = cs;
+			slot->spi_out = ike_child_spi(cs.spi);
+			slot->local.n = n_tsi;
+			memcpy(slot->local.s, tsi, sizeof(slot->local.s));
+			slot->remote.n = n_tsr;
+			memcpy(slot->remote.s, tsr, sizeof(slot->remote.s));
+			slot->state = IKE_CHILD_UP;
+			memset(c, 0, sizeof(*c));
+			if (child_up_event(e, sa, slot, now) < 0)
+				return IKE_ERR_CRYPTO;
+			run_pending(e, sa, now);
+			return IKE_OK;
+		}
+	}
+	/* The only CHILD_SA of this connection failed: report it and close
+	 * the IKE SA, which also takes down whatever the responder may have
+	 * installed. */
+	memset(c, 0, sizeof(*c));
+	child_failed_event(e, sa, child_err);
+	sa->want_delete = true;
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+/* ---- INFORMATIONAL (§1.4) ---------------------------------------------- */
+
+static int send_info(struct ike_engine *e, struct ike_sa *sa, enum ike_req_kind kind,
+                     ike_time_t now)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_delete d;
+	uint8_t spi[4];
+	int n, rc;
+
+	hdr_for(sa, IKE_INFORMATIONAL, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	memset(&d, 0, sizeof(d));
+	switch (kind) {
+	case IKE_REQ_DELETE_IKE:
+		d.proto = IKE_PROTO_IKE;
+		ike_build_delete(&b, &d);
+		break;
+	case IKE_REQ_DELETE_CHILD:
+		/* §3.11: we name our inbound SPI. */
+		spi[0] = (uint8_t)(sa->req_spi >> 24);
+		spi[1] = (uint8_t)(sa->req_spi >> 16);
+		spi[2] = (uint8_t)(sa->req_spi >> 8);
+		spi[3] = (uint8_t)sa->req_spi;
+		d.proto = IKE_PROTO_ESP;
+		d.spi_len = 4;
+		d.n_spi = 1;
+		d.spis = spi;
+		ike_build_delete(&b, &d);
+		break;
+	case IKE_REQ_NOTIFY:
+		notify_add(&b, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
+		break;
+	default: /* DPD: empty (§2.4) */
+		break;
+	}
+	n = ike_build_finish(&b, NULL);
+	if (kind == IKE_REQ_NOTIFY) {
+		/* One-shot: the SA is dropped right after. */
+		if ((rc = seal(e, sa, n)) < 0)
+			return rc;
+		tx_push_train(e, &sa->path, &e->train);
+		return IKE_OK;
+	}
+	if ((rc = send_request(e, sa, kind, n, now)) < 0)
+		return rc;
+	if (kind == IKE_REQ_DELETE_IKE)
+		sa->state = IKE_SA_DELETING;
+	return IKE_OK;
+}
+
+/* Start deferred work once the window is free: deletes first, then
+ * rekeys, then new CHILD_SAs. */
+static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	if (sa->state != IKE_SA_ESTABLISHED || sa->req_kind != IKE_REQ_NONE)
+		return;
+	if (sa->want_delete) {
+		sa->want_delete = false;
+		if (send_info(e, sa, IKE_REQ_DELETE_IKE, now) < 0)
+			sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
+		return;
+	}
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
+		struct ike_child *c = &sa->child[j];
+
+		if (c->state == IKE_CHILD_UP && c->want_delete) {
+			c->want_delete = false;
+			c->state = IKE_CHILD_DELETING;
+			sa->req_spi = c->spi_in;
+			if (send_info(e, sa, IKE_REQ_DELETE_CHILD, now) < 0)
+				child_down(e, sa, c, IKE_REASON_DELETED_LOCAL);
+			return;
+		}
+	}
+	if (sa->want_rekey) {
+		start_ike_rekey(e, sa, now);
+		return;
+	}
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
+		struct ike_child *c = &sa->child[j];
+
+		if (c->state == IKE_CHILD_UP && c->want_rekey && !c->rekeying) {
+			start_rekey(e, sa, c, now);
+			return;
+		}
+	}
+	if (sa->want_child && !sa->creq.active) {
+		sa->want_child = false;
+		start_new_child(e, sa, now);
+		return;
+	}
+}
+
+static struct ike_child *child_by_spi_out(struct ike_sa *sa, uint32_t spi)
+{
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_out == spi)
+			return &sa->child[j];
+	return NULL;
+}
+
+static int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                           ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	uint8_t spis[4 * 4 * IKE_SA_MAX_CHILD];
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_delete d;
+	uint16_t n_spi = 0;
+	bool del_ike = false, auth_failed;
+	int rc;
+
+	if (sa->state == IKE_SA_INIT_ANSWERED) {
+		e->stats.rx_old++; /* nothing but IKE_AUTH before IKE_AUTH */
+		return IKE_OK;
+	}
+	auth_failed = ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED) != NULL;
+	for (unsigned i = 0; i < m->n_delete; i++) {
+		const struct ike_delete *dl = &m->del[i];
+
+		if (dl->proto == IKE_PROTO_IKE) {
+			del_ike = true;
+			continue;
+		}
+		if (dl->proto != IKE_PROTO_ESP)
+			continue;
+		for (unsigned k = 0; k < dl->n_spi; k++) {
+			struct ike_child *c = child_by_spi_out(sa, wire_load32(dl->spis + 4 * k));
+
+			if (!c)
+				continue; /* §3.11: unknown SPIs are ignored */
+			/* §1.4.1: answer with our inbound SPI, unless we are
+			 * deleting it ourselves (the requests crossed). */
+			if (c->state == IKE_CHILD_UP && n_spi < sizeof(spis) / 4) {
+				wire_store32(spis + 4 * n_spi, c->spi_in);
+				n_spi++;
+			}
+			child_down(e, sa, c, IKE_REASON_DELETED_PEER);
+		}
+	}
+	hdr_for(sa, IKE_INFORMATIONAL, true, m->hdr.msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (n_spi && !del_ike) {
+		memset(&d, 0, sizeof(d));
+		d.proto = IKE_PROTO_ESP;
+		d.spi_len = 4;
+		d.n_spi = n_spi;
+		d.spis = spis;
+		ike_build_delete(&b, &d);
+	}
+	rc = send_response(e, sa, path, ike_build_finish(&b, NULL));
+	if (del_ike) {
+		sa_remove(e, sa, IKE_REASON_DELETED_PEER, 0);
+		return rc < 0 ? rc : IKE_OK;
+	}
+	if (auth_failed) {
+		e->stats.auth_failed++;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return rc < 0 ? rc : IKE_OK;
+	}
+	run_pending(e, sa, now);
+	return rc < 0 ? rc : IKE_OK;
+}
+
+static int on_info_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	enum ike_req_kind kind = sa->req_kind;
+	struct ike_child *c;
+	struct ike_sa *owner;
+
+	if (kind != IKE_REQ_DPD && kind != IKE_REQ_DELETE_CHILD && kind != IKE_REQ_DELETE_IKE) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	if (kind == IKE_REQ_DELETE_IKE) {
+		sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
+		return IKE_OK;
+	}
+	if (kind == IKE_REQ_DELETE_CHILD && (c = child_by_spi_in(e, sa->req_spi, &owner)) &&
+	    owner == sa)
+		child_down(e, sa, c, IKE_REASON_DELETED_LOCAL);
+	ike_sa_request_done(sa);
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+/* ---- CREATE_CHILD_SA (§1.3, §2.8) -------------------------------------- */
+
+/* §2.25: after TEMPORARY_FAILURE, retry "after a short delay": 1 to 3 s,
+ * random so that two peers refusing each other do not meet again. */
+static ike_time_t retry_soon(struct ike_engine *e, ike_time_t now)
+{
+	uint8_t r;
+
+	rnd(e, &r, 1);
+	return add_time(now, IKE_SEC + (ike_time_t)r * (2 * IKE_SEC / 255));
+}
+
+/* Order nonces as §2.8.1 compares them: byte-wise, a prefix first. */
+static int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen > blen) - (alen < blen);
+}
+
+static void nonce_min(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *out,
+                      size_t *out_len)
+{
+	bool a_low = nonce_cmp(a, alen, b, blen) <= 0;
+
+	*out_len = a_low ? alen : blen;
+	memcpy(out, a_low ? a : b, *out_len);
+}
+
+static bool esp_group_offered(const struct ike_engine *e, uint16_t g)
+{
+	for (size_t i = 0; i < e->esp_props.n; i++)
+		for (size_t j = 0; j < e->esp_props.p[i].n_ke; j++)
+			if (e->esp_props.p[i].ke[j] == g)
+				return true;
+	return false;
+}
+
+static void creq_clear(struct ike_sa *sa)
+{
+	ke_free(&sa->creq.ke);
+	sodium_memzero(&sa->creq, sizeof(sa->creq));
+}
+
+static struct ike_child *child_by_spi_in_sa(struct ike_sa *sa, uint32_t spi)
+{
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
+			return &sa->child[j];
+	return NULL;
+}
+
+/* Build and send our CREATE_CHILD_SA request from sa->creq. strongSwan's
+ * order: N(REKEY_SA) SA Ni [KE] TSi TSr. */
+static int send_create_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_child_req *r = &sa->creq;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_notify n;
+	struct ike_ke ke;
+	uint8_t pub[KE_MAX_PUBLIC];
+
+	hdr_for(sa, IKE_CREATE_CHILD_SA, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (r->old_spi_in) {
+		memset(&n, 0, sizeof(n));
+		n.proto = IKE_PROTO_ESP;
+		n.spi_len = 4;
+		wire_store32(n.spi, r->old_spi_in);
+		n.type = IKE_N_REKEY_SA;
+		ike_build_notify(&b, &n);
+	}
+	/* With PFS configured the offer carries the groups (§1.3.1). */
+	ike_child_offer(&e->esp_props, r->c.spi_in, 0, &e->sapl);
+	ike_build_sa(&b, &e->sapl);
+	ike_build_nonce(&b, r->ni, r->ni_len);
+	if (r->ke_group != KE_NONE) {
+		ke_public(&r->ke, pub);
+		ke.group = r->ke_group;
+		ke.data = pub;
+		ke.len = ke_public_len(&r->ke);
+		ike_build_ke(&b, &ke);
+	}
+	ike_child_ts_payload(r->c.local.s, r->c.local.n, &e->tsi_pl);
+	ike_child_ts_payload(r->c.remote.s, r->c.remote.n, &e->tsr_pl);
+	ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
+	ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
+	return send_request(e, sa, IKE_REQ_CREATE_CHILD, ike_build_finish(&b, NULL), now);
+}
+
+/* Start rekeying old (the window is free). */
+static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child *old,
+                       ike_time_t now)
+{
+	struct ike_child_req *r = &sa->creq;
+	int rc;
+
+	creq_clear(sa);
+	r->active = true;
+	r->old_spi_in = old->spi_in;
+	r->c.state = IKE_CHILD_PROPOSED;
+	r->c.spi_in = new_esp_spi(e);
+	r->c.local = old->local;
+	r->c.remote = old->remote;
+	r->ni_len = IKE_NONCE_LEN;
+	rnd(e, r->ni, r->ni_len);
+	/* PFS with the first group we name, INVALID_KE_PAYLOAD may move it. */
+	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+		creq_clear(sa);
+		return IKE_ERR_CRYPTO;
+	}
+	old->rekeying = true;
+	old->want_rekey = false;
+	old->rekey_at = IKE_TIME_NEVER;
+	if ((rc = send_create_child(e, sa, now)) < 0) {
+		old->rekeying = false;
+		creq_clear(sa);
+	}
+	return rc;
+}
+
+/* A new CHILD_SA for the acquired packet (the window is free). */
+static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_child_req *r = &sa->creq;
+	int rc;
+
+	creq_clear(sa);
+	r->active = true;
+	r->c.state = IKE_CHILD_PROPOSED;
+	r->c.spi_in = new_esp_spi(e);
+	proposal_ts(e, sa, &r->c);
+	r->ni_len = IKE_NONCE_LEN;
+	rnd(e, r->ni, r->ni_len);
+	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+		creq_clear(sa);
+		return IKE_ERR_CRYPTO;
+	}
+	if ((rc = send_create_child(e, sa, now)) < 0)
+		creq_clear(sa);
+	return rc;
+}
+
+static void create_child_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *rh,
+                               const struct ike_path *path, uint16_t type, const uint8_t *data,
+                               size_t len)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+
+	hdr_for(sa, IKE_CREATE_CHILD_SA, true, rh->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	notify_add(&b, type, data, len);
+	send_response(e, sa, path, ike_build_finish(&b, NULL));
+}
+
+/*
+ * The peer's CREATE_CHILD_SA: a new CHILD_SA or the rekey of one (REKEY_SA).
+ * Everything is checked before the new SA is installed; the old one stays
+ * until the peer deletes it (§2.8).
+ */
+static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
+                                   const struct ike_path *path, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	const struct ike_notify *rekey = ike_msg_notify(m, IKE_N_REKEY_SA);
+	struct ike_ts_policy pol = {e->cfg.local_ts, e->cfg.n_local_ts, e->cfg.remote_ts,
+	                            e->cfg.n_remote_ts};
+	struct ike_child *old = NULL, *slot, c;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_ke ke;
+	struct ke k;
+	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED], nr[IKE_NONCE_LEN];
+	size_t gir_len = 0, n_tsi, n_tsr;
+	uint16_t peer_ke = ike_msg_has(m, IKE_PL_KE) ? m->ke.group : KE_NONE;
+	int rc;
+
+	if (sa->state != IKE_SA_ESTABLISHED) {
+		/* Deleting: §2.25 says TEMPORARY_FAILURE. */
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
+	if (ike_msg_has(m, IKE_PL_SA) && m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE) {
+		return on_rekey_ike_request(e, sa, path, now);
+	}
+	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
+	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR)) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return IKE_OK;
+	}
+	if (rekey) {
+		/* §3.10.1: REKEY_SA names the SA by the SPI the sender
+		 * receives on, which is our outbound one. */
+		if (rekey->proto == IKE_PROTO_ESP && rekey->spi_len == 4)
+			old = child_by_spi_out(sa, wire_load32(rekey->spi));
+		if (!old || old->state != IKE_CHILD_UP) {
+			/* §2.25: we already deleted it. */
+			create_child_error(e, sa, &m->hdr, path, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
+			return IKE_OK;
+		}
+	}
+	if (!(slot = child_slot(sa))) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+		return IKE_OK;
+	}
+	memset(&c, 0, sizeof(c));
+	rc = ike_proposal_select(e->esp_props.p, e->esp_props.n, m->sa.p, m->sa.n_proposals,
+	                         peer_ke, 0, &c.suite);
+	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
+		uint8_t g[2] = {(uint8_t)(c.suite.ke >> 8), (uint8_t)c.suite.ke};
+
+		e->stats.invalid_ke++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+		return IKE_OK;
+	}
+	if (rc < 0) {
+		e->stats.no_proposal++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return IKE_OK;
+	}
+	if (!ike_child_ts_from_payload(&m->tsi, e->sel_i, &n_tsi) ||
+	    !ike_child_ts_from_payload(&m->tsr, e->sel_r, &n_tsr) ||
+	    ike_ts_select(&pol, 1, e->sel_i, n_tsi, e->sel_r, n_tsr, &e->tsres) < 0) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TS_UNACCEPTABLE, NULL, 0);
+		return IKE_OK;
+	}
+	memset(&k, 0, sizeof(k));
+	if (c.suite.ke != KE_NONE) {
+		if (ke_new(&k, c.suite.ke, false) < 0 ||
+		    ke_shared(&k, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
+			ke_free(&k);
+			create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
+			return IKE_OK;
+		}
+	}
+	c.remote = e->tsres.tsi;
+	c.local = e->tsres.tsr;
+	c.spi_out = ike_child_spi(c.suite.spi);
+	c.spi_in = new_esp_spi(e);
+	rnd(e, nr, sizeof(nr));
+
+	hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_child_reply(&c.suite, c.spi_in, &e->sapl);
+	ike_build_sa(&b, &e->sapl);
+	ike_build_nonce(&b, nr, sizeof(nr));
+	if (c.suite.ke != KE_NONE) {
+		ke_public(&k, pub);
+		ke.group = c.suite.ke;
+		ke.data = pub;
+		ke.len = ke_public_len(&k);
+		ike_build_ke(&b, &ke);
+	}
+	ke_free(&k);
+	ike_child_ts_payload(c.remote.s, c.remote.n, &e->tsi_pl);
+	ike_child_ts_payload(c.local.s, c.local.n, &e->tsr_pl);
+	ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
+	ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
+	if ((rc = send_response(e, sa, path, ike_build_finish(&b, NULL))) < 0) {
+		sodium_memzero(gir, sizeof(gir));
+		return rc;
+	}
+	*slot = c;
+	{
+		struct child_keying kk = {
+		    false,   gir,          m->nonce.data, nr,
+		    gir_len, m->nonce.len, sizeof(nr),    old ? old->spi_in : 0};
+
+		rc = child_up_event_ex(e, sa, slot, &kk, now);
+	}
+	if (old) {
+		/* The peer deletes the old SA once its exchange is done; we
+		 * no longer rekey it ourselves, unless our own rekey of it
+		 * already runs: then §2.8.1 decides which new SA stays. */
+		old->rekey_at = IKE_TIME_NEVER;
+		old->want_rekey = false;
+		if (sa->creq.active && sa->creq.old_spi_in == old->spi_in) {
+			sa->creq.collided = true;
+			nonce_min(m->nonce.data, m->nonce.len, nr, sizeof(nr), sa->creq.peer_min,
+			          &sa->creq.peer_min_len);
+		}
+		old->rekeying = true;
+	}
+	sodium_memzero(gir, sizeof(gir));
+	return rc < 0 ? rc : IKE_OK;
+}
+
+static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_child_req *r = &sa->creq;
+	const struct ike_notify *err;
+	struct ike_child *old, *slot;
+	struct ike_suite cs;
+	uint8_t gir[KE_MAX_SHARED];
+	size_t gir_len = 0, n_tsi, n_tsr;
+	uint16_t fail = 0;
+	int rc = IKE_OK;
+
+	if (sa->req_kind != IKE_REQ_CREATE_CHILD || !r->active) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	ike_sa_request_done(sa);
+	old = r->old_spi_in ? child_by_spi_in_sa(sa, r->old_spi_in) : NULL;
+	if ((err = ike_msg_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
+		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
+
+		/* §1.3: retry with the group asked for, if we offered it. */
+		if (g != r->ke_group && esp_group_offered(e, g) && r->ke_retries < KE_RETRIES_MAX &&
+		    (!r->old_spi_in || old)) {
+			ke_free(&r->ke);
+			r->ke_group = g;
+			r->ke_retries++;
+			if (ke_new(&r->ke, g, false) == 0)
+				return send_create_child(e, sa, now);
+		}
+		fail = IKE_N_INVALID_KE_PAYLOAD;
+	} else if ((err = first_error(m))) {
+		fail = err->type;
+	} else if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
+	           !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR) ||
+	           ike_proposal_check_reply(e->esp_props.p, e->esp_props.n, m->sa.p,
+	                                    m->sa.n_proposals, 0, &cs) < 0 ||
+	           cs.spi_len != 4 || cs.ke != r->ke_group) {
+		fail = IKE_N_NO_PROPOSAL_CHOSEN;
+	} else if (!ike_child_ts_from_payload(&m->tsi, e->sel_i, &n_tsi) ||
+	           !ike_child_ts_from_payload(&m->tsr, e->sel_r, &n_tsr) ||
+	           !ike_ts_is_subset(e->sel_i, n_tsi, r->c.local.s, r->c.local.n) ||
+	           !ike_ts_is_subset(e->sel_r, n_tsr, r->c.remote.s, r->c.remote.n)) {
+		fail = IKE_N_TS_UNACCEPTABLE;
+	} else if (r->ke_group != KE_NONE &&
+	           (!ike_msg_has(m, IKE_PL_KE) || m->ke.group != r->ke_group ||
+	            ke_shared(&r->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0)) {
+		fail = IKE_N_INVALID_SYNTAX;
+	} else if (!(slot = child_slot(sa))) {
+		fail = IKE_N_NO_ADDITIONAL_SAS;
+	} else {
+		struct child_keying kk = {true,    gir,       r->ni,        m->nonce.data,
+		                          gir_len, r->ni_len, m->nonce.len, r->old_spi_in};
+		bool redundant = false;
+
+		*slot = r->c;
+		slot->suite = cs;
+		slot->spi_out = ike_child_spi(cs.spi);
+		slot->local.n = n_tsi;
+		memcpy(slot->local.s, e->sel_i, sizeof(slot->local.s));
+		slot->remote.n = n_tsr;
+		memcpy(slot->remote.s, e->sel_r, sizeof(slot->remote.s));
+		rc = child_up_event_ex(e, sa, slot, &kk, now);
+		if (r->collided) {
+			uint8_t mine[IKE_NONCE_MAX];
+			size_t mine_len;
+
+			/* §2.8.1: the SA made with the lowest of the four
+			 * nonces is deleted by whoever made it; the other
+			 * side's winner then deletes the old SA. */
+			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
+			redundant = nonce_cmp(mine, mine_len, r->peer_min, r->peer_min_len) < 0;
+		}
+		if (redundant)
+			slot->want_delete = true;
+		else if (old)
+			old->want_delete = true;
+	}
+	sodium_memzero(gir, sizeof(gir));
+	if (fail) {
+		struct ike_event ev;
+
+		ev_base(sa, IKE_EV_CHILD_FAILED, &ev);
+		ev.reason = fail == IKE_N_NO_PROPOSAL_CHOSEN ? IKE_REASON_NO_PROPOSAL
+		                                             : IKE_REASON_PEER_ERROR;
+		ev.notify = fail;
+		ev.child.rekeyed_spi_in = r->old_spi_in;
+		ev_push(e, &ev);
+		/* A failed rekey leaves the old SA as it was; it is tried again
+		 * after another lifetime, or soon if the peer was just busy. */
+		if (old && !r->collided) {
+			old->rekeying = false;
+			old->rekey_at = fail == IKE_N_TEMPORARY_FAILURE ? retry_soon(e, now)
+			                : e->cfg.child_rekey_time
+			                    ? add_time(now, e->cfg.child_rekey_time)
+			                    : IKE_TIME_NEVER;
+		}
+	}
+	creq_clear(sa);
+	run_pending(e, sa, now);
+	return rc < 0 ? rc : IKE_OK;
+}
+
+/* ---- IKE SA rekey (§1.3.2, §2.18) -------------------------------------- */
+
+static uint64_t spi_load64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void spi_store64(uint64_t v, uint8_t out[8])
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+/*
+ * The rekeyed IKE SA nsa (keys installed) takes over old's CHILD_SAs and
+ * path; message IDs start again at 0 (§2.18). old waits for its Delete.
+ */
+static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ike_sa *nsa,
+                             ike_time_t now)
+{
+	struct ike_event ev;
+
+	nsa->path = old->path;
+	nsa->nat_local = old->nat_local;
+	nsa->nat_remote = old->nat_remote;
+	nsa->peer_frag = old->peer_frag;
+	memcpy(nsa->child, old->child, sizeof(nsa->child));
+	memset(old->child, 0, sizeof(old->child));
+	nsa->state = IKE_SA_ESTABLISHED;
+	nsa->up = true;
+	nsa->last_heard = now;
+	nsa->rekey_at =
+	    e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time) : IKE_TIME_NEVER;
+	old->state = IKE_SA_REKEYED;
+	old->replaced_by = nsa->id;
+	old->rekey_at = IKE_TIME_NEVER;
+	old->want_rekey = false;
+	/* Should the peer never delete the old SA, drop it anyway. */
+	old->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+	ev_base(nsa, IKE_EV_IKE_UP, &ev);
+	ev.rekeyed_sa_id = old->id;
+	ev_push(e, &ev);
+}
+
+static int rekey_keys(struct ike_sa *nsa, const struct ike_sa *old, const uint8_t *ni,
+                      size_t ni_len, const uint8_t *nr, size_t nr_len, const uint8_t *gir,
+                      size_t gir_len)
+{
+	uint8_t spi_i[8], spi_r[8];
+
+	ike_sa_spi_bytes(nsa, spi_i, spi_r);
+	if (ike_keys_rekey(&nsa->keys, &old->keys, &nsa->suite, ni, ni_len, nr, nr_len, spi_i,
+	                   spi_r, gir, gir_len) < 0)
+		return IKE_ERR_CRYPTO;
+	return ike_sa_install_sk(nsa);
+}
+
+static int send_rekey_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_ike_req *r = &sa->ireq;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_ke ke;
+	uint8_t pub[KE_MAX_PUBLIC], spi[8];
+
+	spi_store64(r->spi, spi);
+	memset(&e->sapl, 0, sizeof(e->sapl));
+	for (size_t i = 0; i < e->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
+		ike_proposal_to_offer(&e->ike_props.p[i], (uint8_t)(i + 1), spi, 8, 0,
+		                      &e->sapl.p[e->sapl.n_proposals++]);
+	ke_public(&r->ke, pub);
+	ke.group = r->ke_group;
+	ke.data = pub;
+	ke.len = ke_public_len(&r->ke);
+	hdr_for(sa, IKE_CREATE_CHILD_SA, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_build_sa(&b, &e->sapl);
+	ike_build_nonce(&b, r->ni, r->ni_len);
+	ike_build_ke(&b, &ke);
+	return send_request(e, sa, IKE_REQ_REKEY_IKE, ike_build_finish(&b, NULL), now);
+}
+
+static void ireq_clear(struct ike_sa *sa)
+{
+	ke_free(&sa->ireq.ke);
+	sodium_memzero(&sa->ireq, sizeof(sa->ireq));
+}
+
+static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_ike_req *r = &sa->ireq;
+	int rc;
+
+	ireq_clear(sa);
+	sa->want_rekey = false;
+	sa->rekey_at = IKE_TIME_NEVER;
+	r->active = true;
+	r->spi = new_ike_spi(e);
+	r->ni_len = IKE_NONCE_LEN;
+	rnd(e, r->ni, r->ni_len);
+	/* The group in use is one both sides accept. */
+	r->ke_group = sa->suite.ke;
+	if (ke_new(&r->ke, r->ke_group, false) < 0) {
+		ireq_clear(sa);
+		return IKE_ERR_CRYPTO;
+	}
+	if ((rc = send_rekey_ike(e, sa, now)) < 0)
+		ireq_clear(sa);
+	return rc;
+}
+
+static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
+                                const struct ike_path *path, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_suite suite;
+	struct ike_sa *nsa;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_ke ke;
+	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED], spi[8];
+	size_t gir_len = 0;
+	int rc;
+
+	/* Our own CREATE_CHILD_SA is in flight: §2.25 lets us refuse for
+	 * now; the peer tries again. */
+	if (sa->req_kind == IKE_REQ_CREATE_CHILD || sa->req_kind == IKE_REQ_REKEY_IKE) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
+	if (!ike_msg_has(m, IKE_PL_NONCE) || !ike_msg_has(m, IKE_PL_KE)) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return IKE_OK;
+	}
+	rc = ike_proposal_select(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals,
+	                         m->ke.group, 0, &suite);
+	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
+		uint8_t g[2] = {(uint8_t)(suite.ke >> 8), (uint8_t)suite.ke};
+
+		e->stats.invalid_ke++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_KE_PAYLOAD, g, 2);
+		return IKE_OK;
+	}
+	if (rc < 0 || suite.spi_len != 8 || spi_load64(suite.spi) == 0) {
+		e->stats.no_proposal++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return IKE_OK;
+	}
+	if (!(nsa = sa_alloc(e))) {
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
+	/* §3.1: the I flag follows whoever initiated the last rekey. */
+	nsa->initiator = false;
+	nsa->spi_i = spi_load64(suite.spi);
+	nsa->spi_r = new_ike_spi(e);
+	nsa->suite = suite;
+	nsa->ni_len = m->nonce.len;
+	memcpy(nsa->ni, m->nonce.data, m->nonce.len);
+	nsa->nr_len = IKE_NONCE_LEN;
+	rnd(e, nsa->nr, nsa->nr_len);
+	if (ke_new(&nsa->ke, suite.ke, false) < 0 ||
+	    ke_shared(&nsa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0 ||
+	    rekey_keys(nsa, sa, nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, gir, gir_len) < 0) {
+		sodium_memzero(gir, sizeof(gir));
+		ike_sa_clear(nsa);
+		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return IKE_OK;
+	}
+	sodium_memzero(gir, sizeof(gir));
+	spi_store64(nsa->spi_r, spi);
+	memset(&e->sapl, 0, sizeof(e->sapl));
+	ike_suite_to_offer(&suite, spi, 8, &e->sapl.p[0]);
+	e->sapl.n_proposals = 1;
+	ke_public(&nsa->ke, pub);
+	ke.group = suite.ke;
+	ke.data = pub;
+	ke.len = ke_public_len(&nsa->ke);
+	hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_build_sa(&b, &e->sapl);
+	ike_build_nonce(&b, nsa->nr, nsa->nr_len);
+	ike_build_ke(&b, &ke);
+	ke_free(&nsa->ke);
+	if ((rc = send_response(e, sa, path, ike_build_finish(&b, NULL))) < 0) {
+		ike_sa_clear(nsa);
+		return rc;
+	}
+	ike_rekey_commit(e, sa, nsa, now);
+	return IKE_OK;
+}
+
+static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_ike_req *r = &sa->ireq;
+	const struct ike_notify *err;
+	struct ike_suite suite;
+	struct ike_sa *nsa = NULL;
+	uint8_t gir[KE_MAX_SHARED];
+	size_t gir_len = 0;
+	bool ok = false, busy = ike_msg_notify(m, IKE_N_TEMPORARY_FAILURE) != NULL;
+
+	if (!r->active) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	ike_sa_request_done(sa);
+	if ((err = ike_msg_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
+		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
+
+		if (g != r->ke_group && group_offered(e, g) && r->ke_retries < KE_RETRIES_MAX) {
+			ke_free(&r->ke);
+			r->ke_group = g;
+			r->ke_retries++;
+			if (ke_new(&r->ke, g, false) == 0)
+				return send_rekey_ike(e, sa, now);
+		}
+	} else if (!first_error(m) && ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_NONCE) &&
+	           ike_msg_has(m, IKE_PL_KE) &&
+	           ike_proposal_check_reply(e->ike_props.p, e->ike_props.n, m->sa.p,
+	                                    m->sa.n_proposals, 0, &suite) == 0 &&
+	           suite.spi_len == 8 && spi_load64(suite.spi) != 0 && suite.ke == r->ke_group &&
+	           m->ke.group == r->ke_group &&
+	           ke_shared(&r->ke, m->ke.data, m->ke.len, gir, &gir_len) == 0 &&
+	           (nsa = sa_alloc(e))) {
+		nsa->initiator = true;
+		nsa->spi_i = r->spi;
+		nsa->spi_r = spi_load64(suite.spi);
+		nsa->suite = suite;
+		ok = rekey_keys(nsa, sa, r->ni, r->ni_len, m->nonce.data, m->nonce.len, gir,
+		                gir_len) == 0;
+		if (!ok)
+			ike_sa_clear(nsa);
+	}
+	sodium_memzero(gir, sizeof(gir));
+	ireq_clear(sa);
+	if (!ok) {
+		/* The old SA goes on; try again after another lifetime, or
+		 * soon if the peer was just busy. */
+		sa->rekey_at = busy                    ? retry_soon(e, now)
+		               : e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time)
+		                                       : IKE_TIME_NEVER;
+		run_pending(e, sa, now);
+		return IKE_OK;
+	}
+	ike_rekey_commit(e, sa, nsa, now);
+	/* §2.18: the initiator of the rekey deletes the old SA. */
+	if (send_info(e, sa, IKE_REQ_DELETE_IKE, now) < 0)
+		sa_remove(e, sa, IKE_REASON_REKEYED, 0);
+	return IKE_OK;
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
+{
+	bool we_initiated = !(h->flags & IKE_FLAG_I);
+
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state != IKE_SA_FREE && sa->initiator == we_initiated &&
+		    sa->spi_i == h->spi_i && sa->spi_r == h->spi_r && sa->rx)
+			return sa;
+	}
+	return NULL;
+}
+
+/*
+ * Authenticate and decrypt the message in e->rx: SK in place, or SKF
+ * fragments into the reassembly buffer (RFC 7383 §2.6), then parsed into
+ * e->msg. IKE_FRAG_WAIT (> 0) while fragments are missing.
+ */
+static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len)
+{
+	struct ike_msg *m = &e->msg;
+	uint8_t np;
+	int rc, n;
+
+	if (ike_msg_has(m, IKE_PL_SK))
+		return ike_msg_decrypt(sa->rx, e->rx, len, m);
+	if (!ike_msg_has(m, IKE_PL_SKF))
+		return IKE_ERR_SYNTAX;
+	/* One reassembly buffer for all SAs: fragments of another SA's
+	 * message must not join (each SA authenticates its own). */
+	if (e->frag.active && e->frag_sa != sa->id)
+		ike_frag_reset(&e->frag);
+	e->frag_sa = sa->id;
+	rc = ike_frag_add(&e->frag, sa->rx, e->rx, len, m);
+	if (rc == IKE_FRAG_WAIT || rc == IKE_FRAG_DUP)
+		return 1;
+	if (rc < 0)
+		return rc;
+	/* Complete: the inner chain replaces the fragment's content. */
+	n = ike_frag_assemble(&e->frag, e->inner, sizeof(e->inner), &np);
+	ike_frag_reset(&e->frag);
+	if (n < 0)
+		return IKE_ERR_TOO_MANY;
+	e->inner_len = (size_t)n;
+	rc = ike_msg_parse_inner(m, np, e->inner, (size_t)n);
+	return rc < 0 ? rc : IKE_OK;
+}
+
+static int on_protected(struct ike_engine *e, const struct ike_path *path, size_t len,
+                        ike_time_t now)
+{
+	struct ike_msg *m = &e->msg;
+	struct ike_hdr h = m->hdr;
+	bool response = h.flags & IKE_FLAG_R;
+	struct ike_sa *sa = find_sa(e, &h);
+	bool replay = false;
+	int rc;
+
+	if (!sa) {
+		e->stats.rx_no_sa++;
+		return IKE_OK;
+	}
+	if (response) {
+		if (sa->req_kind == IKE_REQ_NONE || h.msg_id != sa->tx_id) {
+			e->stats.rx_old++;
+			return IKE_OK;
+		}
+	} else if (sa->resp_valid && sa->rx_id > 0 && h.msg_id == sa->rx_id - 1) {
+		replay = true;
+	} else if (h.msg_id != sa->rx_id) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	/* Only authentic messages may do anything, even trigger a replay of
+	 * our cached response (which would otherwise amplify forgeries). */
+	rc = open_protected(e, sa, len);
+	if (rc > 0)
+		return IKE_OK;
+	if (rc == IKE_ERR_AUTH) {
+		e->stats.rx_bad_icv++;
+		return rc;
+	}
+	if (ike_err_fatal(rc)) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, IKE_N_INVALID_SYNTAX);
+		return rc;
+	}
+	if (rc < 0) {
+		e->stats.rx_malformed++;
+		return rc;
+	}
+	sa->last_heard = now;
+	if (replay) {
+		e->stats.rx_retransmit++;
+		tx_push_train(e, path, &sa->resp);
+		return IKE_OK;
+	}
+	/* §2.23: behind a NAT the peer's mapping may change; follow the
+	 * latest authentic message. */
+	if ((sa->nat_local || sa->nat_remote) && sa->state == IKE_SA_ESTABLISHED)
+		sa->path = *path;
+	switch (h.exchange) {
+	case IKE_AUTH:
+		return response ? on_auth_response(e, sa, now) : on_auth_request(e, sa, path, now);
+	case IKE_INFORMATIONAL:
+		return response ? on_info_response(e, sa, now) : on_info_request(e, sa, path, now);
+	case IKE_CREATE_CHILD_SA:
+		if (response && sa->req_kind == IKE_REQ_REKEY_IKE)
+			return on_rekey_ike_response(e, sa, now);
+		return response ? on_create_child_response(e, sa, now)
+		                : on_create_child_request(e, sa, path, now);
+	default:
+		/* An exchange we do not know (§1.5 only covers IKE_SA_INIT):
+		 * refuse it without harm to the IKE SA. */
+		if (!response && sa->state == IKE_SA_ESTABLISHED) {
+			struct ike_hdr rh;
+			struct ike_build b;
+
+			hdr_for(sa, h.exchange, true, h.msg_id, &rh);
+			ike_build_init(&b, e->plain, sizeof(e->plain), &rh);
+			notify_add(&b, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+			return send_response(e, sa, path, ike_build_finish(&b, NULL));
+		}
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+}
+
+int ike_engine_recv(struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
+                    size_t len, ike_time_t now)
+{
+	int rc;
+
+	if (!e || !path || !pkt)
+		return IKE_ERR_INVAL;
+	if (len > sizeof(e->rx)) {
+		e->stats.rx_malformed++;
+		return IKE_ERR_LENGTH;
+	}
+	memcpy(e->rx, pkt, len);
+	rc = ike_msg_parse(&e->msg, e->rx, len);
+	if (rc < 0) {
+		e->stats.rx_malformed++;
+		goto out;
+	}
+	if (e->msg.hdr.exchange == IKE_SA_INIT)
+		rc = e->msg.hdr.flags & IKE_FLAG_R ? on_init_response(e, path, len, now)
+		                                   : on_init_request(e, path, len, now);
+	else
+		rc = on_protected(e, path, len, now);
+out:
+	sodium_memzero(e->rx, len);
+	sodium_memzero(&e->msg, sizeof(e->msg));
+	sodium_memzero(e->plain, sizeof(e->plain));
+	sodium_memzero(e->inner, e->inner_len);
+	e->inner_len = 0;
+	return rc < 0 ? rc : IKE_OK;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static ike_time_t dpd_deadline(const struct ike_engine *e, const struct ike_sa *sa)
+{
+	if (!e->cfg.dpd_delay || sa->state != IKE_SA_ESTABLISHED || sa->req_kind != IKE_REQ_NONE)
+		return IKE_TIME_NEVER;
+	return add_time(sa->last_heard, e->cfg.dpd_delay);
+}
+
+ike_time_t ike_engine_next_expiry(const struct ike_engine *e)
+{
+	ike_time_t t = IKE_TIME_NEVER;
+
+	if (!e)
+		return t;
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		const struct ike_sa *sa = &e->sa[i];
+		ike_time_t d;
+
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		if (sa->req_kind != IKE_REQ_NONE && sa->req_deadline < t)
+			t = sa->req_deadline;
+		if (sa->half_open_deadline < t)
+			t = sa->half_open_deadline;
+		if ((d = dpd_deadline(e, sa)) < t)
+			t = d;
+		for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++)
+			if (sa->child[j].state == IKE_CHILD_UP && !sa->child[j].rekeying &&
+			    sa->child[j].rekey_at < t)
+				t = sa->child[j].rekey_at;
+		if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && sa->rekey_at < t)
+			t = sa->rekey_at;
+	}
+	return t;
+}
+
+int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now)
+{
+	int ret = IKE_OK;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		if (now >= sa->half_open_deadline) {
+			sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
+			continue;
+		}
+		if (sa->req_kind != IKE_REQ_NONE && now >= sa->req_deadline) {
+			if (sa->req_sent > e->cfg.retransmit_tries) {
+				/* §2.4: no answer after all retries: the peer
+				 * is gone. */
+				enum ike_reason r = sa->req_kind == IKE_REQ_DPD ? IKE_REASON_DPD
+				                    : sa->req_kind == IKE_REQ_DELETE_IKE
+				                        ? IKE_REASON_DELETED_LOCAL
+				                        : IKE_REASON_TIMEOUT;
+
+				sa_remove(e, sa, r, 0);
+				continue;
+			}
+			/* §2.1: the same bytes again, the wait growing. */
+			sa->req_sent++;
+			sa->req_deadline = add_time(now, rto(e, sa->req_sent));
+			e->stats.tx_retransmit++;
+			tx_push_train(e, &sa->path, &sa->req);
+			continue;
+		}
+		for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++) {
+			struct ike_child *c = &sa->child[j];
+
+			if (c->state == IKE_CHILD_UP && !c->rekeying && now >= c->rekey_at) {
+				c->rekey_at = IKE_TIME_NEVER;
+				c->want_rekey = true;
+			}
+		}
+		if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && now >= sa->rekey_at) {
+			sa->rekey_at = IKE_TIME_NEVER;
+			sa->want_rekey = true;
+		}
+		run_pending(e, sa, now);
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		if (now >= dpd_deadline(e, sa)) {
+			int rc = send_info(e, sa, IKE_REQ_DPD, now);
+
+			if (rc < 0) {
+				sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+				ret = rc;
+			}
+		}
+	}
+	return ret;
+}
+
+/* ---- control ------------------------------------------------------------ */
+
+int ike_engine_child_activity(struct ike_engine *e, uint32_t spi_in, ike_time_t now)
+{
+	struct ike_sa *sa;
+
+	if (!e || !child_by_spi_in(e, spi_in, &sa))
+		return IKE_ERR_INVAL;
+	if (now > sa->last_heard)
+		sa->last_heard = now;
+	return IKE_OK;
+}
+
+int ike_engine_delete_child(struct ike_engine *e, uint32_t spi_in, ike_time_t now)
+{
+	struct ike_sa *sa;
+	struct ike_child *c;
+
+	if (!e || !(c = child_by_spi_in(e, spi_in, &sa)) || c->state != IKE_CHILD_UP)
+		return IKE_ERR_INVAL;
+	c->want_delete = true;
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+int ike_engine_delete_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
+{
+	struct ike_sa *sa;
+
+	if (!e || !(sa = sa_by_id(e, sa_id)))
+		return IKE_ERR_INVAL;
+	if (sa->state == IKE_SA_DELETING)
+		return IKE_OK;
+	if (sa->state != IKE_SA_ESTABLISHED) {
+		sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
+		return IKE_OK;
+	}
+	sa->want_delete = true;
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+int ike_engine_rekey_child(struct ike_engine *e, uint32_t spi_in, ike_time_t now)
+{
+	struct ike_sa *sa;
+	struct ike_child *c;
+
+	if (!e || !(c = child_by_spi_in(e, spi_in, &sa)) || c->state != IKE_CHILD_UP ||
+	    c->rekeying || c->want_delete)
+		return IKE_ERR_INVAL;
+	c->want_rekey = true;
+	c->rekey_at = IKE_TIME_NEVER;
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+static bool sels_cover(const struct esp_sel *s, size_t n, const struct esp_sel *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ike_ts_contains(&s[i], x))
+			return true;
+	return false;
+}
+
+int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const struct esp_sel *src,
+                       const struct esp_sel *dst, ike_time_t now)
+{
+	struct ike_sa *sa = NULL;
+	int id;
+
+	if (!e || !src || !dst || !sels_cover(e->cfg.local_ts, e->cfg.n_local_ts, src) ||
+	    !sels_cover(e->cfg.remote_ts, e->cfg.n_remote_ts, dst))
+		return IKE_ERR_INVAL;
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA && !sa; i++) {
+		struct ike_sa *s = &e->sa[i];
+
+		if (s->state != IKE_SA_FREE && s->state != IKE_SA_REKEYED &&
+		    s->state != IKE_SA_DELETING)
+			sa = s;
+	}
+	if (!sa) {
+		if ((id = ike_engine_initiate(e, path, now)) < 0)
+			return id;
+		sa = sa_by_id(e, (uint32_t)id);
+		sa->has_acq = true;
+		sa->acq_src = *src;
+		sa->acq_dst = *dst;
+		return id;
+	}
+	/* Being set up: its first CHILD_SA is on the way. */
+	if (sa->state != IKE_SA_ESTABLISHED || sa->creq.active || sa->want_child)
+		return (int)sa->id;
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
+		const struct ike_child *c = &sa->child[j];
+
+		if (c->state == IKE_CHILD_UP && sels_cover(c->local.s, c->local.n, src) &&
+		    sels_cover(c->remote.s, c->remote.n, dst))
+			return (int)sa->id;
+	}
+	if (!child_slot(sa))
+		return IKE_ERR_TOO_MANY;
+	sa->has_acq = true;
+	sa->acq_src = *src;
+	sa->acq_dst = *dst;
+	sa->want_child = true;
+	run_pending(e, sa, now);
+	return (int)sa->id;
+}
+
+int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
+{
+	struct ike_sa *sa;
+
+	if (!e || !(sa = sa_by_id(e, sa_id)) || sa->state != IKE_SA_ESTABLISHED ||
+	    sa->ireq.active || sa->want_rekey)
+		return IKE_ERR_INVAL;
+	sa->want_rekey = true;
+	sa->rekey_at = IKE_TIME_NEVER;
+	run_pending(e, sa, now);
+	return IKE_OK;
+}
+
+size_t ike_engine_child_count(const struct ike_engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++)
+		for (size_t j = 0; e->sa[i].state != IKE_SA_FREE && j < IKE_SA_MAX_CHILD; j++)
+			n += e->sa[i].child[j].state != IKE_CHILD_FREE;
+	return n;
+}
+
+void ike_engine_get_stats(const struct ike_engine *e, struct ike_engine_stats *out)
+{
+	if (e && out)
+		*out = e->stats;
+}
+
+size_t ike_engine_sa_count(const struct ike_engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++)
+		n += e->sa[i].state != IKE_SA_FREE;
+	return n;
+}

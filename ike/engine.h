@@ -1,0 +1,374 @@
+/*
+ * The IKEv2 engine (RFC 7296): a pure, sans-I/O state machine in the shape
+ * of ngtcp2. No sockets, no clock, no globals, no I/O: datagrams, time and
+ * randomness come in; datagrams, deadlines and events go out.
+ *
+ *	e = ike_engine_new(&cfg);
+ *	ike_engine_initiate(e, &path, now);          (or wait for the peer)
+ *	loop:
+ *		ike_engine_recv(e, &path, pkt, len, now);      for each datagram
+ *		if (ike_engine_next_expiry(e) <= now)
+ *			ike_engine_handle_expiry(e, now);
+ *		while ((n = ike_engine_poll_tx(e, &path, buf, cap)) > 0)
+ *			send buf[0..n) from path.local to path.remote;
+ *		while (ike_engine_poll_event(e, &ev) == 1)
+ *			act on ev (install CHILD_SA keys, ...); ike_event_wipe(&ev);
+ *		re-arm the one timer at ike_engine_next_expiry(e);
+ *	ike_engine_free(e);
+ *
+ * Time is a uint64_t in nanoseconds from any fixed origin (CLOCK_MONOTONIC);
+ * UINT64_MAX means "no timer". A deadline fires when now >= deadline, never
+ * one nanosecond earlier.
+ *
+ * One engine serves one configured connection (one peer identity, one PSK,
+ * one set of proposals and selectors), as initiator, responder, or both;
+ * it may hold several IKE SAs with that peer (e.g. across a peer restart)
+ * and several CHILD_SAs per IKE SA. Each IKE SA has an engine-wide id
+ * (never 0) that events carry and that the delete calls take.
+ *
+ * Exchanges (RFC 7296): IKE_SA_INIT with INVALID_KE_PAYLOAD retry, COOKIE
+ * (§2.6) both ways and NAT detection (§2.23); IKE_AUTH with a pre-shared
+ * key (§2.15) and the first CHILD_SA; CREATE_CHILD_SA for new CHILD_SAs,
+ * CHILD_SA rekeys (optional PFS, §2.8.1 collisions) and IKE SA rekeys
+ * (§2.18); INFORMATIONAL Delete and liveness checks (§1.4, §2.4); RFC 7383
+ * fragmentation of encrypted messages, both ways.
+ *
+ * Ports and NAT traversal (RFC 7296 §2.23, RFC 3948): a path names both
+ * ends with ports. The engine never adds or expects the four-byte non-ESP
+ * marker: the daemon strips it on port 4500 before ike_engine_recv() and
+ * prepends it when poll_tx's path.local.port is not 500 (natt_classify()).
+ * When NAT is detected, the initiator moves its IKE SA from port 500 to
+ * 4500 at both ends from IKE_AUTH on, as §2.23 asks; responses always go
+ * back along the path their request came in on.
+ *
+ * Errors: negative IKE_ERR_* codes of ike/wire.h; "fatal" codes
+ * (ike_err_fatal()) from ike_engine_recv() mean the IKE SA the datagram
+ * belonged to was torn down (the events say so), never that the engine is
+ * unusable. Every function below documents its codes.
+ */
+#ifndef TUNSEC_IKE_ENGINE_H
+#define TUNSEC_IKE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/aead.h"
+#include "esp/sel.h"
+#include "ike/wire.h"
+
+typedef uint64_t ike_time_t;
+
+#define IKE_TIME_NEVER UINT64_MAX
+#define IKE_SEC        1000000000ULL
+
+/* Largest IKE message the engine sends or accepts (unfragmented). */
+#define IKE_ENGINE_MSG_MAX 4096
+#define IKE_PSK_MAX        256
+#define IKE_ID_MAX         255
+
+/* Defaults of struct ike_config's zero fields (strongSwan's). */
+#define IKE_DEFAULT_RETRANSMIT_TIMEOUT (4 * IKE_SEC) /* charon.retransmit_timeout */
+#define IKE_DEFAULT_RETRANSMIT_BASE    1800          /* 1.8, in thousandths */
+#define IKE_DEFAULT_RETRANSMIT_TRIES   5
+#define IKE_DEFAULT_HALF_OPEN_TIMEOUT  (30 * IKE_SEC)
+#define IKE_DEFAULT_FRAGMENT_LEN       (1280 - 40 - 8 - 4)
+
+/* One end of a path: AF_INET / AF_INET6, address in network order (IPv4
+ * in the first 4 bytes), UDP port in host order. */
+struct ike_addr {
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];
+};
+
+/* Where a datagram came in (local: our address it was sent to, remote:
+ * its source) or where one is to go (local: send from, remote: to). */
+struct ike_path {
+	struct ike_addr local;
+	struct ike_addr remote;
+};
+
+/* An identity (RFC 7296 §3.5): IKE_ID_FQDN, IKE_ID_RFC822_ADDR,
+ * IKE_ID_IPV4_ADDR (4 bytes), IKE_ID_IPV6_ADDR (16), IKE_ID_KEY_ID.
+ * type 0 as remote_id: accept whatever identity the peer names. */
+struct ike_identity {
+	uint8_t type;
+	uint8_t len;
+	uint8_t data[IKE_ID_MAX];
+};
+
+/* Our random source: fill buf with len unpredictable bytes. */
+typedef void (*ike_rand_fn)(void *ctx, void *buf, size_t len);
+
+struct ike_config {
+	struct ike_identity local_id;
+	struct ike_identity remote_id;
+	const uint8_t *psk; /* copied by ike_engine_new() */
+	size_t psk_len;     /* 1 .. IKE_PSK_MAX */
+	/* strongSwan proposal strings (ike/proposal.h); NULL: "default". */
+	const char *ike_proposals;
+	const char *esp_proposals;
+	/* The CHILD_SA's selectors: as initiator what we propose (TSi =
+	 * local, TSr = remote), as responder what we allow. */
+	struct esp_sel local_ts[ESP_MAX_SELS];
+	size_t n_local_ts;
+	struct esp_sel remote_ts[ESP_MAX_SELS];
+	size_t n_remote_ts;
+	/* Retransmission (§2.1): try n (0 = the first send) waits
+	 * timeout * (base/1000)^n; after `tries` retransmissions the next
+	 * timeout gives up on the IKE SA. 0 picks the defaults above; to
+	 * disable retransmission set no_retransmit. */
+	ike_time_t retransmit_timeout;
+	unsigned retransmit_base; /* thousandths: 1800 = 1.8 */
+	unsigned retransmit_tries;
+	bool no_retransmit;
+	/* Liveness check (§2.4): an empty INFORMATIONAL after this long
+	 * without inbound IKE or ESP traffic; 0 disables DPD. */
+	ike_time_t dpd_delay;
+	/* A responder's IKE SA that sees no IKE_AUTH this long after
+	 * IKE_SA_INIT is dropped; an IKE SA replaced by a rekey waits this
+	 * long for the peer's Delete. 0: the default. */
+	ike_time_t half_open_timeout;
+	/* Rekey each CHILD_SA this long after it came up (CREATE_CHILD_SA
+	 * with REKEY_SA, §2.8; PFS when the ESP proposals name a group).
+	 * 0: never on our own; the peer may still rekey. */
+	ike_time_t child_rekey_time;
+	/* Rekey the IKE SA this long after it came up (§2.18); 0: never on
+	 * our own. */
+	ike_time_t ike_rekey_time;
+	/* RFC 7383: largest IKE datagram we send (IKE header on, IP and UDP
+	 * headers and non-ESP marker off) before encrypted messages are
+	 * fragmented, when both sides announced support. 0: 1228, which
+	 * keeps IPv6 packets within 1280 bytes. */
+	size_t fragment_len;
+	/* Demand a COOKIE (§2.6) in IKE_SA_INIT while at least this many
+	 * half-open IKE SAs exist (an anti-DoS measure); 0: never. */
+	unsigned cookie_threshold;
+	/* Send INITIAL_CONTACT in IKE_AUTH (§2.4) when we are the
+	 * initiator of the first IKE SA with this peer. */
+	bool initial_contact;
+	/* Randomness for SPIs and nonces; NULL: rand_bytes(). Key exchange
+	 * private keys and SK IVs always come from crypto/. */
+	ike_rand_fn rand;
+	void *rand_ctx;
+};
+
+enum ike_event_type {
+	IKE_EV_IKE_UP = 1,   /* IKE SA authenticated both ways */
+	IKE_EV_IKE_DOWN,     /* IKE SA gone (or never came up): reason */
+	IKE_EV_CHILD_UP,     /* a CHILD_SA to install: ev.child */
+	IKE_EV_CHILD_DOWN,   /* remove the CHILD_SA ev.child.spi_in/out */
+	IKE_EV_CHILD_FAILED, /* the CHILD_SA was refused: ev.notify says why */
+};
+
+enum ike_reason {
+	IKE_REASON_NONE = 0,
+	IKE_REASON_DELETED_LOCAL, /* we asked for it (ike_engine_delete_*) */
+	IKE_REASON_DELETED_PEER,  /* the peer sent a Delete */
+	IKE_REASON_TIMEOUT,       /* a request was retransmitted in vain */
+	IKE_REASON_DPD,           /* a liveness check went unanswered */
+	IKE_REASON_HALF_OPEN,     /* no IKE_AUTH after IKE_SA_INIT */
+	IKE_REASON_AUTH_FAILED,   /* AUTH wrong, either direction (§2.21.2) */
+	IKE_REASON_NO_PROPOSAL,   /* NO_PROPOSAL_CHOSEN */
+	IKE_REASON_INVALID_KE,    /* no group both sides accept (§1.2) */
+	IKE_REASON_PEER_ERROR,    /* another error notify, ev.notify */
+	IKE_REASON_PROTOCOL,      /* malformed authenticated message (§2.21) */
+	IKE_REASON_REPLACED,      /* INITIAL_CONTACT from the peer (§2.4) */
+	IKE_REASON_REKEYED,       /* replaced by a rekeyed IKE SA (§2.18) */
+};
+
+/* What the data plane needs of a CHILD_SA. Keys are aead_new()'s blob:
+ * cipher key [+ salt] then integrity key (RFC 7296 §2.17). */
+struct ike_child_info {
+	uint32_t spi_in;  /* ours: the peer sends with it */
+	uint32_t spi_out; /* the peer's: we send with it */
+	int encr;         /* ENCR_* (crypto/aead.h) */
+	unsigned key_bits;
+	int integ; /* AUTH_* */
+	bool esn;
+	bool encap; /* NAT detected: UDP-encapsulate ESP (RFC 3948) */
+	/* CHILD_UP of a rekey (§2.8): the spi_in of the CHILD_SA this one
+	 * replaces (send with the new one from now on; the old one goes
+	 * with its own CHILD_DOWN once deleted); 0 for a new CHILD_SA. */
+	uint32_t rekeyed_spi_in;
+	size_t keymat_len;
+	uint8_t key_in[AEAD_MAX_KEYMAT];
+	uint8_t key_out[AEAD_MAX_KEYMAT];
+	/* Negotiated selectors: local = our side's traffic. */
+	size_t n_local;
+	struct esp_sel local[ESP_MAX_SELS];
+	size_t n_remote;
+	struct esp_sel remote[ESP_MAX_SELS];
+};
+
+struct ike_event {
+	enum ike_event_type type;
+	uint32_t sa_id; /* engine-wide IKE SA handle */
+	uint64_t spi_i; /* IKE SPIs (host order) */
+	uint64_t spi_r;
+	bool initiator;         /* we initiated the IKE SA */
+	enum ike_reason reason; /* IKE_DOWN, CHILD_DOWN, CHILD_FAILED */
+	uint16_t notify;        /* the error notify involved, or 0 */
+	struct ike_path path;   /* IKE_UP: where the IKE SA runs */
+	/* IKE_UP of a rekeyed IKE SA (§2.18): the id of the SA it replaces,
+	 * whose CHILD_SAs it took over (no CHILD events for them); the old
+	 * one's IKE_DOWN (reason REKEYED) follows. 0 otherwise. */
+	uint32_t rekeyed_sa_id;
+	struct ike_child_info child; /* CHILD_* (keys only in CHILD_UP) */
+};
+
+/* Counters of what the engine dropped or refused (never per-packet logs). */
+struct ike_engine_stats {
+	uint64_t rx_malformed;  /* did not parse (unauthenticated) */
+	uint64_t rx_no_sa;      /* unknown SPI */
+	uint64_t rx_bad_icv;    /* SK integrity failed */
+	uint64_t rx_old;        /* outside the window / unexpected response */
+	uint64_t rx_retransmit; /* retransmitted request: cached response resent */
+	uint64_t tx_retransmit; /* our requests sent again */
+	uint64_t tx_dropped;    /* tx queue full */
+	uint64_t events_lost;   /* event queue full */
+	uint64_t no_proposal;   /* NO_PROPOSAL_CHOSEN sent */
+	uint64_t invalid_ke;    /* INVALID_KE_PAYLOAD sent */
+	uint64_t auth_failed;   /* AUTHENTICATION_FAILED sent or received */
+	uint64_t sa_full;       /* IKE_SA_INIT refused: no room for an SA */
+	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
+};
+
+struct ike_engine;
+
+/*
+ * Check a configuration as ike_engine_new() will: proposals parse,
+ * identities have a valid type and length, a PSK is set, selectors on both
+ * sides. 0, or IKE_ERR_INVAL with a message in err (NUL-terminated when
+ * err_cap > 0).
+ */
+int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap);
+
+/*
+ * A new engine for cfg (copied; cfg may be freed afterwards). NULL if
+ * ike_config_check() refuses cfg or memory runs out.
+ */
+struct ike_engine *ike_engine_new(const struct ike_config *cfg);
+
+/* Wipe every key and free. Emits nothing. NULL is fine. */
+void ike_engine_free(struct ike_engine *e);
+
+/*
+ * Start an IKE SA (and its first CHILD_SA) with the peer along path: queues
+ * the IKE_SA_INIT request. Returns the new IKE SA's id (> 0), or
+ * IKE_ERR_TOO_MANY (no room for another IKE SA), IKE_ERR_INVAL (bad path),
+ * IKE_ERR_CRYPTO (the key exchange could not start).
+ */
+int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_time_t now);
+
+/*
+ * A packet from src to dst (host selectors, e.g. from esp_sel_parse() of
+ * its addresses, or with protocol and ports) found no CHILD_SA (DESIGN.md:
+ * the SAD miss). Starts an IKE SA if there is none (its IKE_AUTH proposes
+ * the packet's selectors first, then the configured ones, §2.9), or a
+ * CREATE_CHILD_SA on the established one (§1.3), unless a CHILD_SA or an
+ * exchange under way already covers the packet. Returns the IKE SA's id
+ * (> 0), or IKE_ERR_INVAL (src/dst outside the configured selectors, bad
+ * path), IKE_ERR_TOO_MANY (no room for an IKE SA or CHILD_SA),
+ * IKE_ERR_CRYPTO.
+ */
+int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const struct esp_sel *src,
+                       const struct esp_sel *dst, ike_time_t now);
+
+/*
+ * Hand in one IKE datagram (without non-ESP marker) that arrived along
+ * path. Returns 0 when processed (or deliberately ignored: duplicates,
+ * retransmissions, unknown SPIs, which the stats count), else a negative
+ * IKE_ERR_* saying why it was dropped: IKE_ERR_SHORT, _LENGTH, _SYNTAX,
+ * _VERSION, _TOO_MANY, _UNSUPPORTED_CRITICAL (malformed; nothing changes),
+ * IKE_ERR_AUTH (integrity check failed), IKE_ERR_INVAL (bad arguments).
+ * Fatal codes (IKE_ERR_PEER_SYNTAX, IKE_ERR_CRYPTO) mean the IKE SA was
+ * removed; its IKE_DOWN event is queued.
+ */
+int ike_engine_recv(struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
+                    size_t len, ike_time_t now);
+
+/*
+ * Next datagram to send: copies it to dst and its path to *path. Returns
+ * its length, 0 when nothing is queued, IKE_ERR_NOSPACE when cap is too
+ * small (the datagram stays queued).
+ */
+ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t *dst, size_t cap);
+
+/*
+ * Next event: 1 with *ev filled, 0 when none. CHILD_UP events carry keys:
+ * wipe them with ike_event_wipe() once installed. Drain after every call
+ * into the engine; the queue holds IKE_ENGINE_EVENTS.
+ */
+#define IKE_ENGINE_EVENTS 64
+int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev);
+
+void ike_event_wipe(struct ike_event *ev);
+
+/* The earliest deadline of any timer (retransmission, liveness check,
+ * half-open SA), or IKE_TIME_NEVER. */
+ike_time_t ike_engine_next_expiry(const struct ike_engine *e);
+
+/*
+ * Run every timer whose deadline is <= now: retransmit, give up (the IKE
+ * SA goes, with an IKE_DOWN event), start a liveness check, drop half-open
+ * SAs. Returns 0; IKE_ERR_CRYPTO if a message could not be sealed (that
+ * SA was removed).
+ */
+int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now);
+
+/*
+ * The data plane saw authentic inbound ESP on this CHILD_SA (by our
+ * spi_in): the peer is alive, so the liveness check waits (§2.4 only
+ * needs one when nothing was heard). Call it at most once a second or so,
+ * not per packet. 0, or IKE_ERR_INVAL if no CHILD_SA has that SPI.
+ */
+int ike_engine_child_activity(struct ike_engine *e, uint32_t spi_in, ike_time_t now);
+
+/*
+ * Close a CHILD_SA (by our spi_in) with an INFORMATIONAL Delete (§1.4.1);
+ * CHILD_DOWN follows when the peer answered (or the IKE SA died). 0, or
+ * IKE_ERR_INVAL (no such CHILD_SA).
+ */
+int ike_engine_delete_child(struct ike_engine *e, uint32_t spi_in, ike_time_t now);
+
+/*
+ * Close an IKE SA and its CHILD_SAs with an INFORMATIONAL Delete (§1.4.1);
+ * IKE_DOWN (reason DELETED_LOCAL) follows when the peer answered or gave
+ * up answering. A half-open SA is dropped at once. 0, or IKE_ERR_INVAL.
+ */
+int ike_engine_delete_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now);
+
+/*
+ * Rekey a CHILD_SA (by our spi_in) now (§2.8): CREATE_CHILD_SA with
+ * REKEY_SA, a fresh nonce and, if the ESP proposals name a group, a new key
+ * exchange. CHILD_UP with rekeyed_spi_in follows, then the old SA is
+ * deleted (CHILD_DOWN). Simultaneous rekeys by both peers are resolved as
+ * §2.8.1 says (the SA with the lowest nonce is deleted by its creator).
+ * 0, or IKE_ERR_INVAL (no such CHILD_SA, or it is already being rekeyed
+ * or deleted).
+ */
+int ike_engine_rekey_child(struct ike_engine *e, uint32_t spi_in, ike_time_t now);
+
+void ike_engine_get_stats(const struct ike_engine *e, struct ike_engine_stats *out);
+
+/*
+ * Rekey an IKE SA now (§2.18): CREATE_CHILD_SA with a new SA payload, nonce
+ * and key exchange; its CHILD_SAs move to the new IKE SA (IKE_UP with
+ * rekeyed_sa_id), then the old one is deleted (IKE_DOWN, reason REKEYED).
+ * 0, or IKE_ERR_INVAL (no such established IKE SA, or a rekey is under
+ * way).
+ */
+int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now);
+
+/* Number of CHILD_SAs installed (up or being deleted), over all IKE SAs. */
+size_t ike_engine_child_count(const struct ike_engine *e);
+
+/* Number of IKE SAs in any state. */
+size_t ike_engine_sa_count(const struct ike_engine *e);
+
+const char *ike_reason_name(enum ike_reason r);
+
+#endif

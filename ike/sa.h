@@ -1,0 +1,210 @@
+/*
+ * IKE SA state (RFC 7296) for ike/engine.c: states, keys, message IDs with
+ * the window of one (§2.3), our outstanding request and its retransmission
+ * schedule (§2.1), the cached response for a retransmitted request (§2.1),
+ * and NAT detection hashes (§2.23). Internal to ike/: the public API is
+ * ike/engine.h.
+ *
+ * iked's lesson: retransmission and response caching are one small module,
+ * independent of what the messages say. Nothing here does I/O or reads a
+ * clock: deadlines are computed from the `now` the caller passes.
+ */
+#ifndef TUNSEC_IKE_SA_H
+#define TUNSEC_IKE_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/ke.h"
+#include "ike/child.h"
+#include "ike/engine.h"
+#include "ike/keys.h"
+#include "ike/proposal.h"
+
+#define IKE_NONCE_LEN 32
+#define IKE_SA_COOKIE_MAX                                                                          \
+	64 /* §2.6: 1..64 bytes */ /* ours: §2.10 wants >= half the prf key, >= 16 */
+
+/*
+ * One message as it goes on the wire: a single datagram, or the RFC 7383
+ * fragments it was split into, back to back. A retransmission repeats
+ * them all, byte for byte (§2.1, RFC 7383 §2.6).
+ */
+#define IKE_SA_MAX_FRAGS 16
+#define IKE_SA_TRAIN_MAX (2 * IKE_ENGINE_MSG_MAX)
+
+struct ike_train {
+	size_t n;
+	size_t len[IKE_SA_MAX_FRAGS];
+	size_t total;
+	uint8_t buf[IKE_SA_TRAIN_MAX];
+};
+
+/* A train of the one datagram msg[0..len); IKE_ERR_NOSPACE if too big. */
+int ike_train_one(struct ike_train *t, const uint8_t *msg, size_t len);
+
+enum ike_sa_state {
+	IKE_SA_FREE = 0,
+	IKE_SA_INIT_SENT,     /* initiator: IKE_SA_INIT request out */
+	IKE_SA_AUTH_SENT,     /* initiator: IKE_AUTH request out */
+	IKE_SA_INIT_ANSWERED, /* responder: waiting for IKE_AUTH */
+	IKE_SA_ESTABLISHED,
+	IKE_SA_DELETING, /* our Delete of the IKE SA is out */
+	IKE_SA_REKEYED,  /* replaced by a rekey (§2.18), awaiting its Delete */
+};
+
+/* What our outstanding request is, for the response and for give-up. */
+enum ike_req_kind {
+	IKE_REQ_NONE = 0,
+	IKE_REQ_INIT,
+	IKE_REQ_AUTH,
+	IKE_REQ_DPD,
+	IKE_REQ_DELETE_CHILD,
+	IKE_REQ_DELETE_IKE,
+	IKE_REQ_NOTIFY, /* one-shot error notify: no answer awaited */
+	IKE_REQ_CREATE_CHILD,
+	IKE_REQ_REKEY_IKE,
+};
+
+/* Our CREATE_CHILD_SA exchange rekeying the IKE SA (§1.3.2, §2.18). */
+struct ike_ike_req {
+	bool active;
+	uint64_t spi; /* our SPI in the new IKE SA */
+	uint8_t ni[IKE_NONCE_MAX];
+	size_t ni_len;
+	struct ke ke;
+	uint16_t ke_group;
+	unsigned ke_retries;
+};
+
+/* Our CREATE_CHILD_SA exchange for a CHILD_SA (§1.3, §2.8). */
+struct ike_child_req {
+	bool active;
+	struct ike_child c;  /* the new SA: spi_in, proposed selectors */
+	uint32_t old_spi_in; /* REKEY_SA: the SA it replaces */
+	uint8_t ni[IKE_NONCE_MAX];
+	size_t ni_len;
+	struct ke ke;      /* PFS */
+	uint16_t ke_group; /* KE_NONE: no PFS */
+	unsigned ke_retries;
+	/* §2.8.1: the peer rekeyed the same SA meanwhile; the lower of the
+	 * nonces of its exchange */
+	bool collided;
+	uint8_t peer_min[IKE_NONCE_MAX];
+	size_t peer_min_len;
+};
+
+struct ike_sa {
+	enum ike_sa_state state;
+	uint32_t id;
+	bool initiator;
+	bool up; /* IKE_UP was reported */
+	uint64_t spi_i, spi_r;
+	struct ike_path path; /* where our requests go */
+	bool nat_local, nat_remote;
+	bool peer_frag; /* the peer sent IKEV2_FRAGMENTATION_SUPPORTED */
+
+	/* IKE_SA_INIT */
+	struct ike_suite suite;
+	struct ke ke;
+	uint16_t ke_group;
+	unsigned ke_retries;               /* INVALID_KE_PAYLOAD rounds so far */
+	uint8_t cookie[IKE_SA_COOKIE_MAX]; /* §2.6: the responder's COOKIE */
+	size_t cookie_len;
+	unsigned cookie_rounds;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	/* RealMessage1/2 for AUTH (§2.15) */
+	uint8_t init_req[IKE_ENGINE_MSG_MAX], init_resp[IKE_ENGINE_MSG_MAX];
+	size_t init_req_len, init_resp_len;
+
+	/* keys */
+	struct ike_keys keys;
+	struct aead *tx, *rx; /* SK for our sending / receiving direction */
+
+	/* our requests (§2.3) */
+	uint32_t tx_id; /* Message ID of the outstanding / next request */
+	enum ike_req_kind req_kind;
+	uint32_t req_spi; /* IKE_REQ_DELETE_CHILD: the child's spi_in */
+	struct ike_train req;
+	unsigned req_sent; /* transmissions so far (1 = only the first) */
+	ike_time_t req_deadline;
+
+	/* the peer's requests */
+	uint32_t rx_id;  /* Message ID expected next */
+	bool resp_valid; /* resp answers rx_id - 1 */
+	struct ike_train resp;
+	struct ike_path resp_path;
+
+	ike_time_t last_heard; /* last authentic IKE message or ESP */
+	ike_time_t half_open_deadline;
+
+	/* deferred work, started when the window is free */
+	bool want_delete;
+	bool want_child; /* an acquire needs a new CHILD_SA (CREATE_CHILD_SA) */
+	/* the packet behind an acquire: its selectors go first (§2.9) */
+	bool has_acq;
+	struct esp_sel acq_src, acq_dst;
+
+	/* the first CHILD_SA, proposed in IKE_AUTH (initiator) */
+	struct ike_child pending;
+	/* our CREATE_CHILD_SA in flight */
+	struct ike_child_req creq;
+	struct ike_ike_req ireq;
+	bool want_rekey;      /* rekey the IKE SA when the window is free */
+	ike_time_t rekey_at;  /* ... or at this time (ike_rekey_time) */
+	uint32_t replaced_by; /* IKE_SA_REKEYED: the new SA's id */
+
+	struct ike_child child[IKE_SA_MAX_CHILD];
+};
+
+/* Wipe keys, free the SK contexts and zero the SA (state IKE_SA_FREE). */
+void ike_sa_clear(struct ike_sa *sa);
+
+/* The SA's SPIs as their 8 wire bytes each. */
+void ike_sa_spi_bytes(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8]);
+
+/*
+ * Derive SK_* from the finished key exchange (g^ir) and set up both SK
+ * contexts (§2.14). 0, or IKE_ERR_CRYPTO.
+ */
+int ike_sa_derive(struct ike_sa *sa, const uint8_t *gir, size_t gir_len);
+
+/* Set up both SK contexts from sa->keys (and sa->initiator). 0, or
+ * IKE_ERR_CRYPTO. */
+int ike_sa_install_sk(struct ike_sa *sa);
+
+/*
+ * Retransmission schedule: the wait after transmission number `sent`
+ * (1 = the first), timeout * (base/1000)^(sent-1), in integer arithmetic
+ * so that every run gives the same nanoseconds.
+ */
+ike_time_t ike_sa_rto(ike_time_t timeout, unsigned base, unsigned sent);
+
+/*
+ * Record our request (the exact bytes: a retransmission is identical,
+ * §2.1) and arm its timer from now. 0 (it cannot fail: trains are
+ * bounded).
+ */
+int ike_sa_set_request(struct ike_sa *sa, enum ike_req_kind kind, const struct ike_train *t,
+                       ike_time_t now, ike_time_t rto);
+
+/* The request was answered: the window moves on (§2.3). */
+void ike_sa_request_done(struct ike_sa *sa);
+
+/* Record the response to the peer's request rx_id and move rx_id on. */
+int ike_sa_set_response(struct ike_sa *sa, const struct ike_train *t, const struct ike_path *path);
+
+/*
+ * NAT_DETECTION_*_IP data (§2.23): SHA-1(SPIi | SPIr | IP | Port) into
+ * out[20]. spi_r is 0 in the IKE_SA_INIT request.
+ */
+void ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_addr *a, uint8_t out[20]);
+
+/* Does the address belong to a valid family, and is its length right? */
+bool ike_addr_valid(const struct ike_addr *a);
+
+bool ike_addr_equal(const struct ike_addr *a, const struct ike_addr *b);
+
+#endif

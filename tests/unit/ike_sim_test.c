@@ -1,0 +1,1468 @@
+/*
+ * ike/engine.c end to end: two engines over tests/unit/ike_simnet.c's
+ * in-memory network and fake clock. Handshakes with three suites, the
+ * failure paths of IKE_SA_INIT and IKE_AUTH, loss, duplication and
+ * reordering, exact retransmission times, Delete from either side, DPD,
+ * narrowing, NAT detection. Keys are checked by use: what one side seals
+ * with its outbound CHILD_SA key the other opens with its inbound one.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "crypto/aead.h"
+#include "crypto/ke.h"
+#include "ike/child.h"
+#include "ike/engine.h"
+#include "ike/msg.h"
+#include "ike/payload.h"
+#include "ike/proposal.h"
+#include "ike/sa.h"
+#include "tests/unit/ike_simnet.h"
+#include "tests/unit/test.h"
+
+#define MS  1000000ULL
+#define SEC IKE_SEC
+
+static void set_id(struct ike_identity *id, uint8_t type, const void *data, size_t len)
+{
+	memset(id, 0, sizeof(*id));
+	id->type = type;
+	id->len = (uint8_t)len;
+	memcpy(id->data, data, len);
+}
+
+static void fqdn(struct ike_identity *id, const char *name)
+{
+	set_id(id, IKE_ID_FQDN, name, strlen(name));
+}
+
+static void sel(struct esp_sel *s, const char *cidr)
+{
+	if (esp_sel_parse(s, cidr) < 0)
+		test_fail(__FILE__, __LINE__, "bad selector %s", cidr);
+}
+
+/*
+ * Node 0 ("moon", 10.1.0.0/16) and node 1 ("sun", 10.2.0.0/16), as in
+ * strongSwan's test network; each side's selectors mirror the other's.
+ */
+static void base_cfg(struct ike_config *c, int side, const char *ike, const char *esp,
+                     const char *psk)
+{
+	memset(c, 0, sizeof(*c));
+	fqdn(&c->local_id, side == 0 ? "moon.example" : "sun.example");
+	fqdn(&c->remote_id, side == 0 ? "sun.example" : "moon.example");
+	c->psk = (const uint8_t *)psk;
+	c->psk_len = strlen(psk);
+	c->ike_proposals = ike;
+	c->esp_proposals = esp;
+	sel(&c->local_ts[0], side == 0 ? "10.1.0.0/16" : "10.2.0.0/16");
+	c->n_local_ts = 1;
+	sel(&c->remote_ts[0], side == 0 ? "10.2.0.0/16" : "10.1.0.0/16");
+	c->n_remote_ts = 1;
+	c->initial_contact = true;
+	c->rand = sim_rand;
+}
+
+static void attach(struct simnet *s, int i, struct ike_config *c)
+{
+	c->rand_ctx = &s->node[i].rand_state;
+	s->node[i].e = ike_engine_new(c);
+	if (!s->node[i].e)
+		test_fail(__FILE__, __LINE__, "ike_engine_new(node %d) failed", i);
+}
+
+/* Both engines from one pair of configs, node 0 initiating at t = 0. */
+static int start(struct simnet *s, struct ike_config *c0, struct ike_config *c1)
+{
+	struct ike_path p;
+
+	attach(s, 0, c0);
+	attach(s, 1, c1);
+	if (!s->node[0].e || !s->node[1].e)
+		return -1;
+	sim_path(s, 0, &p);
+	return ike_engine_initiate(s->node[0].e, &p, s->now);
+}
+
+static bool sel_eq(const struct esp_sel *a, size_t na, const struct esp_sel *b, size_t nb)
+{
+	return na == nb && memcmp(a, b, na * sizeof(*a)) == 0;
+}
+
+/* What a sends with its outbound key, b opens with its inbound key. */
+static bool keys_work(const struct ike_child_info *a, const struct ike_child_info *b)
+{
+	struct aead *tx = NULL, *rx = NULL;
+	uint8_t iv[AEAD_MAX_IV], icv[AEAD_MAX_ICV], buf[64], ad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	bool ok = false;
+
+	memset(buf, 0x5a, sizeof(buf));
+	if (aead_new(&tx, a->encr, a->key_bits, a->integ, a->key_out, a->keymat_len) == 0 &&
+	    aead_new(&rx, b->encr, b->key_bits, b->integ, b->key_in, b->keymat_len) == 0) {
+		aead_make_iv(tx, 1, iv);
+		ok = aead_seal(tx, iv, ad, sizeof(ad), NULL, 0, buf, sizeof(buf), icv) == 0 &&
+		     aead_open(rx, iv, ad, sizeof(ad), NULL, 0, buf, sizeof(buf), icv) == 0 &&
+		     buf[0] == 0x5a && buf[63] == 0x5a;
+	}
+	aead_free(tx);
+	aead_free(rx);
+	return ok;
+}
+
+/* The CHILD_SA events of both sides describe one SA pair, crosswise. */
+static void check_child_pair(const struct ike_child_info *i, const struct ike_child_info *r,
+                             int encr, unsigned bits, int integ)
+{
+	CHECK_EQ(i->spi_in, r->spi_out);
+	CHECK_EQ(i->spi_out, r->spi_in);
+	CHECK(i->spi_in >= 256 && i->spi_out >= 256);
+	CHECK_EQ(i->encr, encr);
+	CHECK_EQ(r->encr, encr);
+	CHECK_EQ(i->key_bits, bits);
+	CHECK_EQ(i->integ, integ);
+	CHECK_EQ(r->integ, integ);
+	CHECK_EQ(i->keymat_len, aead_keymat_len(encr, bits, integ));
+	CHECK_EQ(r->keymat_len, i->keymat_len);
+	CHECK_MEM(i->key_out, r->key_in, i->keymat_len);
+	CHECK_MEM(i->key_in, r->key_out, i->keymat_len);
+	/* Different keys per direction (§2.17). */
+	CHECK(memcmp(i->key_in, i->key_out, i->keymat_len) != 0);
+	CHECK(sel_eq(i->local, i->n_local, r->remote, r->n_remote));
+	CHECK(sel_eq(i->remote, i->n_remote, r->local, r->n_local));
+	CHECK(keys_work(i, r));
+	CHECK(keys_work(r, i));
+}
+
+static void handshake(const char *ike, const char *esp, int encr, unsigned bits, int integ)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	const struct ike_event *u0, *u1, *i0, *i1;
+
+	sim_init(&s, 1, false);
+	base_cfg(&c0, 0, ike, esp, "a shared secret of some length");
+	base_cfg(&c1, 1, ike, esp, "a shared secret of some length");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	i0 = sim_event(&s, 0, IKE_EV_IKE_UP, 0);
+	i1 = sim_event(&s, 1, IKE_EV_IKE_UP, 0);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(i0 && i1 && u0 && u1);
+	if (i0 && i1 && u0 && u1) {
+		CHECK(i0->initiator && !i1->initiator);
+		CHECK_EQ(i0->spi_i, i1->spi_i);
+		CHECK_EQ(i0->spi_r, i1->spi_r);
+		CHECK(i0->spi_r != 0);
+		check_child_pair(&u0->child, &u1->child, encr, bits, integ);
+		CHECK(!u0->child.encap && !u1->child.encap);
+		/* No narrowing configured: what each side asked for. */
+		CHECK(sel_eq(u0->child.local, u0->child.n_local, c0.local_ts, 1));
+		CHECK(sel_eq(u0->child.remote, u0->child.n_remote, c0.remote_ts, 1));
+	}
+	/* Four messages, no retransmission, nothing else. */
+	CHECK_EQ(s.node[0].n_tx, 2);
+	CHECK_EQ(s.node[1].n_tx, 2);
+	CHECK_EQ(s.node[0].n_rx_err + s.node[1].n_rx_err, 0);
+	CHECK_EQ(s.misrouted, 0);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+	sim_free(&s);
+}
+
+TEST(ike_sim_rfc7296_1_2_psk_aes256gcm16_prfsha256_x25519)
+{
+	handshake("aes256gcm16-prfsha256-x25519", "aes256gcm16-esn", ENCR_AES_GCM_16, 256,
+	          AUTH_NONE);
+}
+
+TEST(ike_sim_rfc7296_1_2_psk_aes256_sha256_modp2048)
+{
+	handshake("aes256-sha256-modp2048", "aes256-sha256-noesn", ENCR_AES_CBC, 256,
+	          AUTH_HMAC_SHA2_256_128);
+}
+
+TEST(ike_sim_rfc7296_1_2_psk_chacha20poly1305_prfsha384_ecp256)
+{
+	handshake("chacha20poly1305-prfsha384-ecp256", "chacha20poly1305", ENCR_CHACHA20_POLY1305,
+	          256, AUTH_NONE);
+}
+
+/* §3.5 ID types, and a configured remote ID the peer does not match. */
+TEST(ike_sim_rfc7296_3_5_id_types_and_mismatch)
+{
+	static const uint8_t v4[4] = {198, 51, 100, 7};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
+	struct {
+		uint8_t type;
+		const void *data;
+		size_t len;
+	} ids[] = {
+	    {IKE_ID_FQDN, "gw.example.org", 14},
+	    {IKE_ID_RFC822_ADDR, "alice@example.org", 17},
+	    {IKE_ID_IPV4_ADDR, v4, 4},
+	    {IKE_ID_IPV6_ADDR, v6, 16},
+	    {IKE_ID_KEY_ID, "\x01\x02\x03\xff", 4},
+	};
+
+	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+
+		sim_init(&s, 2 + k, k == 3);
+		base_cfg(&c0, 0, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "psk-psk-psk-psk");
+		base_cfg(&c1, 1, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "psk-psk-psk-psk");
+		sel(&c0.local_ts[0], k == 3 ? "fd01::/64" : "10.1.0.0/16");
+		sel(&c0.remote_ts[0], k == 3 ? "fd02::/64" : "10.2.0.0/16");
+		sel(&c1.local_ts[0], k == 3 ? "fd02::/64" : "10.2.0.0/16");
+		sel(&c1.remote_ts[0], k == 3 ? "fd01::/64" : "10.1.0.0/16");
+		set_id(&c0.local_id, ids[k].type, ids[k].data, ids[k].len);
+		set_id(&c1.remote_id, ids[k].type, ids[k].data, ids[k].len);
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 5 * SEC);
+		CHECK(sim_event(&s, 0, IKE_EV_CHILD_UP, 0) != NULL);
+		CHECK(sim_event(&s, 1, IKE_EV_CHILD_UP, 0) != NULL);
+		sim_free(&s);
+	}
+
+	/* The responder expects another identity: AUTHENTICATION_FAILED. */
+	{
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *d0, *d1;
+
+		sim_init(&s, 9, false);
+		base_cfg(&c0, 0, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "psk-psk-psk-psk");
+		base_cfg(&c1, 1, "aes128gcm16-prfsha256-x25519", "aes128gcm16", "psk-psk-psk-psk");
+		fqdn(&c1.remote_id, "mars.example");
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 5 * SEC);
+		d0 = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+		d1 = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
+		CHECK(d0 && d0->reason == IKE_REASON_AUTH_FAILED);
+		CHECK(d1 && d1->reason == IKE_REASON_AUTH_FAILED);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP) + sim_count(&s, 1, IKE_EV_IKE_UP), 0);
+		sim_free(&s);
+	}
+}
+
+/* §1.2, §2.7: the responder wants another group; the initiator retries
+ * with it and both sides end up on it. */
+TEST(ike_sim_rfc7296_1_2_invalid_ke_payload_retry)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	struct ike_engine_stats st;
+
+	sim_init(&s, 3, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519-ecp256", "aes256gcm16", "secret!secret!");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "secret!secret!");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK_EQ(st.invalid_ke, 1);
+	CHECK(sim_event(&s, 0, IKE_EV_CHILD_UP, 0) != NULL);
+	CHECK(sim_event(&s, 1, IKE_EV_CHILD_UP, 0) != NULL);
+	/* INIT (x25519), INIT (ecp256), AUTH. */
+	CHECK_EQ(s.node[0].n_tx, 3);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+
+	/* No group in common: the responder has no group to ask for, so it
+	 * is NO_PROPOSAL_CHOSEN (ike_proposal_select()). */
+	sim_free(&s);
+	sim_init(&s, 4, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "secret!secret!");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-ecp384", "aes256gcm16", "secret!secret!");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	{
+		const struct ike_event *d = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+
+		CHECK(d && d->reason == IKE_REASON_NO_PROPOSAL);
+	}
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e) + ike_engine_sa_count(s.node[1].e), 0);
+	sim_free(&s);
+}
+
+/* An INVALID_KE_PAYLOAD response naming the group we used, or one we never
+ * offered, cannot be followed (§1.2): the initiator gives up at once. */
+static int forged_invalid_ke(uint16_t group)
+{
+	struct ike_config c0;
+	struct simnet s;
+	struct ike_engine *e;
+	struct ike_path p, tp;
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	static uint8_t req[IKE_ENGINE_MSG_MAX], resp[256];
+	struct ike_build b;
+	struct ike_hdr h;
+	struct ike_notify n;
+	struct ike_event ev;
+	uint8_t g[2] = {(uint8_t)(group >> 8), (uint8_t)group};
+	ssize_t len;
+	int rc = -1;
+
+	sim_init(&s, 11, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519-ecp256", "aes256gcm16", "forged");
+	c0.rand_ctx = &s.node[0].rand_state;
+	e = ike_engine_new(&c0);
+	sim_path(&s, 0, &p);
+	if (!e || !m || ike_engine_initiate(e, &p, 0) <= 0)
+		goto out;
+	len = ike_engine_poll_tx(e, &tp, req, sizeof(req));
+	if (len <= 0 || ike_msg_parse(m, req, (size_t)len) < 0)
+		goto out;
+	memset(&h, 0, sizeof(h));
+	h.spi_i = m->hdr.spi_i;
+	h.exchange = IKE_SA_INIT;
+	h.major = 2;
+	h.flags = IKE_FLAG_R;
+	memset(&n, 0, sizeof(n));
+	n.type = IKE_N_INVALID_KE_PAYLOAD;
+	n.data = g;
+	n.len = 2;
+	ike_build_init(&b, resp, sizeof(resp), &h);
+	ike_build_notify(&b, &n);
+	len = ike_build_finish(&b, NULL);
+	tp.local = p.remote;
+	tp.remote = p.local;
+	if (len <= 0 || ike_engine_recv(e, &tp, resp, (size_t)len, 1000) != 0)
+		goto out;
+	if (ike_engine_poll_event(e, &ev) == 1 && ev.type == IKE_EV_IKE_DOWN)
+		rc = ev.reason;
+	else if (ike_engine_poll_tx(e, &tp, req, sizeof(req)) > 0)
+		rc = 0; /* retried */
+out:
+	free(m);
+	ike_engine_free(e);
+	sim_free(&s);
+	return rc;
+}
+
+TEST(ike_sim_rfc7296_1_2_invalid_ke_payload_unusable)
+{
+	CHECK_EQ(forged_invalid_ke(KE_CURVE25519), IKE_REASON_INVALID_KE); /* the one we sent */
+	CHECK_EQ(forged_invalid_ke(KE_MODP_2048), IKE_REASON_INVALID_KE);  /* never offered */
+	CHECK_EQ(forged_invalid_ke(KE_ECP_256), 0);                        /* offered: retry */
+}
+
+/* §2.7: nothing in common: NO_PROPOSAL_CHOSEN, no state on the responder. */
+TEST(ike_sim_rfc7296_2_7_no_proposal_chosen)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	struct ike_engine_stats st;
+	const struct ike_event *d;
+
+	sim_init(&s, 5, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "secret!secret!");
+	base_cfg(&c1, 1, "aes128-sha256-x25519", "aes256gcm16", "secret!secret!");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	d = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	CHECK(d && d->reason == IKE_REASON_NO_PROPOSAL && d->notify == IKE_N_NO_PROPOSAL_CHOSEN);
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK_EQ(st.no_proposal, 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 0);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 0);
+	CHECK_EQ(s.node[1].n_ev, 0);
+	sim_free(&s);
+
+	/* IKE agrees, ESP does not: the IKE SA comes up, the CHILD_SA is
+	 * refused on both sides, and the initiator closes the IKE SA. */
+	sim_init(&s, 6, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "secret!secret!");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes128-sha256", "secret!secret!");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	d = sim_event(&s, 0, IKE_EV_CHILD_FAILED, 0);
+	CHECK(d && d->notify == IKE_N_NO_PROPOSAL_CHOSEN);
+	d = sim_event(&s, 1, IKE_EV_CHILD_FAILED, 0);
+	CHECK(d && d->notify == IKE_N_NO_PROPOSAL_CHOSEN);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP) + sim_count(&s, 1, IKE_EV_CHILD_UP), 0);
+	d = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
+	CHECK(d && d->reason == IKE_REASON_DELETED_PEER);
+	d = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	CHECK(d && d->reason == IKE_REASON_DELETED_LOCAL);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e) + ike_engine_sa_count(s.node[1].e), 0);
+	sim_free(&s);
+}
+
+/* §2.15, §2.21.2: a wrong PSK is refused with AUTHENTICATION_FAILED, and
+ * both sides report it; nothing comes up. */
+TEST(ike_sim_rfc7296_2_21_2_wrong_psk_authentication_failed)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	struct ike_engine_stats st0, st1;
+	const struct ike_event *d0, *d1;
+
+	sim_init(&s, 7, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "the right secret");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "the wrong secret");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 200 * SEC);
+	d0 = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	d1 = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
+	CHECK(d0 && d0->reason == IKE_REASON_AUTH_FAILED &&
+	      d0->notify == IKE_N_AUTHENTICATION_FAILED);
+	CHECK(d1 && d1->reason == IKE_REASON_AUTH_FAILED);
+	/* Reported at once, not after a retransmission timeout. */
+	CHECK(d0 && s.node[0].ev_at[0] < 1 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP) + sim_count(&s, 1, IKE_EV_IKE_UP), 0);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP) + sim_count(&s, 1, IKE_EV_CHILD_UP), 0);
+	ike_engine_get_stats(s.node[0].e, &st0);
+	ike_engine_get_stats(s.node[1].e, &st1);
+	CHECK_EQ(st0.auth_failed, 1);
+	CHECK_EQ(st1.auth_failed, 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e) + ike_engine_sa_count(s.node[1].e), 0);
+	sim_free(&s);
+}
+
+/* §2.1: with 30% of datagrams lost each way, retransmissions still get
+ * every seed through, and exactly one CHILD_SA pair results. */
+TEST(ike_sim_rfc7296_2_1_loss_30pct_converges)
+{
+	size_t lost = 0, retransmitted = 0;
+
+	for (uint64_t seed = 100; seed < 132; seed++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *u0, *u1;
+
+		sim_init(&s, seed, false);
+		base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "lossy-lossy");
+		base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "lossy-lossy");
+		c0.retransmit_tries = 10;
+		s.node[0].loss_pct = 30;
+		s.node[1].loss_pct = 30;
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 600 * SEC);
+		u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+		u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+		CHECK(u0 && u1);
+		if (u0 && u1)
+			check_child_pair(&u0->child, &u1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 1);
+		lost += s.lost;
+		retransmitted += s.node[0].n_tx - 2;
+		sim_free(&s);
+	}
+	/* The loss really happened, and was repaired by retransmission. */
+	CHECK(lost >= 20);
+	CHECK(retransmitted >= 10);
+}
+
+/* §2.1: duplicated and reordered datagrams: duplicates of a request get
+ * the cached response, nothing happens twice. */
+TEST(ike_sim_rfc7296_2_1_duplication_and_reordering)
+{
+	size_t replays = 0;
+
+	for (uint64_t seed = 200; seed < 208; seed++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+		struct ike_engine_stats st;
+		const struct ike_event *u0, *u1;
+
+		sim_init(&s, seed, false);
+		base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "dup-dup-dup");
+		base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "dup-dup-dup");
+		for (int i = 0; i < 2; i++) {
+			s.node[i].dup_pct = 60;
+			s.node[i].reorder_pct = 50;
+		}
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 60 * SEC);
+		u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+		u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+		CHECK(u0 && u1);
+		if (u0 && u1)
+			check_child_pair(&u0->child, &u1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_IKE_UP), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		ike_engine_get_stats(s.node[1].e, &st);
+		replays += st.rx_retransmit;
+		sim_free(&s);
+	}
+	CHECK(replays > 0);
+}
+
+/* §2.1: a lost IKE_AUTH response: the initiator retransmits the identical
+ * request after exactly the timeout, the responder replays its cached
+ * response instead of processing the request again. */
+TEST(ike_sim_rfc7296_2_1_cached_response_replayed)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	struct ike_engine_stats st;
+
+	sim_init(&s, 8, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cache-cache");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cache-cache");
+	s.node[1].drop_tx = 1u << 1; /* its second datagram: the IKE_AUTH response */
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 10 * SEC);
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK_EQ(st.rx_retransmit, 1);
+	CHECK_EQ(s.node[0].n_tx, 3);
+	CHECK_EQ(s.node[1].n_tx, 3);
+	/* IKE_AUTH went out at 1 latency (after the INIT round trip: 2),
+	 * again exactly 4 s later. */
+	CHECK_EQ(s.node[0].tx_at[2] - s.node[0].tx_at[1], 4 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+	CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 1);
+	sim_free(&s);
+}
+
+/*
+ * §2.1 and strongSwan's defaults: transmission n waits 4 s * 1.8^n; after
+ * 5 retransmissions the next timeout removes the IKE SA (165.06112 s after
+ * the first send). Each deadline fires exactly at its nanosecond.
+ */
+TEST(ike_sim_rfc7296_2_1_retransmit_exact_times_and_give_up)
+{
+	static const ike_time_t waits[] = {4000 * MS,  7200 * MS,      12960 * MS,
+	                                   23328 * MS, 41990400000ULL, 75582720000ULL};
+	struct ike_config c0;
+	struct simnet s;
+	struct ike_engine *e;
+	struct ike_path p, tp;
+	struct ike_event ev;
+	static uint8_t first[IKE_ENGINE_MSG_MAX], buf[IKE_ENGINE_MSG_MAX];
+	ssize_t first_len, n;
+	ike_time_t t0 = 1000, t;
+
+	sim_init(&s, 10, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "lonely-lonely");
+	c0.rand_ctx = &s.node[0].rand_state;
+	e = ike_engine_new(&c0);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	sim_path(&s, 0, &p);
+	CHECK_EQ(ike_engine_next_expiry(e), IKE_TIME_NEVER);
+	CHECK(ike_engine_initiate(e, &p, t0) > 0);
+	first_len = ike_engine_poll_tx(e, &tp, first, sizeof(first));
+	CHECK(first_len > IKE_HDR_LEN);
+	t = t0;
+	for (size_t k = 0; k < sizeof(waits) / sizeof(waits[0]); k++) {
+		t += waits[k];
+		CHECK_EQ(ike_engine_next_expiry(e), t);
+		/* One nanosecond early: nothing. */
+		CHECK_EQ(ike_engine_handle_expiry(e, t - 1), 0);
+		CHECK_EQ(ike_engine_poll_tx(e, &tp, buf, sizeof(buf)), 0);
+		CHECK_EQ(ike_engine_poll_event(e, &ev), 0);
+		CHECK_EQ(ike_engine_sa_count(e), 1);
+		CHECK_EQ(ike_engine_handle_expiry(e, t), 0);
+		n = ike_engine_poll_tx(e, &tp, buf, sizeof(buf));
+		if (k + 1 < sizeof(waits) / sizeof(waits[0])) {
+			/* A retransmission is the same datagram (§2.1). */
+			CHECK_EQ(n, first_len);
+			CHECK(n == first_len && memcmp(buf, first, (size_t)n) == 0);
+			CHECK(ike_addr_equal(&tp.remote, &p.remote));
+		} else {
+			CHECK_EQ(n, 0);
+		}
+	}
+	CHECK_EQ(t - t0, 165061120000ULL);
+	CHECK_EQ(ike_engine_poll_event(e, &ev), 1);
+	CHECK_EQ(ev.type, IKE_EV_IKE_DOWN);
+	CHECK_EQ(ev.reason, IKE_REASON_TIMEOUT);
+	CHECK_EQ(ike_engine_sa_count(e), 0);
+	CHECK_EQ(ike_engine_next_expiry(e), IKE_TIME_NEVER);
+	ike_engine_free(e);
+
+	/* Configured otherwise: 1 s, base 2.0, 2 retries: 1 + 2 + 4 s. */
+	c0.retransmit_timeout = SEC;
+	c0.retransmit_base = 2000;
+	c0.retransmit_tries = 2;
+	e = ike_engine_new(&c0);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	CHECK(ike_engine_initiate(e, &p, 0) > 0);
+	CHECK_EQ(ike_engine_next_expiry(e), SEC);
+	ike_engine_handle_expiry(e, SEC);
+	CHECK_EQ(ike_engine_next_expiry(e), 3 * SEC);
+	ike_engine_handle_expiry(e, 3 * SEC);
+	CHECK_EQ(ike_engine_next_expiry(e), 7 * SEC);
+	ike_engine_handle_expiry(e, 7 * SEC - 1);
+	CHECK_EQ(ike_engine_sa_count(e), 1);
+	ike_engine_handle_expiry(e, 7 * SEC);
+	CHECK_EQ(ike_engine_sa_count(e), 0);
+	ike_engine_free(e);
+	sim_free(&s);
+}
+
+static void up(struct simnet *s, uint64_t seed, ike_time_t dpd)
+{
+	struct ike_config c0, c1;
+
+	sim_init(s, seed, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "delete-me-soon");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "delete-me-soon");
+	c0.dpd_delay = dpd;
+	c1.dpd_delay = dpd;
+	CHECK(start(s, &c0, &c1) > 0);
+	sim_run(s, 1 * SEC);
+	CHECK(sim_event(s, 0, IKE_EV_CHILD_UP, 0) && sim_event(s, 1, IKE_EV_CHILD_UP, 0));
+}
+
+/* §1.4.1: either side deletes the CHILD_SA; both remove it; the IKE SA
+ * stays. */
+TEST(ike_sim_rfc7296_1_4_1_delete_child_from_either_side)
+{
+	for (int side = 0; side < 2; side++) {
+		struct simnet s;
+		const struct ike_event *u, *d0, *d1;
+
+		up(&s, 20 + (uint64_t)side, 0);
+		u = sim_event(&s, side, IKE_EV_CHILD_UP, 0);
+		CHECK(u != NULL);
+		if (!u) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(ike_engine_delete_child(s.node[side].e, u->child.spi_in, s.now), 0);
+		CHECK_EQ(ike_engine_delete_child(s.node[side].e, 12345, s.now), IKE_ERR_INVAL);
+		sim_run(&s, 2 * SEC);
+		d0 = sim_event(&s, side, IKE_EV_CHILD_DOWN, 0);
+		d1 = sim_event(&s, 1 - side, IKE_EV_CHILD_DOWN, 0);
+		CHECK(d0 && d0->reason == IKE_REASON_DELETED_LOCAL);
+		CHECK(d1 && d1->reason == IKE_REASON_DELETED_PEER);
+		if (d0 && d1) {
+			CHECK_EQ(d0->child.spi_in, d1->child.spi_out);
+			CHECK_EQ(d0->child.spi_out, d1->child.spi_in);
+		}
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN) + sim_count(&s, 1, IKE_EV_IKE_DOWN), 0);
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		sim_free(&s);
+	}
+}
+
+/* §1.4.1: either side deletes the IKE SA; its CHILD_SA goes with it. */
+TEST(ike_sim_rfc7296_1_4_1_delete_ike_from_either_side)
+{
+	for (int side = 0; side < 2; side++) {
+		struct simnet s;
+		const struct ike_event *i, *d0, *d1;
+
+		up(&s, 30 + (uint64_t)side, 0);
+		i = sim_event(&s, side, IKE_EV_IKE_UP, 0);
+		CHECK(i != NULL);
+		if (!i) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(ike_engine_delete_ike(s.node[side].e, i->sa_id, s.now), 0);
+		sim_run(&s, 2 * SEC);
+		d0 = sim_event(&s, side, IKE_EV_IKE_DOWN, 0);
+		d1 = sim_event(&s, 1 - side, IKE_EV_IKE_DOWN, 0);
+		CHECK(d0 && d0->reason == IKE_REASON_DELETED_LOCAL);
+		CHECK(d1 && d1->reason == IKE_REASON_DELETED_PEER);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e) + ike_engine_sa_count(s.node[1].e), 0);
+		CHECK_EQ(ike_engine_next_expiry(s.node[0].e), IKE_TIME_NEVER);
+		CHECK_EQ(ike_engine_next_expiry(s.node[1].e), IKE_TIME_NEVER);
+		sim_free(&s);
+	}
+}
+
+/*
+ * §2.4: with nothing heard for dpd_delay, an empty INFORMATIONAL checks
+ * the peer; answered, the SA lives on; ESP activity postpones it; a peer
+ * that went silent is declared dead after the retransmissions.
+ */
+TEST(ike_sim_rfc7296_2_4_dpd_liveness_and_dead_peer)
+{
+	struct simnet s;
+	const struct ike_event *u, *d;
+	ike_time_t t_up, t_dead;
+	size_t tx0;
+
+	up(&s, 40, 30 * SEC);
+	u = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	t_up = s.node[0].ev_at[0];
+	tx0 = s.node[0].n_tx;
+	CHECK_EQ(tx0, 2);
+	/* Node 1 heard node 0 last (the IKE_AUTH request) before node 0
+	 * heard node 1, so node 1's check comes first; each check answered
+	 * counts as hearing from the peer. */
+	sim_run(&s, 100 * SEC);
+	CHECK(s.node[0].n_tx > tx0 || s.node[1].n_tx > 2);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN) + sim_count(&s, 1, IKE_EV_IKE_DOWN), 0);
+
+	/* ESP activity reported to both nodes moves their checks to exactly
+	 * dpd_delay from then. */
+	if (u) {
+		const struct ike_event *u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+
+		CHECK_EQ(ike_engine_child_activity(s.node[0].e, u->child.spi_in, s.now), 0);
+		CHECK(u1 && ike_engine_child_activity(s.node[1].e, u1->child.spi_in, s.now) == 0);
+		CHECK_EQ(ike_engine_next_expiry(s.node[0].e), s.now + 30 * SEC);
+		CHECK_EQ(ike_engine_next_expiry(s.node[1].e), s.now + 30 * SEC);
+		tx0 = s.node[0].n_tx + s.node[1].n_tx;
+		sim_run(&s, s.now + 30 * SEC - 1);
+		CHECK_EQ(s.node[0].n_tx + s.node[1].n_tx, tx0);
+	}
+	CHECK_EQ(ike_engine_child_activity(s.node[1].e, 7, s.now), IKE_ERR_INVAL);
+
+	/* Node 1 goes silent: node 0 declares it dead. */
+	s.node[1].blackhole = true;
+	sim_run(&s, s.now + 400 * SEC);
+	d = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	CHECK(d && d->reason == IKE_REASON_DPD);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 0);
+	if (d) {
+		t_dead = s.node[0].ev_at[s.node[0].n_ev - 1];
+		CHECK(t_dead > t_up + 30 * SEC + 165 * SEC);
+	}
+	sim_free(&s);
+}
+
+/* §2.9: the responder narrows; both events show the narrowed selectors. */
+TEST(ike_sim_rfc7296_2_9_narrowing_visible_in_events)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	const struct ike_event *u0, *u1;
+	struct esp_sel want_r, want_l;
+
+	sim_init(&s, 50, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "narrow-narrow");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "narrow-narrow");
+	sel(&c0.remote_ts[0], "10.0.0.0/8"); /* initiator asks for more */
+	sel(&c1.local_ts[0], "10.2.3.0/24"); /* responder allows less */
+	sel(&c1.remote_ts[0], "10.1.0.0/16");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(u0 && u1);
+	sel(&want_r, "10.2.3.0/24");
+	sel(&want_l, "10.1.0.0/16");
+	if (u0 && u1) {
+		CHECK(sel_eq(u0->child.remote, u0->child.n_remote, &want_r, 1));
+		CHECK(sel_eq(u0->child.local, u0->child.n_local, &want_l, 1));
+		CHECK(sel_eq(u1->child.local, u1->child.n_local, &want_r, 1));
+		CHECK(sel_eq(u1->child.remote, u1->child.n_remote, &want_l, 1));
+	}
+	sim_free(&s);
+
+	/* Disjoint: TS_UNACCEPTABLE, the CHILD_SA fails on both sides. */
+	sim_init(&s, 51, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "narrow-narrow");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "narrow-narrow");
+	sel(&c1.local_ts[0], "172.16.0.0/12");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_FAILED, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_FAILED, 0);
+	CHECK(u0 && u0->notify == IKE_N_TS_UNACCEPTABLE);
+	CHECK(u1 && u1->notify == IKE_N_TS_UNACCEPTABLE);
+	sim_free(&s);
+}
+
+/* §2.23: node 0 behind a NAT: both detect it, IKE_AUTH moves to port 4500
+ * and the CHILD_SAs say "encapsulate". */
+TEST(ike_sim_rfc7296_2_23_nat_detected_moves_to_4500)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	const struct ike_event *u0, *u1, *i1;
+
+	sim_init(&s, 60, false);
+	s.nat = true;
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "behind-nat");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "behind-nat");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	i1 = sim_event(&s, 1, IKE_EV_IKE_UP, 0);
+	CHECK(u0 && u1 && i1);
+	if (u0 && u1 && i1) {
+		CHECK(u0->child.encap && u1->child.encap);
+		check_child_pair(&u0->child, &u1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+		CHECK_EQ(i1->path.local.port, 4500);
+		CHECK_EQ(i1->path.remote.port, 4500 + SIM_NAT_PORT_OFFSET);
+	}
+	CHECK_EQ(s.node[0].tx_path[0].remote.port, 500);
+	CHECK_EQ(s.node[0].tx_path[1].remote.port, 4500);
+	CHECK_EQ(s.node[0].tx_path[1].local.port, 4500);
+	CHECK_EQ(s.misrouted, 0);
+
+	/* The responder's own requests follow the NAT mapping. */
+	if (i1) {
+		CHECK_EQ(ike_engine_delete_ike(s.node[1].e, i1->sa_id, s.now), 0);
+		sim_run(&s, 10 * SEC);
+		CHECK(sim_event(&s, 0, IKE_EV_IKE_DOWN, 0) != NULL);
+		CHECK_EQ(s.misrouted, 0);
+	}
+	sim_free(&s);
+}
+
+/* A responder's IKE SA that never sees IKE_AUTH is dropped after the
+ * half-open timeout, exactly. */
+TEST(ike_sim_rfc7296_half_open_timeout)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	ike_time_t t_init;
+
+	sim_init(&s, 70, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "half-open");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "half-open");
+	c1.half_open_timeout = 30 * SEC;
+	s.node[0].drop_tx = ~1ULL; /* only its IKE_SA_INIT gets through */
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 1 * SEC);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+	t_init = s.latency; /* the request arrived after one latency */
+	CHECK_EQ(ike_engine_next_expiry(s.node[1].e), t_init + 30 * SEC);
+	sim_run(&s, t_init + 30 * SEC - 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+	sim_run(&s, t_init + 30 * SEC);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 0);
+	CHECK_EQ(s.node[1].n_ev, 0);
+	sim_free(&s);
+}
+
+/* Forged and corrupted datagrams change nothing (§2.21: drop silently). */
+TEST(ike_sim_rfc7296_2_21_corrupted_messages_dropped)
+{
+	struct simnet s;
+	struct ike_path p;
+	struct ike_engine_stats st;
+	static uint8_t buf[IKE_ENGINE_MSG_MAX];
+	ssize_t n;
+
+	up(&s, 80, 0);
+	/* Capture node 0's next request (a DPD-like Delete of its child),
+	 * corrupt it, and hand it to node 1 directly. */
+	{
+		const struct ike_event *u = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+
+		CHECK(u != NULL);
+		if (!u) {
+			sim_free(&s);
+			return;
+		}
+		CHECK_EQ(ike_engine_delete_child(s.node[0].e, u->child.spi_in, s.now), 0);
+	}
+	n = ike_engine_poll_tx(s.node[0].e, &p, buf, sizeof(buf));
+	CHECK(n > IKE_HDR_LEN + 20);
+	if (n > IKE_HDR_LEN + 20) {
+		struct ike_path rx = {.local = p.remote, .remote = p.local};
+
+		buf[n - 3] ^= 0x40; /* inside the ICV */
+		CHECK_EQ(ike_engine_recv(s.node[1].e, &rx, buf, (size_t)n, s.now), IKE_ERR_AUTH);
+		buf[n - 3] ^= 0x40;
+		CHECK_EQ(ike_engine_recv(s.node[1].e, &rx, buf, 20, s.now), IKE_ERR_SHORT);
+		ike_engine_get_stats(s.node[1].e, &st);
+		CHECK_EQ(st.rx_bad_icv, 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 0);
+		/* The genuine one still works. */
+		CHECK_EQ(ike_engine_recv(s.node[1].e, &rx, buf, (size_t)n, s.now), 0);
+		sim_flush(&s);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 1);
+	}
+	sim_free(&s);
+}
+
+/* The IKE_AUTH CHILD_SA offer: every proposal has ESN (strongSwan refuses
+ * ESP proposals without it) and no KE transform (§1.2: IKE_AUTH's keys
+ * come from the IKE SA); ESP SPI in each. */
+TEST(ike_sim_rfc7296_3_3_ike_auth_child_offer_shape)
+{
+	struct ike_proposal_list l;
+	static struct ike_sa_pl sa;
+	char err[128];
+
+	CHECK_EQ(ike_proposal_parse(&l, IKE_PROTO_ESP,
+	                            "aes256gcm16-modp2048,aes128-sha256-esn-noesn", false, err,
+	                            sizeof(err)),
+	         0);
+	ike_child_offer(&l, 0xc0ffee01, IKE_SELECT_NO_KE, &sa);
+	CHECK_EQ(sa.n_proposals, 2);
+	for (unsigned i = 0; i < sa.n_proposals; i++) {
+		unsigned esn = 0, ke = 0;
+
+		CHECK_EQ(sa.p[i].num, i + 1);
+		CHECK_EQ(sa.p[i].proto, IKE_PROTO_ESP);
+		CHECK_EQ(sa.p[i].spi_len, 4);
+		CHECK_EQ(ike_child_spi(sa.p[i].spi), 0xc0ffee01);
+		for (unsigned t = 0; t < sa.p[i].n_transforms; t++) {
+			esn += sa.p[i].t[t].type == IKE_TRANS_ESN;
+			ke += sa.p[i].t[t].type == IKE_TRANS_DH;
+		}
+		CHECK(esn >= 1);
+		CHECK_EQ(ke, 0);
+	}
+}
+
+/* Configuration errors are refused with a message. */
+TEST(ike_sim_engine_config_check)
+{
+	struct ike_config c;
+	char err[160];
+
+	base_cfg(&c, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "ok-ok-ok");
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), 0);
+	c.ike_proposals = "3des-sha1-modp1024";
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	CHECK(strstr(err, "IKE proposals") != NULL);
+	CHECK(ike_engine_new(&c) == NULL);
+	base_cfg(&c, 0, NULL, NULL, "ok-ok-ok"); /* NULL: default */
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), 0);
+	c.psk_len = 0;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	base_cfg(&c, 0, NULL, NULL, "ok-ok-ok");
+	c.local_id.type = IKE_ID_IPV4_ADDR;
+	c.local_id.len = 5;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	base_cfg(&c, 0, NULL, NULL, "ok-ok-ok");
+	c.n_remote_ts = 0;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+}
+
+/* The CHILD_UP at node i whose SA is still installed (no CHILD_DOWN). */
+static const struct ike_event *live_child(const struct simnet *s, int i)
+{
+	const struct ike_event *found = NULL;
+	size_t n = 0;
+
+	for (size_t k = 0; k < s->node[i].n_ev; k++) {
+		const struct ike_event *u = &s->node[i].ev[k];
+		bool down = false;
+
+		if (u->type != IKE_EV_CHILD_UP)
+			continue;
+		for (size_t j = 0; j < s->node[i].n_ev; j++)
+			down |= s->node[i].ev[j].type == IKE_EV_CHILD_DOWN &&
+			        s->node[i].ev[j].child.spi_in == u->child.spi_in;
+		if (!down) {
+			found = u;
+			n++;
+		}
+	}
+	return n == 1 ? found : NULL;
+}
+
+static void rekey_once(uint64_t seed, int side, const char *esp0, const char *esp1,
+                       unsigned want_invalid_ke)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	const struct ike_event *old0, *old1, *n0, *n1;
+	struct ike_engine_stats st;
+
+	sim_init(&s, seed, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", esp0, "rekey-rekey");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", esp1, "rekey-rekey");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 1 * SEC);
+	old0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	old1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(old0 && old1);
+	if (!old0 || !old1) {
+		sim_free(&s);
+		return;
+	}
+	CHECK_EQ(ike_engine_rekey_child(s.node[side].e, (side ? old1 : old0)->child.spi_in, s.now),
+	         0);
+	CHECK_EQ(ike_engine_rekey_child(s.node[side].e, (side ? old1 : old0)->child.spi_in, s.now),
+	         IKE_ERR_INVAL); /* already under way */
+	sim_run(&s, 3 * SEC);
+	n0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 1);
+	n1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 1);
+	CHECK(n0 && n1);
+	if (n0 && n1) {
+		CHECK_EQ(n0->child.rekeyed_spi_in, old0->child.spi_in);
+		CHECK_EQ(n1->child.rekeyed_spi_in, old1->child.spi_in);
+		check_child_pair(&n0->child, &n1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+		/* §2.17: fresh nonces, fresh keys. */
+		CHECK(memcmp(n0->child.key_out, old0->child.key_out, n0->child.keymat_len) != 0);
+		CHECK(n0->child.spi_in != old0->child.spi_in);
+	}
+	/* The old pair is gone on both sides, the new one alone remains. */
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 1);
+	CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 1);
+	CHECK(sim_event(&s, 0, IKE_EV_CHILD_DOWN, 0) &&
+	      sim_event(&s, 0, IKE_EV_CHILD_DOWN, 0)->child.spi_in == old0->child.spi_in);
+	CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_FAILED) + sim_count(&s, 1, IKE_EV_CHILD_FAILED), 0);
+	ike_engine_get_stats(s.node[1 - side].e, &st);
+	CHECK_EQ(st.invalid_ke, want_invalid_ke);
+	sim_free(&s);
+}
+
+/* §2.8: rekeying a CHILD_SA from either side, without and with PFS, and
+ * with an INVALID_KE_PAYLOAD round in CREATE_CHILD_SA (§1.3). */
+TEST(ike_sim_rfc7296_2_8_child_rekey_either_side_pfs)
+{
+	rekey_once(90, 0, "aes256gcm16", "aes256gcm16", 0);
+	rekey_once(91, 1, "aes256gcm16", "aes256gcm16", 0);
+	rekey_once(92, 0, "aes256gcm16-modp2048", "aes256gcm16-modp2048", 0);
+	rekey_once(93, 1, "aes256gcm16-ecp256", "aes256gcm16-ecp256", 0);
+	rekey_once(94, 0, "aes256gcm16-x25519-ecp256", "aes256gcm16-ecp256", 1);
+}
+
+/* child_rekey_time: the rekey starts exactly that long after the CHILD_SA
+ * came up, and again after the new one's lifetime. */
+TEST(ike_sim_rfc7296_2_8_child_rekey_lifetime_exact)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	ike_time_t up_at;
+
+	sim_init(&s, 95, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "lifetime");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "lifetime");
+	c0.child_rekey_time = 3600 * SEC;
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 1 * SEC);
+	CHECK_EQ(s.node[0].n_tx, 2);
+	up_at = 4 * s.latency; /* the IKE_AUTH response arrived */
+	CHECK_EQ(ike_engine_next_expiry(s.node[0].e), up_at + 3600 * SEC);
+	sim_run(&s, up_at + 3600 * SEC - 1);
+	CHECK_EQ(s.node[0].n_tx, 2);
+	sim_run(&s, up_at + 3600 * SEC);
+	CHECK_EQ(s.node[0].n_tx, 3);
+	CHECK_EQ(s.node[0].tx_at[2], up_at + 3600 * SEC);
+	sim_run(&s, 2 * 3600 * SEC + 10 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 3);
+	CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 3);
+	CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+	sim_free(&s);
+}
+
+/* §2.8.1: both peers rekey the same CHILD_SA at the same instant. Both
+ * exchanges complete; the SA made with the lowest of the four nonces is
+ * deleted by its maker, the old one by the other side; one pair remains,
+ * and it matches crosswise. Several seeds so that either side wins. */
+TEST(ike_sim_rfc7296_2_8_1_simultaneous_child_rekey)
+{
+	unsigned winners[2] = {0, 0};
+
+	for (uint64_t seed = 300; seed < 308; seed++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *l0, *l1;
+
+		sim_init(&s, seed, false);
+		base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "collide");
+		base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "collide");
+		/* Node 1's CHILD_SA came up one latency earlier: equal
+		 * deadlines need node 0's lifetime one latency shorter. */
+		c1.child_rekey_time = 100 * SEC;
+		c0.child_rekey_time = 100 * SEC - s.latency;
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 100 * SEC + 5 * SEC);
+		/* Both sent a CREATE_CHILD_SA at the same instant. */
+		CHECK(s.node[0].n_tx >= 3 && s.node[1].n_tx >= 3);
+		CHECK_EQ(s.node[0].tx_at[2], s.node[1].tx_at[2]);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 3);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 3);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 2);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 2);
+		CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+		l0 = live_child(&s, 0);
+		l1 = live_child(&s, 1);
+		CHECK(l0 && l1);
+		if (l0 && l1) {
+			check_child_pair(&l0->child, &l1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+			/* Whoever initiated the surviving exchange: its CHILD_UP
+			 * is the second at that node (the first was the
+			 * original). */
+			winners[l0 == sim_event(&s, 0, IKE_EV_CHILD_UP, 2) ? 1 : 0]++;
+		}
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN) + sim_count(&s, 1, IKE_EV_IKE_DOWN), 0);
+		sim_free(&s);
+	}
+	/* Nonces are random: over the seeds each side won at least once. */
+	CHECK(winners[0] > 0 && winners[1] > 0);
+	CHECK_EQ(winners[0] + winners[1], 8);
+}
+
+/* §2.18: either side rekeys the IKE SA; the CHILD_SA moves to the new one
+ * without CHILD events, the old IKE SA is deleted, and the new one works:
+ * the side that did not rekey deletes the CHILD_SA through it, then a
+ * liveness check runs over it. */
+TEST(ike_sim_rfc7296_2_18_ike_rekey_either_side)
+{
+	for (int side = 0; side < 2; side++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *old_up, *n0, *n1, *d0, *d1, *u;
+
+		sim_init(&s, 400 + (uint64_t)side, false);
+		base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "rekey-ike");
+		base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "rekey-ike");
+		c0.dpd_delay = c1.dpd_delay = 60 * SEC;
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 1 * SEC);
+		old_up = sim_event(&s, side, IKE_EV_IKE_UP, 0);
+		CHECK(old_up != NULL);
+		if (!old_up) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(ike_engine_rekey_ike(s.node[side].e, old_up->sa_id, s.now), 0);
+		CHECK_EQ(ike_engine_rekey_ike(s.node[side].e, old_up->sa_id, s.now), IKE_ERR_INVAL);
+		sim_run(&s, 2 * SEC);
+		n0 = sim_event(&s, 0, IKE_EV_IKE_UP, 1);
+		n1 = sim_event(&s, 1, IKE_EV_IKE_UP, 1);
+		d0 = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+		d1 = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
+		CHECK(n0 && n1 && d0 && d1);
+		if (!n0 || !n1 || !d0 || !d1) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(n0->rekeyed_sa_id, sim_event(&s, 0, IKE_EV_IKE_UP, 0)->sa_id);
+		CHECK_EQ(n1->rekeyed_sa_id, sim_event(&s, 1, IKE_EV_IKE_UP, 0)->sa_id);
+		CHECK_EQ(d0->reason, IKE_REASON_REKEYED);
+		CHECK_EQ(d1->reason, IKE_REASON_REKEYED);
+		CHECK_EQ(d0->sa_id, n0->rekeyed_sa_id);
+		/* New SPIs, agreed; the rekey's initiator is the new SA's. */
+		CHECK_EQ(n0->spi_i, n1->spi_i);
+		CHECK_EQ(n0->spi_r, n1->spi_r);
+		CHECK(n0->spi_i != old_up->spi_i && n0->spi_r != old_up->spi_r);
+		CHECK_EQ(n0->initiator, side == 0);
+		CHECK_EQ(n1->initiator, side == 1);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN) + sim_count(&s, 1, IKE_EV_CHILD_DOWN),
+		         0);
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+
+		/* A liveness check over the new IKE SA, answered. */
+		sim_run(&s, 70 * SEC);
+		CHECK(s.node[0].n_tx + s.node[1].n_tx > 8);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN) + sim_count(&s, 1, IKE_EV_IKE_DOWN), 2);
+
+		/* The other side deletes the CHILD_SA through the new SA. */
+		u = sim_event(&s, 1 - side, IKE_EV_CHILD_UP, 0);
+		CHECK(u &&
+		      ike_engine_delete_child(s.node[1 - side].e, u->child.spi_in, s.now) == 0);
+		sim_run(&s, 72 * SEC);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_DOWN), 1);
+		if (sim_event(&s, 0, IKE_EV_CHILD_DOWN, 0))
+			CHECK_EQ(sim_event(&s, 0, IKE_EV_CHILD_DOWN, 0)->sa_id, n0->sa_id);
+		CHECK_EQ(s.node[0].n_rx_err + s.node[1].n_rx_err, 0);
+		sim_free(&s);
+	}
+}
+
+/* ike_rekey_time: the IKE SA rekeys itself, again and again, with the
+ * CHILD_SA carried along. */
+TEST(ike_sim_rfc7296_2_18_ike_rekey_lifetime)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+
+	sim_init(&s, 410, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "rekey-ike");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "rekey-ike");
+	c1.ike_rekey_time = 4 * 3600 * SEC;
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 3 * 4 * 3600 * SEC + 60 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP), 4);
+	CHECK_EQ(sim_count(&s, 1, IKE_EV_IKE_UP), 4);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN), 3);
+	CHECK_EQ(sim_count(&s, 1, IKE_EV_IKE_DOWN), 3);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_DOWN), 0);
+	/* The first rekey at exactly the lifetime after IKE_AUTH completed
+	 * at node 1 (it received the IKE_AUTH request at 3 latencies). */
+	CHECK_EQ(s.node[1].tx_at[2], 3 * s.latency + 4 * 3600 * SEC);
+	sim_free(&s);
+}
+
+/* Hand node 1 one datagram from address 192.0.2.<host> and return the
+ * first datagram it answers with (in buf), 0 if none. */
+static ssize_t from_third(struct simnet *s, uint8_t host, const uint8_t *pkt, size_t len,
+                          uint8_t *buf, size_t cap)
+{
+	struct ike_path rx, tx;
+	ssize_t n, first = 0;
+
+	rx.local = s->node[1].addr;
+	rx.remote = s->node[1].addr;
+	rx.remote.addr[3] = host;
+	if (ike_engine_recv(s->node[1].e, &rx, pkt, len, s->now) < 0)
+		return -1;
+	while ((n = ike_engine_poll_tx(s->node[1].e, &tx, buf, cap)) > 0)
+		if (!first)
+			first = n;
+	return first;
+}
+
+/*
+ * §2.6: with half-open SAs at the threshold, the responder answers
+ * IKE_SA_INIT with a COOKIE and keeps no state; the initiator repeats its
+ * request with the COOKIE first and gets through; a wrong cookie gets
+ * another COOKIE, not an SA.
+ */
+TEST(ike_sim_rfc7296_2_6_cookie)
+{
+	struct ike_config c0, c1, cx;
+	struct simnet s;
+	struct ike_engine *x;
+	struct ike_engine_stats st;
+	struct ike_path px, tp;
+	static uint8_t req[IKE_ENGINE_MSG_MAX], resp[IKE_ENGINE_MSG_MAX], bad[IKE_ENGINE_MSG_MAX];
+	uint64_t xstate = 99;
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	ssize_t n, r;
+
+	sim_init(&s, 500, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cookie-cookie");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cookie-cookie");
+	c1.cookie_threshold = 1;
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	cx = c0;
+	cx.rand_ctx = &xstate;
+	x = ike_engine_new(&cx);
+	CHECK(x && m && s.node[0].e && s.node[1].e);
+	if (!x || !m || !s.node[0].e || !s.node[1].e)
+		goto out;
+
+	/* A third party leaves one half-open SA behind (no cookie yet). */
+	px.local = s.node[1].addr;
+	px.local.addr[3] = 77;
+	px.remote = s.node[1].addr;
+	CHECK(ike_engine_initiate(x, &px, 0) > 0);
+	n = ike_engine_poll_tx(x, &tp, req, sizeof(req));
+	CHECK(n > 0);
+	CHECK(from_third(&s, 77, req, (size_t)n, resp, sizeof(resp)) > 0);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+	ike_engine_free(x);
+
+	/* Another one now: a COOKIE, and still one SA. */
+	xstate = 1234;
+	x = ike_engine_new(&cx);
+	px.local.addr[3] = 78;
+	CHECK(x && ike_engine_initiate(x, &px, 0) > 0);
+	n = x ? ike_engine_poll_tx(x, &tp, req, sizeof(req)) : 0;
+	r = from_third(&s, 78, req, (size_t)n, resp, sizeof(resp));
+	CHECK(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r);
+	CHECK(ike_msg_notify(m, IKE_N_COOKIE) && !ike_msg_has(m, IKE_PL_SA));
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+	/* The initiator repeats with the cookie first. */
+	tp.local = px.local;
+	tp.remote = px.remote;
+	{
+		struct ike_path back = {.local = px.local, .remote = px.remote};
+
+		CHECK(x && ike_engine_recv(x, &back, resp, (size_t)r, 0) == 0);
+	}
+	n = x ? ike_engine_poll_tx(x, &tp, req, sizeof(req)) : 0;
+	CHECK(n > 0 && ike_msg_parse(m, req, (size_t)n) == n);
+	CHECK(m->n_payloads > 0 && m->order[0] == IKE_PL_NOTIFY &&
+	      m->notify[0].type == IKE_N_COOKIE);
+	/* A wrong cookie: another COOKIE, no SA. */
+	if (n > 40) {
+		memcpy(bad, req, (size_t)n);
+		bad[IKE_HDR_LEN + 8 + 5] ^= 1; /* inside the cookie data */
+		r = from_third(&s, 78, bad, (size_t)n, resp, sizeof(resp));
+		CHECK(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r &&
+		      ike_msg_notify(m, IKE_N_COOKIE));
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		/* From another address the right cookie is wrong too. */
+		r = from_third(&s, 79, req, (size_t)n, resp, sizeof(resp));
+		CHECK(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r &&
+		      ike_msg_notify(m, IKE_N_COOKIE));
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		/* The genuine retry: an SA. */
+		r = from_third(&s, 78, req, (size_t)n, resp, sizeof(resp));
+		CHECK(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r && ike_msg_has(m, IKE_PL_SA));
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 2);
+	}
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK_EQ(st.cookie_sent, 3);
+
+	/* Node 0 meets the cookie demand in the simulation and gets its
+	 * CHILD_SA, one round trip later. */
+	{
+		struct ike_path p;
+
+		sim_path(&s, 0, &p);
+		CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+		sim_run(&s, 5 * SEC);
+		CHECK_EQ(s.node[0].n_tx, 3);
+		CHECK(sim_event(&s, 0, IKE_EV_CHILD_UP, 0) && sim_event(&s, 1, IKE_EV_CHILD_UP, 0));
+		ike_engine_get_stats(s.node[1].e, &st);
+		CHECK_EQ(st.cookie_sent, 4);
+	}
+out:
+	ike_engine_free(x);
+	free(m);
+	sim_free(&s);
+}
+
+/* RFC 7383: with a small fragment length both sides fragment IKE_AUTH
+ * (and nothing unencrypted); with loss the fragments are retransmitted as
+ * a whole and reassembled; the CHILD_SA keys agree. */
+TEST(ike_sim_rfc7383_fragmented_ike_auth)
+{
+	for (uint64_t seed = 600; seed < 606; seed++) {
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *u0, *u1;
+
+		sim_init(&s, seed, false);
+		base_cfg(&c0, 0, "aes256-sha256-modp2048", "aes256-sha256", "fragments");
+		base_cfg(&c1, 1, "aes256-sha256-modp2048", "aes256-sha256", "fragments");
+		c0.fragment_len = c1.fragment_len = 160;
+		c0.retransmit_tries = 10;
+		if (seed >= 603) {
+			s.node[0].loss_pct = s.node[1].loss_pct = 20;
+			s.node[0].dup_pct = s.node[1].reorder_pct = 30;
+		}
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 600 * SEC);
+		u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+		u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+		CHECK(u0 && u1);
+		if (u0 && u1)
+			check_child_pair(&u0->child, &u1->child, ENCR_AES_CBC, 256,
+			                 AUTH_HMAC_SHA2_256_128);
+		/* IKE_SA_INIT (1 datagram) + IKE_AUTH in >= 2 fragments. */
+		if (seed < 603) {
+			CHECK(s.node[0].n_tx >= 3);
+			CHECK(s.node[1].n_tx >= 3);
+		}
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 1);
+		sim_free(&s);
+	}
+}
+
+/* §2.25: both peers rekey the IKE SA at once; each refuses the other's
+ * request with TEMPORARY_FAILURE while its own is out, retries after a
+ * short random delay, and exactly one rekeyed IKE SA results. */
+TEST(ike_sim_rfc7296_2_25_simultaneous_ike_rekey_temporary_failure)
+{
+	for (uint64_t seed = 700; seed < 704; seed++) {
+		struct simnet s;
+		const struct ike_event *i0, *i1, *n0, *n1;
+
+		up(&s, seed, 0);
+		i0 = sim_event(&s, 0, IKE_EV_IKE_UP, 0);
+		i1 = sim_event(&s, 1, IKE_EV_IKE_UP, 0);
+		CHECK(i0 && i1);
+		if (!i0 || !i1) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(ike_engine_rekey_ike(s.node[0].e, i0->sa_id, s.now), 0);
+		CHECK_EQ(ike_engine_rekey_ike(s.node[1].e, i1->sa_id, s.now), 0);
+		sim_run(&s, s.now + 20 * SEC);
+		n0 = sim_event(&s, 0, IKE_EV_IKE_UP, 1);
+		n1 = sim_event(&s, 1, IKE_EV_IKE_UP, 1);
+		CHECK(n0 && n1);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP), 2);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_IKE_UP), 2);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_IKE_DOWN), 1);
+		if (n0 && n1) {
+			CHECK_EQ(n0->spi_i, n1->spi_i);
+			CHECK_EQ(n0->spi_r, n1->spi_r);
+			CHECK(n0->initiator != n1->initiator);
+		}
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+		sim_free(&s);
+	}
+}
+
+/* DESIGN.md's SAD miss: an acquire starts the IKE SA with the packet's
+ * selectors first (§2.9); once its CHILD_SA is gone another acquire
+ * creates a new one with CREATE_CHILD_SA (§1.3); a covered packet or one
+ * outside the policy starts nothing. */
+TEST(ike_sim_rfc7296_2_9_acquire_packet_selectors_first)
+{
+	struct ike_config c0, c1;
+	struct simnet s;
+	struct esp_sel src, dst, other;
+	struct ike_path p;
+	const struct ike_event *u0, *u1, *n0, *n1;
+	size_t tx;
+	int id;
+
+	sim_init(&s, 800, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "acquire");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "acquire");
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	sel(&src, "10.1.2.3");
+	sel(&dst, "10.2.4.5");
+	sel(&other, "192.168.7.7");
+	sim_path(&s, 0, &p);
+	if (!s.node[0].e || !s.node[1].e) {
+		sim_free(&s);
+		return;
+	}
+	CHECK_EQ(ike_engine_acquire(s.node[0].e, &p, &other, &dst, 0), IKE_ERR_INVAL);
+	id = ike_engine_acquire(s.node[0].e, &p, &src, &dst, 0);
+	CHECK(id > 0);
+	/* A second packet while the IKE SA is being set up: nothing new. */
+	CHECK_EQ(ike_engine_acquire(s.node[0].e, &p, &src, &dst, 0), id);
+	sim_run(&s, 1 * SEC);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(u0 && u1);
+	if (!u0 || !u1) {
+		sim_free(&s);
+		return;
+	}
+	CHECK(u0->child.n_local >= 1 && memcmp(&u0->child.local[0], &src, sizeof(src)) == 0);
+	CHECK(u0->child.n_remote >= 1 && memcmp(&u0->child.remote[0], &dst, sizeof(dst)) == 0);
+	check_child_pair(&u0->child, &u1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+	CHECK_EQ(s.node[0].n_tx, 2);
+
+	/* Covered by the CHILD_SA: nothing is sent. */
+	tx = s.node[0].n_tx;
+	CHECK_EQ(ike_engine_acquire(s.node[0].e, &p, &src, &dst, s.now), id);
+	sim_run(&s, 2 * SEC);
+	CHECK_EQ(s.node[0].n_tx, tx);
+
+	/* The peer deletes it; the next packet brings a new one. */
+	CHECK_EQ(ike_engine_delete_child(s.node[1].e, u1->child.spi_in, s.now), 0);
+	sim_run(&s, 3 * SEC);
+	CHECK_EQ(ike_engine_child_count(s.node[0].e), 0);
+	CHECK_EQ(ike_engine_acquire(s.node[0].e, &p, &src, &dst, s.now), id);
+	sim_run(&s, 4 * SEC);
+	n0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 1);
+	n1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 1);
+	CHECK(n0 && n1);
+	if (n0 && n1) {
+		CHECK_EQ(n0->child.rekeyed_spi_in, 0);
+		CHECK(memcmp(&n0->child.local[0], &src, sizeof(src)) == 0);
+		check_child_pair(&n0->child, &n1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+	}
+	CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+	sim_free(&s);
+}
