@@ -62,8 +62,10 @@ check_tcp "IPv6" 20 "$C_NS" $S_IN6 60
 check_stat "client gw/out packets" c gw/out packets 70000
 check_stat "server gw/in packets" s gw/in packets 70000
 check_stat "server gw/in bytes" s gw/in bytes "$(mib 100)"
-check_stat "server gw/out packets (ACKs)" s gw/out packets 5000
-check_stat "client gw/in packets (ACKs)" c gw/in packets 5000
+# With GRO the receiver acknowledges one coalesced super-packet at a time:
+# ~1 ACK per 40 KB, so only a floor that proves the return path works.
+check_stat "server gw/out packets (ACKs)" s gw/out packets 500
+check_stat "client gw/in packets (ACKs)" c gw/in packets 500
 for side in c s; do
 	check_eq "$side: no icv drops" "$(tstat $side total icv)" 0
 	check_eq "$side: no replay drops" "$(tstat $side total replay)" 0
