@@ -84,7 +84,11 @@ emit() { # name test value unit
 {
 	echo "# tunsec bench $STAMP: $(uname -r), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "# DUR=$DUR REPS=$REPS UDP_RATE=$UDP_RATE UDP_LEN=$UDP_LEN PING_N=$PING_N"
-	echo "# $("$TUNSECD" -V 2>&1 | head -1), strongSwan $("$CHARON" --version 2>/dev/null | awk '{print $NF}'), wireguard-go $(wireguard-go --version 2>/dev/null | awk 'NR == 1 {print $2}'), OpenVPN $(openvpn --version 2>/dev/null | awk 'NR==1{print $2}'), iperf3 $(iperf3 --version | awk 'NR==1{print $2}')"
+	echo "# $("$TUNSECD" -V 2>&1 | head -1)," \
+		"strongSwan $("$CHARON" --version 2>/dev/null | awk '{print $NF}')," \
+		"wireguard-go $(wireguard-go --version 2>/dev/null | awk 'NR == 1 {print $2}')," \
+		"OpenVPN $(openvpn --version 2>/dev/null | awk 'NR == 1 {print $2}')," \
+		"iperf3 $(iperf3 --version | awk 'NR == 1 {print $2}')"
 } | tee -a "$OUT"
 
 # one iperf3 server on every address of tsB-r, for the whole run
@@ -347,6 +351,8 @@ bench_openvpn() {
 	}
 	ov_conf r tls-server $S_UL $C_UL $OV_R $OV_L "$fp_l"
 	ov_conf l tls-client $C_UL $S_UL $OV_L $OV_R "$fp_r"
+	# the wait below reads the log: none from the last repetition
+	rm -f "$WORK/ov-l.log" "$WORK/ov-r.log"
 	lib_bg "$WORK/ov-r.log" ip netns exec $R openvpn --config "$WORK/ov-r.conf"
 	p2=$LIB_PID
 	lib_bg "$WORK/ov-l.log" ip netns exec $L openvpn --config "$WORK/ov-l.conf"

@@ -63,7 +63,8 @@ run tsD-l iperf3 -c $S_IN4 -t 3 -f m | grep -E 'sender|receiver|Interval' || ech
 
 step "what the wire carries (tcpdump on the veth, 3 packets)"
 if command -v tcpdump >/dev/null; then
-	timeout 5 ip netns exec tsD-r tcpdump -l -nn -i "$S_IF" -c 3 "src host $C_UL" 2>/dev/null &
+	timeout 5 ip netns exec tsD-r tcpdump -l -nn -i "$S_IF" -c 3 \
+		"src host $C_UL and (udp port 4500 or ip proto 50)" 2>/dev/null &
 	dump=$!
 	sleep 0.5
 	ip netns exec tsD-l ping -n -q -c 3 -i 0.1 $S_IN4 >/dev/null

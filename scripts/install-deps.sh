@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="
 	build-essential pkg-config clang
 	libsodium-dev libmbedtls-dev libuv1-dev libssl-dev
-	iproute2 iptables conntrack iputils-ping iperf3 tcpdump tshark jq procps
+	iproute2 iptables conntrack openssl iputils-ping iperf3 tcpdump tshark jq procps
 	python3 python3-scapy
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins strongswan-pki
 	wireguard-go wireguard-tools openvpn

@@ -166,10 +166,12 @@ wait_for() {
 	return 1
 }
 
-# ns_add NAME: a fresh namespace with lo up. A namespace of exactly this name
-# left by an earlier, killed run of the same script is ours: delete it first.
+# ns_add NAME: a fresh namespace with lo up. One of that name that exists
+# already belongs to another run (or one that was killed): never touch it.
 ns_add() {
-	ip netns del "$1" 2>/dev/null
+	if [ -e "/run/netns/$1" ]; then
+		die "namespace $1 exists (another run, or a killed one: ip netns del $1)"
+	fi
 	ip netns add "$1" || die "ip netns add $1"
 	LIB_NS+=("$1")
 	ip -n "$1" link set lo up
@@ -204,13 +206,15 @@ C_IN6=fd01::1
 S_IN4=10.201.2.1
 S_IN6=fd02::1
 
-# topo3 PREFIX: namespaces $PREFIX-c, -m, -s and the two links. With "nat",
-# S gets no route back to 10.77.1.0/24: it only ever sees M's address.
+# topo3 PREFIX [nat]: namespaces PREFIX-PID-c, -m, -s (the PID so that two
+# runs of the suite at once do not meet) and the two links; interface names
+# need no PID, they live inside the namespaces. With "nat", S gets no route
+# back to 10.77.1.0/24: it only ever sees M's address.
 topo3() {
 	local p=$1 nat=${2:-}
-	C_NS=$p-c
-	M_NS=$p-m
-	S_NS=$p-s
+	C_NS=$p-$$-c
+	M_NS=$p-$$-m
+	S_NS=$p-$$-s
 	C_IF=${p}c0
 	M_CIF=${p}m0
 	M_SIF=${p}m1
@@ -527,15 +531,18 @@ check_xfer() {
 	c.close()
 	print(n, h.hexdigest(), flush=True)
 	PYEOF
-	local what=$1 src=$2 dst=$3 addr=$4 bytes rx tx pid
+	local what=$1 src=$2 dst=$3 addr=$4 bytes rx tx pid out
 	bytes=$(mib "$5")
-	lib_bg "$WORK/xfer-rx.out" ip netns exec "$dst" "$PY" "$WORK/xfer.py" recv "$addr"
+	# a new file each time: the background job creates it only later, and an
+	# old one would already say "listening"
+	out=$(mktemp "$WORK/xfer-rx.XXXXXX")
+	lib_bg "$out" ip netns exec "$dst" "$PY" "$WORK/xfer.py" recv "$addr"
 	pid=$LIB_PID
-	wait_for 5 grep -q listening "$WORK/xfer-rx.out" ||
+	wait_for 5 grep -q listening "$out" ||
 		{ bad "$what: receiver did not start"; return 1; }
 	tx=$(timeout 60 ip netns exec "$src" "$PY" "$WORK/xfer.py" send "$addr" "$bytes" 2>&1 | tail -1)
 	wait "$pid" 2>/dev/null
-	rx=$(tail -1 "$WORK/xfer-rx.out")
+	rx=$(tail -1 "$out")
 	if [ -n "$tx" ] && [ "$tx" = "$rx" ] && [ "${tx%% *}" = "$bytes" ]; then
 		local sum=${tx#* }
 		ok "$what: $5 MiB of random data arrived intact (sha256 ${sum:0:16}...)"
