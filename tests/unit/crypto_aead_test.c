@@ -40,56 +40,7 @@ static const struct suite suites[] = {
 
 /* ---- vector files: "[record]", "field:", hex lines ----------------------- */
 
-static void vec_path(char *buf, size_t cap, const char *file)
-{
-	const char *top = getenv("TUNSEC_TOP");
-
-	snprintf(buf, cap, "%s/tests/vectors/%s", top ? top : ".", file);
-}
-
 /* Bytes of field in record, or -1 if absent or malformed. */
-static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
-{
-	char path[512], line[512], want_rec[128], *hex;
-	size_t hex_len = 0, hex_cap = 16384;
-	bool in_rec = false, in_field = false, found = false;
-	FILE *f;
-	int n;
-
-	vec_path(path, sizeof(path), file);
-	snprintf(want_rec, sizeof(want_rec), "[%s]", rec);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	hex = calloc(1, hex_cap);
-	while (hex && fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (line[0] == '[') {
-			in_rec = strcmp(line, want_rec) == 0;
-			in_field = false;
-			continue;
-		}
-		if (len > 0 && line[len - 1] == ':') {
-			line[len - 1] = '\0';
-			in_field = in_rec && strcmp(line, name) == 0;
-			found |= in_field;
-			continue;
-		}
-		if (in_field && hex_len + len + 1 < hex_cap) {
-			memcpy(hex + hex_len, line, len);
-			hex_len += len;
-			hex[hex_len++] = ' ';
-		}
-	}
-	fclose(f);
-	n = found && hex ? test_unhex(hex, out, cap) : -1;
-	free(hex);
-	return n;
-}
-
 /* ---- helpers ---------------------------------------------------------------- */
 
 static size_t n_backends(void)
@@ -126,13 +77,13 @@ static int kat(const char *rec, const struct suite *s)
 	static const char file[] = "crypto_aead_kat.txt";
 	uint8_t km[AEAD_MAX_KEYMAT], iv[AEAD_MAX_IV], ad[64], tr[16], pt[256], ct[256], icv[64];
 	uint8_t buf[256], out_icv[AEAD_MAX_ICV];
-	int kml = vec_get(file, rec, "keymat", km, sizeof(km));
-	int ivl = vec_get(file, rec, "iv", iv, sizeof(iv));
-	int adl = vec_get(file, rec, "ad", ad, sizeof(ad));
-	int trl = vec_get(file, rec, "trailer", tr, sizeof(tr));
-	int ptl = vec_get(file, rec, "pt", pt, sizeof(pt));
-	int ctl = vec_get(file, rec, "ct", ct, sizeof(ct));
-	int icvl = vec_get(file, rec, "icv", icv, sizeof(icv));
+	int kml = test_vector_get(file, rec, "keymat", km, sizeof(km));
+	int ivl = test_vector_get(file, rec, "iv", iv, sizeof(iv));
+	int adl = test_vector_get(file, rec, "ad", ad, sizeof(ad));
+	int trl = test_vector_get(file, rec, "trailer", tr, sizeof(tr));
+	int ptl = test_vector_get(file, rec, "pt", pt, sizeof(pt));
+	int ctl = test_vector_get(file, rec, "ct", ct, sizeof(ct));
+	int icvl = test_vector_get(file, rec, "icv", icv, sizeof(icv));
 	const char *be;
 	int ran = 0;
 

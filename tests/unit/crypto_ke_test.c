@@ -23,43 +23,6 @@ static const char *const ecp_libs[] = {"openssl", "mbedtls"};
 
 /* Field of a "[record]" in tests/vectors/<file>, hex lines under "name:";
  * bytes, or -1. */
-static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
-{
-	char path[512], line[256], want[64];
-	const char *top = getenv("TUNSEC_TOP");
-	static char hex[8192];
-	size_t hex_len = 0;
-	bool in_rec = false, in_field = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/vectors/%s", top && *top ? top : ".", file);
-	snprintf(want, sizeof(want), "[%s]", rec);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	hex[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (line[0] == '#' || len == 0)
-			continue;
-		if (line[0] == '[') {
-			in_rec = strcmp(line, want) == 0;
-			in_field = false;
-		} else if (line[len - 1] == ':') {
-			line[len - 1] = '\0';
-			in_field = in_rec && strcmp(line, name) == 0;
-		} else if (in_field && hex_len + len + 2 < sizeof(hex)) {
-			memcpy(hex + hex_len, line, len);
-			hex_len += len;
-			hex[hex_len++] = ' ';
-			hex[hex_len] = '\0';
-		}
-	}
-	fclose(f);
-	return hex_len ? test_unhex(hex, out, cap) : -1;
-}
-
 TEST(ke_rfc7748_6_1_x25519_alice_bob)
 {
 	uint8_t a_priv[32], a_pub[32], b_priv[32], b_pub[32], k[32], out[KE_MAX_SHARED], pub[32];
@@ -135,14 +98,14 @@ TEST(ke_rfc5903_8_ecp_vectors_each_library)
 		int flen, n;
 
 		snprintf(rec, sizeof(rec), "ecp_%d", grps[g]);
-		flen = vec_get("ke_rfc5903.txt", rec, "i", i, sizeof(i));
+		flen = test_vector_get("ke_rfc5903.txt", rec, "i", i, sizeof(i));
 		CHECK(flen == 32 || flen == 48 || flen == 66);
 		if (flen <= 0)
 			continue;
-		CHECK_EQ(vec_get("ke_rfc5903.txt", rec, "r", r, sizeof(r)), flen);
-		CHECK_EQ(vec_get("ke_rfc5903.txt", rec, "gi", gi, sizeof(gi)), 2 * flen);
-		CHECK_EQ(vec_get("ke_rfc5903.txt", rec, "gr", gr, sizeof(gr)), 2 * flen);
-		CHECK_EQ(vec_get("ke_rfc5903.txt", rec, "gir", gir, sizeof(gir)), flen);
+		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "r", r, sizeof(r)), flen);
+		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "gi", gi, sizeof(gi)), 2 * flen);
+		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "gr", gr, sizeof(gr)), 2 * flen);
+		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "gir", gir, sizeof(gir)), flen);
 		CHECK_EQ(ke_group_public_len(grps[g]), 2 * flen);
 		CHECK_EQ(ke_group_shared_len(grps[g]), flen);
 		for (size_t l = 0; l < 2; l++) {
@@ -180,10 +143,10 @@ TEST(ke_rfc5903_ecp_invalid_points_rejected_each_library)
 		int flen;
 
 		snprintf(rec, sizeof(rec), "ecp_%d", grps[g]);
-		flen = vec_get("ke_rfc5903.txt", rec, "i", i, sizeof(i));
-		if (flen <= 0 || vec_get("ke_rfc5903.txt", rec, "gr", gr, sizeof(gr)) != 2 * flen ||
-		    vec_get("ke_rfc5903.txt", rec, "gr_off_curve", off, sizeof(off)) != 2 * flen ||
-		    vec_get("ke_rfc5903.txt", rec, "p", p, sizeof(p)) != flen) {
+		flen = test_vector_get("ke_rfc5903.txt", rec, "i", i, sizeof(i));
+		if (flen <= 0 || test_vector_get("ke_rfc5903.txt", rec, "gr", gr, sizeof(gr)) != 2 * flen ||
+		    test_vector_get("ke_rfc5903.txt", rec, "gr_off_curve", off, sizeof(off)) != 2 * flen ||
+		    test_vector_get("ke_rfc5903.txt", rec, "p", p, sizeof(p)) != flen) {
 			CHECK(!"vectors missing");
 			continue;
 		}
@@ -267,14 +230,14 @@ TEST(ke_rfc3526_modp_python_known_answers_each_library)
 	static uint8_t xi[64], yi[512], xr[64], yr[512], s[512], pub[512], out[KE_MAX_SHARED];
 
 	for (size_t v = 0; v < sizeof(recs) / sizeof(recs[0]); v++) {
-		int xl = vec_get("ke_modp.txt", recs[v].rec, "xi", xi, sizeof(xi));
-		int xrl = vec_get("ke_modp.txt", recs[v].rec, "xr", xr, sizeof(xr));
+		int xl = test_vector_get("ke_modp.txt", recs[v].rec, "xi", xi, sizeof(xi));
+		int xrl = test_vector_get("ke_modp.txt", recs[v].rec, "xr", xr, sizeof(xr));
 		int pl = (int)ke_group_public_len(recs[v].group);
 
 		CHECK(xl > 0 && xrl > 0);
-		CHECK_EQ(vec_get("ke_modp.txt", recs[v].rec, "yi", yi, sizeof(yi)), pl);
-		CHECK_EQ(vec_get("ke_modp.txt", recs[v].rec, "yr", yr, sizeof(yr)), pl);
-		CHECK_EQ(vec_get("ke_modp.txt", recs[v].rec, "shared", s, sizeof(s)), pl);
+		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "yi", yi, sizeof(yi)), pl);
+		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "yr", yr, sizeof(yr)), pl);
+		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "shared", s, sizeof(s)), pl);
 		if (xl <= 0 || xrl <= 0)
 			continue;
 		for (size_t l = 0; l < 2; l++) {
@@ -299,9 +262,9 @@ TEST(ke_rfc3526_modp_python_known_answers_each_library)
 	}
 	/* The leading-zero record is what it says: RFC 7296 §3.4 wants the
 	 * value padded to the modulus length, not stripped. */
-	CHECK_EQ(vec_get("ke_modp.txt", "modp_14_leading_zero", "yi", yi, sizeof(yi)), 256);
+	CHECK_EQ(test_vector_get("ke_modp.txt", "modp_14_leading_zero", "yi", yi, sizeof(yi)), 256);
 	CHECK_EQ(yi[0], 0);
-	CHECK_EQ(vec_get("ke_modp.txt", "modp_14_leading_zero", "shared", s, sizeof(s)), 256);
+	CHECK_EQ(test_vector_get("ke_modp.txt", "modp_14_leading_zero", "shared", s, sizeof(s)), 256);
 	CHECK_EQ(s[0], 0);
 }
 

@@ -21,49 +21,6 @@ static const char *const prf_field[] = {"sha256", "sha384", "sha512"};
 static const char *const libs[] = {"openssl", "mbedtls"};
 
 /* "[record]", "field:", hex lines; bytes of field, or -1. */
-static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
-{
-	char path[512], line[512], want_rec[128], *hex;
-	const char *top = getenv("TUNSEC_TOP");
-	size_t hex_len = 0, hex_cap = 16384;
-	bool in_rec = false, in_field = false, found = false;
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "%s/tests/vectors/%s", top ? top : ".", file);
-	snprintf(want_rec, sizeof(want_rec), "[%s]", rec);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	hex = calloc(1, hex_cap);
-	while (hex && fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (line[0] == '[') {
-			in_rec = strcmp(line, want_rec) == 0;
-			in_field = false;
-			continue;
-		}
-		if (len > 0 && line[len - 1] == ':') {
-			line[len - 1] = '\0';
-			in_field = in_rec && strcmp(line, name) == 0;
-			found |= in_field;
-			continue;
-		}
-		if (in_field && hex_len + len + 1 < hex_cap) {
-			memcpy(hex + hex_len, line, len);
-			hex_len += len;
-			hex[hex_len++] = ' ';
-		}
-	}
-	fclose(f);
-	n = found && hex ? test_unhex(hex, out, cap) : -1;
-	free(hex);
-	return n;
-}
-
 TEST(prf_hmac_sha2_rfc4231_tc1_to_tc7)
 {
 	static const char file[] = "crypto_hmac_rfc4231.txt";
@@ -73,8 +30,8 @@ TEST(prf_hmac_sha2_rfc4231_tc1_to_tc7)
 
 	for (int tc = 1; tc <= 7; tc++) {
 		snprintf(rec, sizeof(rec), "rfc4231_tc%d", tc);
-		int kl = vec_get(file, rec, "key", key, sizeof(key));
-		int dl = vec_get(file, rec, "data", data, sizeof(data));
+		int kl = test_vector_get(file, rec, "key", key, sizeof(key));
+		int dl = test_vector_get(file, rec, "data", data, sizeof(data));
 
 		CHECK(kl > 0 && dl > 0);
 		if (kl <= 0 || dl <= 0)
@@ -82,7 +39,7 @@ TEST(prf_hmac_sha2_rfc4231_tc1_to_tc7)
 		if (tc >= 6)
 			CHECK_EQ(kl, 131); /* longer than even SHA-512's block */
 		for (int p = 0; p < 3; p++) {
-			int wl = vec_get(file, rec, prf_field[p], want, sizeof(want));
+			int wl = test_vector_get(file, rec, prf_field[p], want, sizeof(want));
 
 			/* §4.6: case 5 lists only the leftmost 128 bits. */
 			CHECK_EQ(wl, tc == 5 ? 16 : (int)prf_out_len(prfs[p]));
@@ -163,9 +120,9 @@ TEST(prf_plus_rfc7296_2_13_python_vectors)
 	uint8_t key[256], seed[256], want[512], out[512];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int kl = vec_get(file, cases[i].rec, "key", key, sizeof(key));
-		int sl = vec_get(file, cases[i].rec, "seed", seed, sizeof(seed));
-		int wl = vec_get(file, cases[i].rec, "out", want, sizeof(want));
+		int kl = test_vector_get(file, cases[i].rec, "key", key, sizeof(key));
+		int sl = test_vector_get(file, cases[i].rec, "seed", seed, sizeof(seed));
+		int wl = test_vector_get(file, cases[i].rec, "out", want, sizeof(want));
 
 		CHECK(kl > 0 && sl > 0 && wl > 0);
 		if (kl <= 0 || sl <= 0 || wl <= 0)

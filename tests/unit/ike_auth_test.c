@@ -15,44 +15,6 @@
 #include "tests/unit/test.h"
 
 /* Field of a "[record]" in tests/vectors/<file>; bytes, or -1. */
-static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
-{
-	char path[512], line[256], want[64];
-	const char *top = getenv("TUNSEC_TOP");
-	static char hex[8192];
-	size_t hex_len = 0;
-	bool in_rec = false, in_field = false, found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/vectors/%s", top && *top ? top : ".", file);
-	snprintf(want, sizeof(want), "[%s]", rec);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	hex[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (line[0] == '#' || len == 0)
-			continue;
-		if (line[0] == '[') {
-			in_rec = strcmp(line, want) == 0;
-			in_field = false;
-		} else if (line[len - 1] == ':') {
-			line[len - 1] = '\0';
-			in_field = in_rec && strcmp(line, name) == 0;
-			found |= in_field;
-		} else if (in_field && hex_len + len + 2 < sizeof(hex)) {
-			memcpy(hex + hex_len, line, len);
-			hex_len += len;
-			hex[hex_len++] = ' ';
-			hex[hex_len] = '\0';
-		}
-	}
-	fclose(f);
-	return found ? test_unhex(hex, out, cap) : -1;
-}
-
 struct field {
 	uint8_t b[1100];
 	int n;
@@ -66,13 +28,13 @@ static bool load(const char *rec, struct vec *v)
 {
 	static const char file[] = "ike_auth_psk.txt";
 
-	v->psk.n = vec_get(file, rec, "psk", v->psk.b, sizeof(v->psk.b));
-	v->real.n = vec_get(file, rec, "real_msg", v->real.b, sizeof(v->real.b));
-	v->nonce.n = vec_get(file, rec, "nonce", v->nonce.b, sizeof(v->nonce.b));
-	v->sk_p.n = vec_get(file, rec, "sk_p", v->sk_p.b, sizeof(v->sk_p.b));
-	v->id_body.n = vec_get(file, rec, "id_body", v->id_body.b, sizeof(v->id_body.b));
-	v->maced.n = vec_get(file, rec, "maced_id", v->maced.b, sizeof(v->maced.b));
-	v->auth.n = vec_get(file, rec, "auth", v->auth.b, sizeof(v->auth.b));
+	v->psk.n = test_vector_get(file, rec, "psk", v->psk.b, sizeof(v->psk.b));
+	v->real.n = test_vector_get(file, rec, "real_msg", v->real.b, sizeof(v->real.b));
+	v->nonce.n = test_vector_get(file, rec, "nonce", v->nonce.b, sizeof(v->nonce.b));
+	v->sk_p.n = test_vector_get(file, rec, "sk_p", v->sk_p.b, sizeof(v->sk_p.b));
+	v->id_body.n = test_vector_get(file, rec, "id_body", v->id_body.b, sizeof(v->id_body.b));
+	v->maced.n = test_vector_get(file, rec, "maced_id", v->maced.b, sizeof(v->maced.b));
+	v->auth.n = test_vector_get(file, rec, "auth", v->auth.b, sizeof(v->auth.b));
 	if (v->psk.n < 1 || v->real.n < 1 || v->nonce.n < 16 || v->sk_p.n < 32 ||
 	    v->id_body.n < 5 || v->maced.n < 32 || v->auth.n < 32) {
 		test_fail(__FILE__, __LINE__, "vector %s missing or short", rec);

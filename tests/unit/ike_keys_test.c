@@ -17,44 +17,6 @@
 #include "tests/unit/test.h"
 
 /* Field of a "[record]" in tests/vectors/<file>; bytes, or -1. */
-static int vec_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
-{
-	char path[512], line[256], want[64];
-	const char *top = getenv("TUNSEC_TOP");
-	static char hex[4096];
-	size_t hex_len = 0;
-	bool in_rec = false, in_field = false, found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/vectors/%s", top && *top ? top : ".", file);
-	snprintf(want, sizeof(want), "[%s]", rec);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	hex[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (line[0] == '#' || len == 0)
-			continue;
-		if (line[0] == '[') {
-			in_rec = strcmp(line, want) == 0;
-			in_field = false;
-		} else if (line[len - 1] == ':') {
-			line[len - 1] = '\0';
-			in_field = in_rec && strcmp(line, name) == 0;
-			found |= in_field;
-		} else if (in_field && hex_len + len + 2 < sizeof(hex)) {
-			memcpy(hex + hex_len, line, len);
-			hex_len += len;
-			hex[hex_len++] = ' ';
-			hex[hex_len] = '\0';
-		}
-	}
-	fclose(f);
-	return found ? test_unhex(hex, out, cap) : -1;
-}
-
 struct kv {
 	uint8_t b[512];
 	int n;
@@ -62,7 +24,7 @@ struct kv {
 
 static void get(struct kv *v, const char *file, const char *rec, const char *name)
 {
-	v->n = vec_get(file, rec, name, v->b, sizeof(v->b));
+	v->n = test_vector_get(file, rec, name, v->b, sizeof(v->b));
 	if (v->n < 0)
 		test_fail(__FILE__, __LINE__, "vector %s/%s missing", rec, name);
 }

@@ -2,6 +2,7 @@
 #include "tests/unit/test.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 static struct test_case *tests;
@@ -54,6 +55,49 @@ int test_unhex(const char *hex, uint8_t *out, size_t cap)
 		hi = -1;
 	}
 	return hi < 0 ? (int)n : -1;
+}
+
+int test_vector_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap)
+{
+	char path[512], line[512], want_rec[128], *hex;
+	const char *top = getenv("TUNSEC_TOP");
+	size_t hex_len = 0, hex_cap = 16384;
+	bool in_rec = false, in_field = false, found = false;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/tests/vectors/%s", top && *top ? top : ".", file);
+	snprintf(want_rec, sizeof(want_rec), "[%s]", rec);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	hex = calloc(1, hex_cap);
+	while (hex && fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\r\n");
+
+		line[len] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (line[0] == '[') {
+			in_rec = strcmp(line, want_rec) == 0;
+			in_field = false;
+			continue;
+		}
+		if (len > 0 && line[len - 1] == ':') {
+			line[len - 1] = '\0';
+			in_field = in_rec && strcmp(line, name) == 0;
+			found |= in_field;
+			continue;
+		}
+		if (in_field && hex_len + len + 1 < hex_cap) {
+			memcpy(hex + hex_len, line, len);
+			hex_len += len;
+			hex[hex_len++] = ' ';
+		}
+	}
+	fclose(f);
+	n = found && hex ? test_unhex(hex, out, cap) : -1;
+	free(hex);
+	return n;
 }
 
 /* Registration runs in reverse link order; restore file order. */

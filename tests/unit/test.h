@@ -33,6 +33,14 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 /* Hex string (whitespace ignored) to bytes; returns the byte count or -1. */
 int test_unhex(const char *hex, uint8_t *out, size_t cap);
 
+/*
+ * Field `name` of record `[rec]` in tests/vectors/FILE (under $TUNSEC_TOP,
+ * else the working directory): a line "name:" followed by hex lines up to
+ * the next field or record; '#' lines are comments. Returns the byte count
+ * or -1 (no file, no such field, bad hex, more than cap bytes).
+ */
+int test_vector_get(const char *file, const char *rec, const char *name, uint8_t *out, size_t cap);
+
 #define TEST(name)                                                                                 \
 	static void test_fn_##name(void);                                                          \
 	static struct test_case test_case_##name = {#name, test_fn_##name, NULL};                  \
