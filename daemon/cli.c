@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,11 +15,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tunsec [-s SOCKET] COMMAND\n"
+	fprintf(f, "usage: tunsec [-s SOCKET] COMMAND [NAME]\n"
 		   "commands:\n"
-		   "  status   tunnels, SAs, ciphers and backends, peers, traffic\n"
-		   "  stats    every counter, one per line: SCOPE COUNTER VALUE\n"
-		   "  version  versions of the CLI and the daemon\n"
+		   "  status     tunnels, IKE SAs and CHILD_SAs: peers, IDs, algorithms,\n"
+		   "             SPIs, traffic, time to the next rekey\n"
+		   "  stats      every counter, one per line: SCOPE COUNTER VALUE\n"
+		   "  up NAME    initiate connection NAME\n"
+		   "  down NAME  delete connection NAME's IKE SAs (and CHILD_SAs)\n"
+		   "  reload     re-read the configuration file\n"
+		   "  version    versions of the CLI and the daemon\n"
 		   "  -s SOCKET  control socket (default /run/tunsec.sock)\n");
 }
 
@@ -26,6 +31,7 @@ static int ask(const char *path, const char *cmd)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char buf[4096];
+	bool first = true, failed = false;
 	ssize_t n;
 	int fd;
 
@@ -47,19 +53,25 @@ static int ask(const char *path, const char *cmd)
 		close(fd);
 		return 1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (first)
+			failed = n >= 6 && memcmp(buf, "error:", 6) == 0;
+		first = false;
+		fwrite(buf, 1, (size_t)n, failed ? stderr : stdout);
+	}
 	close(fd);
 	if (n < 0) {
 		fprintf(stderr, "tunsec: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	return 0;
+	return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = "/run/tunsec.sock";
+	const char *cmd;
+	char line[200];
 	int opt;
 
 	while ((opt = getopt(argc, argv, "s:h")) != -1) {
@@ -75,17 +87,33 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	if (!strcmp(cmd, "up") || !strcmp(cmd, "down")) {
+		/* A name is one word of the config's syntax: no spaces, no
+		 * newline that could smuggle a second command. */
+		if (optind + 2 != argc || !argv[optind + 1][0] ||
+		    strcspn(argv[optind + 1], " \t\r\n") != strlen(argv[optind + 1])) {
+			fprintf(stderr, "tunsec: %s needs one connection name\n", cmd);
+			return 2;
+		}
+		snprintf(line, sizeof(line), "%s %s", cmd, argv[optind + 1]);
+		return ask(path, line);
+	}
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[optind], "version") == 0)
+	if (strcmp(cmd, "version") == 0)
 		printf("tunsec %s\n", TUNSEC_VERSION);
-	if (strcmp(argv[optind], "status") && strcmp(argv[optind], "stats") &&
-	    strcmp(argv[optind], "version")) {
-		fprintf(stderr, "tunsec: unknown command '%s'\n", argv[optind]);
+	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "version") &&
+	    strcmp(cmd, "reload")) {
+		fprintf(stderr, "tunsec: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
 	}
-	return ask(path, argv[optind]);
+	return ask(path, cmd);
 }

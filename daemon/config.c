@@ -4,9 +4,9 @@
  *
  * Every section is a table of keys (name, required or not, parser), read in
  * table order so that a key may depend on one before it (key_in's length on
- * esp_proposals); cross-key and cross-section checks run afterwards. Adding
- * swanctl.conf's connections, secrets, pools and authorities for IKEv2 is
- * adding their tables and a loader to top_sections[].
+ * esp_proposals); cross-key and cross-section checks run afterwards.
+ * swanctl.conf's connections and secrets have loaders in top_sections[];
+ * pools and authorities are refused there by name.
  *
  * Key material is parsed straight into its place in the result, never into
  * a message; on error everything is wiped and freed.
@@ -22,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "daemon/conftree.h"
 #include "esp/replay.h"
+#include "ike/id.h"
+#include "ike/proposal.h"
 
 /* Longest element of any list we take (an IPv6 CIDR is 43 bytes). */
 #define ELEM_MAX 128
@@ -35,10 +38,16 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+struct ike_secret;
+
 struct loader {
 	struct tunsec_config *c;
 	char *err;
 	size_t errlen;
+	/* secrets.ike-*: held here until each connection has copied its PSK,
+	 * then wiped (config_load()). */
+	struct ike_secret *secrets;
+	size_t n_secrets;
 };
 
 /* "FILE:LINE: PATH: message" */
@@ -101,10 +110,41 @@ struct key_spec {
 };
 
 /*
- * Check every key and subsection of s against the table (unknown names are
- * errors, in file order), then parse the keys in table order. path is s's
- * own ("manual.gw").
+ * Check every key of s against the table (unknown names are errors, in file
+ * order), then parse the keys in table order. Subsections are the caller's
+ * business. path is s's own ("manual.gw").
  */
+static int load_kvs_only(struct loader *l, const struct conftree_section *s, const char *path,
+                         const struct key_spec *keys, size_t n, void *obj)
+{
+	char kpath[PATH_MAX_LEN];
+
+	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
+		size_t i;
+
+		for (i = 0; i < n && strcmp(keys[i].name, kv->key) != 0; i++)
+			;
+		if (i == n) {
+			join(kpath, path, kv->key);
+			return kv_fail(l, kv, kpath, "unknown key");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct conftree_kv *kv = conftree_kv(s, keys[i].name);
+
+		join(kpath, path, keys[i].name);
+		if (!kv) {
+			if (keys[i].required)
+				return sec_fail(l, s, kpath, "required but missing");
+			continue;
+		}
+		if (keys[i].parse(l, obj, kv, kpath) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The same for a section that has no subsections. */
 static int load_keys(struct loader *l, const struct conftree_section *s, const char *path,
                      const struct key_spec *keys, size_t n, void *obj)
 {
@@ -124,19 +164,7 @@ static int load_keys(struct loader *l, const struct conftree_section *s, const c
 		join(kpath, path, sub->name);
 		return sec_fail(l, sub, kpath, "unknown section");
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct conftree_kv *kv = conftree_kv(s, keys[i].name);
-
-		join(kpath, path, keys[i].name);
-		if (!kv) {
-			if (keys[i].required)
-				return sec_fail(l, s, kpath, "required but missing");
-			continue;
-		}
-		if (keys[i].parse(l, obj, kv, kpath) < 0)
-			return -1;
-	}
-	return 0;
+	return load_kvs_only(l, s, path, keys, n, obj);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -391,6 +419,26 @@ static int p_offload(struct loader *l, void *obj, const struct conftree_kv *kv, 
 	return get_bool(l, kv, path, &c->offload);
 }
 
+static int p_legacy_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_bool(l, kv, path, &c->legacy_groups);
+}
+
+static int p_cookie_threshold(struct loader *l, void *obj, const struct conftree_kv *kv,
+                              const char *path)
+{
+	struct tunsec_config *c = obj;
+	uint64_t v;
+
+	if (get_uint(l, kv, path, 0, 1000000, &v) < 0)
+		return -1;
+	c->cookie_threshold = (unsigned)v;
+	return 0;
+}
+
 /* user before group: group checks it. */
 static const struct key_spec tunsec_keys[] = {
     {"interface", false, p_interface},
@@ -404,6 +452,8 @@ static const struct key_spec tunsec_keys[] = {
     {"keepalive", false, p_keepalive},
     {"mss_clamp", false, p_mss_clamp},
     {"offload", false, p_offload},
+    {"legacy_groups", false, p_legacy_groups},
+    {"cookie_threshold", false, p_cookie_threshold},
 };
 
 static int load_tunsec(struct loader *l, const struct conftree_section *s)
@@ -739,6 +789,1305 @@ static int load_manual(struct loader *l, const struct conftree_section *s)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Shared by connections { } and secrets { } */
+
+/* strongSwan's vici also takes enabled / disabled. */
+static int get_sbool(struct loader *l, const struct conftree_kv *kv, const char *path, bool *out)
+{
+	if (strcasecmp(kv->value, "enabled") == 0 || strcasecmp(kv->value, "disabled") == 0) {
+		*out = strcasecmp(kv->value, "enabled") == 0;
+		return 0;
+	}
+	return get_bool(l, kv, path, out);
+}
+
+/* Largest duration we take: what fits a signed 32-bit count of seconds
+ * (68 years), so that defaults computed from it (110%) cannot overflow. */
+#define DURATION_MAX ((uint64_t)INT32_MAX)
+
+/*
+ * swanctl.conf durations (vici's parse_time): decimal seconds, or a number
+ * and a unit s, m, h or d in either case, blanks allowed between. Unlike
+ * strongSwan we refuse strtoul's 0x and leading-0 octal forms: "010m" is a
+ * typo, not 8 minutes.
+ */
+static int parse_duration(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > DURATION_MAX)
+			return -1;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s) {
+		switch (*s) {
+		case 's': case 'S': mult = 1; break;
+		case 'm': case 'M': mult = 60; break;
+		case 'h': case 'H': mult = 3600; break;
+		case 'd': case 'D': mult = 86400; break;
+		default: return -1;
+		}
+		if (s[1])
+			return -1;
+	}
+	if (v > DURATION_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int get_duration(struct loader *l, const struct conftree_kv *kv, const char *path,
+                        unsigned *out)
+{
+	uint64_t v;
+
+	if (parse_duration(kv->value, &v) < 0)
+		return kv_fail(l, kv, path,
+		               "expected a duration: seconds, or a number with s, m, h or d "
+		               "(e.g. 90m, 4h, 1d)");
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* vici's parse_bytes: a number with an optional K, M or G (powers of 1024,
+ * either case), blanks allowed between. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s) {
+		switch (*s) {
+		case 'k': case 'K': mult = 1ull << 10; break;
+		case 'm': case 'M': mult = 1ull << 20; break;
+		case 'g': case 'G': mult = 1ull << 30; break;
+		default: return -1;
+		}
+		if (s[1])
+			return -1;
+	}
+	if (v > UINT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* The enumerations: value names in order of the enum values. */
+static int get_enum(struct loader *l, const struct conftree_kv *kv, const char *path,
+                    const char *const *names, size_t n, int *out)
+{
+	char list[128] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(kv->value, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	for (size_t i = 0; i < n && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+		                        i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	return kv_fail(l, kv, path, "expected %s", list);
+}
+
+/*
+ * A file named by certs, cacerts or secrets.*.file: absolute, or relative
+ * to the directory of the file that named it; failing that, for a bare
+ * name, in the swanctl directory subdir (x509, x509ca, private, ...) of
+ * that directory, where a swanctl.conf carried over from /etc/swanctl
+ * expects it. The result is an absolute path to a readable file.
+ */
+static int get_file(struct loader *l, const struct conftree_kv *kv, const char *path,
+                    const char *name, const char *subdir, char out[4096])
+{
+	const char *file = kv->file ? kv->file : ".";
+	const char *slash = strrchr(file, '/');
+	int dlen = slash ? (int)(slash - file) : 1;
+	const char *dir = slash ? file : ".";
+	char cand[2][4096];
+	int n_cand = 0;
+	char *real = NULL;
+
+	if (slash == file)
+		dlen = 1; /* "/x.conf": the root */
+	if (name[0] == '/') {
+		snprintf(cand[n_cand++], sizeof(cand[0]), "%s", name);
+	} else {
+		if (snprintf(cand[n_cand++], sizeof(cand[0]), "%.*s/%s", dlen, dir, name) >=
+		    (int)sizeof(cand[0]))
+			return kv_fail(l, kv, path, "'%s': path too long", name);
+		if (!strchr(name, '/'))
+			snprintf(cand[n_cand++], sizeof(cand[0]), "%.*s/%s/%s", dlen, dir, subdir,
+			         name);
+	}
+	for (int i = 0; i < n_cand && !real; i++) {
+		if (access(cand[i], R_OK) == 0)
+			real = realpath(cand[i], NULL);
+	}
+	if (!real)
+		return kv_fail(l, kv, path, "%s: %s", cand[0],
+		               access(cand[0], F_OK) == 0 ? "not readable" : strerror(ENOENT));
+	if (strlen(real) >= 4096) {
+		free(real);
+		return kv_fail(l, kv, path, "'%s': path too long", name);
+	}
+	memcpy(out, real, strlen(real) + 1);
+	free(real);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* connections { NAME { ... local { } remote { } children { CHILD { } } } } */
+
+/* What a connection's parsers need besides the struct being filled. */
+struct conn_ctx {
+	struct loader *l;
+	struct cfg_conn *conn;
+	struct cfg_end *end; /* local or remote, in their tables */
+};
+
+static int p_c_version(struct loader *l, void *obj, const struct conftree_kv *kv,
+                       const char *path)
+{
+	if (strcmp(kv->value, "1") == 0)
+		return kv_fail(l, kv, path, "IKEv1 is not supported (version = 2 or 0)");
+	if (strcmp(kv->value, "0") != 0 && strcmp(kv->value, "2") != 0)
+		return kv_fail(l, kv, path, "expected 0 (any) or 2");
+	return 0;
+}
+
+/* local_addrs / remote_addrs: addresses, CIDR subnets or %any. */
+static int get_addr_list(struct loader *l, const struct conftree_kv *kv, const char *path,
+                         struct cfg_prefix *out, unsigned *n)
+{
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	bool any = false;
+	int rc;
+
+	*n = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		if (strcasecmp(buf, "%any") == 0 || strcasecmp(buf, "%any4") == 0 ||
+		    strcasecmp(buf, "%any6") == 0) {
+			any = true;
+			continue;
+		}
+		if (*n == CFG_MAX_ADDRS)
+			return kv_fail(l, kv, path, "more than %d addresses", CFG_MAX_ADDRS);
+		if (parse_prefix(buf, &out[*n]) == 0) {
+			(*n)++;
+			continue;
+		}
+		if (strchr(buf, '/') || strspn(buf, "0123456789abcdefABCDEF.:") == strlen(buf))
+			return kv_fail(l, kv, path, "'%s' is not an address or CIDR subnet", buf);
+		if (strchr(buf, '-') && strspn(buf, "0123456789abcdefABCDEF.:-") == strlen(buf))
+			return kv_fail(l, kv, path,
+			               "'%s': address ranges are not supported; give "
+			               "addresses or CIDR subnets",
+			               buf);
+		return kv_fail(l, kv, path, "'%s': host names are not supported; give an address",
+		               buf);
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	/* strongSwan: %any among the candidates admits any address. */
+	if (any) {
+		memset(out, 0, *n * sizeof(*out));
+		*n = 0;
+	}
+	return 0;
+}
+
+static int p_c_local_addrs(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_addr_list(l, kv, path, x->conn->local_addrs, &x->conn->n_local_addrs);
+}
+
+static int p_c_remote_addrs(struct loader *l, void *obj, const struct conftree_kv *kv,
+                            const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_addr_list(l, kv, path, x->conn->remote_addrs, &x->conn->n_remote_addrs);
+}
+
+/* Checked now with the engine's own parser, so that a proposal the engine
+ * would refuse stops the load instead of the first negotiation. */
+static int get_proposals(struct loader *l, const struct conftree_kv *kv, const char *path,
+                         int proto, char *out, size_t cap)
+{
+	struct ike_proposal_list *list;
+	char why[256];
+	int rc;
+
+	if (strlen(kv->value) >= cap)
+		return kv_fail(l, kv, path, "longer than %zu characters", cap - 1);
+	if (kv->value[0] == '\0')
+		return kv_fail(l, kv, path, "expected proposals, got nothing");
+	list = malloc(sizeof(*list));
+	if (!list)
+		return kv_fail(l, kv, path, "out of memory");
+	rc = ike_proposal_parse(list, proto, kv->value, l->c->legacy_groups, why, sizeof(why));
+	free(list);
+	if (rc < 0)
+		return kv_fail(l, kv, path, "%s", why);
+	memcpy(out, kv->value, strlen(kv->value) + 1);
+	return 0;
+}
+
+static int p_c_proposals(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_proposals(l, kv, path, IKE_PROTO_IKE, x->conn->proposals,
+	                     sizeof(x->conn->proposals));
+}
+
+static int p_c_encap(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_sbool(l, kv, path, &x->conn->encap);
+}
+
+static int p_c_fragmentation(struct loader *l, void *obj, const struct conftree_kv *kv,
+                             const char *path)
+{
+	static const char *const names[] = {"yes", "accept", "force", "no"};
+	struct conn_ctx *x = obj;
+	int v;
+
+	if (get_enum(l, kv, path, names, ARRAY_LEN(names), &v) < 0)
+		return -1;
+	x->conn->fragmentation = (enum cfg_frag)v;
+	return 0;
+}
+
+static int p_c_dpd_delay(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->dpd_delay);
+}
+
+static int p_c_dpd_timeout(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->dpd_timeout);
+}
+
+static int p_c_rekey_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->rekey_time);
+}
+
+static int p_c_reauth_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->reauth_time);
+}
+
+static int p_c_over_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->over_time);
+}
+
+static int p_c_rand_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->rand_time);
+}
+
+static int p_c_send_certreq(struct loader *l, void *obj, const struct conftree_kv *kv,
+                            const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_sbool(l, kv, path, &x->conn->send_certreq);
+}
+
+static int p_c_send_cert(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	static const char *const names[] = {"ifasked", "always", "never"};
+	struct conn_ctx *x = obj;
+	int v;
+
+	if (get_enum(l, kv, path, names, ARRAY_LEN(names), &v) < 0)
+		return -1;
+	x->conn->send_cert = (enum cfg_send_cert)v;
+	return 0;
+}
+
+static int p_c_mobike(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	bool on;
+
+	if (get_sbool(l, kv, path, &on) < 0)
+		return -1;
+	/* strongSwan's default is yes: a carried-over file says no. */
+	if (on)
+		return kv_fail(l, kv, path, "MOBIKE is not supported yet (set mobike = no)");
+	return 0;
+}
+
+static const struct key_spec conn_keys[] = {
+    {"version", false, p_c_version},
+    {"local_addrs", false, p_c_local_addrs},
+    {"remote_addrs", false, p_c_remote_addrs},
+    {"proposals", false, p_c_proposals},
+    {"encap", false, p_c_encap},
+    {"fragmentation", false, p_c_fragmentation},
+    {"dpd_delay", false, p_c_dpd_delay},
+    {"dpd_timeout", false, p_c_dpd_timeout},
+    {"rekey_time", false, p_c_rekey_time},
+    {"reauth_time", false, p_c_reauth_time},
+    {"over_time", false, p_c_over_time},
+    {"rand_time", false, p_c_rand_time},
+    {"send_certreq", false, p_c_send_certreq},
+    {"send_cert", false, p_c_send_cert},
+    {"mobike", false, p_c_mobike},
+};
+
+/* local { } / remote { } */
+
+static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct conn_ctx *x = obj;
+	const char *v = kv->value;
+
+	if (strcasecmp(v, "psk") == 0) {
+		x->end->auth = CFG_AUTH_PSK;
+		return 0;
+	}
+	if (strcasecmp(v, "pubkey") == 0) {
+		x->end->auth = CFG_AUTH_PUBKEY;
+		return 0;
+	}
+	if (strncasecmp(v, "eap", 3) == 0)
+		return kv_fail(l, kv, path, "EAP authentication (%s) is not supported", v);
+	if (strncasecmp(v, "xauth", 5) == 0)
+		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
+	if (strncasecmp(v, "pubkey", 6) == 0 || strncasecmp(v, "rsa", 3) == 0 ||
+	    strncasecmp(v, "ecdsa", 5) == 0 || strncasecmp(v, "ike:", 4) == 0)
+		return kv_fail(l, kv, path,
+		               "'%s': signature scheme constraints are not supported; "
+		               "use pubkey",
+		               v);
+	return kv_fail(l, kv, path, "expected psk or pubkey");
+}
+
+static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct conn_ctx *x = obj;
+	char why[160];
+
+	if (strlen(kv->value) >= sizeof(x->end->id_text))
+		return kv_fail(l, kv, path, "longer than %zu characters",
+		               sizeof(x->end->id_text) - 1);
+	if (ike_id_parse_err(kv->value, &x->end->id, why, sizeof(why)) < 0)
+		return kv_fail(l, kv, path, "%s", why);
+	memcpy(x->end->id_text, kv->value, strlen(kv->value) + 1);
+	return 0;
+}
+
+static int get_cert_list(struct loader *l, const struct conftree_kv *kv, const char *path,
+                         const char *subdir, struct cfg_end *e)
+{
+	struct conftree_list it;
+	char buf[4096];
+	int rc;
+
+	e->n_certs = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		if (e->n_certs == CFG_MAX_CERTS)
+			return kv_fail(l, kv, path, "more than %d files", CFG_MAX_CERTS);
+		if (get_file(l, kv, path, buf, subdir, e->certs[e->n_certs]) < 0)
+			return -1;
+		e->n_certs++;
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	return 0;
+}
+
+static int p_e_certs(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_cert_list(l, kv, path, "x509", x->end);
+}
+
+static int p_e_cacerts(struct loader *l, void *obj, const struct conftree_kv *kv,
+                       const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_cert_list(l, kv, path, "x509ca", x->end);
+}
+
+static const struct key_spec local_keys[] = {
+    {"auth", false, p_e_auth},
+    {"id", false, p_e_id},
+    {"certs", false, p_e_certs},
+};
+
+static const struct key_spec remote_keys[] = {
+    {"auth", false, p_e_auth},
+    {"id", false, p_e_id},
+    {"cacerts", false, p_e_cacerts},
+};
+
+/* children { CHILD { } } */
+
+/* IP protocols by the names strongSwan's getprotobyname() would know for
+ * the ones that matter in selectors. */
+static int parse_ip_proto(const char *s, uint8_t *out)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+	} names[] = {
+	    {"any", 0},   {"icmp", 1},       {"tcp", 6},       {"udp", 17},   {"gre", 47},
+	    {"ipv6-icmp", 58}, {"icmpv6", 58}, {"sctp", 132}, {"udplite", 136},
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcasecmp(s, names[i].name) == 0) {
+			*out = names[i].proto;
+			return 0;
+		}
+	if (strspn(s, "0123456789") != strlen(s) || conftree_parse_u64(s, 0, 255, &v) < 0)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	uint64_t v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || conftree_parse_u64(s, 0, 65535, &v) < 0)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "10.1.0.0-10.1.0.9": RFC 7296 §3.13.1 selectors are ranges anyway. */
+static int parse_range(const char *s, struct esp_sel *sel)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *dash = strchr(s, '-');
+	size_t n = dash ? (size_t)(dash - s) : 0;
+
+	if (!dash || n == 0 || n >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -1;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	memcpy(b, dash + 1, strlen(dash + 1) + 1);
+	memset(sel, 0, sizeof(*sel));
+	if (inet_pton(AF_INET, a, sel->start) == 1 && inet_pton(AF_INET, b, sel->end) == 1) {
+		sel->family = AF_INET;
+		n = 4;
+	} else if (inet_pton(AF_INET6, a, sel->start) == 1 &&
+	           inet_pton(AF_INET6, b, sel->end) == 1) {
+		sel->family = AF_INET6;
+		n = 16;
+	} else {
+		return -1;
+	}
+	if (memcmp(sel->start, sel->end, n) > 0)
+		return -1;
+	sel->port_hi = 65535;
+	return 0;
+}
+
+/*
+ * One element of local_ts / remote_ts: CIDR or a range, optionally with
+ * swanctl.conf's [proto] or [proto/port] / [proto/lo-hi] (ports only with
+ * TCP, UDP, SCTP and UDP-Lite: ICMP's "ports" are type and code in
+ * strongSwan, which we do not carry). 0, or -1 with the reason in why.
+ */
+static int parse_ts(const char *s, struct esp_sel *sel, char *why, size_t cap)
+{
+	char base[ELEM_MAX], pp[ELEM_MAX];
+	const char *br = strchr(s, '[');
+	size_t n = br ? (size_t)(br - s) : strlen(s);
+	char *slash, *port, *dash;
+
+	memcpy(base, s, n);
+	base[n] = '\0';
+	if (esp_sel_parse(sel, base) < 0 && parse_range(base, sel) < 0) {
+		snprintf(why, cap, "'%s' is not a subnet in CIDR notation or an address range", s);
+		return -1;
+	}
+	if (!br)
+		return 0;
+	n = strlen(br + 1);
+	if (n == 0 || br[n] != ']' || n - 1 >= sizeof(pp)) {
+		snprintf(why, cap, "'%s': expected [protocol] or [protocol/port] at the end", s);
+		return -1;
+	}
+	memcpy(pp, br + 1, n - 1);
+	pp[n - 1] = '\0';
+	slash = strchr(pp, '/');
+	port = slash ? slash + 1 : NULL;
+	if (slash)
+		*slash = '\0';
+	if (parse_ip_proto(pp, &sel->proto) < 0) {
+		snprintf(why, cap, "'%s': unknown protocol '%s'", s, pp);
+		return -1;
+	}
+	if (!port || !*port || strcasecmp(port, "any") == 0)
+		return 0;
+	if (sel->proto != 6 && sel->proto != 17 && sel->proto != 132 && sel->proto != 136) {
+		snprintf(why, cap, "'%s': ports need tcp, udp, sctp or udplite", s);
+		return -1;
+	}
+	dash = strchr(port, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_port(port, &sel->port_lo) < 0 ||
+	    parse_port(dash ? dash + 1 : port, &sel->port_hi) < 0 || sel->port_lo > sel->port_hi) {
+		snprintf(why, cap, "'%s': expected a port number or range (opaque and service "
+		         "names are not supported)", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int get_ts_list(struct loader *l, const struct conftree_kv *kv, const char *path,
+                       struct esp_sel *sels, unsigned *n)
+{
+	struct conftree_list it;
+	char buf[ELEM_MAX], why[3 * ELEM_MAX + 128];
+	bool dynamic = false;
+	int rc;
+
+	*n = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		if (strncasecmp(buf, "dynamic", 7) == 0 && (buf[7] == '\0' || buf[7] == '[')) {
+			if (buf[7])
+				return kv_fail(l, kv, path,
+				               "'%s': protocols and ports with dynamic are not "
+				               "supported; give the subnet",
+				               buf);
+			dynamic = true;
+			continue;
+		}
+		if (*n == ESP_MAX_SELS)
+			return kv_fail(l, kv, path, "more than %d selectors", ESP_MAX_SELS);
+		if (parse_ts(buf, &sels[*n], why, sizeof(why)) < 0)
+			return kv_fail(l, kv, path, "%s", why);
+		(*n)++;
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (dynamic && *n)
+		return kv_fail(l, kv, path,
+		               "dynamic (the IKE address) cannot be combined with subnets here");
+	return 0;
+}
+
+static int p_ch_local_ts(struct loader *l, void *obj, const struct conftree_kv *kv,
+                         const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_ts_list(l, kv, path, x->conn->local_ts, &x->conn->n_local_ts);
+}
+
+static int p_ch_remote_ts(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_ts_list(l, kv, path, x->conn->remote_ts, &x->conn->n_remote_ts);
+}
+
+static int p_ch_esp_proposals(struct loader *l, void *obj, const struct conftree_kv *kv,
+                              const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_proposals(l, kv, path, IKE_PROTO_ESP, x->conn->esp_proposals,
+	                     sizeof(x->conn->esp_proposals));
+}
+
+static int p_ch_mode(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	if (strcasecmp(kv->value, "tunnel") == 0)
+		return 0;
+	return kv_fail(l, kv, path, "'%s' mode is not supported (tunnel only)", kv->value);
+}
+
+static int p_ch_rekey_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->child_rekey_time);
+}
+
+static int p_ch_life_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->child_life_time);
+}
+
+static int p_ch_rand_time(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_duration(l, kv, path, &x->conn->child_rand_time);
+}
+
+static int get_bytes(struct loader *l, const struct conftree_kv *kv, const char *path,
+                     uint64_t *out)
+{
+	if (parse_bytes(kv->value, out) < 0)
+		return kv_fail(l, kv, path, "expected a byte count, optionally with K, M or G");
+	return 0;
+}
+
+static int get_packets(struct loader *l, const struct conftree_kv *kv, const char *path,
+                       uint64_t *out)
+{
+	if (conftree_parse_u64(kv->value, 0, UINT64_MAX, out) < 0)
+		return kv_fail(l, kv, path, "expected a packet count");
+	return 0;
+}
+
+static int p_ch_rekey_bytes(struct loader *l, void *obj, const struct conftree_kv *kv,
+                            const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_bytes(l, kv, path, &x->conn->rekey_bytes);
+}
+
+static int p_ch_life_bytes(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_bytes(l, kv, path, &x->conn->life_bytes);
+}
+
+static int p_ch_rekey_packets(struct loader *l, void *obj, const struct conftree_kv *kv,
+                              const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_packets(l, kv, path, &x->conn->rekey_packets);
+}
+
+static int p_ch_life_packets(struct loader *l, void *obj, const struct conftree_kv *kv,
+                             const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_packets(l, kv, path, &x->conn->life_packets);
+}
+
+static int p_ch_start_action(struct loader *l, void *obj, const struct conftree_kv *kv,
+                             const char *path)
+{
+	static const char *const names[] = {"none", "trap", "start"};
+	struct conn_ctx *x = obj;
+	int v;
+
+	if (get_enum(l, kv, path, names, ARRAY_LEN(names), &v) < 0)
+		return -1;
+	x->conn->start_action = (enum cfg_start_action)v;
+	return 0;
+}
+
+static int get_peer_action(struct loader *l, const struct conftree_kv *kv, const char *path,
+                           enum cfg_peer_action *out)
+{
+	static const char *const names[] = {"clear", "none", "trap", "restart"};
+	int v;
+
+	if (get_enum(l, kv, path, names, ARRAY_LEN(names), &v) < 0)
+		return -1;
+	*out = (enum cfg_peer_action)v;
+	return 0;
+}
+
+static int p_ch_dpd_action(struct loader *l, void *obj, const struct conftree_kv *kv,
+                           const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_peer_action(l, kv, path, &x->conn->dpd_action);
+}
+
+static int p_ch_close_action(struct loader *l, void *obj, const struct conftree_kv *kv,
+                             const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	return get_peer_action(l, kv, path, &x->conn->close_action);
+}
+
+static int p_ch_replay_window(struct loader *l, void *obj, const struct conftree_kv *kv,
+                              const char *path)
+{
+	struct conn_ctx *x = obj;
+	uint64_t v;
+
+	if (get_uint(l, kv, path, 0, REPLAY_MAX, &v) < 0)
+		return -1;
+	x->conn->replay_window = (uint32_t)v;
+	return 0;
+}
+
+static const struct key_spec child_keys[] = {
+    {"local_ts", false, p_ch_local_ts},
+    {"remote_ts", false, p_ch_remote_ts},
+    {"esp_proposals", false, p_ch_esp_proposals},
+    {"mode", false, p_ch_mode},
+    {"rekey_time", false, p_ch_rekey_time},
+    {"life_time", false, p_ch_life_time},
+    {"rand_time", false, p_ch_rand_time},
+    {"rekey_bytes", false, p_ch_rekey_bytes},
+    {"life_bytes", false, p_ch_life_bytes},
+    {"rekey_packets", false, p_ch_rekey_packets},
+    {"life_packets", false, p_ch_life_packets},
+    {"start_action", false, p_ch_start_action},
+    {"dpd_action", false, p_ch_dpd_action},
+    {"close_action", false, p_ch_close_action},
+    {"replay_window", false, p_ch_replay_window},
+};
+
+/* rekey + 10%, saturating (strongSwan's default hard limits). */
+static uint64_t plus_10pct(uint64_t v)
+{
+	return v > UINT64_MAX - v / 10 ? UINT64_MAX : v + v / 10;
+}
+
+/*
+ * A limit pair: a hard limit given explicitly must exceed the rekey one
+ * where both are on (0 is off), else the SA would expire before it is
+ * replaced. (A defaulted one is 110% of rekey: always more.)
+ */
+static int check_life(struct loader *l, const struct conftree_section *t, const char *path,
+                      const char *rekey_key, const char *life_key, uint64_t rekey, uint64_t life)
+{
+	const struct conftree_kv *kv = conftree_kv(t, life_key);
+	char kpath[PATH_MAX_LEN];
+
+	if (!kv || rekey == 0 || life == 0 || life > rekey)
+		return 0;
+	join(kpath, path, life_key);
+	return kv_fail(l, kv, kpath, "must be more than %s (%llu)", rekey_key,
+	               (unsigned long long)rekey);
+}
+
+/* rand_time is subtracted at random from the rekey time: it must leave
+ * some of it, or a rekey could fall due at once. */
+static int check_rand(struct loader *l, const struct conftree_section *t, const char *path,
+                      unsigned rand, unsigned rekey)
+{
+	const struct conftree_kv *kv = conftree_kv(t, "rand_time");
+	char kpath[PATH_MAX_LEN];
+
+	if (!kv || rand == 0 || rekey == 0 || rand < rekey)
+		return 0;
+	join(kpath, path, "rand_time");
+	return kv_fail(l, kv, kpath, "must be less than the rekey time (%us)", rekey);
+}
+
+static int load_child(struct loader *l, const struct conftree_section *t, const char *path,
+                      struct conn_ctx *x)
+{
+	struct cfg_conn *cc = x->conn;
+
+	if (strlen(t->name) >= sizeof(cc->child_name))
+		return sec_fail(l, t, path, "name longer than %zu characters",
+		                sizeof(cc->child_name) - 1);
+	memcpy(cc->child_name, t->name, strlen(t->name) + 1);
+	cc->child_rekey_time = 3600;
+	cc->close_action = CFG_ACTION_NONE;
+	/* Not strongSwan's 32: our receive path takes packets in batches
+	 * and several queues may reorder them, so a window of 32 would drop
+	 * good packets under load (esp/replay.h). */
+	cc->replay_window = REPLAY_DEFAULT;
+	if (load_keys(l, t, path, child_keys, ARRAY_LEN(child_keys), x) < 0)
+		return -1;
+	/* swanctl.conf(5) defaults: hard limits 10% above the rekey ones, the
+	 * random part the difference. */
+	if (!conftree_kv(t, "life_time"))
+		cc->child_life_time = (unsigned)plus_10pct(cc->child_rekey_time);
+	if (!conftree_kv(t, "rand_time"))
+		cc->child_rand_time = cc->child_life_time > cc->child_rekey_time
+		                          ? cc->child_life_time - cc->child_rekey_time
+		                          : 0;
+	if (!conftree_kv(t, "life_bytes"))
+		cc->life_bytes = plus_10pct(cc->rekey_bytes);
+	if (!conftree_kv(t, "life_packets"))
+		cc->life_packets = plus_10pct(cc->rekey_packets);
+	if (check_life(l, t, path, "rekey_time", "life_time", cc->child_rekey_time,
+	               cc->child_life_time) < 0 ||
+	    check_life(l, t, path, "rekey_bytes", "life_bytes", cc->rekey_bytes, cc->life_bytes) <
+	        0 ||
+	    check_life(l, t, path, "rekey_packets", "life_packets", cc->rekey_packets,
+	               cc->life_packets) < 0 ||
+	    check_rand(l, t, path, cc->child_rand_time, cc->child_rekey_time) < 0)
+		return -1;
+	return 0;
+}
+
+/* A host address (not a subnet) among the prefixes, or -1. */
+static int first_host(const struct cfg_prefix *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (p[i].prefix == (p[i].family == AF_INET ? 32u : 128u))
+			return (int)i;
+	return -1;
+}
+
+static int load_conn(struct loader *l, const struct conftree_section *t, struct cfg_conn *cc)
+{
+	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
+	struct conn_ctx x = {l, cc, NULL};
+	const struct conftree_section *local = NULL, *remote = NULL, *children = NULL, *child;
+	unsigned base;
+
+	join(path, "connections", t->name);
+	if (strlen(t->name) >= sizeof(cc->name))
+		return sec_fail(l, t, path, "name longer than %zu characters",
+		                sizeof(cc->name) - 1);
+	memcpy(cc->name, t->name, strlen(t->name) + 1);
+
+	/* Defaults (swanctl.conf(5)); the lifetimes below, once all is read. */
+	snprintf(cc->proposals, sizeof(cc->proposals), "default");
+	snprintf(cc->esp_proposals, sizeof(cc->esp_proposals), "default");
+	cc->send_certreq = true;
+	cc->local.auth = CFG_AUTH_PUBKEY;
+	cc->remote.auth = CFG_AUTH_PUBKEY;
+
+	/* One authentication round each way and one CHILD_SA config: the
+	 * engine's shape. strongSwan's local-N / remote-N rounds and further
+	 * children are refused by name. */
+	for (const struct conftree_section *s = t->children; s; s = s->next) {
+		join(sub, path, s->name);
+		if (strcmp(s->name, "local") == 0)
+			local = s;
+		else if (strcmp(s->name, "remote") == 0)
+			remote = s;
+		else if (strcmp(s->name, "children") == 0)
+			children = s;
+		else if (strncasecmp(s->name, "local", 5) == 0 ||
+		         strncasecmp(s->name, "remote", 6) == 0)
+			return sec_fail(l, s, sub,
+			                "several authentication rounds are not supported "
+			                "(use exactly local and remote)");
+		else
+			return sec_fail(l, s, sub, "unknown section");
+	}
+	if (load_kvs_only(l, t, path, conn_keys, ARRAY_LEN(conn_keys), &x) < 0)
+		return -1;
+
+	x.end = &cc->local;
+	join(sub, path, "local");
+	if (local && load_keys(l, local, sub, local_keys, ARRAY_LEN(local_keys), &x) < 0)
+		return -1;
+	x.end = &cc->remote;
+	join(sub, path, "remote");
+	if (remote && load_keys(l, remote, sub, remote_keys, ARRAY_LEN(remote_keys), &x) < 0)
+		return -1;
+
+	join(sub, path, "children");
+	if (!children || !children->children)
+		return sec_fail(l, children ? children : t, children ? sub : path,
+		                "needs one CHILD_SA config: children { NAME { ... } }");
+	for (const struct conftree_kv *kv = children->kvs; kv; kv = kv->next) {
+		char kpath[PATH_MAX_LEN];
+
+		join(kpath, sub, kv->key);
+		return kv_fail(l, kv, kpath, "unknown key (each CHILD_SA config is a section)");
+	}
+	child = children->children;
+	if (child->next) {
+		char cpath[PATH_MAX_LEN];
+
+		join(cpath, sub, child->next->name);
+		return sec_fail(l, child->next, cpath,
+		                "a second CHILD_SA config is not supported (one child per "
+		                "connection; %s is the first)",
+		                child->name);
+	}
+	{
+		char cpath[PATH_MAX_LEN];
+
+		join(cpath, sub, child->name);
+		if (load_child(l, child, cpath, &x) < 0)
+			return -1;
+	}
+
+	/* IKE SA lifetimes as strongSwan's vici computes them: rekey 4h only
+	 * when neither rekey_time nor reauth_time is given; over_time 10% of
+	 * the longer; rand_time over_time, but at most half of the shorter
+	 * one in use. */
+	if (!conftree_kv(t, "rekey_time") && !conftree_kv(t, "reauth_time"))
+		cc->rekey_time = 4 * 3600;
+	if (!conftree_kv(t, "over_time"))
+		cc->over_time = (cc->rekey_time > cc->reauth_time ? cc->rekey_time
+		                                                  : cc->reauth_time) /
+		                10;
+	base = cc->rekey_time && cc->reauth_time
+	           ? (cc->rekey_time < cc->reauth_time ? cc->rekey_time : cc->reauth_time)
+	           : (cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time);
+	if (!conftree_kv(t, "rand_time"))
+		cc->rand_time = cc->over_time < base / 2 ? cc->over_time : base / 2;
+	else if (check_rand(l, t, path, cc->rand_time, base) < 0)
+		return -1;
+
+	/* Initiating (start) or installing a trap (which initiates on the
+	 * first packet) needs someone to send IKE_SA_INIT to. */
+	if (cc->start_action != CFG_START_NONE &&
+	    first_host(cc->remote_addrs, cc->n_remote_addrs) < 0) {
+		char kpath[PATH_MAX_LEN];
+
+		join(kpath, sub, child->name);
+		join(sub, kpath, "start_action");
+		return kv_fail(l, conftree_kv(child, "start_action"), sub,
+		               "%s needs a remote host address in %s.remote_addrs (not a "
+		               "subnet or %%any)",
+		               cc->start_action == CFG_START_START ? "start" : "trap", path);
+	}
+	if (!cc->encap)
+		l->c->raw_esp = true;
+	return 0;
+}
+
+static int load_connections(struct loader *l, const struct conftree_section *s)
+{
+	struct tunsec_config *c = l->c;
+	char path[PATH_MAX_LEN];
+	size_t n = 0;
+
+	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
+		join(path, "connections", kv->key);
+		return kv_fail(l, kv, path,
+		               "unknown key (each connection is a section: "
+		               "connections { NAME { ... } })");
+	}
+	for (const struct conftree_section *t = s->children; t; t = t->next)
+		n++;
+	if (n == 0)
+		return 0;
+	c->conns = calloc(n, sizeof(*c->conns));
+	if (!c->conns)
+		return sec_fail(l, s, "connections", "out of memory");
+	for (const struct conftree_section *t = s->children; t; t = t->next)
+		if (load_conn(l, t, &c->conns[c->n_conns++]) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* secrets { ike-X { id = ..., secret = ... } private-X { file = ... } } */
+
+#define SECRET_MAX_IDS 16
+
+/* One secrets.ike* section, until the connections have taken theirs. */
+struct ike_secret {
+	const struct conftree_section *sec;
+	struct ike_identity ids[SECRET_MAX_IDS];
+	unsigned n_ids;
+	uint8_t key[IKE_PSK_MAX];
+	size_t len;
+};
+
+/*
+ * strongSwan's encodings of a secret (swanctl): 0x + hex, 0s + base64,
+ * else the string's bytes. Never quotes the value in a message.
+ */
+static int get_secret(struct loader *l, const struct conftree_kv *kv, const char *path,
+                      uint8_t *out, size_t *len)
+{
+	const char *v = kv->value;
+	size_t n = 0;
+	int rc;
+
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		rc = conftree_parse_hex(v, out, IKE_PSK_MAX, &n);
+		if (rc == -1)
+			return kv_fail(l, kv, path, "malformed hex after 0x");
+	} else if (v[0] == '0' && (v[1] == 's' || v[1] == 'S')) {
+		rc = sodium_base642bin(out, IKE_PSK_MAX, v + 2, strlen(v + 2), " \t\r\n", &n, NULL,
+		                       sodium_base64_VARIANT_ORIGINAL);
+		if (rc < 0) {
+			sodium_memzero(out, IKE_PSK_MAX);
+			/* Too long or malformed: tell by the decoded size. */
+			if (strlen(v + 2) / 4 * 3 > IKE_PSK_MAX + 2)
+				rc = -2;
+			else
+				return kv_fail(l, kv, path, "malformed base64 after 0s");
+		}
+	} else {
+		n = strlen(v);
+		rc = n > IKE_PSK_MAX ? -2 : 0;
+		if (rc == 0)
+			memcpy(out, v, n);
+	}
+	if (rc == -2 || n == 0) {
+		sodium_memzero(out, IKE_PSK_MAX);
+		return kv_fail(l, kv, path, "expected 1..%d bytes", IKE_PSK_MAX);
+	}
+	*len = n;
+	return 0;
+}
+
+static int load_ike_secret(struct loader *l, const struct conftree_section *t, const char *path,
+                           struct ike_secret *s)
+{
+	const struct conftree_kv *secret = NULL;
+	char kpath[PATH_MAX_LEN], why[160];
+
+	s->sec = t;
+	for (const struct conftree_section *sub = t->children; sub; sub = sub->next) {
+		join(kpath, path, sub->name);
+		return sec_fail(l, sub, kpath, "unknown section");
+	}
+	for (const struct conftree_kv *kv = t->kvs; kv; kv = kv->next) {
+		join(kpath, path, kv->key);
+		if (strcmp(kv->key, "secret") == 0) {
+			secret = kv;
+		} else if (strncasecmp(kv->key, "id", 2) == 0) {
+			if (s->n_ids == SECRET_MAX_IDS)
+				return kv_fail(l, kv, kpath, "more than %d ids", SECRET_MAX_IDS);
+			if (ike_id_parse_err(kv->value, &s->ids[s->n_ids], why, sizeof(why)) < 0)
+				return kv_fail(l, kv, kpath, "%s", why);
+			s->n_ids++;
+		} else {
+			return kv_fail(l, kv, kpath, "unknown key");
+		}
+	}
+	join(kpath, path, "secret");
+	if (!secret)
+		return sec_fail(l, t, kpath, "required but missing");
+	/* No ids: the secret is for anyone (swanctl adds %any). */
+	if (s->n_ids == 0)
+		s->n_ids = 1;
+	return get_secret(l, secret, kpath, s->key, &s->len);
+}
+
+static int load_key_file(struct loader *l, const struct conftree_section *t, const char *path,
+                         const char *subdir)
+{
+	struct tunsec_config *c = l->c;
+	const struct conftree_kv *file = NULL;
+	char kpath[PATH_MAX_LEN];
+	char(*files)[4096];
+
+	for (const struct conftree_section *sub = t->children; sub; sub = sub->next) {
+		join(kpath, path, sub->name);
+		return sec_fail(l, sub, kpath, "unknown section");
+	}
+	for (const struct conftree_kv *kv = t->kvs; kv; kv = kv->next) {
+		join(kpath, path, kv->key);
+		if (strcmp(kv->key, "file") == 0)
+			file = kv;
+		else if (strcmp(kv->key, "secret") == 0)
+			return kv_fail(l, kv, kpath,
+			               "encrypted private keys are not supported (store the key "
+			               "unencrypted, readable by root only)");
+		else
+			return kv_fail(l, kv, kpath, "unknown key");
+	}
+	join(kpath, path, "file");
+	if (!file)
+		return sec_fail(l, t, kpath, "required but missing");
+	files = realloc(c->key_files, (c->n_key_files + 1) * sizeof(*files));
+	if (!files)
+		return kv_fail(l, file, kpath, "out of memory");
+	c->key_files = files;
+	if (get_file(l, file, kpath, file->value, subdir, c->key_files[c->n_key_files]) < 0)
+		return -1;
+	c->n_key_files++;
+	return 0;
+}
+
+static int load_secrets(struct loader *l, const struct conftree_section *s)
+{
+	static const struct {
+		const char *prefix;
+		const char *subdir; /* private key files: swanctl's directory */
+		const char *refused; /* else: what is not supported */
+	} types[] = {
+	    {"ike", NULL, NULL},
+	    {"private", "private", NULL},
+	    {"rsa", "rsa", NULL},
+	    {"ecdsa", "ecdsa", NULL},
+	    {"pkcs8", "pkcs8", NULL},
+	    {"pkcs12", NULL, "PKCS#12 containers are not supported (give the key and "
+	                     "certificates as files)"},
+	    {"eap", NULL, "EAP secrets are not supported"},
+	    {"xauth", NULL, "XAuth secrets are not supported (IKEv1)"},
+	    {"ntlm", NULL, "NTLM secrets are not supported"},
+	    {"token", NULL, "smartcard tokens are not supported"},
+	    {"ppk", NULL, "postquantum preshared keys (RFC 8784) are not supported"},
+	};
+	char path[PATH_MAX_LEN];
+	size_t n = 0;
+
+	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
+		join(path, "secrets", kv->key);
+		return kv_fail(l, kv, path,
+		               "unknown key (each secret is a section: secrets { ike-NAME "
+		               "{ ... } })");
+	}
+	for (const struct conftree_section *t = s->children; t; t = t->next)
+		n++;
+	if (n == 0)
+		return 0;
+	l->secrets = calloc(n, sizeof(*l->secrets));
+	if (!l->secrets)
+		return sec_fail(l, s, "secrets", "out of memory");
+	for (const struct conftree_section *t = s->children; t; t = t->next) {
+		size_t i;
+
+		join(path, "secrets", t->name);
+		for (i = 0; i < ARRAY_LEN(types); i++)
+			if (strncasecmp(t->name, types[i].prefix, strlen(types[i].prefix)) == 0)
+				break;
+		if (i == ARRAY_LEN(types))
+			return sec_fail(l, t, path, "unknown section");
+		if (types[i].refused)
+			return sec_fail(l, t, path, "%s", types[i].refused);
+		if (types[i].subdir) {
+			if (load_key_file(l, t, path, types[i].subdir) < 0)
+				return -1;
+		} else if (load_ike_secret(l, t, path, &l->secrets[l->n_secrets++]) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The identity strongSwan would look a PSK up with: the configured one,
+ * else the address (local: ours, remote: the peer's) when the config
+ * names exactly one host; else type 0, which only secrets for %any match. */
+static void lookup_id(const struct cfg_end *e, const struct cfg_prefix *addrs, unsigned n,
+                      struct ike_identity *out)
+{
+	int h = first_host(addrs, n);
+
+	*out = e->id;
+	if (out->type || h < 0)
+		return;
+	if (addrs[h].family == AF_INET) {
+		out->type = IKE_ID_IPV4_ADDR;
+		out->len = 4;
+	} else {
+		out->type = IKE_ID_IPV6_ADDR;
+		out->len = 16;
+	}
+	memcpy(out->data, addrs[h].addr, out->len);
+}
+
+/* The best of the secret's ids for id (strongSwan's has_owner()). */
+static int owner_match(const struct ike_secret *s, const struct ike_identity *id)
+{
+	int best = IKE_ID_MATCH_NONE;
+
+	for (unsigned i = 0; i < s->n_ids; i++) {
+		int m = ike_id_match(id, &s->ids[i]);
+
+		if (m > best)
+			best = m;
+	}
+	return best;
+}
+
+/*
+ * Each PSK connection takes the secret whose ids match its local and
+ * remote identities best, as strongSwan's credential manager picks it: the
+ * sum of the two match levels, a secret matching neither skipped; ties go
+ * to the first in the file. A secret without ids matches both as %any.
+ */
+static int match_secrets(struct loader *l, const struct conftree *t)
+{
+	const struct conftree_section *cs = conftree_section(&t->root, "connections");
+
+	for (size_t i = 0; i < l->c->n_conns; i++) {
+		struct cfg_conn *cc = &l->c->conns[i];
+		struct ike_identity me, other;
+		const struct ike_secret *best = NULL;
+		int best_score = 0;
+
+		if (cc->local.auth != CFG_AUTH_PSK && cc->remote.auth != CFG_AUTH_PSK)
+			continue;
+		lookup_id(&cc->local, cc->local_addrs, cc->n_local_addrs, &me);
+		lookup_id(&cc->remote, cc->remote_addrs, cc->n_remote_addrs, &other);
+		for (size_t k = 0; k < l->n_secrets; k++) {
+			int a = owner_match(&l->secrets[k], &me);
+			int b = owner_match(&l->secrets[k], &other);
+
+			if (a == IKE_ID_MATCH_NONE && b == IKE_ID_MATCH_NONE)
+				continue;
+			if (a + b > best_score) {
+				best_score = a + b;
+				best = &l->secrets[k];
+			}
+		}
+		if (!best) {
+			char path[PATH_MAX_LEN], a[IKE_ID_STR_MAX], b[IKE_ID_STR_MAX];
+
+			join(path, "connections", cc->name);
+			return sec_fail(l, conftree_section(cs, cc->name), path,
+			                "no secrets.ike-* for IDs %s and %s",
+			                ike_id_str(&me, a, sizeof(a)),
+			                ike_id_str(&other, b, sizeof(b)));
+		}
+		memcpy(cc->psk, best->key, best->len);
+		cc->psk_len = best->len;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Top level */
 
 struct section_spec {
@@ -750,10 +2099,10 @@ struct section_spec {
 static const struct section_spec top_sections[] = {
     {"tunsec", load_tunsec, NULL},
     {"manual", load_manual, NULL},
-    {"connections", NULL, "IKEv2 connections"},
-    {"secrets", NULL, "IKEv2 secrets"},
-    {"pools", NULL, "IKEv2 address pools"},
-    {"authorities", NULL, "IKEv2 certification authorities"},
+    {"connections", load_connections, NULL},
+    {"secrets", load_secrets, NULL},
+    {"pools", NULL, "virtual IP address pools"},
+    {"authorities", NULL, "certification authority sections (give remote.cacerts)"},
 };
 
 /*
@@ -779,6 +2128,21 @@ static int check_mtu(struct loader *l, const struct conftree *t)
 		for (unsigned j = 0; j < c->manual[i].n_remote_ts; j++)
 			v6 |= c->manual[i].remote_ts[j].family == AF_INET6;
 	}
+	for (size_t i = 0; i < c->n_conns; i++) {
+		const struct cfg_conn *cc = &c->conns[i];
+
+		for (unsigned j = 0; j < cc->n_local_ts; j++)
+			v6 |= cc->local_ts[j].family == AF_INET6;
+		for (unsigned j = 0; j < cc->n_remote_ts; j++)
+			v6 |= cc->remote_ts[j].family == AF_INET6;
+		/* dynamic selectors: the inner addresses are the outer ones */
+		if (!cc->n_local_ts || !cc->n_remote_ts) {
+			for (unsigned j = 0; j < cc->n_local_addrs; j++)
+				v6 |= cc->local_addrs[j].family == AF_INET6;
+			for (unsigned j = 0; j < cc->n_remote_addrs; j++)
+				v6 |= cc->remote_addrs[j].family == AF_INET6;
+		}
+	}
 	min = v6 ? 1280 : 576;
 	if (c->mtu < min)
 		return kv_fail(l, kv, "tunsec.mtu", "expected 0 (automatic) or %u..1500%s", min,
@@ -800,7 +2164,7 @@ static int load_tree(struct loader *l, const struct conftree *t)
 			return sec_fail(l, s, s->name, "unknown section");
 		if (!top_sections[i].load)
 			return sec_fail(l, s, s->name,
-			                "%s are not supported by this version (manual keying only)",
+			                "%s are not supported by this version",
 			                top_sections[i].what);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(top_sections); i++) {
@@ -809,6 +2173,8 @@ static int load_tree(struct loader *l, const struct conftree *t)
 		if (s && top_sections[i].load(l, s) < 0)
 			return -1;
 	}
+	if (match_secrets(l, t) < 0)
+		return -1;
 	return check_mtu(l, t);
 }
 
@@ -822,11 +2188,12 @@ static void set_defaults(struct tunsec_config *c)
 	c->keepalive_sec = 20;
 	c->mss_clamp = true;
 	c->offload = true;
+	c->cookie_threshold = 10;
 }
 
 int config_load(struct tunsec_config *c, const char *path, char *err, size_t errlen)
 {
-	struct loader l = {c, err, errlen};
+	struct loader l = {.c = c, .err = err, .errlen = errlen};
 	struct conftree t;
 	char *real;
 	int rc;
@@ -843,6 +2210,10 @@ int config_load(struct tunsec_config *c, const char *path, char *err, size_t err
 	}
 	rc = load_tree(&l, &t);
 	conftree_free(&t);
+	if (l.secrets) {
+		sodium_memzero(l.secrets, l.n_secrets * sizeof(*l.secrets));
+		free(l.secrets);
+	}
 	if (rc < 0) {
 		config_free(c);
 		return -1;
@@ -861,6 +2232,12 @@ void config_free(struct tunsec_config *c)
 		sodium_memzero(c->manual, c->n_manual * sizeof(*c->manual));
 		free(c->manual);
 	}
+	if (c->conns) {
+		/* the PSKs */
+		sodium_memzero(c->conns, c->n_conns * sizeof(*c->conns));
+		free(c->conns);
+	}
+	free(c->key_files);
 	sodium_memzero(c, sizeof(*c));
 }
 

@@ -29,6 +29,7 @@
 #include "crypto/aead.h"
 #include "esp/esp.h"
 #include "esp/sel.h"
+#include "ike/engine.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_MAX_ADDRS 8
@@ -60,6 +61,77 @@ struct cfg_manual {
 	bool nat_keepalive;		/* send 0xFF keepalives (we are behind a NAT) */
 };
 
+/* swanctl.conf's enumerations, strongSwan's defaults first. */
+enum cfg_start_action { CFG_START_NONE = 0, CFG_START_TRAP, CFG_START_START };
+enum cfg_peer_action { CFG_ACTION_CLEAR = 0, CFG_ACTION_NONE, CFG_ACTION_TRAP, CFG_ACTION_RESTART };
+enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY };
+enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
+enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
+
+#define CFG_PROPOSALS_MAX 512
+#define CFG_MAX_CERTS 4
+
+/* One end of an IKE connection: connections.NAME.local / .remote. */
+struct cfg_end {
+	enum cfg_auth auth;		/* auth = pubkey (strongSwan's default) | psk */
+	struct ike_identity id;		/* id; type 0: local: our address (set at run
+					 * time), remote: %any (default) */
+	char id_text[256];		/* id as written, for status and logs */
+	/* local.certs (ours, the first is the end entity) / remote.cacerts
+	 * (trust anchors): absolute paths, resolved relative to the file
+	 * that named them. */
+	char certs[CFG_MAX_CERTS][4096];
+	unsigned n_certs;
+};
+
+/*
+ * One IKEv2 connection (connections.NAME) with its one CHILD_SA config
+ * (children.CHILD). Durations in seconds; 0 means "never"/"off" except
+ * where noted. Defaults are strongSwan's (swanctl.conf(5)).
+ */
+struct cfg_conn {
+	char name[CFG_NAME_MAX];
+	char child_name[CFG_NAME_MAX];
+	/* local_addrs: empty = %any. remote_addrs: hosts or subnets; empty
+	 * = %any (responder only). We initiate to the first host address.
+	 * Ports: tunsec.port (initiating) and whatever the peer uses. */
+	struct cfg_prefix local_addrs[CFG_MAX_ADDRS];
+	unsigned n_local_addrs;
+	struct cfg_prefix remote_addrs[CFG_MAX_ADDRS];
+	unsigned n_remote_addrs;
+	char proposals[CFG_PROPOSALS_MAX];	/* IKE; "default" if unset */
+	char esp_proposals[CFG_PROPOSALS_MAX];	/* children.X.esp_proposals */
+	bool encap;				/* encap = no (default) | yes: force UDP */
+	enum cfg_frag fragmentation;
+	unsigned dpd_delay;			/* default 0 (off) */
+	unsigned dpd_timeout;			/* IKEv1 only in strongSwan: kept, unused */
+	unsigned rekey_time;			/* IKE SA, default 4h */
+	unsigned reauth_time;			/* default 0 */
+	unsigned over_time;			/* default 10% of max(rekey, reauth) */
+	unsigned rand_time;			/* default over_time */
+	bool send_certreq;			/* default yes */
+	enum cfg_send_cert send_cert;
+	struct cfg_end local, remote;
+	/* secrets.ike-X whose id matches (remote id first, then local id,
+	 * then one without id) */
+	uint8_t psk[IKE_PSK_MAX];
+	size_t psk_len;
+	/* children.CHILD */
+	struct esp_sel local_ts[ESP_MAX_SELS];	/* default: dynamic = our address */
+	unsigned n_local_ts;
+	struct esp_sel remote_ts[ESP_MAX_SELS];	/* default: the peer's address */
+	unsigned n_remote_ts;
+	unsigned child_rekey_time;		/* default 1h */
+	unsigned child_life_time;		/* default rekey_time * 1.1 */
+	unsigned child_rand_time;		/* default life_time - rekey_time */
+	uint64_t rekey_bytes, life_bytes;	/* default 0; life: rekey * 1.1 */
+	uint64_t rekey_packets, life_packets;
+	enum cfg_start_action start_action;
+	enum cfg_peer_action dpd_action;	/* default clear */
+	enum cfg_peer_action close_action;	/* default none */
+	uint32_t replay_window;			/* default REPLAY_DEFAULT */
+};
+
 struct tunsec_config {
 	char path[4096];		/* the main file, for reload */
 	char interface[16];		/* tunsec.interface, default "tunsec%d" */
@@ -77,6 +149,19 @@ struct tunsec_config {
 	bool raw_esp;			/* any SA uses raw ESP: open the raw socket */
 	struct cfg_manual *manual;
 	size_t n_manual;
+	struct cfg_conn *conns;		/* connections, secrets matched in */
+	size_t n_conns;
+	bool legacy_groups;		/* tunsec.legacy_groups: accept MODP 1024 */
+	/* tunsec.retransmit_timeout (ms), retransmit_base (thousandths),
+	 * retransmit_tries: strongSwan's charon.retransmit_*; 0 = 4 s, 1.8, 5 */
+	unsigned retransmit_timeout_ms;
+	unsigned retransmit_base;
+	unsigned retransmit_tries;
+	unsigned cookie_threshold;	/* tunsec.cookie_threshold, default 10 */
+	/* secrets.private-* / rsa-* / ecdsa-* / pkcs8-* file: absolute paths of
+	 * our (unencrypted) private keys, resolved like local.certs. */
+	char (*key_files)[4096];
+	size_t n_key_files;
 };
 
 /*

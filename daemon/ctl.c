@@ -1,6 +1,7 @@
 /*
  * The control socket: a Unix stream socket, 0600, one command line in, one
- * answer out, then the daemon closes. Commands: status, stats, version.
+ * answer out, then the daemon closes. Commands: status, stats, version,
+ * up NAME, down NAME, reload. A failed command's answer starts "error:".
  *
  * `stats` is for scripts: one counter per line, "SCOPE COUNTER VALUE", with
  * SCOPE "total" or "NAME/in", "NAME/out"; every counter is printed, zeros
@@ -17,7 +18,10 @@
 #include <unistd.h>
 
 #include "crypto/aead.h"
+#include "crypto/ke.h"
+#include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "ike/id.h"
 
 struct out {
 	char *buf;
@@ -75,6 +79,8 @@ static uint64_t sa_drops(const struct esp_sa *sa)
 	return n;
 }
 
+static void conn_status(struct out *o, const struct conn *c, uint64_t now);
+
 static void status(struct daemon *d, struct out *o)
 {
 	char peer[80], sels[128];
@@ -104,6 +110,97 @@ static void status(struct daemon *d, struct out *o)
 			outf(o, "  peer moved %llu time%s\n", (unsigned long long)t->peer_moves,
 			     t->peer_moves == 1 ? "" : "s");
 	}
+	for (size_t i = 0; i < d->n_conns; i++)
+		conn_status(o, d->conns[i], conn_mono_now());
+}
+
+static void ike_addr_out(struct out *o, const struct ike_addr *a)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	outf(o, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+}
+
+/* Seconds from now to a monotonic deadline ("-" for none). */
+static void until_out(struct out *o, const char *what, uint64_t at, uint64_t now)
+{
+	if (at)
+		outf(o, ", %s in %llus", what,
+		     (unsigned long long)(at > now ? (at - now) / 1000000000ULL : 0));
+}
+
+static void child_status(struct out *o, const struct conn *c, const struct tunnel *t,
+			 uint64_t now)
+{
+	char sels[128];
+
+	outf(o, "    %s{0x%08x/0x%08x}: %s%s%s%s, %s, up %llus", c->cfg.child_name, t->in.spi,
+	     t->out.spi, aead_name(t->out.aead), t->in.esn ? ", ESN" : "",
+	     t->pfs ? ", PFS " : "", t->pfs ? ke_name(t->pfs) : "",
+	     t->out.encap == ESP_ENCAP_UDP ? "ESP in UDP" : "raw ESP",
+	     (unsigned long long)((now - t->up_at) / 1000000000ULL));
+	if (t->replaced)
+		outf(o, ", rekeyed (awaiting its Delete)");
+	else if (!t->rekey_asked)
+		until_out(o, "rekey", t->rekey_at, now);
+	outf(o, "\n");
+	outf(o, "      in  %llu bytes, %llu packets, %llu dropped\n",
+	     (unsigned long long)ld((_Atomic uint64_t *)&t->in.stats.bytes),
+	     (unsigned long long)ld((_Atomic uint64_t *)&t->in.stats.packets),
+	     (unsigned long long)sa_drops(&t->in));
+	outf(o, "      out %llu bytes, %llu packets, %llu dropped\n",
+	     (unsigned long long)ld((_Atomic uint64_t *)&t->out.stats.bytes),
+	     (unsigned long long)ld((_Atomic uint64_t *)&t->out.stats.packets),
+	     (unsigned long long)sa_drops(&t->out));
+	for (unsigned j = 0; j < t->in.n_local; j++)
+		outf(o, "      local  %s\n", esp_sel_str(&t->in.local_sels[j], sels, sizeof(sels)));
+	for (unsigned j = 0; j < t->in.n_remote; j++)
+		outf(o, "      remote %s\n", esp_sel_str(&t->in.remote_sels[j], sels, sizeof(sels)));
+}
+
+static void conn_status(struct out *o, const struct conn *c, uint64_t now)
+{
+	struct ike_sa_info info[CONN_MAX_SA];
+	size_t n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+	char lid[300], rid[300], suite[128];
+
+	ike_id_str(&c->icfg.local_id, lid, sizeof(lid));
+	if (c->icfg.remote_id.type)
+		ike_id_str(&c->icfg.remote_id, rid, sizeof(rid));
+	else
+		snprintf(rid, sizeof(rid), "%%any");
+	outf(o, "%s: IKEv2, %s ... %s, %zu IKE SA%s%s\n", c->cfg.name, lid, rid, n,
+	     n == 1 ? "" : "s", c->trap && !n ? ", trap installed" : "");
+	for (size_t i = 0; i < n && i < CONN_MAX_SA; i++) {
+		const struct ike_sa_info *s = &info[i];
+		const struct conn_ikesa *cs = NULL;
+
+		for (size_t k = 0; k < CONN_MAX_SA; k++)
+			if (c->sas[k].id == s->id)
+				cs = &c->sas[k];
+		outf(o, "  %s[%u]: %s, ", c->cfg.name, s->id, s->state);
+		ike_addr_out(o, &s->path.local);
+		outf(o, " ... ");
+		ike_addr_out(o, &s->path.remote);
+		outf(o, ", %s%s%s\n", s->initiator ? "initiator" : "responder",
+		     s->behind_nat ? ", we are behind a NAT" : "",
+		     s->peer_behind_nat ? ", peer behind a NAT" : "");
+		outf(o, "    SPIs %016llx_i %016llx_r", (unsigned long long)s->spi_i,
+		     (unsigned long long)s->spi_r);
+		if (s->suite.encr)
+			outf(o, ", %s", ike_suite_str(&s->suite, suite, sizeof(suite)));
+		if (cs) {
+			outf(o, ", up %llus", (unsigned long long)((now - cs->up_at) / 1000000000ULL));
+			if (!cs->rekey_asked)
+				until_out(o, "rekey", cs->rekey_at, now);
+			until_out(o, "reauth", cs->reauth_at, now);
+		}
+		outf(o, "\n");
+		for (const struct tunnel *t = c->children; t; t = t->next)
+			if (t->sa_id == s->id)
+				child_status(o, c, t, now);
+	}
 }
 
 static void sa_stats(struct out *o, const char *name, const char *dir, struct esp_sa *sa,
@@ -117,6 +214,36 @@ static void sa_stats(struct out *o, const char *name, const char *dir, struct es
 		outf(o, "%s/%s %s %llu\n", name, dir, esp_drop_name(i), (unsigned long long)v);
 		total[i] += v;
 	}
+}
+
+/* Per connection: its CHILD_SAs' ESP counters (SCOPE conn/SPI/dir, and
+ * into the totals) and its engine's. */
+static void conn_stats(struct out *o, struct conn *c, uint64_t *total)
+{
+	struct ike_engine_stats st;
+	char name[CFG_NAME_MAX + 16];
+
+	for (struct tunnel *t = c->children; t; t = t->next) {
+		snprintf(name, sizeof(name), "%s/%08x", c->cfg.name, t->in.spi);
+		sa_stats(o, name, "in", &t->in, total);
+		sa_stats(o, name, "out", &t->out, total);
+	}
+	ike_engine_get_stats(c->e, &st);
+	outf(o, "%s/ike up %llu\n", c->cfg.name, (unsigned long long)c->up_count);
+	outf(o, "%s/ike initiations %llu\n", c->cfg.name, (unsigned long long)c->initiations);
+	outf(o, "%s/ike rx-malformed %llu\n", c->cfg.name, (unsigned long long)st.rx_malformed);
+	outf(o, "%s/ike rx-no-sa %llu\n", c->cfg.name, (unsigned long long)st.rx_no_sa);
+	outf(o, "%s/ike rx-bad-icv %llu\n", c->cfg.name, (unsigned long long)st.rx_bad_icv);
+	outf(o, "%s/ike rx-old %llu\n", c->cfg.name, (unsigned long long)st.rx_old);
+	outf(o, "%s/ike rx-retransmit %llu\n", c->cfg.name, (unsigned long long)st.rx_retransmit);
+	outf(o, "%s/ike tx-retransmit %llu\n", c->cfg.name, (unsigned long long)st.tx_retransmit);
+	outf(o, "%s/ike tx-dropped %llu\n", c->cfg.name, (unsigned long long)st.tx_dropped);
+	outf(o, "%s/ike events-lost %llu\n", c->cfg.name, (unsigned long long)st.events_lost);
+	outf(o, "%s/ike no-proposal %llu\n", c->cfg.name, (unsigned long long)st.no_proposal);
+	outf(o, "%s/ike invalid-ke %llu\n", c->cfg.name, (unsigned long long)st.invalid_ke);
+	outf(o, "%s/ike auth-failed %llu\n", c->cfg.name, (unsigned long long)st.auth_failed);
+	outf(o, "%s/ike sa-full %llu\n", c->cfg.name, (unsigned long long)st.sa_full);
+	outf(o, "%s/ike cookie-sent %llu\n", c->cfg.name, (unsigned long long)st.cookie_sent);
 }
 
 static void stats(struct daemon *d, struct out *o)
@@ -149,6 +276,26 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total gro-merged %llu\n", (unsigned long long)c->gro_merged);
 	outf(o, "total gro-segments %llu\n", (unsigned long long)c->gro_segments);
 	outf(o, "total offload-bad %llu\n", (unsigned long long)c->offload_bad);
+	outf(o, "total ike-in %llu\n", (unsigned long long)c->ike_rx);
+	outf(o, "total ike-out %llu\n", (unsigned long long)c->ike_tx);
+	outf(o, "total ike-send-failed %llu\n", (unsigned long long)c->ike_tx_failed);
+	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
+	for (size_t i = 0; i < d->n_conns; i++)
+		conn_stats(o, d->conns[i], total);
+}
+
+static void control(struct daemon *d, const char *cmd, struct out *o)
+{
+	char msg[768];
+	int rc;
+
+	if (strcmp(cmd, "reload") == 0)
+		rc = conns_reload(d, conn_mono_now(), msg, sizeof(msg));
+	else if (cmd[0] == 'u')
+		rc = conn_up(d, cmd + 3, conn_mono_now(), msg, sizeof(msg));
+	else
+		rc = conn_down(d, cmd + 5, conn_mono_now(), msg, sizeof(msg));
+	outf(o, "%s%s\n", rc < 0 ? "error: " : "", msg);
 }
 
 size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)
@@ -162,8 +309,11 @@ size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)
 		stats(d, &o);
 	else if (strcmp(cmd, "version") == 0)
 		outf(&o, "tunsecd %s\n", TUNSEC_VERSION);
+	else if (strncmp(cmd, "up ", 3) == 0 || strncmp(cmd, "down ", 5) == 0 ||
+		 strcmp(cmd, "reload") == 0)
+		control(d, cmd, &o);
 	else
-		outf(&o, "error: unknown command (try status, stats, version)\n");
+		outf(&o, "error: unknown command (try status, stats, version, up, down, reload)\n");
 	return o.len;
 }
 

@@ -18,7 +18,10 @@ struct loop;
 
 #define TUNSEC_VERSION "0.1.0"
 
-/* One static-key tunnel: an inbound and an outbound SA. */
+/*
+ * A pair of SAs, inbound and outbound: a static-key tunnel (cfg set) or a
+ * CHILD_SA negotiated by IKE (conn set).
+ */
 struct tunnel {
 	const struct cfg_manual *cfg;
 	struct esp_sa in;
@@ -26,6 +29,19 @@ struct tunnel {
 	int out_fd; /* socket the outbound SA sends on */
 	uint64_t peer_moves; /* times the peer's address/port changed */
 	time_t created;
+
+	/* CHILD_SAs only (daemon/conn.c) */
+	struct conn *conn;
+	struct tunnel *next;
+	uint32_t sa_id;	     /* the IKE SA it belongs to */
+	uint16_t pfs;	     /* key exchange group of its exchange, or 0 */
+	uint64_t up_at;	     /* CLOCK_MONOTONIC ns */
+	uint64_t rekey_at;   /* 0: never by time */
+	uint64_t hard_at;    /* 0: never by time */
+	uint64_t seen_in;    /* inbound packets at the last activity report */
+	bool rekey_asked;    /* rekey requested (or the peer rekeyed it) */
+	bool deleting;	     /* Delete requested */
+	bool replaced;	     /* a rekeyed SA took over its selectors */
 };
 
 /* Counters for what has no SA to be counted on. */
@@ -33,7 +49,11 @@ struct daemon_counters {
 	struct esp_stats esp; /* unknown-spi, no-sa, not-ip, short, ... */
 	uint64_t keepalives_rx;
 	uint64_t keepalives_tx;
-	uint64_t ike_ignored; /* IKE datagrams: no IKE engine in this build's config */
+	uint64_t ike_ignored; /* IKE datagrams no connection wanted */
+	uint64_t ike_rx;      /* IKE datagrams handed to a connection */
+	uint64_t ike_tx;
+	uint64_t ike_tx_failed;
+	uint64_t acquires;    /* unprotected packets that started an SA */
 	uint64_t natt_invalid;
 	uint64_t rx_truncated; /* datagrams larger than a packet cell */
 	uint64_t mss_clamped;
@@ -51,8 +71,10 @@ struct daemon {
 	unsigned mtu;
 	struct netcfg *netcfg;
 	struct sad *sad;
-	struct tunnel *tunnels;
+	struct tunnel *tunnels; /* static-key tunnels */
 	size_t n_tunnels;
+	struct conn **conns;	/* IKEv2 connections (daemon/conn.h) */
+	size_t n_conns;
 	int udp4_natt, udp6_natt; /* port_nat_t: ESP in UDP and IKE */
 	int udp4_ike, udp6_ike;	  /* port: IKE */
 	int raw4, raw6;		  /* IP protocol 50, when some tunnel uses raw ESP */

@@ -33,6 +33,7 @@
 
 #include <uv.h>
 
+#include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "esp/natt.h"
@@ -89,6 +90,8 @@ struct loop {
 	unsigned n_socks;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t keepalive;
+	uv_timer_t ike_timer; /* the engines' earliest deadline */
+	uv_timer_t tick;      /* once a second: lifetimes, activity, keepalives */
 	uv_pipe_t ctl;
 	bool ctl_open;
 	uint8_t *tun_cells;
@@ -101,7 +104,14 @@ struct loop {
 	struct mmsghdr rx_msgs[BATCH];
 	struct iovec rx_iov[BATCH];
 	struct sockaddr_storage rx_addr[BATCH];
+	/* IP_PKTINFO / IPV6_PKTINFO: the address an IKE datagram came to */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} rx_ctl[BATCH];
 };
+
+static void ike_rearm(struct loop *l);
 
 static uint64_t bump(uint64_t *c)
 {
@@ -204,6 +214,10 @@ static void tun_outbound(struct loop *l, struct pkt *p)
 	sa = sad_lookup_out(d->sad, family, dst);
 	if (!sa) {
 		count(&d->cnt.esp, ESP_DROP_NO_SA);
+		if (d->n_conns) {
+			conns_acquire(d, p->data, p->len, conn_mono_now());
+			ike_rearm(l);
+		}
 		return;
 	}
 	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
@@ -372,7 +386,7 @@ static void follow_peer(struct tunnel *t, const struct sockaddr_storage *from)
 	}
 	if (same_peer(&t->out.peer, &now))
 		return;
-	log_info("manual.%s: peer moved from %s to %s", t->cfg->name,
+	log_info("%s: peer moved from %s to %s", conn_tunnel_name(t),
 		 addr_str(&t->out.peer, a, sizeof(a)), addr_str(&now, b, sizeof(b)));
 	t->out.peer = now;
 	t->out.peer_len = now.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -515,14 +529,65 @@ static bool strip_ipv4(struct pkt *p)
 	return ihl >= 20 && pkt_pull(p, ihl) != NULL;
 }
 
+/* Our address (from IP_PKTINFO) and port, the peer's from the socket. */
+static void ike_path_of(struct ike_path *path, const struct msghdr *m, uint16_t port,
+			const struct sockaddr_storage *from)
+{
+	memset(path, 0, sizeof(*path));
+	path->local.port = port;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(path->local.addr, &pi.ipi_addr, 4);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(path->local.addr, &pi.ipi6_addr, 16);
+		}
+	}
+	if (from->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)from;
+
+		path->local.family = path->remote.family = AF_INET6;
+		path->remote.port = ntohs(s->sin6_port);
+		memcpy(path->remote.addr, &s->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *s = (const void *)from;
+
+		path->local.family = path->remote.family = AF_INET;
+		path->remote.port = ntohs(s->sin_port);
+		memcpy(path->remote.addr, &s->sin_addr, 4);
+	}
+}
+
+/* An IKE datagram (marker stripped): to its connection, if any. */
+static void ike_input(struct loop *l, const struct msghdr *m, uint16_t port, struct pkt *p,
+		      const struct sockaddr_storage *from)
+{
+	struct daemon *d = l->d;
+	struct ike_path path;
+
+	if (!d->n_conns) {
+		bump(&d->cnt.ike_ignored);
+		return;
+	}
+	/* The engine may delete SAs that open coalescing runs point to. */
+	gro_flush(l);
+	ike_path_of(&path, m, port, from);
+	conns_ike_input(d, &path, p->data, p->len, conn_mono_now());
+}
+
 static void sock_datagram(struct loop *l, struct sock_watch *w, struct pkt *p,
-			  const struct sockaddr_storage *from)
+			  const struct msghdr *m, const struct sockaddr_storage *from)
 {
 	struct daemon *d = l->d;
 
 	switch (w->kind) {
 	case SOCK_IKE:
-		bump(&d->cnt.ike_ignored);
+		ike_input(l, m, d->cfg.port, p, from);
 		return;
 	case SOCK_RAW4:
 		if (!strip_ipv4(p)) {
@@ -545,7 +610,8 @@ static void sock_datagram(struct loop *l, struct sock_watch *w, struct pkt *p,
 		bump(&d->cnt.keepalives_rx);
 		break;
 	case NATT_IKE:
-		bump(&d->cnt.ike_ignored);
+		pkt_pull(p, 4); /* the non-ESP marker (RFC 3948 §2.2) */
+		ike_input(l, m, d->cfg.port_nat_t, p, from);
 		break;
 	case NATT_INVALID:
 		bump(&d->cnt.natt_invalid);
@@ -574,6 +640,10 @@ static void on_sock(uv_poll_t *h, int status, int events)
 		m->msg_namelen = sizeof(l->rx_addr[i]);
 		m->msg_iov = &l->rx_iov[i];
 		m->msg_iovlen = 1;
+		if (w->kind == SOCK_NATT || w->kind == SOCK_IKE) {
+			m->msg_control = l->rx_ctl[i].buf;
+			m->msg_controllen = sizeof(l->rx_ctl[i].buf);
+		}
 	}
 	do
 		n = recvmmsg(w->fd, l->rx_msgs, BATCH, MSG_DONTWAIT, NULL);
@@ -592,10 +662,12 @@ static void on_sock(uv_poll_t *h, int status, int events)
 		}
 		pkt_init(&p, l->sock_cells + (size_t)i * PKT_CELL, PKT_CELL, PKT_HEADROOM);
 		p.len = l->rx_msgs[i].msg_len;
-		sock_datagram(l, w, &p, &l->rx_addr[i]);
+		sock_datagram(l, w, &p, &l->rx_msgs[i].msg_hdr, &l->rx_addr[i]);
 	}
 	/* The runs point into the socket cells: out before the next batch. */
 	gro_flush(l);
+	if (l->d->n_conns)
+		ike_rearm(l);
 }
 
 /* ---- timers, signals -------------------------------------------------- */
@@ -618,6 +690,39 @@ static void on_keepalive(uv_timer_t *h)
 	}
 }
 
+/* ---- IKE timers -------------------------------------------------------- */
+
+static void on_ike_timer(uv_timer_t *h)
+{
+	struct loop *l = h->data;
+
+	conns_expire(l->d, conn_mono_now());
+	ike_rearm(l);
+}
+
+/* One timer at the engines' earliest deadline, rounded up to libuv's
+ * milliseconds (a deadline fires at now >= deadline, never before). */
+static void ike_rearm(struct loop *l)
+{
+	uint64_t next = conns_next_expiry(l->d), now;
+
+	if (next == IKE_TIME_NEVER) {
+		uv_timer_stop(&l->ike_timer);
+		return;
+	}
+	now = conn_mono_now();
+	uv_timer_start(&l->ike_timer, on_ike_timer, next > now ? (next - now + 999999) / 1000000 : 0,
+		       0);
+}
+
+static void on_tick(uv_timer_t *h)
+{
+	struct loop *l = h->data;
+
+	conns_tick(l->d, conn_mono_now());
+	ike_rearm(l);
+}
+
 static void ctl_closed(uv_handle_t *h);
 
 /* Close every handle; control connections free their state on close. */
@@ -638,6 +743,8 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct loop *l = h->data;
 
 	log_info("signal %d: shutting down", signum);
+	/* RFC 7296 §1.4.1: tell the peers; we do not wait for their answers. */
+	conns_shutdown(l->d, conn_mono_now());
 	uv_walk(&l->uv, close_walk, l);
 }
 
@@ -695,6 +802,8 @@ static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	out = uv_buf_init(c->out, (unsigned)ctl_answer(l->d, c->in, c->out, CTL_OUT_MAX));
+	if (l->d->n_conns || strcmp(c->in, "reload") == 0)
+		ike_rearm(l);
 	c->wr.data = c;
 	if (uv_write(&c->wr, s, &out, 1, ctl_written) < 0)
 		uv_close((uv_handle_t *)s, ctl_closed);
@@ -791,6 +900,13 @@ static int loop_setup(struct loop *l, struct daemon *d)
 
 		uv_timer_start(&l->keepalive, on_keepalive, ms, ms);
 	}
+
+	uv_timer_init(&l->uv, &l->ike_timer);
+	uv_timer_init(&l->uv, &l->tick);
+	l->ike_timer.data = l->tick.data = l;
+	uv_timer_start(&l->tick, on_tick, 1000, 1000);
+	conns_start(d, conn_mono_now());
+	ike_rearm(l);
 
 	if ((rc = uv_pipe_init(&l->uv, &l->ctl, 0)) < 0 ||
 	    (rc = uv_pipe_open(&l->ctl, d->ctl_fd)) < 0)

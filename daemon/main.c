@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "crypto/aead.h"
+#include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/priv.h"
@@ -52,6 +53,9 @@ static int udp_open(int family, uint16_t port)
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
 		set_sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+		/* IKE needs the address a datagram came to (our side of
+		 * its path, for NAT detection and the reply's source). */
+		set_sockopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		len = sizeof(*s6);
@@ -61,6 +65,7 @@ static int udp_open(int family, uint16_t port)
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(port);
 		len = sizeof(*s4);
+		set_sockopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
 	}
 	/* Bigger buffers absorb the bursts a batch-oriented reader leaves. */
 	set_sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
@@ -204,6 +209,10 @@ static unsigned pick_mtu(const struct daemon *d)
 
 	if (d->cfg.mtu)
 		return d->cfg.mtu;
+	/* Negotiated SAs are not known yet: 1400 leaves room for ESP in UDP
+	 * over IPv6 with any AEAD suite (strongSwan's libipsec uses the same). */
+	if (d->cfg.n_conns)
+		mtu = 1400;
 	for (size_t i = 0; i < d->n_tunnels; i++) {
 		const struct tunnel *t = &d->tunnels[i];
 		int fam = t->cfg->remote.ss_family;
@@ -294,6 +303,7 @@ static void close_fd(int *fd)
 
 static void teardown(struct daemon *d)
 {
+	conns_free(d);
 	for (size_t i = 0; i < d->n_tunnels; i++) {
 		sad_remove(d->sad, &d->tunnels[i].in);
 		sad_remove(d->sad, &d->tunnels[i].out);
@@ -365,6 +375,8 @@ int main(int argc, char **argv)
 		rc = open_sockets(&d);
 	if (rc == 0)
 		rc = tunnels_setup(&d);
+	if (rc == 0)
+		rc = conns_setup(&d);
 	if (rc == 0)
 		rc = net_setup(&d);
 	if (rc == 0) {

@@ -108,6 +108,7 @@ void ike_child_describe(const struct ike_child *c, struct ike_child_info *info)
 	info->key_bits = c->suite.encr == ENCR_CHACHA20_POLY1305 ? 256 : c->suite.key_bits;
 	info->integ = c->suite.integ;
 	info->esn = c->suite.esn;
+	info->ke = c->suite.ke;
 	info->n_local = c->local.n;
 	memcpy(info->local, c->local.s, sizeof(info->local));
 	info->n_remote = c->remote.n;

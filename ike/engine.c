@@ -38,6 +38,7 @@
 #include "crypto/prf.h"
 #include "crypto/rand.h"
 #include "ike/auth.h"
+#include "ike/cert.h"
 #include "ike/child.h"
 #include "ike/msg.h"
 #include "ike/payload.h"
@@ -56,6 +57,19 @@ struct txq_ent {
 	size_t len;
 	uint8_t buf[IKE_ENGINE_MSG_MAX];
 };
+
+/* Public key authentication state of one IKE SA slot (valid while sa_id
+ * matches the slot's SA): what the peer said in IKE_SA_INIT. */
+struct sa_auth {
+	uint32_t sa_id;
+	unsigned peer_hashes; /* RFC 7427 §4: bit (1 << IKE_HASH_*) */
+	bool certreq_seen;    /* a CERTREQ came (strongSwan's COND_CERTREQ_SEEN) */
+};
+
+/* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */
+#define AUTH_OCTETS_MAX (IKE_ENGINE_MSG_MAX + IKE_NONCE_MAX + PRF_MAX_OUT)
+/* AUTH data: RFC 7427 length + AlgorithmIdentifier + an RSA-8192 signature. */
+#define AUTH_DATA_MAX 1200
 
 struct ike_engine {
 	struct ike_config cfg; /* cfg.psk points at psk below */
@@ -90,6 +104,12 @@ struct ike_engine {
 	uint8_t inner[IKE_FRAG_BUF]; /* a reassembled message's payloads */
 	struct ike_train train;      /* the message being sent */
 	size_t inner_len;
+	/* certificate authentication (ike/cert.h) */
+	struct sa_auth sa_auth[IKE_ENGINE_MAX_SA];
+	int auth_err; /* IKE_CERT_ERR_* of the last refused AUTH */
+	uint8_t octets[AUTH_OCTETS_MAX];
+	uint8_t authbuf[AUTH_DATA_MAX];
+	uint8_t certreq[20 * 32];
 };
 
 static const char *const reason_names[] = {
@@ -138,9 +158,51 @@ static bool id_ok(const struct ike_identity *id, bool may_be_any)
 	case IKE_ID_FQDN:
 	case IKE_ID_RFC822_ADDR:
 	case IKE_ID_KEY_ID:
+	case IKE_ID_DER_ASN1_DN:
 		return id->len > 0;
 	}
 	return false;
+}
+
+/* Authentication settings (§2.15): PSK only where a side uses it; for
+ * certificates, what each direction needs from cfg->creds. */
+static bool auth_cfg_ok(const struct ike_config *cfg, char *err, size_t err_cap)
+{
+	bool psk = cfg->local_auth == IKE_AUTHBY_PSK || cfg->remote_auth == IKE_AUTHBY_PSK;
+
+	if (cfg->local_auth > IKE_AUTHBY_PUBKEY || cfg->remote_auth > IKE_AUTHBY_PUBKEY ||
+	    cfg->send_cert > IKE_SEND_CERT_NEVER) {
+		set_err(err, err_cap, "authentication: unknown method or send_cert policy", NULL);
+		return false;
+	}
+	if (psk && (!cfg->psk || cfg->psk_len == 0 || cfg->psk_len > IKE_PSK_MAX)) {
+		set_err(err, err_cap, "pre-shared key missing or longer than 256 bytes", NULL);
+		return false;
+	}
+	if (cfg->local_auth == IKE_AUTHBY_PUBKEY) {
+		if (!ike_creds_can_sign(cfg->creds)) {
+			set_err(err, err_cap, "public key authentication: no certificate and key",
+			        NULL);
+			return false;
+		}
+		/* RFC 7296 §3.5 (and strongSwan): our ID must be in our cert;
+		 * a KEY_ID is opaque and cannot be checked here. */
+		if (cfg->local_id.type != IKE_ID_KEY_ID &&
+		    !ike_creds_id_ok(cfg->creds, cfg->local_id.type, cfg->local_id.data,
+		                     cfg->local_id.len)) {
+			set_err(err, err_cap,
+			        "local identity is neither the certificate's subject nor one of its "
+			        "subjectAltNames",
+			        NULL);
+			return false;
+		}
+	}
+	if (cfg->remote_auth == IKE_AUTHBY_PUBKEY && ike_creds_n_cas(cfg->creds) == 0) {
+		set_err(err, err_cap, "public key authentication of the peer: no CA certificate",
+		        NULL);
+		return false;
+	}
+	return true;
 }
 
 static bool sels_ok(const struct esp_sel *s, size_t n)
@@ -173,10 +235,8 @@ int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap)
 		set_err(err, err_cap, "remote identity: bad type or length", NULL);
 		return IKE_ERR_INVAL;
 	}
-	if (!cfg->psk || cfg->psk_len == 0 || cfg->psk_len > IKE_PSK_MAX) {
-		set_err(err, err_cap, "pre-shared key missing or longer than 256 bytes", NULL);
+	if (!auth_cfg_ok(cfg, err, err_cap))
 		return IKE_ERR_INVAL;
-	}
 	if (!sels_ok(cfg->local_ts, cfg->n_local_ts) ||
 	    !sels_ok(cfg->remote_ts, cfg->n_remote_ts)) {
 		set_err(err, err_cap, "traffic selectors: 1 to 8 IPv4/IPv6 ranges per side", NULL);
@@ -190,13 +250,13 @@ int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap)
 	if (!(l = malloc(sizeof(*l))))
 		return IKE_ERR_INVAL;
 	if (ike_proposal_parse(l, IKE_PROTO_IKE,
-	                       cfg->ike_proposals ? cfg->ike_proposals : "default", false, perr,
+	                       cfg->ike_proposals ? cfg->ike_proposals : "default", cfg->allow_legacy, perr,
 	                       sizeof(perr)) < 0) {
 		set_err(err, err_cap, "IKE proposals", perr);
 		goto out;
 	}
 	if (ike_proposal_parse(l, IKE_PROTO_ESP,
-	                       cfg->esp_proposals ? cfg->esp_proposals : "default", false, perr,
+	                       cfg->esp_proposals ? cfg->esp_proposals : "default", cfg->allow_legacy, perr,
 	                       sizeof(perr)) < 0) {
 		set_err(err, err_cap, "ESP proposals", perr);
 		goto out;
@@ -216,8 +276,13 @@ struct ike_engine *ike_engine_new(const struct ike_config *cfg)
 	if (!(e = calloc(1, sizeof(*e))))
 		return NULL;
 	e->cfg = *cfg;
-	memcpy(e->psk, cfg->psk, cfg->psk_len);
-	e->cfg.psk = e->psk;
+	if (cfg->psk && cfg->psk_len) {
+		memcpy(e->psk, cfg->psk, cfg->psk_len);
+		e->cfg.psk = e->psk;
+	} else {
+		e->cfg.psk = NULL;
+		e->cfg.psk_len = 0;
+	}
 	if (!e->cfg.retransmit_timeout)
 		e->cfg.retransmit_timeout = IKE_DEFAULT_RETRANSMIT_TIMEOUT;
 	if (!e->cfg.retransmit_base)
@@ -233,9 +298,11 @@ struct ike_engine *ike_engine_new(const struct ike_config *cfg)
 	e->cfg.ike_proposals = NULL; /* borrowed strings: not kept */
 	e->cfg.esp_proposals = NULL;
 	ike_proposal_parse(&e->ike_props, IKE_PROTO_IKE,
-	                   cfg->ike_proposals ? cfg->ike_proposals : "default", false, NULL, 0);
+	                   cfg->ike_proposals ? cfg->ike_proposals : "default", cfg->allow_legacy,
+	                   NULL, 0);
 	ike_proposal_parse(&e->esp_props, IKE_PROTO_ESP,
-	                   cfg->esp_proposals ? cfg->esp_proposals : "default", false, NULL, 0);
+	                   cfg->esp_proposals ? cfg->esp_proposals : "default", cfg->allow_legacy,
+	                   NULL, 0);
 	e->next_id = 1;
 	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
 	ike_frag_reset(&e->frag);
@@ -426,6 +493,10 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 	ev->spi_r = sa->spi_r;
 	ev->initiator = sa->initiator;
 	ev->path = sa->path;
+	if (type == IKE_EV_IKE_UP) {
+		ev->suite = sa->suite;
+		ev->behind_nat = sa->nat_local;
+	}
 }
 
 static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
@@ -462,8 +533,11 @@ static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r
 		ev_base(sa, IKE_EV_IKE_DOWN, &ev);
 		ev.reason = reason;
 		ev.notify = notify;
+		if (reason == IKE_REASON_AUTH_FAILED)
+			ev.auth_err = e->auth_err;
 		ev_push(e, &ev);
 	}
+	e->auth_err = 0;
 	ike_sa_clear(sa);
 }
 
@@ -611,13 +685,17 @@ static bool natd_mismatch(const struct ike_msg *m, uint16_t type, uint64_t spi_i
 	return seen;
 }
 
-static void natd_add(struct ike_build *b, const struct ike_sa *sa)
+static void natd_add(struct ike_engine *e, struct ike_build *b, const struct ike_sa *sa)
 {
 	uint8_t h[20];
 
 	/* Source: our address as we send from it; destination: the peer's
-	 * as we send to it (§2.23). */
-	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.local, h);
+	 * as we send to it (§2.23). Forced encapsulation sends a random
+	 * source hash, which no address matches. */
+	if (e->cfg.force_encap)
+		rnd(e, h, sizeof(h));
+	else
+		ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.local, h);
 	notify_add(b, IKE_N_NAT_DETECTION_SOURCE_IP, h, 20);
 	ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.remote, h);
 	notify_add(b, IKE_N_NAT_DETECTION_DESTINATION_IP, h, 20);
@@ -630,6 +708,94 @@ static const struct ike_notify *first_error(const struct ike_msg *m)
 		if (m->notify[i].type < IKE_N_STATUS_MIN)
 			return &m->notify[i];
 	return NULL;
+}
+
+/* ---- certificate authentication helpers (§2.15, §3.6-3.8, RFC 7427) ---- */
+
+static bool uses_pubkey(const struct ike_engine *e)
+{
+	return e->cfg.local_auth == IKE_AUTHBY_PUBKEY || e->cfg.remote_auth == IKE_AUTHBY_PUBKEY;
+}
+
+static struct sa_auth *auth_state(struct ike_engine *e, const struct ike_sa *sa)
+{
+	struct sa_auth *a = &e->sa_auth[sa - e->sa];
+
+	if (a->sa_id != sa->id) {
+		memset(a, 0, sizeof(*a));
+		a->sa_id = sa->id;
+	}
+	return a;
+}
+
+/* RFC 7427 §4: the hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS
+ * (2-byte identifiers) as a bitmask; 0 if it sent none. */
+static unsigned peer_hash_set(const struct ike_msg *m)
+{
+	unsigned set = 0;
+
+	for (unsigned i = 0; i < m->n_notify; i++) {
+		const struct ike_notify *n = &m->notify[i];
+
+		if (n->type != IKE_N_SIGNATURE_HASH_ALGORITHMS)
+			continue;
+		for (size_t j = 0; j + 2 <= n->len; j += 2) {
+			uint16_t h = wire_load16(n->data + j);
+
+			if (h < 16)
+				set |= 1u << h;
+		}
+		/* An empty or all-unknown list still says "RFC 7427 spoken". */
+		set |= 1u << 15;
+	}
+	return set;
+}
+
+static bool certreq_seen(const struct ike_msg *m)
+{
+	for (unsigned i = 0; i < m->n_certreq; i++)
+		if (m->certreq[i].encoding == IKE_CERT_X509_SIG)
+			return true;
+	return false;
+}
+
+/* SIGNATURE_HASH_ALGORITHMS with SHA2-256/384/512 (RFC 7427 §4), only when
+ * certificates are in play, so that PSK exchanges stay as they were. */
+static void sighash_add(struct ike_engine *e, struct ike_build *b, bool send)
+{
+	static const uint8_t h[] = {0, IKE_HASH_SHA256, 0, IKE_HASH_SHA384, 0, IKE_HASH_SHA512};
+
+	if (send && uses_pubkey(e))
+		notify_add(b, IKE_N_SIGNATURE_HASH_ALGORITHMS, h, sizeof(h));
+}
+
+/* CERTREQ (§3.7): SHA-1 of every trust anchor's SubjectPublicKeyInfo. */
+static void certreq_add(struct ike_engine *e, struct ike_build *b)
+{
+	struct ike_cert c = {IKE_CERT_X509_SIG, e->certreq, 0};
+	int n;
+
+	if (!e->cfg.send_certreq || e->cfg.remote_auth != IKE_AUTHBY_PUBKEY)
+		return;
+	if ((n = ike_creds_certreq(e->cfg.creds, e->certreq, sizeof(e->certreq))) <= 0)
+		return;
+	c.len = (size_t)n;
+	ike_build_cert(b, IKE_PL_CERTREQ, &c);
+}
+
+/* Our CERT payloads (§3.6): end entity, then intermediates, X.509 DER,
+ * as the send_cert policy says; asked: the peer sent a CERTREQ. */
+static void certs_add(struct ike_engine *e, struct ike_build *b, bool asked)
+{
+	if (e->cfg.local_auth != IKE_AUTHBY_PUBKEY || e->cfg.send_cert == IKE_SEND_CERT_NEVER ||
+	    (e->cfg.send_cert == IKE_SEND_CERT_IFASKED && !asked))
+		return;
+	for (size_t i = 0; i < ike_creds_n_certs(e->cfg.creds); i++) {
+		struct ike_cert c = {IKE_CERT_X509_SIG, NULL, 0};
+
+		if (ike_creds_cert_der(e->cfg.creds, i, &c.data, &c.len) == 0)
+			ike_build_cert(b, IKE_PL_CERT, &c);
+	}
 }
 
 /* ---- IKE_SA_INIT (§1.2) ------------------------------------------------- */
@@ -661,8 +827,10 @@ static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
 	ike_build_sa(&b, sapl);
 	ike_build_ke(&b, &ke);
 	ike_build_nonce(&b, sa->ni, sa->ni_len);
-	natd_add(&b, sa);
-	notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	natd_add(e, &b, sa);
+	if (!e->cfg.no_fragmentation)
+		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	sighash_add(e, &b, true);
 	n = ike_build_finish(&b, NULL);
 	memset(sapl, 0, sizeof(*sapl));
 	if (n < 0)
@@ -872,11 +1040,15 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	}
 	sa->nat_remote =
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, 0, &path->remote);
-	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->peer_frag = !e->cfg.no_fragmentation &&
+	                ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	/* Forced encapsulation: we act as if behind a NAT (strongSwan). */
 	sa->nat_local =
+	    e->cfg.force_encap ||
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, 0, &path->local);
 	memcpy(sa->init_req, e->rx, len);
 	sa->init_req_len = len;
+	auth_state(e, sa)->peer_hashes = peer_hash_set(m);
 
 	memset(reply, 0, sizeof(*reply));
 	ike_suite_to_offer(&suite, NULL, 0, &reply->p[0]);
@@ -890,8 +1062,13 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	ike_build_sa(&b, reply);
 	ike_build_ke(&b, &ke);
 	ike_build_nonce(&b, sa->nr, sa->nr_len);
-	natd_add(&b, sa);
-	notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	natd_add(e, &b, sa);
+	if (!e->cfg.no_fragmentation)
+		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	/* RFC 7427 §4: answer the peer's hash list with ours; strongSwan's
+	 * responder sends its CERTREQ here (ike_cert_pre.c). */
+	sighash_add(e, &b, auth_state(e, sa)->peer_hashes != 0);
+	certreq_add(e, &b);
 	n = ike_build_finish(&b, NULL);
 	memset(reply, 0, sizeof(*reply));
 	if (n < 0 || (rc = ike_sa_derive(sa, gir, gir_len)) < 0) {
@@ -1008,11 +1185,15 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 	}
 	memcpy(sa->init_resp, e->rx, len);
 	sa->init_resp_len = len;
+	auth_state(e, sa)->peer_hashes = peer_hash_set(m);
+	auth_state(e, sa)->certreq_seen = certreq_seen(m);
 	sa->nat_remote =
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, sa->spi_r, &path->remote);
-	sa->peer_frag = ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
-	sa->nat_local = natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, sa->spi_r,
-	                              &path->local);
+	sa->peer_frag = !e->cfg.no_fragmentation &&
+	                ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	sa->nat_local = e->cfg.force_encap ||
+	                natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i,
+	                              sa->spi_r, &path->local);
 	/* §2.23: with a NAT in between, continue on port 4500. */
 	if (sa->nat_local || sa->nat_remote) {
 		if (sa->path.remote.port == 500)
@@ -1064,6 +1245,90 @@ static void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_
 	o->id_body_len = id_body_len;
 }
 
+static int64_t wall_now(const struct ike_engine *e)
+{
+	return e->cfg.wall_time ? e->cfg.wall_time(e->cfg.wall_ctx) : -1;
+}
+
+/*
+ * Our AUTH payload (§2.15) over o into *a (data in e->authbuf: wipe it
+ * once built): the PSK prf, or a signature with our certificate's key in
+ * the scheme the peer's RFC 7427 hash list allows. 0 or IKE_ERR_CRYPTO.
+ */
+static int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_auth_octets *o,
+                     struct ike_auth *a)
+{
+	enum ike_sig_scheme sch;
+	int n, rc;
+
+	memset(a, 0, sizeof(*a));
+	if (e->cfg.local_auth != IKE_AUTHBY_PUBKEY) {
+		if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, o, e->authbuf) < 0)
+			return IKE_ERR_CRYPTO;
+		a->method = IKE_AUTH_PSK;
+		a->data = e->authbuf;
+		a->len = sa->keys.prf_len;
+		return IKE_OK;
+	}
+	sch = ike_creds_pick_scheme(e->cfg.creds, auth_state(e, sa)->peer_hashes, e->cfg.rsa_pss);
+	if ((n = ike_auth_signed_octets(sa->keys.prf, o, e->octets, sizeof(e->octets))) < 0)
+		return IKE_ERR_CRYPTO;
+	rc = ike_creds_sign(e->cfg.creds, sch, e->octets, (size_t)n, e->authbuf,
+	                    sizeof(e->authbuf));
+	sodium_memzero(e->octets, (size_t)n);
+	if (rc < 0)
+		return IKE_ERR_CRYPTO;
+	a->method = ike_sig_method(sch);
+	a->data = e->authbuf;
+	a->len = (size_t)rc;
+	return IKE_OK;
+}
+
+/*
+ * Check the peer's AUTH in e->msg (§2.15) against its ID payload id (of
+ * the initiator's side or the responder's): the PSK prf, or, for
+ * remote_auth pubkey, its certificate chain to our anchors (valid now),
+ * the ID inside the certificate, and the signature. On failure the
+ * reason goes to e->auth_err and the counters.
+ */
+static bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
+                        const struct ike_id *id)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_auth_octets o;
+	struct ike_peer_cert *pc = NULL;
+	int n, rc;
+
+	e->auth_err = 0;
+	auth_octets(sa, of_initiator, id->body, id->body_len, &o);
+	if (e->cfg.remote_auth != IKE_AUTHBY_PUBKEY) {
+		if (m->auth.method != IKE_AUTH_PSK) {
+			e->auth_err = IKE_CERT_ERR_METHOD;
+			return false;
+		}
+		return ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
+		                           m->auth.len);
+	}
+	rc = ike_peer_cert_verify(e->cfg.creds, m->cert, m->n_cert, wall_now(e), &pc);
+	if (rc == 0 && !ike_peer_cert_id_ok(pc, id->type, id->data, id->len))
+		rc = IKE_CERT_ERR_ID;
+	if (rc < 0) {
+		e->stats.cert_invalid++;
+	} else if ((n = ike_auth_signed_octets(sa->keys.prf, &o, e->octets, sizeof(e->octets))) <
+	           0) {
+		rc = IKE_CERT_ERR_INVAL;
+	} else {
+		rc = ike_peer_cert_verify_auth(pc, m->auth.method, m->auth.data, m->auth.len,
+		                               e->octets, (size_t)n);
+		sodium_memzero(e->octets, (size_t)n);
+		if (rc < 0)
+			e->stats.sig_invalid++;
+	}
+	ike_peer_cert_free(pc);
+	e->auth_err = rc < 0 ? rc : 0;
+	return rc == 0;
+}
+
 /* What we propose for a new CHILD_SA: the acquiring packet's selectors
  * first, if any (§2.9), then the configured ones. */
 static void proposal_ts(const struct ike_engine *e, const struct ike_sa *sa, struct ike_child *c)
@@ -1087,7 +1352,7 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	struct ike_hdr h;
 	struct ike_build b;
 	struct ike_id idi, idr;
-	uint8_t body[4 + 255], idr_body[4 + 255], auth[PRF_MAX_OUT];
+	uint8_t body[4 + 255], idr_body[4 + 255];
 	size_t body_len, idr_len;
 	struct ike_auth_octets o;
 	struct ike_auth a;
@@ -1096,11 +1361,8 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 
 	id_payload(&e->cfg.local_id, &idi, body, &body_len);
 	auth_octets(sa, true, body, body_len, &o);
-	if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, &o, auth) < 0)
+	if (auth_make(e, sa, &o, &a) < 0)
 		return IKE_ERR_CRYPTO;
-	a.method = IKE_AUTH_PSK;
-	a.data = auth;
-	a.len = sa->keys.prf_len;
 
 	memset(c, 0, sizeof(*c));
 	c->state = IKE_CHILD_PROPOSED;
@@ -1113,8 +1375,11 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	ike_build_id(&b, IKE_PL_IDI, &idi);
+	/* strongSwan's order: IDi CERT N(INITIAL_CONTACT) CERTREQ IDr AUTH */
+	certs_add(e, &b, auth_state(e, sa)->certreq_seen);
 	if (e->cfg.initial_contact && !e->had_sa)
 		notify_add(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	certreq_add(e, &b);
 	if (e->cfg.remote_id.type) {
 		/* §3.5: IDr in the request names whom we want to talk to. */
 		id_payload(&e->cfg.remote_id, &idr, idr_body, &idr_len);
@@ -1125,7 +1390,7 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
 	ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
 	n = ike_build_finish(&b, NULL);
-	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
 	if ((rc = send_request(e, sa, IKE_REQ_AUTH, n, now)) < 0)
 		return rc;
 	sa->state = IKE_SA_AUTH_SENT;
@@ -1256,7 +1521,7 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	struct ike_id idr;
 	struct ike_auth a;
 	struct ike_child c;
-	uint8_t body[4 + 255], auth[PRF_MAX_OUT];
+	uint8_t body[4 + 255];
 	size_t body_len;
 	uint16_t child_err = IKE_N_NO_PROPOSAL_CHOSEN;
 	bool ok, want_child;
@@ -1267,14 +1532,12 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 		return IKE_OK;
 	}
 	/* Verify before anything is committed. */
+	e->auth_err = 0;
 	ok = ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH) &&
-	     m->auth.method == IKE_AUTH_PSK && id_matches(&e->cfg.remote_id, &m->idi) &&
+	     id_matches(&e->cfg.remote_id, &m->idi) &&
 	     (!ike_msg_has(m, IKE_PL_IDR) || id_matches(&e->cfg.local_id, &m->idr));
-	if (ok) {
-		auth_octets(sa, true, m->idi.body, m->idi.body_len, &o);
-		ok = ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
-		                         m->auth.len);
-	}
+	if (ok)
+		ok = auth_verify(e, sa, true, &m->idi);
 	hdr_for(sa, IKE_AUTH, true, m->hdr.msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	if (!ok) {
@@ -1301,14 +1564,13 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 
 	id_payload(&e->cfg.local_id, &idr, body, &body_len);
 	auth_octets(sa, false, body, body_len, &o);
-	if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, &o, auth) < 0) {
+	if (auth_make(e, sa, &o, &a) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return IKE_ERR_CRYPTO;
 	}
-	a.method = IKE_AUTH_PSK;
-	a.data = auth;
-	a.len = sa->keys.prf_len;
 	ike_build_id(&b, IKE_PL_IDR, &idr);
+	/* The initiator's CERTREQ came in this request (strongSwan). */
+	certs_add(e, &b, certreq_seen(m));
 	ike_build_auth(&b, &a);
 	if (want_child && c.state == IKE_CHILD_UP) {
 		ike_child_reply(&c.suite, c.spi_in, &e->sapl);
@@ -1321,7 +1583,7 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 		notify_add(&b, child_err, NULL, 0);
 	}
 	n = ike_build_finish(&b, NULL);
-	sodium_memzero(auth, sizeof(auth));
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
 	if ((rc = send_response(e, sa, path, n)) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
@@ -1353,7 +1615,6 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 {
 	const struct ike_msg *m = &e->msg;
 	const struct ike_notify *err;
-	struct ike_auth_octets o;
 	struct ike_child *c = &sa->pending;
 	struct ike_suite cs;
 	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
@@ -1374,13 +1635,11 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
 		return IKE_OK;
 	}
+	e->auth_err = 0;
 	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH) &&
-	     m->auth.method == IKE_AUTH_PSK && id_matches(&e->cfg.remote_id, &m->idr);
-	if (ok) {
-		auth_octets(sa, false, m->idr.body, m->idr.body_len, &o);
-		ok = ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
-		                         m->auth.len);
-	}
+	     id_matches(&e->cfg.remote_id, &m->idr);
+	if (ok)
+		ok = auth_verify(e, sa, false, &m->idr);
 	ike_sa_request_done(sa);
 	if (!ok) {
 		/* §2.21.2: tell the responder in a separate INFORMATIONAL,
@@ -2680,5 +2939,78 @@ size_t ike_engine_sa_count(const struct ike_engine *e)
 
 	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++)
 		n += e->sa[i].state != IKE_SA_FREE;
+	return n;
+}
+
+bool ike_engine_owns(const struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
+                     size_t len)
+{
+	uint64_t spi_i, spi_r;
+	bool we_initiated;
+
+	if (!e || !path || !pkt || len < IKE_HDR_LEN)
+		return false;
+	spi_i = (uint64_t)wire_load32(pkt) << 32 | wire_load32(pkt + 4);
+	spi_r = (uint64_t)wire_load32(pkt + 8) << 32 | wire_load32(pkt + 12);
+	we_initiated = !(pkt[19] & IKE_FLAG_I);
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
+		const struct ike_sa *sa = &e->sa[i];
+
+		if (sa->state == IKE_SA_FREE || sa->initiator != we_initiated)
+			continue;
+		if (we_initiated ? sa->spi_i == spi_i : spi_r != 0 && sa->spi_r == spi_r)
+			return true;
+	}
+	return spi_r == 0 && !we_initiated &&
+	       find_half_open((struct ike_engine *)e, spi_i, &path->remote) != NULL;
+}
+
+static const char *state_name(enum ike_sa_state s)
+{
+	switch (s) {
+	case IKE_SA_INIT_SENT:
+	case IKE_SA_AUTH_SENT:
+	case IKE_SA_INIT_ANSWERED:
+		return "connecting";
+	case IKE_SA_ESTABLISHED:
+		return "established";
+	case IKE_SA_DELETING:
+		return "deleting";
+	case IKE_SA_REKEYED:
+		return "rekeyed";
+	case IKE_SA_FREE:
+		break;
+	}
+	return "free";
+}
+
+size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++) {
+		const struct ike_sa *sa = &e->sa[i];
+		struct ike_sa_info *o;
+
+		if (sa->state == IKE_SA_FREE)
+			continue;
+		if (n < cap) {
+			o = &out[n];
+			memset(o, 0, sizeof(*o));
+			o->id = sa->id;
+			o->state = state_name(sa->state);
+			o->established = sa->state == IKE_SA_ESTABLISHED;
+			o->initiator = sa->initiator;
+			o->behind_nat = sa->nat_local;
+			o->peer_behind_nat = sa->nat_remote;
+			o->spi_i = sa->spi_i;
+			o->spi_r = sa->spi_r;
+			o->path = sa->path;
+			o->suite = sa->suite;
+			for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+				o->n_children += sa->child[j].state != IKE_CHILD_FREE;
+		}
+		n++;
+	}
 	return n;
 }

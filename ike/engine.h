@@ -56,6 +56,7 @@
 
 #include "crypto/aead.h"
 #include "esp/sel.h"
+#include "ike/proposal.h"
 #include "ike/wire.h"
 
 typedef uint64_t ike_time_t;
@@ -91,7 +92,8 @@ struct ike_path {
 };
 
 /* An identity (RFC 7296 §3.5): IKE_ID_FQDN, IKE_ID_RFC822_ADDR,
- * IKE_ID_IPV4_ADDR (4 bytes), IKE_ID_IPV6_ADDR (16), IKE_ID_KEY_ID.
+ * IKE_ID_IPV4_ADDR (4 bytes), IKE_ID_IPV6_ADDR (16), IKE_ID_KEY_ID,
+ * IKE_ID_DER_ASN1_DN (the DER of an X.501 Name, compared as bytes).
  * type 0 as remote_id: accept whatever identity the peer names. */
 struct ike_identity {
 	uint8_t type;
@@ -102,11 +104,51 @@ struct ike_identity {
 /* Our random source: fill buf with len unpredictable bytes. */
 typedef void (*ike_rand_fn)(void *ctx, void *buf, size_t len);
 
+/* Wall-clock time, seconds since 1970 UTC (certificate validity). */
+typedef int64_t (*ike_wall_fn)(void *ctx);
+
+/* How one side authenticates (ike_config.local_auth / remote_auth). */
+enum {
+	IKE_AUTHBY_PSK = 0,    /* pre-shared key, AUTH method 2 */
+	IKE_AUTHBY_PUBKEY = 1, /* X.509 certificate signature (§2.15, RFC 7427) */
+};
+
+/* When we send our certificates (ike_config.send_cert; strongSwan's
+ * send_cert). */
+enum {
+	IKE_SEND_CERT_IFASKED = 0, /* the peer sent a CERTREQ */
+	IKE_SEND_CERT_ALWAYS = 1,
+	IKE_SEND_CERT_NEVER = 2,
+};
+
+struct ike_creds; /* ike/cert.h */
+
 struct ike_config {
 	struct ike_identity local_id;
 	struct ike_identity remote_id;
 	const uint8_t *psk; /* copied by ike_engine_new() */
-	size_t psk_len;     /* 1 .. IKE_PSK_MAX */
+	size_t psk_len;     /* 1 .. IKE_PSK_MAX; only if one side uses PSK */
+	/* Authentication of each side (IKE_AUTHBY_*): local_auth how we
+	 * prove ourselves, remote_auth what we demand of the peer. With
+	 * IKE_AUTHBY_PUBKEY, creds holds (local) our certificate and key,
+	 * local_id must be in that certificate (DN = its subject, others in
+	 * its subjectAltName), and (remote) the trust anchors the peer's
+	 * certificate must chain to; the peer's ID must be in its
+	 * certificate. */
+	uint8_t local_auth, remote_auth;
+	const struct ike_creds *creds; /* borrowed: must outlive the engine */
+	/* Send CERTREQ (§3.7) for our trust anchors: in the IKE_SA_INIT
+	 * response as responder, the IKE_AUTH request as initiator (as
+	 * strongSwan does; its default is yes). */
+	bool send_certreq;
+	uint8_t send_cert; /* IKE_SEND_CERT_* */
+	/* Sign with RSASSA-PSS rather than PKCS#1 v1.5 (RSA keys, RFC 7427;
+	 * strongSwan's charon.rsa_pss). */
+	bool rsa_pss;
+	/* Wall clock for certificate validity; NULL: ike/cert.c reads the
+	 * system clock (the engine itself reads no clock). */
+	ike_wall_fn wall_time;
+	void *wall_ctx;
 	/* strongSwan proposal strings (ike/proposal.h); NULL: "default". */
 	const char *ike_proposals;
 	const char *esp_proposals;
@@ -149,6 +191,16 @@ struct ike_config {
 	/* Send INITIAL_CONTACT in IKE_AUTH (§2.4) when we are the
 	 * initiator of the first IKE SA with this peer. */
 	bool initial_contact;
+	/* RFC 3948 / strongSwan's encap=yes: UDP-encapsulate ESP even
+	 * without a NAT, by sending a NAT_DETECTION_SOURCE_IP that cannot
+	 * match (the peer then sees "us behind a NAT", §2.23). */
+	bool force_encap;
+	/* Accept and propose MODP 1024 (group 2) where the proposals name it;
+	 * off by default (RFC 8247 §2.4). */
+	bool allow_legacy;
+	/* RFC 7383: do not announce IKEV2_FRAGMENTATION_SUPPORTED (so
+	 * neither side fragments). */
+	bool no_fragmentation;
 	/* Randomness for SPIs and nonces; NULL: rand_bytes(). Key exchange
 	 * private keys and SK IVs always come from crypto/. */
 	ike_rand_fn rand;
@@ -188,6 +240,7 @@ struct ike_child_info {
 	unsigned key_bits;
 	int integ; /* AUTH_* */
 	bool esn;
+	uint16_t ke; /* PFS group of this CHILD_SA's exchange, or 0 */
 	bool encap; /* NAT detected: UDP-encapsulate ESP (RFC 3948) */
 	/* CHILD_UP of a rekey (§2.8): the spi_in of the CHILD_SA this one
 	 * replaces (send with the new one from now on; the old one goes
@@ -216,6 +269,14 @@ struct ike_event {
 	 * whose CHILD_SAs it took over (no CHILD events for them); the old
 	 * one's IKE_DOWN (reason REKEYED) follows. 0 otherwise. */
 	uint32_t rekeyed_sa_id;
+	/* IKE_UP: the IKE SA's suite (ike_suite_str() names it) and whether
+	 * we are behind a NAT (so we send keepalives, RFC 3948 §2.3). */
+	struct ike_suite suite;
+	bool behind_nat;
+	/* IKE_DOWN with reason AUTH_FAILED: why we refused the peer's AUTH,
+	 * an IKE_CERT_ERR_* of ike/cert.h (ike_cert_strerror() names it);
+	 * 0 when the peer refused ours or a PSK did not match. */
+	int auth_err;
 	struct ike_child_info child; /* CHILD_* (keys only in CHILD_UP) */
 };
 
@@ -232,6 +293,8 @@ struct ike_engine_stats {
 	uint64_t no_proposal;   /* NO_PROPOSAL_CHOSEN sent */
 	uint64_t invalid_ke;    /* INVALID_KE_PAYLOAD sent */
 	uint64_t auth_failed;   /* AUTHENTICATION_FAILED sent or received */
+	uint64_t cert_invalid;  /* peer certificate missing, untrusted, expired, or not its ID */
+	uint64_t sig_invalid;   /* peer AUTH signature wrong or of an unusable method */
 	uint64_t sa_full;       /* IKE_SA_INIT refused: no room for an SA */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
 };
@@ -240,8 +303,10 @@ struct ike_engine;
 
 /*
  * Check a configuration as ike_engine_new() will: proposals parse,
- * identities have a valid type and length, a PSK is set, selectors on both
- * sides. 0, or IKE_ERR_INVAL with a message in err (NUL-terminated when
+ * identities have a valid type and length, a PSK is set if either side
+ * uses one, creds hold our certificate and key (local pubkey, with
+ * local_id in the certificate) and trust anchors (remote pubkey),
+ * selectors on both sides. 0, or IKE_ERR_INVAL with a message in err (NUL-terminated when
  * err_cap > 0).
  */
 int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap);
@@ -368,6 +433,33 @@ size_t ike_engine_child_count(const struct ike_engine *e);
 
 /* Number of IKE SAs in any state. */
 size_t ike_engine_sa_count(const struct ike_engine *e);
+
+/*
+ * Does this datagram (IKE header first, no non-ESP marker) belong to one
+ * of e's IKE SAs? By our SPI (§2.6: each side picks its own), or for an
+ * IKE_SA_INIT request (responder SPI zero) by the initiator's SPI and
+ * address of a half-open SA we answered. A daemon with several engines
+ * hands a datagram to the engine that owns it, and a new IKE_SA_INIT
+ * request to the connection its addresses select.
+ */
+bool ike_engine_owns(const struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
+                     size_t len);
+
+/* One IKE SA, for status displays. */
+struct ike_sa_info {
+	uint32_t id;
+	const char *state; /* "connecting", "established", "deleting", ... */
+	bool established;
+	bool initiator;
+	bool behind_nat, peer_behind_nat;
+	uint64_t spi_i, spi_r;
+	struct ike_path path;
+	struct ike_suite suite;
+	size_t n_children;
+};
+
+/* Up to cap IKE SAs into out; returns how many there are in all. */
+size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, size_t cap);
 
 const char *ike_reason_name(enum ike_reason r);
 

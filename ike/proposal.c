@@ -623,3 +623,42 @@ void ike_suite_to_offer(const struct ike_suite *s, const uint8_t *spi, size_t sp
 	if (s->has_esn)
 		put(out, IKE_TRANS_ESN, s->esn ? IKE_ESN_YES : IKE_ESN_NO, 0);
 }
+
+/* The first keyword naming transform id of this kind (and key size). */
+static const char *token_name(enum tok_kind kind, uint16_t id, uint16_t key_bits)
+{
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++)
+		if (tokens[i].kind == kind && tokens[i].id == id && tokens[i].key_bits == key_bits)
+			return tokens[i].name;
+	return NULL;
+}
+
+char *ike_suite_str(const struct ike_suite *s, char *out, size_t cap)
+{
+	const char *parts[5];
+	size_t n = 0, len = 0;
+
+	if (!cap)
+		return out;
+	parts[n] = token_name(T_ENCR, s->encr, s->encr == ENCR_CHACHA20_POLY1305 ? 0 : s->key_bits);
+	n += parts[n] != NULL;
+	if (s->integ && (parts[n] = token_name(T_INTEG, s->integ, 0)))
+		n++;
+	if (s->prf && (parts[n] = token_name(T_PRF, s->prf, 0)))
+		n++;
+	if (s->ke && (parts[n] = token_name(T_KE, s->ke, 0)))
+		n++;
+	if (s->has_esn && s->esn)
+		parts[n++] = "esn";
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + len, cap - len, "%s%s", i ? "-" : "", parts[i]);
+
+		if (w < 0 || (size_t)w >= cap - len) {
+			out[len] = '\0'; /* whole keywords only */
+			break;
+		}
+		len += (size_t)w;
+	}
+	return out;
+}

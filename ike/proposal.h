@@ -154,4 +154,12 @@ void ike_suite_to_offer(const struct ike_suite *s, const uint8_t *spi, size_t sp
 /* Is this ENCR transform ID a combined-mode (AEAD) cipher? */
 bool ike_encr_is_aead(int encr);
 
+/*
+ * A negotiated suite as a strongSwan proposal string, e.g.
+ * "aes256gcm16-prfsha256-curve25519" or "aes256-sha256-modp2048-esn" (the
+ * first keyword of each transform; absent transforms left out). Writes at
+ * most cap bytes, NUL-terminated; returns out.
+ */
+char *ike_suite_str(const struct ike_suite *s, char *out, size_t cap);
+
 #endif

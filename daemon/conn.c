@@ -1,0 +1,1163 @@
+/*
+ * IKEv2 connections: the engines wired to sockets and the SAD (conn.h says
+ * what belongs here and what to the engine).
+ */
+#include "daemon/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "crypto/aead.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "esp/natt.h"
+#include "esp/sad.h"
+#include "ike/payload.h"
+#include "tun/netcfg.h"
+
+#define NS_PER_SEC 1000000000ULL
+/* dpd_action/close_action = restart: wait this long before initiating. */
+#define RESTART_DELAY (2 * NS_PER_SEC)
+/* At most one trap-started initiation per connection this often. */
+#define ACQUIRE_GAP (NS_PER_SEC / 2)
+
+uint64_t conn_mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t secs(unsigned s)
+{
+	return (uint64_t)s * NS_PER_SEC;
+}
+
+/* A deadline `base` seconds from now, minus up to `jitter` seconds picked
+ * at random (swanctl.conf's rand_time: peers that came up together must
+ * not all rekey in the same second). 0 when base is 0 (never). */
+static uint64_t deadline(uint64_t now, unsigned base, unsigned jitter)
+{
+	uint64_t j = 0;
+
+	if (!base)
+		return 0;
+	if (jitter && jitter < base)
+		j = (uint64_t)randombytes_uniform(jitter * 1000U) * 1000000ULL;
+	return now + secs(base) - j;
+}
+
+const char *conn_tunnel_name(const struct tunnel *t)
+{
+	return t->conn ? t->conn->cfg.name : t->cfg->name;
+}
+
+/* ---- addresses ---------------------------------------------------------- */
+
+static size_t fam_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static char *ike_addr_str(const struct ike_addr *a, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	snprintf(buf, cap, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+	return buf;
+}
+
+static bool prefix_is_host(const struct cfg_prefix *p)
+{
+	return p->prefix == (p->family == AF_INET ? 32U : 128U);
+}
+
+static bool prefix_has(const struct cfg_prefix *p, const struct ike_addr *a)
+{
+	unsigned bits = p->prefix, i;
+
+	if (p->family != a->family)
+		return false;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (p->addr[i] != a->addr[i])
+			return false;
+	return bits == 0 || ((p->addr[i] ^ a->addr[i]) & (0xFF00 >> bits)) == 0;
+}
+
+/* How well a list of prefixes matches a: 0 no, 1 %any (empty list),
+ * 2 a subnet, 3 the host itself. */
+static int prefixes_score(const struct cfg_prefix *p, unsigned n, const struct ike_addr *a)
+{
+	int best = n ? 0 : 1;
+
+	for (unsigned i = 0; i < n; i++)
+		if (prefix_has(&p[i], a) && (prefix_is_host(&p[i]) ? 3 : 2) > best)
+			best = prefix_is_host(&p[i]) ? 3 : 2;
+	return best;
+}
+
+/* The local address the kernel routes toward remote (no packet sent). */
+static int route_source(const struct ike_addr *remote, struct ike_addr *local)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len;
+	int fd, rc = 0;
+
+	fd = socket(remote->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (remote->family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(remote->port ? remote->port : 500);
+		memcpy(&s->sin_addr, remote->addr, 4);
+		len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(remote->port ? remote->port : 500);
+		memcpy(&s->sin6_addr, remote->addr, 16);
+		len = sizeof(*s);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		rc = -errno;
+	close(fd);
+	if (rc < 0)
+		return rc;
+	memset(local, 0, sizeof(*local));
+	local->family = (uint8_t)remote->family;
+	if (remote->family == AF_INET)
+		memcpy(local->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	else
+		memcpy(local->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	return 0;
+}
+
+/* Where we initiate to: the first host address of remote_addrs, from
+ * the first host of local_addrs or the routed source. */
+static int initiate_path(const struct daemon *d, const struct conn *c, struct ike_path *path)
+{
+	const struct cfg_conn *cc = &c->cfg;
+	unsigned i;
+
+	memset(path, 0, sizeof(*path));
+	for (i = 0; i < cc->n_remote_addrs && !prefix_is_host(&cc->remote_addrs[i]); i++)
+		;
+	if (i == cc->n_remote_addrs)
+		return -EDESTADDRREQ;
+	path->remote.family = (uint8_t)cc->remote_addrs[i].family;
+	memcpy(path->remote.addr, cc->remote_addrs[i].addr, 16);
+	path->remote.port = d->cfg.port;
+	for (i = 0; i < cc->n_local_addrs; i++)
+		if (cc->local_addrs[i].family == path->remote.family &&
+		    prefix_is_host(&cc->local_addrs[i])) {
+			path->local.family = path->remote.family;
+			memcpy(path->local.addr, cc->local_addrs[i].addr, 16);
+			path->local.port = d->cfg.port;
+			return 0;
+		}
+	if (route_source(&path->remote, &path->local) < 0)
+		return -ENETUNREACH;
+	path->local.port = d->cfg.port;
+	return 0;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/*
+ * One IKE datagram: from port 500's socket as it is, from port 4500's
+ * behind the non-ESP marker (RFC 3948 §2.2), with the source address the
+ * engine chose (IP_PKTINFO: on a multi-homed host the reply must leave
+ * from the address the request came to, or the peer's NAT detection and
+ * its socket would not match).
+ */
+static void ike_send(struct daemon *d, const struct ike_path *p, const uint8_t *buf, size_t n)
+{
+	static const uint8_t marker[4];
+	bool natt = p->local.port != d->cfg.port;
+	bool v6 = p->remote.family == AF_INET6;
+	int fd = natt ? (v6 ? d->udp6_natt : d->udp4_natt) : (v6 ? d->udp6_ike : d->udp4_ike);
+	struct iovec iov[2];
+	struct sockaddr_storage to = {0};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m = {0};
+	struct cmsghdr *cm;
+	int i = 0;
+
+	if (fd < 0) {
+		d->cnt.ike_tx_failed++;
+		return;
+	}
+	if (natt)
+		iov[i++] = (struct iovec){(void *)marker, sizeof(marker)};
+	iov[i++] = (struct iovec){(void *)buf, n};
+	memset(&ctl, 0, sizeof(ctl));
+	m.msg_name = &to;
+	m.msg_iov = iov;
+	m.msg_iovlen = (size_t)i;
+	m.msg_control = ctl.buf;
+	cm = (struct cmsghdr *)ctl.buf;
+	if (v6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&to;
+		struct in6_pktinfo pi = {0};
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(p->remote.port);
+		memcpy(&s->sin6_addr, p->remote.addr, 16);
+		m.msg_namelen = sizeof(*s);
+		memcpy(&pi.ipi6_addr, p->local.addr, 16);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		m.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct sockaddr_in *s = (struct sockaddr_in *)&to;
+		struct in_pktinfo pi = {0};
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(p->remote.port);
+		memcpy(&s->sin_addr, p->remote.addr, 4);
+		m.msg_namelen = sizeof(*s);
+		memcpy(&pi.ipi_spec_dst, p->local.addr, 4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		m.msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+	if (sendmsg(fd, &m, MSG_DONTWAIT) < 0) {
+		d->cnt.ike_tx_failed++;
+		log_debug("IKE send: %s", strerror(errno));
+		return;
+	}
+	d->cnt.ike_tx++;
+}
+
+/* ---- CHILD_SAs into the SAD --------------------------------------------- */
+
+static void path_to_peer(const struct ike_addr *a, bool encap, struct esp_sa *sa)
+{
+	memset(&sa->peer, 0, sizeof(sa->peer));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&sa->peer;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(encap ? a->port : 0);
+		memcpy(&s->sin6_addr, a->addr, 16);
+		sa->peer_len = sizeof(*s);
+	} else {
+		struct sockaddr_in *s = (struct sockaddr_in *)&sa->peer;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(encap ? a->port : 0);
+		memcpy(&s->sin_addr, a->addr, 4);
+		sa->peer_len = sizeof(*s);
+	}
+	sa->encap = encap ? ESP_ENCAP_UDP : ESP_ENCAP_RAW;
+}
+
+static int esp_side(struct esp_sa *sa, const struct ike_child_info *ci, bool inbound,
+		    uint32_t replay_window, const struct ike_addr *peer)
+{
+	struct aead *a;
+	int rc;
+
+	rc = aead_new(&a, ci->encr, ci->key_bits, ci->integ, inbound ? ci->key_in : ci->key_out,
+		      ci->keymat_len);
+	if (rc < 0)
+		return rc;
+	rc = esp_sa_init(sa, inbound ? ci->spi_in : ci->spi_out, inbound, ci->esn, a,
+			 replay_window);
+	if (rc < 0)
+		return rc;
+	memcpy(sa->local_sels, ci->local, sizeof(ci->local));
+	memcpy(sa->remote_sels, ci->remote, sizeof(ci->remote));
+	sa->n_local = (unsigned)ci->n_local;
+	sa->n_remote = (unsigned)ci->n_remote;
+	path_to_peer(peer, ci->encap, sa);
+	return 0;
+}
+
+static void tunnel_free(struct daemon *d, struct tunnel *t)
+{
+	sad_remove(d->sad, &t->in);
+	sad_remove(d->sad, &t->out);
+	esp_sa_destroy(&t->in); /* wipes the keys */
+	esp_sa_destroy(&t->out);
+	sodium_memzero(t, sizeof(*t));
+	free(t);
+}
+
+static struct tunnel *child_find(struct conn *c, uint32_t spi_in)
+{
+	for (struct tunnel *t = c->children; t; t = t->next)
+		if (t->in.spi == spi_in)
+			return t;
+	return NULL;
+}
+
+static void child_unlink(struct conn *c, struct tunnel *t)
+{
+	for (struct tunnel **pp = &c->children; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+}
+
+/* Routes into the TUN for the negotiated remote selectors (already there:
+ * fine; they stay until the daemon exits, so a trap still catches). */
+static void child_routes(struct daemon *d, const struct ike_child_info *ci)
+{
+	for (size_t i = 0; i < ci->n_remote; i++) {
+		const struct esp_sel *s = &ci->remote[i];
+		const uint8_t *src = NULL;
+		int prefix = esp_sel_prefix(s);
+		int rc;
+
+		if (prefix < 0 || !d->netcfg)
+			continue;
+		for (unsigned k = 0; k < d->cfg.n_addrs && !src; k++)
+			if (d->cfg.addrs[k].family == s->family)
+				src = d->cfg.addrs[k].addr;
+		rc = netcfg_route_add(d->netcfg, d->tun.ifindex, s->family, s->start,
+				      (unsigned)prefix, src);
+		if (rc < 0 && rc != -EEXIST) {
+			char buf[128];
+
+			log_warn("cannot route %s into %s: %s", esp_sel_str(s, buf, sizeof(buf)),
+				 d->tun.name, strerror(-rc));
+		}
+	}
+}
+
+static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			uint64_t now)
+{
+	const struct ike_child_info *ci = &ev->child;
+	const struct cfg_conn *cc = &c->cfg;
+	struct tunnel *t = calloc(1, sizeof(*t)), *old;
+	char l[128], r[128];
+	int rc;
+
+	if (!t) {
+		log_err("%s: out of memory installing a CHILD_SA", cc->name);
+		ike_engine_delete_child(c->e, ci->spi_in, now);
+		return;
+	}
+	t->conn = c;
+	t->sa_id = ev->sa_id;
+	t->pfs = ci->ke;
+	t->out_fd = -1;
+	t->created = time(NULL);
+	t->up_at = now;
+	t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
+	t->hard_at = cc->child_life_time ? now + secs(cc->child_life_time) : 0;
+	if ((rc = esp_side(&t->in, ci, true, cc->replay_window, &ev->path.remote)) < 0 ||
+	    (rc = esp_side(&t->out, ci, false, 0, &ev->path.remote)) < 0 ||
+	    (rc = sad_add_in(d->sad, &t->in)) < 0 || (rc = sad_add_out(d->sad, &t->out)) < 0) {
+		log_err("%s: cannot install CHILD_SA 0x%08x: %s", cc->name, ci->spi_in,
+			rc == -EEXIST ? "SPI in use" : strerror(-rc));
+		tunnel_free(d, t);
+		ike_engine_delete_child(c->e, ci->spi_in, now);
+		return;
+	}
+	t->in.owner = t->out.owner = t;
+	t->next = c->children;
+	c->children = t;
+	/* Make-before-break (RFC 7296 §2.8): the new outbound SA took the
+	 * selectors; the old inbound SA decrypts until its Delete. */
+	if (ci->rekeyed_spi_in && (old = child_find(c, ci->rekeyed_spi_in))) {
+		old->replaced = old->rekey_asked = true;
+		sad_remove(d->sad, &old->out);
+	}
+	child_routes(d, ci);
+	l[0] = r[0] = '\0';
+	if (ci->n_local)
+		esp_sel_str(&ci->local[0], l, sizeof(l));
+	if (ci->n_remote)
+		esp_sel_str(&ci->remote[0], r, sizeof(r));
+	log_info("%s/%s: CHILD_SA %s, SPIs 0x%08x in / 0x%08x out, %s%s%s, %s%s === %s%s",
+		 cc->name, cc->child_name, ci->rekeyed_spi_in ? "rekeyed" : "up", ci->spi_in,
+		 ci->spi_out, aead_name(t->out.aead), ci->esn ? ", ESN" : "",
+		 ci->encap ? ", ESP in UDP" : ", raw ESP", l, ci->n_local > 1 ? ",..." : "", r,
+		 ci->n_remote > 1 ? ",..." : "");
+}
+
+static void on_child_down(struct daemon *d, struct conn *c, const struct ike_event *ev)
+{
+	struct tunnel *t = child_find(c, ev->child.spi_in);
+
+	if (!t)
+		return;
+	log_info("%s/%s: CHILD_SA 0x%08x/0x%08x down (%s), %llu packets in, %llu out",
+		 c->cfg.name, c->cfg.child_name, t->in.spi, t->out.spi, ike_reason_name(ev->reason),
+		 (unsigned long long)t->in.stats.packets, (unsigned long long)t->out.stats.packets);
+	child_unlink(c, t);
+	tunnel_free(d, t);
+}
+
+/* ---- IKE SAs ------------------------------------------------------------- */
+
+static struct conn_ikesa *ikesa_find(struct conn *c, uint32_t id)
+{
+	for (size_t i = 0; i < CONN_MAX_SA; i++)
+		if (c->sas[i].id == id)
+			return &c->sas[i];
+	return NULL;
+}
+
+static void on_ike_up(struct conn *c, const struct ike_event *ev, uint64_t now)
+{
+	const struct cfg_conn *cc = &c->cfg;
+	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
+	char suite[128], peer[64];
+	unsigned life;
+
+	if (!s && !(s = ikesa_find(c, 0))) {
+		log_warn("%s: more than %d IKE SAs: not tracking #%u", cc->name, CONN_MAX_SA,
+			 ev->sa_id);
+		return;
+	}
+	memset(s, 0, sizeof(*s));
+	s->id = ev->sa_id;
+	s->initiator = ev->initiator;
+	s->behind_nat = ev->behind_nat;
+	s->path = ev->path;
+	s->suite = ev->suite;
+	s->spi_i = ev->spi_i;
+	s->spi_r = ev->spi_r;
+	s->up_at = now;
+	s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
+	s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
+	life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
+	s->hard_at = life ? now + secs(life) + secs(cc->over_time) : 0;
+	s->keepalive_at = now;
+	c->up_count++;
+	/* The children of a rekeyed IKE SA now belong to the new one. */
+	if (ev->rekeyed_sa_id)
+		for (struct tunnel *t = c->children; t; t = t->next)
+			if (t->sa_id == ev->rekeyed_sa_id)
+				t->sa_id = ev->sa_id;
+	log_info("%s: IKE SA #%u %s with %s as %s, %s, SPIs %016llx_i %016llx_r%s", cc->name,
+		 ev->sa_id, ev->rekeyed_sa_id ? "rekeyed" : "established",
+		 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
+		 ev->initiator ? "initiator" : "responder",
+		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
+		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "");
+}
+
+/* What to do once a connection's IKE SA is gone: swanctl's dpd_action
+ * (peer dead) and close_action (peer closed it). */
+static void after_down(struct conn *c, enum ike_reason why, uint64_t now)
+{
+	enum cfg_peer_action act;
+
+	if (why == IKE_REASON_DPD || why == IKE_REASON_TIMEOUT)
+		act = c->cfg.dpd_action;
+	else if (why == IKE_REASON_DELETED_PEER)
+		act = c->cfg.close_action;
+	else
+		return;
+	if (act == CFG_ACTION_RESTART)
+		c->restart_at = now + RESTART_DELAY;
+	else if (act == CFG_ACTION_TRAP)
+		c->trap = true;
+}
+
+static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			uint64_t now)
+{
+	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
+	bool was_up = s != NULL;
+	struct tunnel **pp = &c->children;
+
+	if (s)
+		memset(s, 0, sizeof(*s));
+	/* The engine reports each CHILD_SA's end; any left (a rekeyed IKE SA
+	 * hands its children over and has none) go with their IKE SA. */
+	if (ev->reason != IKE_REASON_REKEYED)
+		while (*pp) {
+			struct tunnel *t = *pp;
+
+			if (t->sa_id != ev->sa_id) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			tunnel_free(d, t);
+		}
+	if (ev->reason == IKE_REASON_REKEYED) {
+		log_info("%s: IKE SA #%u replaced by its rekey", c->cfg.name, ev->sa_id);
+		return;
+	}
+	if (ev->notify)
+		log_info("%s: IKE SA #%u %s: %s (notify %u)", c->cfg.name, ev->sa_id,
+			 was_up ? "down" : "failed", ike_reason_name(ev->reason), ev->notify);
+	else
+		log_info("%s: IKE SA #%u %s: %s", c->cfg.name, ev->sa_id,
+			 was_up ? "down" : "failed", ike_reason_name(ev->reason));
+	after_down(c, ev->reason, now);
+}
+
+/* Send what the engine queued and act on its events. */
+static void drain(struct daemon *d, struct conn *c, uint64_t now)
+{
+	uint8_t buf[IKE_ENGINE_MSG_MAX + 64];
+	struct ike_path path;
+	struct ike_event ev;
+	ssize_t n;
+
+	while ((n = ike_engine_poll_tx(c->e, &path, buf, sizeof(buf))) > 0)
+		ike_send(d, &path, buf, (size_t)n);
+	while (ike_engine_poll_event(c->e, &ev) == 1) {
+		switch (ev.type) {
+		case IKE_EV_IKE_UP:
+			on_ike_up(c, &ev, now);
+			break;
+		case IKE_EV_IKE_DOWN:
+			on_ike_down(d, c, &ev, now);
+			break;
+		case IKE_EV_CHILD_UP:
+			on_child_up(d, c, &ev, now);
+			break;
+		case IKE_EV_CHILD_DOWN:
+			on_child_down(d, c, &ev);
+			break;
+		case IKE_EV_CHILD_FAILED:
+			log_warn("%s/%s: CHILD_SA refused: %s (notify %u)", c->cfg.name,
+				 c->cfg.child_name, ike_reason_name(ev.reason), ev.notify);
+			break;
+		}
+		ike_event_wipe(&ev);
+	}
+	/* A CHILD_UP may have queued a Delete (install failure). */
+	while ((n = ike_engine_poll_tx(c->e, &path, buf, sizeof(buf))) > 0)
+		ike_send(d, &path, buf, (size_t)n);
+}
+
+static int initiate(struct daemon *d, struct conn *c, uint64_t now)
+{
+	struct ike_path path;
+	char peer[64];
+	int rc = initiate_path(d, c, &path);
+
+	if (rc < 0) {
+		log_warn("%s: cannot initiate: %s", c->cfg.name,
+			 rc == -EDESTADDRREQ ? "remote_addrs names no host address"
+					     : "no route to the peer");
+		return rc;
+	}
+	rc = ike_engine_initiate(c->e, &path, now);
+	if (rc < 0) {
+		log_warn("%s: cannot initiate: %s", c->cfg.name, ike_err_name(rc));
+		return rc;
+	}
+	c->initiations++;
+	log_info("%s: initiating IKE SA #%d to %s", c->cfg.name, rc,
+		 ike_addr_str(&path.remote, peer, sizeof(peer)));
+	drain(d, c, now);
+	return 0;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+/* An unset local.id is our IP address (strongSwan's default). */
+static int default_local_id(struct daemon *d, struct conn *c, struct ike_identity *id)
+{
+	struct ike_path p;
+
+	if (initiate_path(d, c, &p) < 0) {
+		const struct cfg_conn *cc = &c->cfg;
+		unsigned i;
+
+		for (i = 0; i < cc->n_local_addrs && !prefix_is_host(&cc->local_addrs[i]); i++)
+			;
+		if (i == cc->n_local_addrs)
+			return -1;
+		p.local.family = (uint8_t)cc->local_addrs[i].family;
+		memcpy(p.local.addr, cc->local_addrs[i].addr, 16);
+	}
+	id->type = p.local.family == AF_INET ? IKE_ID_IPV4_ADDR : IKE_ID_IPV6_ADDR;
+	id->len = (uint8_t)fam_len(p.local.family);
+	memcpy(id->data, p.local.addr, id->len);
+	return 0;
+}
+
+static void sels_default(struct esp_sel *out, size_t *n, const struct esp_sel *cfg, unsigned ncfg,
+			 const struct cfg_prefix *hosts, unsigned nhosts, const struct ike_path *p,
+			 bool local)
+{
+	*n = 0;
+	if (ncfg) {
+		memcpy(out, cfg, ncfg * sizeof(*cfg));
+		*n = ncfg;
+		return;
+	}
+	/* `dynamic`: the IKE address of that side. Without one known here
+	 * (responder with %any), any address of the family: the initiator
+	 * narrows it (RFC 7296 §2.9). */
+	for (unsigned i = 0; i < nhosts && *n < ESP_MAX_SELS; i++) {
+		struct esp_sel *s = &out[(*n)++];
+
+		memset(s, 0, sizeof(*s));
+		s->family = (uint8_t)hosts[i].family;
+		s->port_hi = 65535;
+		memcpy(s->start, hosts[i].addr, 16);
+		memcpy(s->end, hosts[i].addr, 16);
+		{
+			unsigned bits = hosts[i].prefix, len = (unsigned)fam_len(s->family);
+
+			for (unsigned b = 0; b < len * 8; b++)
+				if (b >= bits) {
+					s->start[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+					s->end[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+				}
+		}
+	}
+	if (*n)
+		return;
+	if (p) {
+		const struct ike_addr *a = local ? &p->local : &p->remote;
+		struct esp_sel *s = &out[(*n)++];
+
+		memset(s, 0, sizeof(*s));
+		s->family = a->family;
+		s->port_hi = 65535;
+		memcpy(s->start, a->addr, 16);
+		memcpy(s->end, a->addr, 16);
+		return;
+	}
+	for (int f = 0; f < 2; f++) {
+		struct esp_sel *s = &out[(*n)++];
+
+		memset(s, 0, sizeof(*s));
+		s->family = f ? AF_INET6 : AF_INET;
+		s->port_hi = 65535;
+		memset(s->end, 0xFF, fam_len(s->family));
+	}
+}
+
+static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct ike_config *ic;
+	struct ike_path p, *pp;
+	char err[256];
+
+	if (!c)
+		return NULL;
+	c->cfg = *cc;
+	ic = &c->icfg;
+	ic->local_id = cc->local.id;
+	if (!ic->local_id.type && default_local_id(d, c, &ic->local_id) < 0) {
+		log_err("%s: no local.id and no local address to take it from", cc->name);
+		goto fail;
+	}
+	ic->remote_id = cc->remote.id;
+	ic->psk = c->cfg.psk;
+	ic->psk_len = c->cfg.psk_len;
+	ic->ike_proposals = cc->proposals[0] ? c->cfg.proposals : NULL;
+	ic->esp_proposals = cc->esp_proposals[0] ? c->cfg.esp_proposals : NULL;
+	pp = initiate_path(d, c, &p) == 0 ? &p : NULL;
+	sels_default(ic->local_ts, &ic->n_local_ts, cc->local_ts, cc->n_local_ts, cc->local_addrs,
+		     cc->n_local_addrs, pp, true);
+	sels_default(ic->remote_ts, &ic->n_remote_ts, cc->remote_ts, cc->n_remote_ts,
+		     cc->remote_addrs, cc->n_remote_addrs, pp, false);
+	ic->dpd_delay = secs(cc->dpd_delay);
+	ic->retransmit_timeout = d->cfg.retransmit_timeout_ms * 1000000ULL;
+	ic->retransmit_base = d->cfg.retransmit_base;
+	ic->retransmit_tries = d->cfg.retransmit_tries;
+	ic->cookie_threshold = d->cfg.cookie_threshold;
+	ic->initial_contact = true;
+	ic->force_encap = cc->encap;
+	ic->allow_legacy = d->cfg.legacy_groups;
+	ic->no_fragmentation = cc->fragmentation == CFG_FRAG_NO;
+	if (ike_config_check(ic, err, sizeof(err)) < 0) {
+		log_err("%s: %s", cc->name, err);
+		goto fail;
+	}
+	if (!(c->e = ike_engine_new(ic))) {
+		log_err("%s: cannot create its IKE engine", cc->name);
+		goto fail;
+	}
+	c->trap = cc->start_action == CFG_START_TRAP;
+	return c;
+fail:
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+	return NULL;
+}
+
+static void conn_free(struct daemon *d, struct conn *c)
+{
+	while (c->children) {
+		struct tunnel *t = c->children;
+
+		c->children = t->next;
+		tunnel_free(d, t);
+	}
+	ike_engine_free(c->e);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+/* Routes for the configured remote selectors, so that a trap sees the
+ * packets (dynamic selectors get theirs when a CHILD_SA comes up). */
+static void conn_routes(struct daemon *d, const struct conn *c)
+{
+	struct ike_child_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	memcpy(ci.remote, c->cfg.remote_ts, sizeof(c->cfg.remote_ts));
+	ci.n_remote = c->cfg.n_remote_ts;
+	child_routes(d, &ci);
+}
+
+int conns_setup(struct daemon *d)
+{
+	if (!d->cfg.n_conns)
+		return 0;
+	d->conns = calloc(d->cfg.n_conns, sizeof(*d->conns));
+	if (!d->conns)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->cfg.n_conns; i++) {
+		struct conn *c = conn_new(d, &d->cfg.conns[i]);
+
+		if (!c)
+			return -EINVAL;
+		d->conns[d->n_conns++] = c;
+	}
+	return 0;
+}
+
+void conns_start(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+
+		conn_routes(d, c);
+		if (c->cfg.start_action == CFG_START_START)
+			initiate(d, c, now);
+	}
+}
+
+void conns_shutdown(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+		struct ike_sa_info info[CONN_MAX_SA];
+		size_t n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+
+		for (size_t j = 0; j < n && j < CONN_MAX_SA; j++)
+			ike_engine_delete_ike(c->e, info[j].id, now);
+		drain(d, c, now);
+	}
+}
+
+void conns_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_conns; i++)
+		conn_free(d, d->conns[i]);
+	free(d->conns);
+	d->conns = NULL;
+	d->n_conns = 0;
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+/* Which connection answers a new IKE_SA_INIT: the best match of our
+ * address against local_addrs and the peer's against remote_addrs (a host
+ * beats a subnet beats %any); ties go to the first in the file. */
+static struct conn *conn_for_init(struct daemon *d, const struct ike_path *path)
+{
+	struct conn *best = NULL;
+	int best_score = 0;
+
+	for (size_t i = 0; i < d->n_conns; i++) {
+		const struct cfg_conn *cc = &d->conns[i]->cfg;
+		int l = prefixes_score(cc->local_addrs, cc->n_local_addrs, &path->local);
+		int r = prefixes_score(cc->remote_addrs, cc->n_remote_addrs, &path->remote);
+
+		if (l && r && r * 4 + l > best_score) {
+			best = d->conns[i];
+			best_score = r * 4 + l;
+		}
+	}
+	return best;
+}
+
+void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_t *pkt,
+		     size_t len, uint64_t now)
+{
+	struct conn *c = NULL;
+
+	for (size_t i = 0; i < d->n_conns && !c; i++)
+		if (ike_engine_owns(d->conns[i]->e, path, pkt, len))
+			c = d->conns[i];
+	/* Not ours yet: a new IKE_SA_INIT request (responder SPI zero). */
+	if (!c && len >= IKE_HDR_LEN && (pkt[19] & IKE_FLAG_I) &&
+	    !memcmp(pkt + 8, "\0\0\0\0\0\0\0\0", 8))
+		c = conn_for_init(d, path);
+	if (!c) {
+		d->cnt.ike_ignored++;
+		return;
+	}
+	d->cnt.ike_rx++;
+	ike_engine_recv(c->e, path, pkt, len, now); /* drops are counted by the engine */
+	drain(d, c, now);
+}
+
+uint64_t conns_next_expiry(struct daemon *d)
+{
+	uint64_t next = IKE_TIME_NEVER;
+
+	for (size_t i = 0; i < d->n_conns; i++) {
+		uint64_t t = ike_engine_next_expiry(d->conns[i]->e);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
+void conns_expire(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+
+		if (ike_engine_next_expiry(c->e) <= now) {
+			ike_engine_handle_expiry(c->e, now);
+			drain(d, c, now);
+		}
+	}
+}
+
+/* ---- the once-a-second tick ------------------------------------------------ */
+
+static uint64_t ld(_Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static bool over(uint64_t v, uint64_t limit)
+{
+	return limit && v >= limit;
+}
+
+static void child_tick(struct conn *c, struct tunnel *t, uint64_t now)
+{
+	const struct cfg_conn *cc = &c->cfg;
+	uint64_t pin = ld(&t->in.stats.packets), pout = ld(&t->out.stats.packets);
+	uint64_t bin = ld(&t->in.stats.bytes), bout = ld(&t->out.stats.bytes);
+	uint64_t bytes = bin > bout ? bin : bout, pkts = pin > pout ? pin : pout;
+
+	if (pin != t->seen_in) {
+		t->seen_in = pin;
+		ike_engine_child_activity(c->e, t->in.spi, now);
+	}
+	if (t->deleting || t->replaced)
+		return;
+	/* Soft limits first: when both fall due in one tick, the rekey gets
+	 * its chance before the hard limit deletes the SA. */
+	if (!t->rekey_asked &&
+	    ((t->rekey_at && now >= t->rekey_at) || over(bytes, cc->rekey_bytes) ||
+	     over(pkts, cc->rekey_packets))) {
+		t->rekey_asked = true;
+		if (ike_engine_rekey_child(c->e, t->in.spi, now) == 0)
+			log_info("%s/%s: rekeying CHILD_SA 0x%08x", cc->name, cc->child_name,
+				 t->in.spi);
+		return;
+	}
+	if ((t->hard_at && now >= t->hard_at) || over(bytes, cc->life_bytes) ||
+	    over(pkts, cc->life_packets)) {
+		log_info("%s/%s: CHILD_SA 0x%08x reached its hard lifetime: deleting", cc->name,
+			 cc->child_name, t->in.spi);
+		t->deleting = true;
+		ike_engine_delete_child(c->e, t->in.spi, now);
+	}
+}
+
+static void keepalive(struct daemon *d, const struct conn_ikesa *s)
+{
+	static const uint8_t ka = NATT_KEEPALIVE_BYTE;
+	struct sockaddr_storage to = {0};
+	socklen_t len;
+	int fd;
+
+	if (s->path.remote.family == AF_INET6) {
+		struct sockaddr_in6 *x = (struct sockaddr_in6 *)&to;
+
+		x->sin6_family = AF_INET6;
+		x->sin6_port = htons(s->path.remote.port);
+		memcpy(&x->sin6_addr, s->path.remote.addr, 16);
+		len = sizeof(*x);
+		fd = d->udp6_natt;
+	} else {
+		struct sockaddr_in *x = (struct sockaddr_in *)&to;
+
+		x->sin_family = AF_INET;
+		x->sin_port = htons(s->path.remote.port);
+		memcpy(&x->sin_addr, s->path.remote.addr, 4);
+		len = sizeof(*x);
+		fd = d->udp4_natt;
+	}
+	if (fd >= 0 && sendto(fd, &ka, 1, MSG_DONTWAIT, (struct sockaddr *)&to, len) == 1)
+		d->cnt.keepalives_tx++;
+}
+
+static void ikesa_tick(struct daemon *d, struct conn *c, struct conn_ikesa *s, uint64_t now)
+{
+	if (s->closing)
+		return;
+	if (s->hard_at && now >= s->hard_at) {
+		log_info("%s: IKE SA #%u past rekey_time + over_time: deleting", c->cfg.name,
+			 s->id);
+		s->closing = true;
+		ike_engine_delete_ike(c->e, s->id, now);
+		return;
+	}
+	if (s->reauth_at && now >= s->reauth_at) {
+		/* Reauthentication (strongSwan's break-before-make): a new
+		 * IKE SA with fresh authentication replaces this one. */
+		log_info("%s: IKE SA #%u reauthenticating", c->cfg.name, s->id);
+		s->closing = true;
+		ike_engine_delete_ike(c->e, s->id, now);
+		c->restart_at = now + NS_PER_SEC;
+		return;
+	}
+	if (!s->rekey_asked && s->rekey_at && now >= s->rekey_at) {
+		s->rekey_asked = true;
+		if (ike_engine_rekey_ike(c->e, s->id, now) == 0)
+			log_info("%s: rekeying IKE SA #%u", c->cfg.name, s->id);
+	}
+	/* RFC 3948 §2.3: the side behind the NAT keeps its mapping alive. */
+	if (s->behind_nat && d->cfg.keepalive_sec &&
+	    now >= s->keepalive_at + secs(d->cfg.keepalive_sec)) {
+		s->keepalive_at = now;
+		keepalive(d, s);
+	}
+}
+
+void conns_tick(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+
+		for (struct tunnel *t = c->children; t; t = t->next)
+			child_tick(c, t, now);
+		for (size_t j = 0; j < CONN_MAX_SA; j++)
+			if (c->sas[j].id)
+				ikesa_tick(d, c, &c->sas[j], now);
+		if (c->restart_at && now >= c->restart_at) {
+			c->restart_at = 0;
+			if (ike_engine_sa_count(c->e) < CONN_MAX_SA)
+				initiate(d, c, now);
+		}
+		drain(d, c, now);
+	}
+}
+
+/* ---- traps ------------------------------------------------------------------ */
+
+static void host_sel(struct esp_sel *s, int family, const uint8_t *addr)
+{
+	memset(s, 0, sizeof(*s));
+	s->family = (uint8_t)family;
+	s->port_hi = 65535;
+	memcpy(s->start, addr, fam_len(family));
+	memcpy(s->end, addr, fam_len(family));
+}
+
+static bool sels_have(const struct esp_sel *s, size_t n, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (esp_sel_has_addr(&s[i], family, addr))
+			return true;
+	return false;
+}
+
+void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now)
+{
+	const uint8_t *src, *dst;
+	struct esp_sel s, t;
+	int family;
+
+	if (len >= 20 && ip[0] >> 4 == 4) {
+		family = AF_INET;
+		src = ip + 12;
+		dst = ip + 16;
+	} else if (len >= 40 && ip[0] >> 4 == 6) {
+		family = AF_INET6;
+		src = ip + 8;
+		dst = ip + 24;
+	} else {
+		return;
+	}
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+		struct ike_path path;
+
+		if (!c->trap || now < c->acquire_after ||
+		    !sels_have(c->icfg.remote_ts, c->icfg.n_remote_ts, family, dst) ||
+		    !sels_have(c->icfg.local_ts, c->icfg.n_local_ts, family, src))
+			continue;
+		c->acquire_after = now + ACQUIRE_GAP;
+		if (initiate_path(d, c, &path) < 0)
+			return;
+		host_sel(&s, family, src);
+		host_sel(&t, family, dst);
+		if (ike_engine_acquire(c->e, &path, &s, &t, now) > 0) {
+			c->acquires++;
+			d->cnt.acquires++;
+		}
+		drain(d, c, now);
+		return;
+	}
+}
+
+/* ---- control ------------------------------------------------------------------ */
+
+static struct conn *conn_by_name(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_conns; i++)
+		if (strcmp(d->conns[i]->cfg.name, name) == 0)
+			return d->conns[i];
+	return NULL;
+}
+
+int conn_up(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap)
+{
+	struct conn *c = conn_by_name(d, name);
+
+	if (!c) {
+		snprintf(msg, cap, "no connection named '%s'", name);
+		return -ENOENT;
+	}
+	if (initiate(d, c, now) < 0) {
+		snprintf(msg, cap, "%s: cannot initiate (see the daemon's log)", name);
+		return -EINVAL;
+	}
+	snprintf(msg, cap, "%s: initiating", name);
+	return 0;
+}
+
+int conn_down(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap)
+{
+	struct conn *c = conn_by_name(d, name);
+	struct ike_sa_info info[CONN_MAX_SA];
+	size_t n;
+
+	if (!c) {
+		snprintf(msg, cap, "no connection named '%s'", name);
+		return -ENOENT;
+	}
+	c->restart_at = 0;
+	c->trap = c->cfg.start_action == CFG_START_TRAP;
+	n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+	if (!n) {
+		snprintf(msg, cap, "%s: no IKE SA", name);
+		return -EALREADY;
+	}
+	for (size_t j = 0; j < n && j < CONN_MAX_SA; j++) {
+		struct conn_ikesa *s = ikesa_find(c, info[j].id);
+
+		if (s)
+			s->closing = true;
+		ike_engine_delete_ike(c->e, info[j].id, now);
+	}
+	drain(d, c, now);
+	snprintf(msg, cap, "%s: deleting %zu IKE SA%s", name, n, n == 1 ? "" : "s");
+	return 0;
+}
+
+int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
+{
+	struct tunsec_config nc;
+	struct conn **keep;
+	size_t n_keep = 0, added = 0, removed = 0, changed = 0;
+	char err[512];
+
+	if (config_load(&nc, d->cfg.path, err, sizeof(err)) < 0) {
+		snprintf(msg, cap, "reload failed, nothing changed: %s", err);
+		return -1;
+	}
+	keep = calloc(nc.n_conns ? nc.n_conns : 1, sizeof(*keep));
+	if (!keep) {
+		config_free(&nc);
+		snprintf(msg, cap, "reload failed: out of memory");
+		return -1;
+	}
+	/* Connections gone or changed: Delete their SAs, free them. */
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *c = d->conns[i];
+		const struct cfg_conn *same = NULL;
+		bool found = false;
+
+		for (size_t j = 0; j < nc.n_conns && !found; j++)
+			if (strcmp(nc.conns[j].name, c->cfg.name) == 0) {
+				found = true;
+				if (memcmp(&nc.conns[j], &c->cfg, sizeof(c->cfg)) == 0)
+					same = &nc.conns[j];
+			}
+		if (same) {
+			keep[n_keep++] = c;
+			continue;
+		}
+		found ? changed++ : removed++;
+		conn_down(d, c->cfg.name, now, err, sizeof(err));
+		conn_free(d, c);
+		d->conns[i] = NULL;
+	}
+	/* New and changed ones, in the file's order. */
+	for (size_t j = 0; j < nc.n_conns; j++) {
+		struct conn *c = NULL;
+
+		for (size_t k = 0; k < n_keep && !c; k++)
+			if (strcmp(keep[k]->cfg.name, nc.conns[j].name) == 0)
+				c = keep[k];
+		if (c)
+			continue;
+		c = conn_new(d, &nc.conns[j]);
+		if (!c) {
+			snprintf(msg, cap, "connections.%s: cannot start it (see the log)",
+				 nc.conns[j].name);
+			continue;
+		}
+		keep[n_keep++] = c;
+		added++;
+		conn_routes(d, c);
+		if (c->cfg.start_action == CFG_START_START)
+			initiate(d, c, now);
+	}
+	free(d->conns);
+	d->conns = keep;
+	d->n_conns = n_keep;
+	if (nc.n_manual != d->cfg.n_manual)
+		log_warn("reload: manual tunnels and the tunsec section change only on restart");
+	config_free(&nc);
+	/* `added` counts the replacements of changed connections too. */
+	snprintf(msg, cap, "reloaded: %zu connection%s, %zu new, %zu removed, %zu replaced",
+		 d->n_conns, d->n_conns == 1 ? "" : "s", added > changed ? added - changed : 0,
+		 removed, changed);
+	log_info("%s", msg);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * IKEv2 connections in the daemon: one sans-I/O engine (ike/engine.h) per
+ * configured connection, wired to the sockets and the SAD.
+ *
+ * This module holds the policy the engine leaves to its user: which
+ * connection an IKE datagram or an unprotected packet belongs to, when
+ * SAs are rekeyed (time with jitter, bytes, packets) and when they expire,
+ * what happens when a peer is dead or closes (dpd_action, close_action),
+ * NAT keepalives, and turning CHILD_UP / CHILD_DOWN into ESP SAs in the
+ * SAD (make-before-break: the new outbound SA takes over the selectors
+ * while the old inbound one keeps decrypting until its Delete).
+ *
+ * No libuv here: loop.c calls in with the time (CLOCK_MONOTONIC ns) and
+ * re-arms its one IKE timer at conns_next_expiry() after every call.
+ */
+#ifndef TUNSEC_DAEMON_CONN_H
+#define TUNSEC_DAEMON_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+#include "ike/engine.h"
+
+struct daemon;
+struct tunnel;
+
+#define CONN_MAX_SA 8
+
+/* The daemon's own timers for one IKE SA (the engine's are protocol). */
+struct conn_ikesa {
+	uint32_t id; /* 0: free slot */
+	bool initiator;
+	bool behind_nat;
+	struct ike_path path;
+	struct ike_suite suite;
+	uint64_t spi_i, spi_r;
+	uint64_t up_at;
+	uint64_t rekey_at;  /* 0: none */
+	uint64_t reauth_at; /* 0: none */
+	uint64_t hard_at;   /* over_time: delete if still here */
+	uint64_t keepalive_at;
+	bool rekey_asked, closing;
+};
+
+struct conn {
+	struct cfg_conn cfg; /* own copy (PSK wiped at free) */
+	struct ike_engine *e;
+	struct ike_config icfg;
+	struct conn_ikesa sas[CONN_MAX_SA];
+	struct tunnel *children; /* installed CHILD_SAs, newest first */
+	bool trap;		 /* an unprotected packet starts the SA */
+	uint64_t restart_at;	 /* re-initiate then (dpd/close_action) */
+	uint64_t acquire_after;	 /* rate limit for trap-started initiation */
+	uint64_t initiations, acquires, up_count;
+};
+
+/* Create the engines of d->cfg's connections. 0 or -errno (logged). */
+int conns_setup(struct daemon *d);
+
+/* Start what start_action asks for (after the loop is ready). */
+void conns_start(struct daemon *d, uint64_t now);
+
+/* Send a Delete for every IKE SA (shutdown, RFC 7296 §1.4.1). */
+void conns_shutdown(struct daemon *d, uint64_t now);
+
+/* Free the engines and every negotiated SA, keys wiped. */
+void conns_free(struct daemon *d);
+
+/* One IKE datagram (non-ESP marker already stripped) along path. */
+void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_t *pkt,
+		     size_t len, uint64_t now);
+
+/* Engine timers. */
+uint64_t conns_next_expiry(struct daemon *d);
+void conns_expire(struct daemon *d, uint64_t now);
+
+/* Once a second: activity, lifetimes, keepalives, restarts. */
+void conns_tick(struct daemon *d, uint64_t now);
+
+/* An unprotected packet from the TUN found no SA (RFC 4301 §5.2's
+ * "trap"): start or extend an SA if a trap connection covers it. */
+void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now);
+
+/* `tunsec up NAME` / `down NAME`: 0, or -ENOENT / -EINVAL / -EALREADY,
+ * with a line for the user in msg. */
+int conn_up(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap);
+int conn_down(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap);
+
+/* `tunsec reload`: re-read the file; connections added, removed or
+ * changed are started, deleted or replaced; unchanged ones keep their
+ * SAs. 0 or -1 with the error in msg. */
+int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap);
+
+/* Name of a negotiated tunnel ("conn/child"), for logs. */
+const char *conn_tunnel_name(const struct tunnel *t);
+
+uint64_t conn_mono_now(void);
+
+#endif

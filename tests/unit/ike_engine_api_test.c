@@ -1,0 +1,232 @@
+/*
+ * The engine calls a daemon with several connections relies on: which
+ * engine owns a datagram (by our SPI, RFC 7296 §2.6 / §3.1), the IKE SA
+ * list for status, the suite's strongSwan name, forced UDP encapsulation
+ * (RFC 3948 via §2.23's NAT detection) and fragmentation switched off
+ * (RFC 7383 §2.1).
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "crypto/aead.h"
+#include "crypto/ke.h"
+#include "crypto/prf.h"
+#include "ike/engine.h"
+#include "ike/payload.h"
+#include "ike/proposal.h"
+#include "tests/unit/ike_simnet.h"
+#include "tests/unit/test.h"
+
+#define SEC IKE_SEC
+
+static void cfg(struct ike_config *c, int side)
+{
+	static const char psk[] = "api test secret";
+	const char *me = side ? "sun.example" : "moon.example";
+	const char *peer = side ? "moon.example" : "sun.example";
+
+	memset(c, 0, sizeof(*c));
+	c->local_id.type = IKE_ID_FQDN;
+	c->local_id.len = (uint8_t)strlen(me);
+	memcpy(c->local_id.data, me, strlen(me));
+	c->remote_id.type = IKE_ID_FQDN;
+	c->remote_id.len = (uint8_t)strlen(peer);
+	memcpy(c->remote_id.data, peer, strlen(peer));
+	c->psk = (const uint8_t *)psk;
+	c->psk_len = sizeof(psk) - 1;
+	c->ike_proposals = "aes256gcm16-prfsha256-x25519";
+	c->esp_proposals = "aes256gcm16";
+	esp_sel_parse(&c->local_ts[0], side ? "10.2.0.0/16" : "10.1.0.0/16");
+	esp_sel_parse(&c->remote_ts[0], side ? "10.1.0.0/16" : "10.2.0.0/16");
+	c->n_local_ts = c->n_remote_ts = 1;
+	c->rand = sim_rand;
+}
+
+static void attach(struct simnet *s, int i, struct ike_config *c)
+{
+	c->rand_ctx = &s->node[i].rand_state;
+	s->node[i].e = ike_engine_new(c);
+	if (!s->node[i].e)
+		test_fail(__FILE__, __LINE__, "ike_engine_new(node %d) failed", i);
+}
+
+/* The first queued datagram for node `to`, or NULL. */
+static const struct sim_pkt *queued_for(const struct simnet *s, int to)
+{
+	for (size_t i = 0; i < s->n_q; i++)
+		if (s->q[i].to == to)
+			return &s->q[i];
+	return NULL;
+}
+
+TEST(ike_engine_rfc7296_2_6_owns_by_our_spi)
+{
+	struct ike_config c0, c1, c2;
+	struct sim_pkt req, resp;
+	const struct sim_pkt *q;
+	struct ike_engine *other;
+	struct ike_path p;
+	struct simnet s;
+
+	sim_init(&s, 7, false);
+	cfg(&c0, 0);
+	cfg(&c1, 1);
+	cfg(&c2, 1);
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	c2.rand_ctx = &s.node[1].rand_state;
+	other = ike_engine_new(&c2);
+	CHECK(other != NULL);
+	sim_path(&s, 0, &p);
+	CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+	sim_flush(&s);
+	q = queued_for(&s, 1);
+	CHECK(q != NULL);
+	if (!q || !other)
+		goto out;
+	req = *q;
+	/* A fresh IKE_SA_INIT request: nobody's yet (the daemon picks the
+	 * connection by address); our own request is ours as initiator. */
+	CHECK(!ike_engine_owns(s.node[1].e, &req.path, req.buf, req.len));
+	CHECK(!ike_engine_owns(other, &req.path, req.buf, req.len));
+	CHECK(!ike_engine_owns(s.node[1].e, &req.path, req.buf, 27)); /* short header */
+	CHECK(sim_step(&s, 5 * SEC)); /* delivered: node 1 answers */
+	sim_flush(&s);
+	q = queued_for(&s, 0);
+	CHECK(q != NULL);
+	if (!q)
+		goto out;
+	resp = *q;
+	/* A retransmitted request now belongs to the half-open responder SA
+	 * (from the same address), and the response to the initiator. */
+	CHECK(ike_engine_owns(s.node[1].e, &req.path, req.buf, req.len));
+	CHECK(!ike_engine_owns(other, &req.path, req.buf, req.len));
+	CHECK(ike_engine_owns(s.node[0].e, &resp.path, resp.buf, resp.len));
+	CHECK(!ike_engine_owns(s.node[1].e, &resp.path, resp.buf, resp.len));
+	CHECK(!ike_engine_owns(other, &resp.path, resp.buf, resp.len));
+	/* The same SPI from another address is not the half-open SA's. */
+	req.path.remote.addr[3] ^= 1;
+	CHECK(!ike_engine_owns(s.node[1].e, &req.path, req.buf, req.len));
+	sim_run(&s, 5 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+out:
+	ike_engine_free(other);
+	sim_free(&s);
+}
+
+TEST(ike_engine_sa_list_reports_established_suite_and_children)
+{
+	struct ike_config c0, c1;
+	struct ike_sa_info a[4], b[4];
+	struct ike_path p;
+	struct simnet s;
+	char name[128];
+
+	sim_init(&s, 8, false);
+	cfg(&c0, 0);
+	cfg(&c1, 1);
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	sim_path(&s, 0, &p);
+	CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+	CHECK_EQ(ike_engine_sa_list(s.node[0].e, a, 4), 1);
+	CHECK(strcmp(a[0].state, "connecting") == 0);
+	sim_run(&s, 5 * SEC);
+	CHECK_EQ(ike_engine_sa_list(s.node[0].e, a, 4), 1);
+	CHECK_EQ(ike_engine_sa_list(s.node[1].e, b, 4), 1);
+	CHECK(a[0].established && b[0].established);
+	CHECK(a[0].initiator && !b[0].initiator);
+	CHECK_EQ(a[0].spi_i, b[0].spi_i);
+	CHECK_EQ(a[0].spi_r, b[0].spi_r);
+	CHECK_EQ(a[0].n_children, 1);
+	CHECK_EQ(b[0].n_children, 1);
+	CHECK(!a[0].behind_nat && !a[0].peer_behind_nat);
+	CHECK(strcmp(ike_suite_str(&a[0].suite, name, sizeof(name)),
+	             "aes256gcm16-prfsha256-curve25519") == 0);
+	/* cap 0: only the count */
+	CHECK_EQ(ike_engine_sa_list(s.node[0].e, NULL, 0), 1);
+	sim_free(&s);
+}
+
+TEST(ike_proposal_suite_str_names_like_strongswan)
+{
+	struct ike_suite cbc = {.encr = ENCR_AES_CBC, .key_bits = 128, .integ = AUTH_HMAC_SHA2_384_192,
+	                        .prf = PRF_HMAC_SHA2_384, .ke = KE_MODP_2048};
+	struct ike_suite esp = {.encr = ENCR_CHACHA20_POLY1305, .has_esn = true, .esn = true};
+	char buf[128], tiny[8];
+
+	CHECK(strcmp(ike_suite_str(&cbc, buf, sizeof(buf)), "aes128-sha384-prfsha384-modp2048") ==
+	      0);
+	CHECK(strcmp(ike_suite_str(&esp, buf, sizeof(buf)), "chacha20poly1305-esn") == 0);
+	/* Cut at a whole keyword, always terminated. */
+	CHECK(strcmp(ike_suite_str(&cbc, tiny, sizeof(tiny)), "aes128") == 0);
+}
+
+/* strongSwan's encap = yes: a NAT_DETECTION_SOURCE_IP no address matches
+ * makes both sides encapsulate; the forcing side acts as the NATed one. */
+TEST(ike_engine_rfc3948_forced_encapsulation)
+{
+	struct ike_config c0, c1;
+	const struct ike_event *u0, *u1, *i0, *i1;
+	struct ike_sa_info b;
+	struct ike_path p;
+	struct simnet s;
+
+	sim_init(&s, 9, false);
+	cfg(&c0, 0);
+	cfg(&c1, 1);
+	c0.force_encap = true;
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	sim_path(&s, 0, &p);
+	CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+	sim_run(&s, 5 * SEC);
+	i0 = sim_event(&s, 0, IKE_EV_IKE_UP, 0);
+	i1 = sim_event(&s, 1, IKE_EV_IKE_UP, 0);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(i0 && i1 && u0 && u1);
+	if (i0 && i1 && u0 && u1) {
+		CHECK(i0->behind_nat && !i1->behind_nat);
+		CHECK(u0->child.encap && u1->child.encap);
+		/* §2.23: the initiator moved to port 4500 for IKE_AUTH. */
+		CHECK_EQ(i0->path.remote.port, 4500);
+		CHECK_EQ(i1->path.local.port, 4500);
+	}
+	CHECK_EQ(ike_engine_sa_list(s.node[1].e, &b, 1), 1);
+	CHECK(b.peer_behind_nat && !b.behind_nat);
+	sim_free(&s);
+}
+
+/* Handshake with a 128-byte fragment size; returns node 0's datagrams. */
+static size_t frag_handshake(bool disable0)
+{
+	struct ike_config c0, c1;
+	struct ike_path p;
+	struct simnet s;
+	size_t n;
+
+	sim_init(&s, 10, false);
+	cfg(&c0, 0);
+	cfg(&c1, 1);
+	c0.fragment_len = c1.fragment_len = 128;
+	c0.no_fragmentation = disable0;
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	sim_path(&s, 0, &p);
+	CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+	sim_run(&s, 5 * SEC);
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+	n = s.node[0].n_tx + s.node[1].n_tx;
+	sim_free(&s);
+	return n;
+}
+
+/* RFC 7383 §2.1: fragments only when both sides announced support. */
+TEST(ike_engine_rfc7383_2_1_no_fragmentation_when_disabled)
+{
+	/* Both announce: IKE_AUTH goes in several fragments each way. */
+	CHECK(frag_handshake(false) > 4);
+	/* One side does not: two requests, two whole responses. */
+	CHECK_EQ(frag_handshake(true), 4);
+}
