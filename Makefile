@@ -101,7 +101,8 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -I. -D_GNU_SOURCE -fno-omit-frame-pointer \
 # cannot break it, and the build stays short), else every non-daemon one.
 FUZZ_LIB_esp_decap_fuzz := $(wildcard crypto/*.c esp/*.c) tun/mss.c
 FUZZ_LIB_esp_sel_fuzz   := esp/sel.c
-FUZZ_LIB_config_fuzz    := $(wildcard crypto/*.c esp/*.c) daemon/config.c daemon/conftree.c
+FUZZ_LIB_config_fuzz    := $(wildcard crypto/*.c esp/*.c) daemon/config.c daemon/conftree.c \
+                           ike/id.c ike/proposal.c
 # ike_engine_fuzz #includes ike/engine.c (to reach its SK contexts).
 FUZZ_LIB_ike_engine_fuzz := $(wildcard crypto/*.c esp/*.c) $(filter-out ike/engine.c,$(wildcard ike/*.c))
 fuzz_lib = $(or $(FUZZ_LIB_$(1)),$(filter-out daemon/%,$(LIB_SRCS)))

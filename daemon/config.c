@@ -439,6 +439,54 @@ static int p_cookie_threshold(struct loader *l, void *obj, const struct conftree
 	return 0;
 }
 
+/* A decimal like strongswan.conf's "4.0" or "1.8" within [lo, hi], in
+ * thousandths. */
+static int get_milli(struct loader *l, const struct conftree_kv *kv, const char *path, double lo,
+                     double hi, unsigned *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(kv->value, &end);
+	if (errno || end == kv->value || *end || !(v >= lo && v <= hi))
+		return kv_fail(l, kv, path, "expected a number from %g to %g, got '%s'", lo, hi,
+		               kv->value);
+	*out = (unsigned)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+/* strongSwan's charon.retransmit_timeout / _base / _tries (RFC 7296 §2.1) */
+static int p_retransmit_timeout(struct loader *l, void *obj, const struct conftree_kv *kv,
+                                const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_milli(l, kv, path, 0.05, 600, &c->retransmit_timeout_ms);
+}
+
+static int p_retransmit_base(struct loader *l, void *obj, const struct conftree_kv *kv,
+                             const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_milli(l, kv, path, 1, 4, &c->retransmit_base);
+}
+
+static int p_retransmit_tries(struct loader *l, void *obj, const struct conftree_kv *kv,
+                              const char *path)
+{
+	struct tunsec_config *c = obj;
+	uint64_t v;
+
+	if (get_uint(l, kv, path, 0, 20, &v) < 0)
+		return -1;
+	/* 0 in struct ike_config means "the default": say "none" apart */
+	c->retransmit_tries = (unsigned)v;
+	c->no_retransmit = v == 0;
+	return 0;
+}
+
 /* user before group: group checks it. */
 static const struct key_spec tunsec_keys[] = {
     {"interface", false, p_interface},
@@ -454,6 +502,9 @@ static const struct key_spec tunsec_keys[] = {
     {"offload", false, p_offload},
     {"legacy_groups", false, p_legacy_groups},
     {"cookie_threshold", false, p_cookie_threshold},
+    {"retransmit_timeout", false, p_retransmit_timeout},
+    {"retransmit_base", false, p_retransmit_base},
+    {"retransmit_tries", false, p_retransmit_tries},
 };
 
 static int load_tunsec(struct loader *l, const struct conftree_section *s)

@@ -12,6 +12,12 @@
  *	manual {                      # static-key tunnels (like ip xfrm state)
  *		NAME { local_addrs = ..., spi_in = 0x..., key_in = 0x..., ... }
  *	}
+ *	connections {                 # IKEv2, swanctl.conf(5) keys and defaults
+ *		NAME { remote_addrs = ..., local { }, remote { }, children { C { } } }
+ *	}
+ *	secrets {                     # PSKs (ike-*), private key files
+ *		ike-X { id = ..., secret = ... }
+ *	}
  *
  * Every key is documented in daemon/tunsec.conf.5. Unknown sections or keys,
  * bad values and missing required keys are errors naming file, line and key;
@@ -112,8 +118,9 @@ struct cfg_conn {
 	bool send_certreq;			/* default yes */
 	enum cfg_send_cert send_cert;
 	struct cfg_end local, remote;
-	/* secrets.ike-X whose id matches (remote id first, then local id,
-	 * then one without id) */
+	/* secrets.ike-X whose ids match best (strongSwan's rule: the sum of
+	 * the match levels of our and the peer's id; exact beats wildcard
+	 * beats a secret without ids); set when either auth is psk */
 	uint8_t psk[IKE_PSK_MAX];
 	size_t psk_len;
 	/* children.CHILD */
@@ -157,6 +164,7 @@ struct tunsec_config {
 	unsigned retransmit_timeout_ms;
 	unsigned retransmit_base;
 	unsigned retransmit_tries;
+	bool no_retransmit;		/* retransmit_tries = 0 */
 	unsigned cookie_threshold;	/* tunsec.cookie_threshold, default 10 */
 	/* secrets.private-* / rsa-* / ecdsa-* / pkcs8-* file: absolute paths of
 	 * our (unencrypted) private keys, resolved like local.certs. */

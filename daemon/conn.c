@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "esp/natt.h"
 #include "esp/sad.h"
+#include "ike/cert.h"
 #include "ike/payload.h"
 #include "tun/netcfg.h"
 
@@ -53,7 +54,9 @@ static uint64_t deadline(uint64_t now, unsigned base, unsigned jitter)
 	if (!base)
 		return 0;
 	if (jitter && jitter < base)
-		j = (uint64_t)randombytes_uniform(jitter * 1000U) * 1000000ULL;
+		/* milliseconds of jitter, in 32 bits for jitters below ~49 days */
+		j = jitter < 4000000U ? (uint64_t)randombytes_uniform(jitter * 1000U) * 1000000ULL
+		                      : (uint64_t)randombytes_uniform(jitter) * NS_PER_SEC;
 	return now + secs(base) - j;
 }
 
@@ -509,7 +512,11 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 		log_info("%s: IKE SA #%u replaced by its rekey", c->cfg.name, ev->sa_id);
 		return;
 	}
-	if (ev->notify)
+	if (ev->auth_err)
+		log_warn("%s: IKE SA #%u %s: %s: %s", c->cfg.name, ev->sa_id,
+			 was_up ? "down" : "failed", ike_reason_name(ev->reason),
+			 ike_cert_strerror(ev->auth_err));
+	else if (ev->notify)
 		log_info("%s: IKE SA #%u %s: %s (notify %u)", c->cfg.name, ev->sa_id,
 			 was_up ? "down" : "failed", ike_reason_name(ev->reason), ev->notify);
 	else
@@ -656,6 +663,44 @@ static void sels_default(struct esp_sel *out, size_t *n, const struct esp_sel *c
 	}
 }
 
+/* local.certs with every private key file (the one matching the first
+ * certificate is kept), remote.cacerts as trust anchors. */
+static int conn_creds(struct daemon *d, struct conn *c)
+{
+	const struct cfg_conn *cc = &c->cfg;
+	const char *certs[CFG_MAX_CERTS], *cas[CFG_MAX_CERTS];
+	const char **keys;
+	char err[512];
+
+	if (cc->local.auth != CFG_AUTH_PUBKEY && cc->remote.auth != CFG_AUTH_PUBKEY)
+		return 0;
+	keys = calloc(d->cfg.n_key_files + 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cc->local.n_certs; i++)
+		certs[i] = cc->local.certs[i];
+	for (unsigned i = 0; i < cc->remote.n_certs; i++)
+		cas[i] = cc->remote.certs[i];
+	for (size_t i = 0; i < d->cfg.n_key_files; i++)
+		keys[i] = d->cfg.key_files[i];
+	c->creds = ike_creds_load(certs, cc->local.auth == CFG_AUTH_PUBKEY ? cc->local.n_certs : 0,
+				  keys, cc->local.auth == CFG_AUTH_PUBKEY ? d->cfg.n_key_files : 0,
+				  cas, cc->remote.auth == CFG_AUTH_PUBKEY ? cc->remote.n_certs : 0,
+				  err, sizeof(err));
+	free(keys);
+	if (!c->creds) {
+		log_err("%s: %s", cc->name, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An unset local.id with a certificate is its subject (strongSwan). */
+static int cert_local_id(struct conn *c, struct ike_identity *id)
+{
+	return c->creds && ike_creds_subject_id(c->creds, id) == 0 ? 0 : -1;
+}
+
 static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -667,7 +712,11 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 		return NULL;
 	c->cfg = *cc;
 	ic = &c->icfg;
+	if (conn_creds(d, c) < 0)
+		goto fail;
 	ic->local_id = cc->local.id;
+	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)
+		cert_local_id(c, &ic->local_id);
 	if (!ic->local_id.type && default_local_id(d, c, &ic->local_id) < 0) {
 		log_err("%s: no local.id and no local address to take it from", cc->name);
 		goto fail;
@@ -686,11 +735,19 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	ic->retransmit_timeout = d->cfg.retransmit_timeout_ms * 1000000ULL;
 	ic->retransmit_base = d->cfg.retransmit_base;
 	ic->retransmit_tries = d->cfg.retransmit_tries;
+	ic->no_retransmit = d->cfg.no_retransmit;
 	ic->cookie_threshold = d->cfg.cookie_threshold;
 	ic->initial_contact = true;
 	ic->force_encap = cc->encap;
 	ic->allow_legacy = d->cfg.legacy_groups;
 	ic->no_fragmentation = cc->fragmentation == CFG_FRAG_NO;
+	ic->local_auth = cc->local.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
+	ic->remote_auth = cc->remote.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
+	ic->creds = c->creds;
+	ic->send_certreq = cc->send_certreq;
+	ic->send_cert = cc->send_cert == CFG_CERT_ALWAYS  ? IKE_SEND_CERT_ALWAYS
+			: cc->send_cert == CFG_CERT_NEVER ? IKE_SEND_CERT_NEVER
+							  : IKE_SEND_CERT_IFASKED;
 	if (ike_config_check(ic, err, sizeof(err)) < 0) {
 		log_err("%s: %s", cc->name, err);
 		goto fail;
@@ -702,6 +759,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	c->trap = cc->start_action == CFG_START_TRAP;
 	return c;
 fail:
+	ike_creds_free(c->creds);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 	return NULL;
@@ -716,6 +774,7 @@ static void conn_free(struct daemon *d, struct conn *c)
 		tunnel_free(d, t);
 	}
 	ike_engine_free(c->e);
+	ike_creds_free(c->creds); /* wipes the private key */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
@@ -995,7 +1054,7 @@ static bool sels_have(const struct esp_sel *s, size_t n, int family, const uint8
 	return false;
 }
 
-void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now)
+bool conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now)
 {
 	const uint8_t *src, *dst;
 	struct esp_sel s, t;
@@ -1010,7 +1069,7 @@ void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now
 		src = ip + 8;
 		dst = ip + 24;
 	} else {
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < d->n_conns; i++) {
 		struct conn *c = d->conns[i];
@@ -1022,7 +1081,7 @@ void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now
 			continue;
 		c->acquire_after = now + ACQUIRE_GAP;
 		if (initiate_path(d, c, &path) < 0)
-			return;
+			return false;
 		host_sel(&s, family, src);
 		host_sel(&t, family, dst);
 		if (ike_engine_acquire(c->e, &path, &s, &t, now) > 0) {
@@ -1030,8 +1089,9 @@ void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now
 			d->cnt.acquires++;
 		}
 		drain(d, c, now);
-		return;
+		return true;
 	}
+	return false;
 }
 
 /* ---- control ------------------------------------------------------------------ */

@@ -48,6 +48,7 @@ struct conn {
 	struct cfg_conn cfg; /* own copy (PSK wiped at free) */
 	struct ike_engine *e;
 	struct ike_config icfg;
+	struct ike_creds *creds; /* certificates, key, trust anchors (pubkey) */
 	struct conn_ikesa sas[CONN_MAX_SA];
 	struct tunnel *children; /* installed CHILD_SAs, newest first */
 	bool trap;		 /* an unprotected packet starts the SA */
@@ -80,8 +81,9 @@ void conns_expire(struct daemon *d, uint64_t now);
 void conns_tick(struct daemon *d, uint64_t now);
 
 /* An unprotected packet from the TUN found no SA (RFC 4301 §5.2's
- * "trap"): start or extend an SA if a trap connection covers it. */
-void conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now);
+ * "trap"): start or extend an SA if a trap connection covers it. True if
+ * an engine was asked (its timers may have changed). */
+bool conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now);
 
 /* `tunsec up NAME` / `down NAME`: 0, or -ENOENT / -EINVAL / -EALREADY,
  * with a line for the user in msg. */

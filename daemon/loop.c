@@ -214,10 +214,8 @@ static void tun_outbound(struct loop *l, struct pkt *p)
 	sa = sad_lookup_out(d->sad, family, dst);
 	if (!sa) {
 		count(&d->cnt.esp, ESP_DROP_NO_SA);
-		if (d->n_conns) {
-			conns_acquire(d, p->data, p->len, conn_mono_now());
+		if (d->n_conns && conns_acquire(d, p->data, p->len, conn_mono_now()))
 			ike_rearm(l);
-		}
 		return;
 	}
 	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)

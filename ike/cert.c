@@ -3,6 +3,7 @@
  * RFC 7427) on OpenSSL libcrypto; see cert.h. All OpenSSL types stay here.
  */
 #include "ike/cert.h"
+#include "ike/engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,7 +262,7 @@ struct ike_creds *ike_creds_load_mem(const struct ike_cred_blob *certs, size_t n
                                      char *err, size_t errcap)
 {
 	struct ike_creds *c;
-	char what[32];
+	char what[64];
 
 	if (err && errcap)
 		err[0] = '\0';
@@ -534,6 +535,27 @@ static bool cert_has_id(X509 *x, uint8_t type, const uint8_t *id, size_t len)
 	}
 	GENERAL_NAMES_free(names);
 	return found;
+}
+
+int ike_creds_subject_id(const struct ike_creds *c, struct ike_identity *id)
+{
+	const X509_NAME *name;
+	unsigned char *der = NULL;
+	int n;
+
+	if (!c || !c->n_certs || !id || !(name = X509_get_subject_name(c->cert[0])))
+		return IKE_CERT_ERR_NO_CERT;
+	n = i2d_X509_NAME((X509_NAME *)name, &der);
+	if (n <= 0 || n > IKE_ID_MAX) {
+		OPENSSL_free(der);
+		return IKE_CERT_ERR_NOSPACE;
+	}
+	memset(id, 0, sizeof(*id));
+	id->type = IKE_ID_DER_ASN1_DN;
+	id->len = (uint8_t)n;
+	memcpy(id->data, der, (size_t)n);
+	OPENSSL_free(der);
+	return IKE_CERT_OK;
 }
 
 bool ike_creds_id_ok(const struct ike_creds *c, uint8_t id_type, const uint8_t *id, size_t len)

@@ -23,6 +23,8 @@
 
 #include "ike/payload.h"
 
+struct ike_identity;
+
 enum {
 	IKE_CERT_OK = 0,
 	IKE_CERT_ERR_INVAL = -1,     /* bad arguments */
@@ -139,6 +141,13 @@ int ike_creds_cert_der(const struct ike_creds *c, size_t i, const uint8_t **der,
  * IKE_CERT_ERR_NOSPACE.
  */
 int ike_creds_certreq(const struct ike_creds *c, uint8_t *out, size_t cap);
+
+/*
+ * Our end-entity certificate's subject as an IKE_ID_DER_ASN1_DN identity
+ * (strongSwan's default local id with a certificate). IKE_CERT_OK, or
+ * IKE_CERT_ERR_NO_CERT, IKE_CERT_ERR_NOSPACE (subject over IKE_ID_MAX).
+ */
+int ike_creds_subject_id(const struct ike_creds *c, struct ike_identity *id);
 
 /*
  * Does our end-entity certificate carry this identity (§3.5)?

@@ -13,8 +13,12 @@
  * parses most readily:
  *   IKE_SA_INIT request:  [N(COOKIE)] SA KE Ni N(NATD_S) N(NATD_D) N(FRAG_SUP)
  *   IKE_SA_INIT response: SA KE Nr N(NATD_S) N(NATD_D) N(FRAG_SUP)
- *   IKE_AUTH request:     IDi [N(INITIAL_CONTACT)] [IDr] AUTH SA TSi TSr
- *   IKE_AUTH response:    IDr AUTH SA TSi TSr   (or N(error) for the child)
+ *                         [N(SIG_HASH_ALGS) CERTREQ]
+ *   IKE_AUTH request:     IDi [CERT..] [N(INITIAL_CONTACT)] [CERTREQ] [IDr]
+ *                         AUTH SA TSi TSr
+ *   IKE_AUTH response:    IDr [CERT..] AUTH SA TSi TSr   (or N(error))
+ * (the IKE_SA_INIT request ends in N(SIG_HASH_ALGS) when certificates are
+ * configured: RFC 7427 §4)
  *   CREATE_CHILD_SA request:  [N(REKEY_SA)] SA Ni [KE] TSi TSr   (CHILD_SA)
  *                             SA Ni KE                          (IKE SA)
  *   CREATE_CHILD_SA response: SA Nr [KE] TSi TSr / SA Nr KE

@@ -28,7 +28,8 @@
  *
  * Exchanges (RFC 7296): IKE_SA_INIT with INVALID_KE_PAYLOAD retry, COOKIE
  * (§2.6) both ways and NAT detection (§2.23); IKE_AUTH with a pre-shared
- * key (§2.15) and the first CHILD_SA; CREATE_CHILD_SA for new CHILD_SAs,
+ * key or X.509 certificates (§2.15, §3.6-3.8, RFC 4754, RFC 7427; see
+ * ike/cert.h) and the first CHILD_SA; CREATE_CHILD_SA for new CHILD_SAs,
  * CHILD_SA rekeys (optional PFS, §2.8.1 collisions) and IKE SA rekeys
  * (§2.18); INFORMATIONAL Delete and liveness checks (§1.4, §2.4); RFC 7383
  * fragmentation of encrypted messages, both ways.

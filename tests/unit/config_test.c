@@ -740,8 +740,8 @@ static const struct {
     {"bad_garbage.conf", NULL, 4, "syntax error: expected '=' or '{' after a name"},
     {"bad_range.conf", NULL, 13, "manual.gw.replay_window: expected a number in 0..65536"},
     {"bad_family.conf", NULL, 5, "manual.gw.remote_addrs: IPv6 address, but local_addrs is IPv4"},
-    {"bad_connections.conf", NULL, 15,
-     "connections: IKEv2 connections are not supported by this version (manual keying only)"},
+    {"bad_connections.conf", NULL, 16,
+     "connections.home: needs one CHILD_SA config: children { NAME { ... } }"},
     {"bad_unknown_section.conf", NULL, 5, "plugins: unknown section"},
     {"bad_proposal.conf", NULL, 6,
      "manual.gw.esp_proposals: 'aes256gcm16-sha256' is not a supported proposal "
@@ -1177,5 +1177,808 @@ TEST(config_example_file_loads)
 	CHECK(strcmp(c.manual[1].name, "site-c") == 0);
 	CHECK_EQ(c.manual[1].key_len, 48);
 	CHECK_EQ(c.manual[1].encap, ESP_ENCAP_RAW);
+	CHECK_EQ(c.n_conns, 1);
+	CHECK(strcmp(c.conns[0].name, "site-d") == 0);
+	CHECK_EQ(c.conns[0].local.auth, CFG_AUTH_PSK);
+	CHECK_EQ(c.conns[0].remote.id.type, IKE_ID_FQDN);
+	CHECK_EQ(c.conns[0].psk_len, 33);
+	CHECK_EQ(c.conns[0].start_action, CFG_START_TRAP);
+	CHECK_EQ(c.conns[0].n_remote_ts, 1);
 	config_free(&c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* connections { } and secrets { } (swanctl.conf(5)) */
+
+static int load_text(const struct scratch *s, const char *text, struct tunsec_config *c,
+                     char *err, size_t cap)
+{
+	char path[PATH_MAX];
+
+	scratch_write(s, "ike.conf", text);
+	return config_load(c, scratch_path(s, "ike.conf", path, sizeof(path)), err, cap);
+}
+
+/* A strongSwan site-to-site PSK connection, as swanctl.conf(5) writes it,
+ * with every key we take. */
+static const char full_conn[] =
+    "tunsec {\n"
+    "\tlegacy_groups = yes\n"
+    "\tcookie_threshold = 0\n"
+    "}\n"
+    "connections {\n"
+    "\tgw {\n"
+    "\t\tversion = 2\n"
+    "\t\tlocal_addrs = 192.0.2.1\n"
+    "\t\tremote_addrs = 198.51.100.0/24, 2001:db8::9\n"
+    "\t\tproposals = aes256gcm16-prfsha384-ecp384, aes128-sha256-modp1024\n"
+    "\t\tencap = yes\n"
+    "\t\tfragmentation = force\n"
+    "\t\tdpd_delay = 30s\n"
+    "\t\tdpd_timeout = 2m\n"
+    "\t\trekey_time = 2h\n"
+    "\t\treauth_time = 1d\n"
+    "\t\tover_time = 15 m\n"
+    "\t\trand_time = 300\n"
+    "\t\tsend_certreq = no\n"
+    "\t\tsend_cert = never\n"
+    "\t\tmobike = no\n"
+    "\t\tlocal {\n"
+    "\t\t\tauth = psk\n"
+    "\t\t\tid = @sun.strongswan.org\n"
+    "\t\t}\n"
+    "\t\tremote {\n"
+    "\t\t\tauth = psk\n"
+    "\t\t\tid = C=CH, O=strongSwan, CN=moon.strongswan.org\n"
+    "\t\t}\n"
+    "\t\tchildren {\n"
+    "\t\t\tnet {\n"
+    "\t\t\t\tlocal_ts = 10.1.0.0/16, fd01::/64\n"
+    "\t\t\t\tremote_ts = 10.2.0.0/16[tcp/1024-2047], 10.3.0.1-10.3.0.9[udp]\n"
+    "\t\t\t\tesp_proposals = aes128gcm16-esn, aes256-sha512-modp3072\n"
+    "\t\t\t\tmode = tunnel\n"
+    "\t\t\t\trekey_time = 20m\n"
+    "\t\t\t\tlife_time = 30m\n"
+    "\t\t\t\trand_time = 1m\n"
+    "\t\t\t\trekey_bytes = 500M\n"
+    "\t\t\t\tlife_bytes = 1g\n"
+    "\t\t\t\trekey_packets = 1000000\n"
+    "\t\t\t\tlife_packets = 2000000\n"
+    "\t\t\t\tstart_action = none\n"
+    "\t\t\t\tdpd_action = restart\n"
+    "\t\t\t\tclose_action = trap\n"
+    "\t\t\t\treplay_window = 4096\n"
+    "\t\t\t}\n"
+    "\t\t}\n"
+    "\t}\n"
+    "}\n"
+    "secrets {\n"
+    "\tike-other {\n"
+    "\t\tid = @venus.strongswan.org\n"
+    "\t\tsecret = wrong\n"
+    "\t}\n"
+    "\tike-moon {\n"
+    "\t\tid-a = C=CH, O=strongSwan, CN=moon.strongswan.org\n"
+    "\t\tsecret = \"This is a strong secret\"\n"
+    "\t}\n"
+    "}\n";
+
+TEST(config_swanctl_conf5_connection_every_key)
+{
+	struct tunsec_config c;
+	struct scratch s;
+	char err[512] = "";
+	const struct cfg_conn *cc;
+	struct esp_sel sel;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	if (load_text(&s, full_conn, &c, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		scratch_remove(&s);
+		return;
+	}
+	CHECK_EQ(c.legacy_groups, true);
+	CHECK_EQ(c.cookie_threshold, 0);
+	CHECK_EQ(c.n_conns, 1);
+	cc = &c.conns[0];
+	CHECK(strcmp(cc->name, "gw") == 0);
+	CHECK(strcmp(cc->child_name, "net") == 0);
+	CHECK_EQ(cc->n_local_addrs, 1);
+	CHECK_EQ(cc->local_addrs[0].family, AF_INET);
+	CHECK_EQ(cc->local_addrs[0].prefix, 32);
+	CHECK_EQ(cc->n_remote_addrs, 2);
+	CHECK_EQ(cc->remote_addrs[0].prefix, 24);
+	CHECK_EQ(cc->remote_addrs[1].family, AF_INET6);
+	CHECK(strcmp(cc->proposals, "aes256gcm16-prfsha384-ecp384, aes128-sha256-modp1024") == 0);
+	CHECK(strcmp(cc->esp_proposals, "aes128gcm16-esn, aes256-sha512-modp3072") == 0);
+	CHECK_EQ(cc->encap, true);
+	CHECK_EQ(c.raw_esp, false); /* encap = yes: UDP only */
+	CHECK_EQ(cc->fragmentation, CFG_FRAG_FORCE);
+	CHECK_EQ(cc->dpd_delay, 30);
+	CHECK_EQ(cc->dpd_timeout, 120);
+	CHECK_EQ(cc->rekey_time, 7200);
+	CHECK_EQ(cc->reauth_time, 86400);
+	CHECK_EQ(cc->over_time, 900);
+	CHECK_EQ(cc->rand_time, 300);
+	CHECK_EQ(cc->send_certreq, false);
+	CHECK_EQ(cc->send_cert, CFG_CERT_NEVER);
+	CHECK_EQ(cc->local.auth, CFG_AUTH_PSK);
+	CHECK_EQ(cc->local.id.type, IKE_ID_FQDN);
+	CHECK_EQ(cc->local.id.len, 18);
+	CHECK_MEM(cc->local.id.data, "sun.strongswan.org", 18);
+	CHECK(strcmp(cc->local.id_text, "@sun.strongswan.org") == 0);
+	CHECK_EQ(cc->remote.id.type, IKE_ID_DER_ASN1_DN);
+	CHECK_EQ(cc->remote.id.len, 0x42);
+	/* The secret whose id is the remote DN, not the other one. */
+	CHECK_EQ(cc->psk_len, 23);
+	CHECK_MEM(cc->psk, "This is a strong secret", 23);
+	CHECK_EQ(cc->n_local_ts, 2);
+	check_sel(&cc->local_ts[0], "10.1.0.0/16", __LINE__);
+	check_sel(&cc->local_ts[1], "fd01::/64", __LINE__);
+	CHECK_EQ(cc->n_remote_ts, 2);
+	CHECK_EQ(cc->remote_ts[0].proto, 6);
+	CHECK_EQ(cc->remote_ts[0].port_lo, 1024);
+	CHECK_EQ(cc->remote_ts[0].port_hi, 2047);
+	CHECK_EQ(cc->remote_ts[1].proto, 17);
+	CHECK_EQ(cc->remote_ts[1].port_lo, 0);
+	CHECK_EQ(cc->remote_ts[1].port_hi, 65535);
+	CHECK(esp_sel_parse(&sel, "10.3.0.1") == 0);
+	CHECK_MEM(cc->remote_ts[1].start, sel.start, 4);
+	CHECK(esp_sel_parse(&sel, "10.3.0.9") == 0);
+	CHECK_MEM(cc->remote_ts[1].end, sel.start, 4);
+	CHECK_EQ(cc->child_rekey_time, 1200);
+	CHECK_EQ(cc->child_life_time, 1800);
+	CHECK_EQ(cc->child_rand_time, 60);
+	CHECK_EQ(cc->rekey_bytes, 500ull << 20);
+	CHECK_EQ(cc->life_bytes, 1ull << 30);
+	CHECK_EQ(cc->rekey_packets, 1000000);
+	CHECK_EQ(cc->life_packets, 2000000);
+	CHECK_EQ(cc->start_action, CFG_START_NONE);
+	CHECK_EQ(cc->dpd_action, CFG_ACTION_RESTART);
+	CHECK_EQ(cc->close_action, CFG_ACTION_TRAP);
+	CHECK_EQ(cc->replay_window, 4096);
+	config_free(&c);
+	CHECK(all_zero(&c, sizeof(c)));
+	scratch_remove(&s);
+}
+
+/* swanctl.conf(5)'s defaults (and vici's arithmetic), with our replay
+ * window. */
+TEST(config_swanctl_conf5_connection_defaults)
+{
+	static const char text[] = "connections {\n"
+	                           "\tgw {\n"
+	                           "\t\tremote_addrs = 198.51.100.7\n"
+	                           "\t\tlocal { auth = psk }\n"
+	                           "\t\tremote { auth = psk }\n"
+	                           "\t\tchildren { net { } }\n"
+	                           "\t}\n"
+	                           "\tpk {\n"
+	                           "\t\treauth_time = 10h\n"
+	                           "\t\tchildren { net {\n"
+	                           "\t\t\trekey_bytes = 1000\n"
+	                           "\t\t\trekey_packets = 100\n"
+	                           "\t\t} }\n"
+	                           "\t}\n"
+	                           "}\n"
+	                           "secrets { ike { secret = x } }\n";
+	struct tunsec_config c;
+	struct scratch s;
+	char err[512] = "";
+	const struct cfg_conn *cc;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	if (load_text(&s, text, &c, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		scratch_remove(&s);
+		return;
+	}
+	CHECK_EQ(c.legacy_groups, false);
+	CHECK_EQ(c.cookie_threshold, 10);
+	CHECK_EQ(c.n_conns, 2);
+	cc = &c.conns[0];
+	CHECK_EQ(cc->n_local_addrs, 0); /* %any */
+	CHECK(strcmp(cc->proposals, "default") == 0);
+	CHECK(strcmp(cc->esp_proposals, "default") == 0);
+	CHECK_EQ(cc->encap, false);
+	CHECK_EQ(c.raw_esp, true); /* encap = no: raw ESP where no NAT */
+	CHECK_EQ(cc->fragmentation, CFG_FRAG_YES);
+	CHECK_EQ(cc->dpd_delay, 0);
+	CHECK_EQ(cc->rekey_time, 4 * 3600);
+	CHECK_EQ(cc->reauth_time, 0);
+	CHECK_EQ(cc->over_time, 4 * 360);   /* 10% of rekey_time */
+	CHECK_EQ(cc->rand_time, 4 * 360);   /* over_time (< half of rekey_time) */
+	CHECK_EQ(cc->send_certreq, true);
+	CHECK_EQ(cc->send_cert, CFG_CERT_IFASKED);
+	CHECK_EQ(cc->local.id.type, 0);
+	CHECK_EQ(cc->remote.id.type, 0);
+	CHECK_EQ(cc->psk_len, 1);
+	CHECK_EQ(cc->n_local_ts, 0); /* dynamic */
+	CHECK_EQ(cc->n_remote_ts, 0);
+	CHECK_EQ(cc->child_rekey_time, 3600);
+	CHECK_EQ(cc->child_life_time, 3960); /* 110% */
+	CHECK_EQ(cc->child_rand_time, 360);  /* life - rekey */
+	CHECK_EQ(cc->rekey_bytes, 0);
+	CHECK_EQ(cc->life_bytes, 0);
+	CHECK_EQ(cc->start_action, CFG_START_NONE);
+	CHECK_EQ(cc->dpd_action, CFG_ACTION_CLEAR);
+	CHECK_EQ(cc->close_action, CFG_ACTION_NONE);
+	CHECK_EQ(cc->replay_window, REPLAY_DEFAULT);
+	/* auth defaults to pubkey, as in strongSwan: no secret needed. */
+	cc = &c.conns[1];
+	CHECK_EQ(cc->local.auth, CFG_AUTH_PUBKEY);
+	CHECK_EQ(cc->remote.auth, CFG_AUTH_PUBKEY);
+	CHECK_EQ(cc->psk_len, 0);
+	/* reauth_time alone: no rekeying; over_time 10% of it; rand_time at
+	 * most half of it. */
+	CHECK_EQ(cc->rekey_time, 0);
+	CHECK_EQ(cc->reauth_time, 36000);
+	CHECK_EQ(cc->over_time, 3600);
+	CHECK_EQ(cc->rand_time, 3600);
+	CHECK_EQ(cc->life_bytes, 1100);
+	CHECK_EQ(cc->life_packets, 110);
+	config_free(&c);
+	scratch_remove(&s);
+}
+
+/*
+ * One connection with a psk secret, and body replacing or adding lines:
+ * KEY=VALUE in a section given by a prefix: "c:" the connection, "l:"
+ * local, "r:" remote, "ch:" the child, "t:" tunsec, "s:" the secret,
+ * "x:" raw text after everything.
+ */
+static void conn_text(char *buf, size_t cap, const char *extra)
+{
+	const char *c = "", *lo = "", *re = "", *ch = "", *t = "", *sec = "", *x = "";
+	const char *colon = strchr(extra, ':');
+
+	if (colon) {
+		const char *v = colon + 1;
+		size_t n = (size_t)(colon - extra);
+
+		if (n == 1 && extra[0] == 'c')
+			c = v;
+		else if (n == 1 && extra[0] == 'l')
+			lo = v;
+		else if (n == 1 && extra[0] == 'r')
+			re = v;
+		else if (n == 2 && extra[0] == 'c')
+			ch = v;
+		else if (n == 1 && extra[0] == 't')
+			t = v;
+		else if (n == 1 && extra[0] == 's')
+			sec = v;
+		else
+			x = v;
+	}
+	fmt(buf, cap,
+	    "tunsec {\n\t%s\n}\n"
+	    "connections {\n"
+	    "\tgw {\n"
+	    "\t\tremote_addrs = 198.51.100.7\n"
+	    "\t\t%s\n"
+	    "\t\tlocal {\n\t\t\tauth = psk\n\t\t\t%s\n\t\t}\n"
+	    "\t\tremote {\n\t\t\tauth = psk\n\t\t\t%s\n\t\t}\n"
+	    "\t\tchildren {\n\t\t\tnet {\n\t\t\t\t%s\n\t\t\t}\n\t\t}\n"
+	    "\t}\n"
+	    "}\n"
+	    "secrets {\n\tike-1 {\n\t\tsecret = 0x00112233\n\t\t%s\n\t}\n}\n"
+	    "%s\n",
+	    t, c, lo, re, ch, sec, x);
+}
+
+/* Every error names file:line and the key; nothing is left loaded. */
+static void check_conn_error(const struct scratch *s, const char *extra, const char *want,
+                             int line)
+{
+	struct tunsec_config c;
+	char text[4096], err[1024] = "";
+	int rc;
+
+	conn_text(text, sizeof(text), extra);
+	memset(&c, 0xa5, sizeof(c));
+	rc = load_text(s, text, &c, err, sizeof(err));
+	if (!want) {
+		if (rc != 0)
+			test_fail(__FILE__, line, "'%s': %s", extra, err);
+		else
+			config_free(&c);
+		return;
+	}
+	if (rc != -1 || !strstr(err, "ike.conf:") || !strstr(err, want))
+		test_fail(__FILE__, line, "'%s': got \"%s\", want \"%s\"", extra, err, want);
+	else if (!all_zero(&c, sizeof(c)))
+		test_fail(__FILE__, line, "'%s': config not emptied", extra);
+	else if (strstr(err, "00112233"))
+		test_fail(__FILE__, line, "'%s': the secret in the message", extra);
+}
+
+/* What swanctl.conf has and tunsec does not: refused by name. */
+TEST(config_swanctl_conf5_unsupported_rejected_by_name)
+{
+	static const struct {
+		const char *extra, *err;
+	} cases[] = {
+	    {"c:version = 1", "connections.gw.version: IKEv1 is not supported"},
+	    {"c:version = 3", "connections.gw.version: expected 0 (any) or 2"},
+	    {"c:mobike = yes", "connections.gw.mobike: MOBIKE is not supported yet"},
+	    {"c:aggressive = yes", "connections.gw.aggressive: unknown key"},
+	    {"c:vips = 0.0.0.0", "connections.gw.vips: unknown key"},
+	    {"c:pools = p", "connections.gw.pools: unknown key"},
+	    {"c:local_port = 4500", "connections.gw.local_port: unknown key"},
+	    {"c:local-1 { auth = psk }",
+	     "connections.gw.local-1: several authentication rounds are not supported"},
+	    {"c:remote2 { auth = psk }",
+	     "connections.gw.remote2: several authentication rounds are not supported"},
+	    {"c:other { }", "connections.gw.other: unknown section"},
+	    {"l:auth = eap-mschapv2", "connections.gw.local.auth: EAP authentication (eap-mschapv2)"},
+	    {"r:auth = xauth", "connections.gw.remote.auth: XAuth (xauth) is IKEv1"},
+	    {"r:auth = rsa/pss", "signature scheme constraints are not supported; use pubkey"},
+	    {"l:eap_id = x", "connections.gw.local.eap_id: unknown key"},
+	    {"l:cacerts = x", "connections.gw.local.cacerts: unknown key"},
+	    {"r:certs = x", "connections.gw.remote.certs: unknown key"},
+	    {"r:revocation = strict", "connections.gw.remote.revocation: unknown key"},
+	    {"ch:updown = /bin/true", "connections.gw.children.net.updown: unknown key"},
+	    {"ch:mode = transport",
+	     "connections.gw.children.net.mode: 'transport' mode is not supported (tunnel only)"},
+	    {"ch:ah_proposals = sha256", "connections.gw.children.net.ah_proposals: unknown key"},
+	    {"ch:rand_bytes = 10", "connections.gw.children.net.rand_bytes: unknown key"},
+	    {"ch:start_action = trap|start",
+	     "connections.gw.children.net.start_action: expected none, trap or start"},
+	    {"ch:sub { }", "connections.gw.children.net.sub: unknown section"},
+	    {"x:connections { gw { children { net2 { } } } }",
+	     "connections.gw.children.net2: a second CHILD_SA config is not supported"},
+	    {"x:pools { p { addrs = 10.0.0.0/24 } }",
+	     "pools: virtual IP address pools are not supported by this version"},
+	    {"x:authorities { ca { } }", "authorities: certification authority sections"},
+	    {"x:secrets { eap-carol { secret = x } }",
+	     "secrets.eap-carol: EAP secrets are not supported"},
+	    {"x:secrets { xauth { secret = x } }", "secrets.xauth: XAuth secrets are not supported"},
+	    {"x:secrets { ntlm-1 { secret = x } }", "secrets.ntlm-1: NTLM secrets"},
+	    {"x:secrets { token-1 { handle = 01 } }", "secrets.token-1: smartcard tokens"},
+	    {"x:secrets { pkcs12 { file = x } }", "secrets.pkcs12: PKCS#12 containers"},
+	    {"x:secrets { ppk { secret = x } }", "secrets.ppk: postquantum preshared keys"},
+	    {"x:secrets { foo { } }", "secrets.foo: unknown section"},
+	    {"x:secrets { private-a { file = x\n secret = pw } }",
+	     "secrets.private-a.secret: encrypted private keys are not supported"},
+	    {"s:flags = 1", "secrets.ike-1.flags: unknown key"},
+	    {"x:connections { key = v }", "connections.key: unknown key (each connection is a"},
+	    {"x:connections { nochild { } }",
+	     "connections.nochild: needs one CHILD_SA config: children { NAME { ... } }"},
+	    {"x:connections { gw { children { k = v } } }",
+	     "connections.gw.children.k: unknown key"},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	check_conn_error(&s, "", NULL, __LINE__);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
+	scratch_remove(&s);
+}
+
+/* Malformed values, each with file:line and the key. */
+TEST(config_swanctl_conf5_bad_values_file_line)
+{
+	static const struct {
+		const char *extra, *err;
+	} cases[] = {
+	    /* durations: swanctl.conf(5) "time" values */
+	    {"c:rekey_time = 4x", "connections.gw.rekey_time: expected a duration"},
+	    {"c:dpd_delay = -1", "connections.gw.dpd_delay: expected a duration"},
+	    {"c:over_time = 1hh", "connections.gw.over_time: expected a duration"},
+	    {"c:rand_time = 0x10", "connections.gw.rand_time: expected a duration"},
+	    {"c:rekey_time = 99999999999", "connections.gw.rekey_time: expected a duration"},
+	    {"c:rekey_time = 1H", NULL},
+	    {"ch:life_time = 30d", NULL},
+	    {"ch:rekey_bytes = 1T", "connections.gw.children.net.rekey_bytes: expected a byte"},
+	    {"ch:rekey_bytes = 99999999999G", "rekey_bytes: expected a byte count"},
+	    {"ch:rekey_packets = 1k", "rekey_packets: expected a packet count"},
+	    {"ch:replay_window = 65537", "replay_window: expected a number in 0..65536"},
+	    /* lifetimes: hard above soft; rand below rekey */
+	    {"ch:rekey_time = 1h\n life_time = 1h",
+	     "connections.gw.children.net.life_time: must be more than rekey_time (3600)"},
+	    {"ch:rekey_bytes = 2M\n life_bytes = 1M", "life_bytes: must be more than rekey_bytes"},
+	    {"ch:rekey_packets = 5\n life_packets = 5", "life_packets: must be more than"},
+	    {"ch:rekey_time = 1h\n rand_time = 1h",
+	     "connections.gw.children.net.rand_time: must be less than the rekey time (3600s)"},
+	    {"c:rekey_time = 1h\n rand_time = 2h", "connections.gw.rand_time: must be less than"},
+	    {"ch:rekey_time = 0\n life_time = 10m", NULL},
+	    /* addresses: literals, subnets and %any only */
+	    {"c:local_addrs = vpn.example.org",
+	     "connections.gw.local_addrs: 'vpn.example.org': host names are not supported; "
+	     "give an address"},
+	    {"c:local_addrs = 10.0.0.1-10.0.0.5", "address ranges are not supported"},
+	    {"c:local_addrs = 10.0.0.0/33", "'10.0.0.0/33' is not an address or CIDR subnet"},
+	    {"c:local_addrs = 10.0.0.1,", "connections.gw.local_addrs: malformed list"},
+	    {"c:local_addrs = %any, 192.0.2.1", NULL},
+	    /* ids ('#' starts a comment: quote @#hex, as in strongSwan) */
+	    {"r:id = @#0102", "connections.gw.remote.id: empty identity"},
+	    {"r:id = \"@#0102\"", NULL},
+	    {"l:id = XY=1", "connections.gw.local.id: unknown DN attribute 'XY'"},
+	    {"r:id = \"@#12345\"", "connections.gw.remote.id: expected an even number of hex"},
+	    {"r:id = 10.0.0.0/8", "connections.gw.remote.id: '10.0.0.0/8': address ranges"},
+	    {"s:id = \"@#zz\"", "secrets.ike-1.id: expected hex digits"},
+	    /* proposals, by the engine's parser */
+	    {"c:proposals = 3des-sha256-modp2048", "connections.gw.proposals: 3des"},
+	    {"c:proposals = aes128-sha256-modp1024", "connections.gw.proposals: modp1024"},
+	    {"t:legacy_groups = yes\n}\nconnections { gw { proposals = aes128-sha256-modp1024 } }\n"
+	     "tunsec {",
+	     NULL},
+	    {"ch:esp_proposals = aes128-md5", "connections.gw.children.net.esp_proposals: md5"},
+	    {"c:proposals =", "connections.gw.proposals: expected proposals, got nothing"},
+	    /* enumerations */
+	    {"c:fragmentation = maybe",
+	     "connections.gw.fragmentation: expected yes, accept, force or no"},
+	    {"c:send_cert = sometimes", "connections.gw.send_cert: expected ifasked, always or never"},
+	    {"c:encap = perhaps", "connections.gw.encap: expected yes or no"},
+	    {"c:send_certreq = disabled", NULL},
+	    {"ch:dpd_action = hold",
+	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
+	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
+	    {"l:auth = none", "connections.gw.local.auth: expected psk or pubkey"},
+	    /* traffic selectors */
+	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
+	    {"ch:local_ts = dynamic[tcp/80]", "protocols and ports with dynamic are not supported"},
+	    {"ch:local_ts = 10.0.0.0/8[tcp/80", "expected [protocol] or [protocol/port]"},
+	    {"ch:local_ts = 10.0.0.0/8[foo]", "unknown protocol 'foo'"},
+	    {"ch:local_ts = 10.0.0.0/8[icmp/8]", "ports need tcp, udp, sctp or udplite"},
+	    {"ch:local_ts = 10.0.0.0/8[tcp/http]", "service names are not supported"},
+	    {"ch:local_ts = 10.0.0.0/8[tcp/90-80]", "expected a port number or range"},
+	    {"ch:local_ts = 10.0.0.9-10.0.0.1", "is not a subnet in CIDR notation or an address"},
+	    {"ch:local_ts = 0.0.0.0/0, ::/0", NULL},
+	    {"ch:local_ts = dynamic\n remote_ts = 10.0.0.0/8[47]", NULL},
+	    /* start/trap initiate: a host to send to */
+	    {"c:remote_addrs = 198.51.100.0/24\n children { net { start_action = start } }",
+	     "connections.gw.children.net.start_action: start needs a remote host address in "
+	     "connections.gw.remote_addrs"},
+	    {"c:remote_addrs = %any\n children { net { start_action = trap } }",
+	     "start_action: trap needs a remote host"},
+	    {"ch:start_action = start", NULL},
+	    /* tunsec */
+	    {"t:cookie_threshold = many", "tunsec.cookie_threshold: expected a number"},
+	    {"t:legacy_groups = 2", "tunsec.legacy_groups: expected yes or no"},
+	    /* secrets */
+	    {"s:secret = 0x0g", "secrets.ike-1.secret: malformed hex after 0x"},
+	    {"s:secret = 0s!!!!", "secrets.ike-1.secret: malformed base64 after 0s"},
+	    {"s:secret = \"\"", "secrets.ike-1.secret: expected 1..256 bytes"},
+	    {"x:secrets { ike-2 { id = a } }", "secrets.ike-2.secret: required but missing"},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
+	scratch_remove(&s);
+}
+
+/* The exact file:line of one error, to show the line is the key's own. */
+TEST(config_swanctl_conf5_error_line_is_the_keys)
+{
+	struct tunsec_config c;
+	struct scratch s;
+	char text[4096], want[PATH_MAX + 128], path[PATH_MAX], err[512] = "";
+	unsigned line = 0;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	fmt(text, sizeof(text), "%s", full_conn);
+	/* the line of "proposals = ..." in full_conn */
+	for (const char *p = text; p < strstr(text, "\t\tproposals"); p++)
+		line += *p == '\n';
+	line++;
+	memcpy(strstr(text, "aes256gcm16-prfsha384"), "3des-sha256-modp2048", 20);
+	CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+	fmt(want, sizeof(want), "%s:%u: connections.gw.proposals: 3des",
+	    scratch_path(&s, "ike.conf", path, sizeof(path)), line);
+	if (strncmp(err, want, strlen(want)) != 0)
+		test_fail(__FILE__, __LINE__, "got \"%s\", want \"%s...\"", err, want);
+	scratch_remove(&s);
+}
+
+static void check_psk(const struct scratch *s, const char *conn_extra, const char *secrets,
+                      const char *want, size_t want_len, int line)
+{
+	struct tunsec_config c;
+	char text[4096], err[512] = "";
+
+	fmt(text, sizeof(text),
+	    "connections {\n"
+	    "\tgw {\n"
+	    "\t\tlocal_addrs = 192.0.2.1\n"
+	    "\t\tremote_addrs = 198.51.100.7\n"
+	    "\t\t%s\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    "}\n"
+	    "secrets {\n%s\n}\n",
+	    conn_extra, secrets);
+	if (load_text(s, text, &c, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, line, "%s", err);
+		return;
+	}
+	if (c.conns[0].psk_len != want_len || memcmp(c.conns[0].psk, want, want_len) != 0)
+		test_fail(__FILE__, line, "wrong PSK (%zu bytes)", c.conns[0].psk_len);
+	config_free(&c);
+}
+
+/*
+ * Which secrets.ike-* a connection takes: strongSwan's best match of the
+ * secret's ids against our and the peer's identity (an unset id is the
+ * address), a secret without ids matching anything at the lowest rank.
+ */
+TEST(config_secrets_ike_best_match_as_strongswan)
+{
+	static const char psk_ids[] = "local { auth = psk\n id = @sun.example.org }\n"
+	                              "remote { auth = psk\n id = carol@example.org }";
+	struct tunsec_config c;
+	struct scratch s;
+	char text[2048], err[512] = "";
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	/* by remote id, over one without ids */
+	check_psk(&s, psk_ids,
+	          "ike-any { secret = any }\n"
+	          "ike-carol { id = carol@example.org\n secret = carol }\n"
+	          "ike-dave { id = dave@example.org\n secret = dave }",
+	          "carol", 5, __LINE__);
+	/* by local id */
+	check_psk(&s, psk_ids,
+	          "ike-any { secret = any }\n"
+	          "ike-sun { id = @sun.example.org\n secret = sun }",
+	          "sun", 3, __LINE__);
+	/* both ids beat one (first of two equal ones wins) */
+	check_psk(&s, psk_ids,
+	          "ike-carol { id = carol@example.org\n secret = carol }\n"
+	          "ike-both { id = @sun.example.org\n id-2 = carol@example.org\n secret = both }",
+	          "both", 4, __LINE__);
+	/* a wildcard id; an exact one is better */
+	check_psk(&s, psk_ids,
+	          "ike-wc { id = *@example.org\n secret = wc }\n"
+	          "ike-other { id = *@example.com\n secret = other }",
+	          "wc", 2, __LINE__);
+	check_psk(&s, psk_ids,
+	          "ike-wc { id = *@example.org\n secret = wc }\n"
+	          "ike-carol { id = carol@example.org\n secret = carol }",
+	          "carol", 5, __LINE__);
+	/* no ids configured: the addresses are the ids */
+	check_psk(&s, "local { auth = psk }\n remote { auth = psk }",
+	          "ike-any { secret = any }\n"
+	          "ike-peer { id = 198.51.100.7\n secret = peer }",
+	          "peer", 4, __LINE__);
+	/* without ids: matches anything */
+	check_psk(&s, psk_ids, "ike { secret = any }", "any", 3, __LINE__);
+	/* strongSwan's encodings: 0x hex, 0s base64 */
+	check_psk(&s, psk_ids, "ike { secret = 0x0001fffe }", "\x00\x01\xff\xfe", 4, __LINE__);
+	check_psk(&s, psk_ids, "ike { secret = 0sAAH//g== }", "\x00\x01\xff\xfe", 4, __LINE__);
+	check_psk(&s, psk_ids, "ike { secret = \"0 spaces # kept\" }", "0 spaces # kept", 15,
+	          __LINE__);
+	/* only one end psk: a secret is still needed */
+	check_psk(&s, "local { auth = pubkey }\n remote { auth = psk }", "ike { secret = one }",
+	          "one", 3, __LINE__);
+
+	/* nothing matches: the connection and both ids are named */
+	fmt(text, sizeof(text),
+	    "connections {\n\tgw {\n\t\t%s\n\t\tchildren { net { } }\n\t}\n}\n"
+	    "secrets {\n\tike-dave { id = dave@example.org\n secret = dave }\n}\n",
+	    psk_ids);
+	CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+	if (!strstr(err, "ike.conf:2: connections.gw: no secrets.ike-* for IDs sun.example.org "
+	                 "and carol@example.org"))
+		test_fail(__FILE__, __LINE__, "%s", err);
+	/* no secrets section at all */
+	fmt(text, sizeof(text), "connections {\n\tgw {\n\t\t%s\n\t\tchildren { net { } }\n\t}\n}\n",
+	    "local { auth = psk }");
+	CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "connections.gw: no secrets.ike-* for IDs %any and %any") != NULL);
+	/* too long for IKE_PSK_MAX */
+	{
+		char big[400];
+
+		memset(big, 'k', 300);
+		big[300] = '\0';
+		fmt(text, sizeof(text),
+		    "connections {\n\tgw {\n\t\tlocal { auth = psk }\n\t\tchildren { net { } }\n"
+		    "\t}\n}\nsecrets {\n\tike { secret = %s }\n}\n",
+		    big);
+		CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+		CHECK(strstr(err, "secrets.ike.secret: expected 1..256 bytes") != NULL);
+		CHECK(strstr(err, "kkkk") == NULL);
+	}
+	scratch_remove(&s);
+}
+
+/*
+ * certs / cacerts / secrets.private*.file: relative to the file that names
+ * them (an included one: its own directory), or in swanctl's x509, x509ca,
+ * private... subdirectory there; must exist.
+ */
+TEST(config_cert_and_key_paths_resolved_and_checked)
+{
+	struct tunsec_config c;
+	struct scratch s;
+	char path[PATH_MAX], want[PATH_MAX], real_dir[PATH_MAX], err[1024] = "";
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	scratch_mkdir(&s, "conf.d");
+	scratch_mkdir(&s, "conf.d/x509ca");
+	scratch_mkdir(&s, "certs");
+	scratch_mkdir(&s, "private");
+	scratch_write(&s, "certs/sun.pem", "-\n");
+	scratch_write(&s, "conf.d/x509ca/ca.pem", "-\n");
+	scratch_write(&s, "conf.d/ca2.pem", "-\n");
+	scratch_write(&s, "private/sun.key", "-\n");
+	scratch_write(&s, "abs.pem", "-\n");
+	scratch_write(&s, "conf.d/gw.conf",
+	              "gw {\n"
+	              "\tremote_addrs = 198.51.100.7\n"
+	              "\tlocal { certs = ../certs/sun.pem }\n"
+	              "\tremote { cacerts = ca.pem, ca2.pem }\n"
+	              "\tchildren { net { } }\n"
+	              "}\n");
+	fmt(path, sizeof(path), "%s/abs.pem", s.dir);
+	{
+		char text[PATH_MAX + 256];
+
+		fmt(text, sizeof(text),
+		    "connections {\n\tinclude conf.d/*.conf\n}\n"
+		    "secrets {\n\tprivate-sun { file = sun.key }\n\tecdsa-x { file = %s }\n}\n",
+		    path);
+		if (load_text(&s, text, &c, err, sizeof(err)) < 0) {
+			test_fail(__FILE__, __LINE__, "%s", err);
+			scratch_remove(&s);
+			return;
+		}
+	}
+	if (!realpath(s.dir, real_dir)) {
+		test_fail(__FILE__, __LINE__, "realpath");
+		config_free(&c);
+		scratch_remove(&s);
+		return;
+	}
+	CHECK_EQ(c.conns[0].local.n_certs, 1);
+	fmt(want, sizeof(want), "%s/certs/sun.pem", real_dir);
+	CHECK(strcmp(c.conns[0].local.certs[0], want) == 0);
+	CHECK_EQ(c.conns[0].remote.n_certs, 2);
+	fmt(want, sizeof(want), "%s/conf.d/x509ca/ca.pem", real_dir);
+	CHECK(strcmp(c.conns[0].remote.certs[0], want) == 0);
+	fmt(want, sizeof(want), "%s/conf.d/ca2.pem", real_dir);
+	CHECK(strcmp(c.conns[0].remote.certs[1], want) == 0);
+	CHECK_EQ(c.n_key_files, 2);
+	fmt(want, sizeof(want), "%s/private/sun.key", real_dir);
+	CHECK(strcmp(c.key_files[0], want) == 0);
+	fmt(want, sizeof(want), "%s/abs.pem", real_dir);
+	CHECK(strcmp(c.key_files[1], want) == 0);
+	config_free(&c);
+
+	/* a missing file: named, with file:line of the key */
+	scratch_write(&s, "conf.d/gw.conf",
+	              "gw {\n"
+	              "\tlocal { certs = ../certs/sun.pem, nope.pem }\n"
+	              "\tchildren { net { } }\n"
+	              "}\n");
+	CHECK_EQ(load_text(&s, "connections {\n\tinclude conf.d/*.conf\n}\n", &c, err,
+	                   sizeof(err)),
+	         -1);
+	fmt(want, sizeof(want), "%s/conf.d/gw.conf:2: connections.gw.local.certs: %s/conf.d/nope.pem: "
+	    "No such file or directory", s.dir, s.dir);
+	if (strcmp(err, want) != 0)
+		test_fail(__FILE__, __LINE__, "got \"%s\", want \"%s\"", err, want);
+	CHECK_EQ(load_text(&s, "secrets {\n\trsa { file = gone.key }\n}\n", &c, err, sizeof(err)),
+	         -1);
+	CHECK(strstr(err, "ike.conf:2: secrets.rsa.file: ") && strstr(err, "gone.key: No such"));
+	CHECK_EQ(load_text(&s, "secrets {\n\tpkcs8 { }\n}\n", &c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "ike.conf:2: secrets.pkcs8.file: required but missing") != NULL);
+	scratch_remove(&s);
+}
+
+/* RFC 8200 §5's 1280 bytes once a connection carries IPv6 inside, given
+ * or (dynamic selectors) through its IPv6 addresses. */
+TEST(config_mtu_rfc8200_5_connections)
+{
+	static const struct {
+		const char *extra;
+		bool ok;
+	} cases[] = {
+	    {"ch:local_ts = 10.0.0.0/8\n remote_ts = 10.1.0.0/16", true},
+	    {"ch:local_ts = 10.0.0.0/8\n remote_ts = fd00::/64", false},
+	    {"c:remote_addrs = 2001:db8::1", false},
+	    {"c:remote_addrs = 2001:db8::1\n children { net { local_ts = 10.0.0.0/8\n "
+	     "remote_ts = 10.1.0.0/16 } }",
+	     true},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tunsec_config c;
+		char text[4096], body[1024], err[512] = "";
+		int rc;
+
+		conn_text(body, sizeof(body), cases[i].extra);
+		fmt(text, sizeof(text), "%s\ntunsec {\n\tmtu = 1000\n}\n", body);
+		rc = load_text(&s, text, &c, err, sizeof(err));
+		if (cases[i].ok) {
+			if (rc != 0)
+				test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+			else
+				config_free(&c);
+		} else if (rc != -1 || !strstr(err, "tunsec.mtu: expected 0 (automatic) or "
+		                                     "1280..1500 (IPv6 in use)")) {
+			test_fail(__FILE__, __LINE__, "case %zu: %s", i, err);
+		}
+	}
+	scratch_remove(&s);
+}
+
+/* strongswan.conf(5)'s charon.retransmit_* as tunsec keys (RFC 7296 §2.1). */
+TEST(config_tunsec_retransmit_rfc7296_2_1)
+{
+	static const struct {
+		const char *text;
+		const char *err; /* NULL: loads */
+		unsigned timeout_ms, base, tries;
+		bool none;
+	} cases[] = {
+	    {"tunsec {\n}\n", NULL, 0, 0, 0, false},
+	    {"tunsec {\n retransmit_timeout = 0.5\n retransmit_base = 1.5\n retransmit_tries = 3\n}\n",
+	     NULL, 500, 1500, 3, false},
+	    {"tunsec {\n retransmit_tries = 0\n}\n", NULL, 0, 0, 0, true},
+	    {"tunsec {\n retransmit_timeout = 0.01\n}\n", "tunsec.retransmit_timeout", 0, 0, 0,
+	     false},
+	    {"tunsec {\n retransmit_base = 5\n}\n", "tunsec.retransmit_base", 0, 0, 0, false},
+	    {"tunsec {\n retransmit_timeout = 2s\n}\n", "tunsec.retransmit_timeout", 0, 0, 0,
+	     false},
+	    {"tunsec {\n retransmit_tries = 21\n}\n", "tunsec.retransmit_tries", 0, 0, 0, false},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tunsec_config c;
+		char err[512] = "";
+		int rc = load_text(&s, cases[i].text, &c, err, sizeof(err));
+
+		if (cases[i].err) {
+			CHECK(rc < 0);
+			if (!strstr(err, cases[i].err))
+				test_fail(__FILE__, __LINE__, "case %zu: '%s'", i, err);
+			continue;
+		}
+		CHECK_EQ(rc, 0);
+		if (rc < 0)
+			continue;
+		CHECK_EQ(c.retransmit_timeout_ms, cases[i].timeout_ms);
+		CHECK_EQ(c.retransmit_base, cases[i].base);
+		CHECK_EQ(c.retransmit_tries, cases[i].tries);
+		CHECK_EQ(c.no_retransmit, cases[i].none);
+		config_free(&c);
+	}
+	scratch_remove(&s);
 }

@@ -1466,3 +1466,293 @@ TEST(ike_sim_rfc7296_2_9_acquire_packet_selectors_first)
 	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
 	sim_free(&s);
 }
+
+/* ---- certificate authentication (RFC 7296 §2.15, §3.6-3.8; RFC 7427) ---- */
+
+#include "ike/cert.h"
+
+#define WALL_2026 1767225600LL /* inside the fixtures' validity */
+
+static int64_t wall_2026(void *ctx)
+{
+	(void)ctx;
+	return WALL_2026;
+}
+
+/* tests/vectors/certs/ credentials: cert [+ intermediate] + key, one CA. */
+static struct ike_creds *fixture_creds(const char *cert, const char *im, const char *ca)
+{
+	static char path[4][512];
+	const char *top = getenv("TUNSEC_TOP");
+	const char *certs[2], *keys[1], *cas[1];
+	char err[256], key[128];
+	struct ike_creds *c;
+
+	snprintf(key, sizeof(key), "%.*s.key", (int)(strlen(cert) - 4), cert);
+	snprintf(path[0], 512, "%s/tests/vectors/certs/%s", top && *top ? top : ".", cert);
+	snprintf(path[1], 512, "%s/tests/vectors/certs/%s", top && *top ? top : ".", im ? im : "");
+	snprintf(path[2], 512, "%s/tests/vectors/certs/%s", top && *top ? top : ".", key);
+	snprintf(path[3], 512, "%s/tests/vectors/certs/%s", top && *top ? top : ".", ca);
+	certs[0] = path[0];
+	certs[1] = path[1];
+	keys[0] = path[2];
+	cas[0] = path[3];
+	c = ike_creds_load(certs, im ? 2 : 1, keys, 1, cas, 1, err, sizeof(err));
+	if (!c)
+		test_fail(__FILE__, __LINE__, "credentials: %s", err);
+	return c;
+}
+
+/* Both directions by certificate, peers named by FQDN (strongSwan's
+ * defaults: CERTREQ sent, certificates sent if asked). */
+static void pk_cfg(struct ike_config *c, int side, const struct ike_creds *cr, const char *id,
+                   const char *peer)
+{
+	base_cfg(c, side, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "");
+	c->psk = NULL;
+	c->psk_len = 0;
+	fqdn(&c->local_id, id);
+	if (peer)
+		fqdn(&c->remote_id, peer);
+	else
+		memset(&c->remote_id, 0, sizeof(c->remote_id));
+	c->local_auth = c->remote_auth = IKE_AUTHBY_PUBKEY;
+	c->creds = cr;
+	c->send_certreq = true;
+	c->send_cert = IKE_SEND_CERT_IFASKED;
+	c->wall_time = wall_2026;
+}
+
+static void check_up(struct simnet *s)
+{
+	const struct ike_event *u0 = sim_event(s, 0, IKE_EV_CHILD_UP, 0);
+	const struct ike_event *u1 = sim_event(s, 1, IKE_EV_CHILD_UP, 0);
+	struct ike_engine_stats st0, st1;
+
+	CHECK(sim_event(s, 0, IKE_EV_IKE_UP, 0) && sim_event(s, 1, IKE_EV_IKE_UP, 0));
+	CHECK(u0 && u1);
+	if (u0 && u1)
+		check_child_pair(&u0->child, &u1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+	ike_engine_get_stats(s->node[0].e, &st0);
+	ike_engine_get_stats(s->node[1].e, &st1);
+	CHECK_EQ(st0.auth_failed + st1.auth_failed + st0.cert_invalid + st1.cert_invalid +
+	             st0.sig_invalid + st1.sig_invalid,
+	         0);
+}
+
+TEST(ike_sim_rfc7296_2_15_rsa_certificates_pkcs1_and_pss)
+{
+	struct ike_creds *moon = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	struct ike_creds *sun = fixture_creds("sun-rsa-pss.pem", NULL, "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct simnet s;
+
+	sim_init(&s, 31, false);
+	pk_cfg(&c0, 0, moon, "moon.tunsec.test", "sun.tunsec.test");
+	pk_cfg(&c1, 1, sun, "sun.tunsec.test", "moon.tunsec.test");
+	c1.rsa_pss = true; /* sun signs RSASSA-PSS, moon PKCS#1 v1.5 (RFC 7427) */
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	check_up(&s);
+	/* Two RSA certificates exceed 1228 bytes: IKE_AUTH in fragments
+	 * (RFC 7383), each sent once. */
+	CHECK(s.node[0].n_tx >= 3 && s.node[1].n_tx >= 3);
+	{
+		struct ike_engine_stats st0, st1;
+
+		ike_engine_get_stats(s.node[0].e, &st0);
+		ike_engine_get_stats(s.node[1].e, &st1);
+		CHECK_EQ(st0.tx_retransmit + st1.tx_retransmit, 0);
+	}
+	sim_free(&s);
+	ike_creds_free(moon);
+	ike_creds_free(sun);
+}
+
+TEST(ike_sim_rfc7427_ecdsa_certificates_with_intermediate)
+{
+	struct ike_creds *moon = fixture_creds("moon-ecdsa384.pem", NULL, "ca-rsa.pem");
+	struct ike_creds *sun = fixture_creds("sun-ecdsa256.pem", "ca-ecdsa.pem", "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct simnet s;
+
+	sim_init(&s, 32, true);
+	pk_cfg(&c0, 0, moon, "moon.tunsec.test", NULL); /* any peer the CA vouches for */
+	pk_cfg(&c1, 1, sun, "sun.tunsec.test", "moon.tunsec.test");
+	/* sun sends its certificates unasked, moon requests none. */
+	c1.send_cert = IKE_SEND_CERT_ALWAYS;
+	c0.send_certreq = false;
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	check_up(&s);
+	sim_free(&s);
+	ike_creds_free(moon);
+	ike_creds_free(sun);
+}
+
+/* A DER_ASN1_DN identity (§3.5) against the subject, and mixed key types. */
+TEST(ike_sim_rfc7296_3_5_dn_identity_rsa_and_ecdsa)
+{
+	struct ike_creds *moon = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	struct ike_creds *sun = fixture_creds("sun-ecdsa256.pem", "ca-ecdsa.pem", "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct simnet s;
+	uint8_t dn[255];
+	int n = test_vector_get("certs/certreq.txt", "moon-rsa", "subject", dn, sizeof(dn));
+
+	CHECK(n > 0);
+	sim_init(&s, 33, false);
+	pk_cfg(&c0, 0, moon, "moon.tunsec.test", "sun.tunsec.test");
+	pk_cfg(&c1, 1, sun, "sun.tunsec.test", NULL);
+	set_id(&c0.local_id, IKE_ID_DER_ASN1_DN, dn, (size_t)(n > 0 ? n : 0));
+	c1.remote_id = c0.local_id;
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	check_up(&s);
+	sim_free(&s);
+	ike_creds_free(moon);
+	ike_creds_free(sun);
+}
+
+/* Each direction authenticated its own way (§2.15 allows it; strongSwan
+ * configures it as leftauth=pubkey, rightauth=psk). */
+TEST(ike_sim_rfc7296_2_15_asymmetric_pubkey_and_psk)
+{
+	struct ike_creds *moon = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	struct ike_creds *trust = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct simnet s;
+
+	sim_init(&s, 34, false);
+	pk_cfg(&c0, 0, moon, "moon.tunsec.test", "sun.example");
+	pk_cfg(&c1, 1, trust, "sun.example", "moon.tunsec.test");
+	c0.remote_auth = IKE_AUTHBY_PSK;
+	c1.local_auth = IKE_AUTHBY_PSK;
+	c0.psk = c1.psk = (const uint8_t *)"one way only";
+	c0.psk_len = c1.psk_len = 12;
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 5 * SEC);
+	check_up(&s);
+	sim_free(&s);
+	ike_creds_free(moon);
+	ike_creds_free(trust);
+}
+
+/* A refused certificate: AUTHENTICATION_FAILED (§2.21.2) on both sides,
+ * IKE_DOWN with reason AUTH_FAILED, the why in auth_err and counters. */
+static void refused(const char *cert0, const char *cert1, uint8_t id_type0, int want_err,
+                    int refuser)
+{
+	struct ike_creds *a = fixture_creds(cert0, NULL, "ca-rsa.pem");
+	struct ike_creds *b = fixture_creds(cert1, NULL, "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct ike_engine_stats st;
+	const struct ike_event *d0, *d1, *dr;
+	struct simnet s;
+
+	sim_init(&s, 35, false);
+	pk_cfg(&c0, 0, a, "moon.tunsec.test", NULL);
+	pk_cfg(&c1, 1, b, "sun.tunsec.test", NULL);
+	if (id_type0 == IKE_ID_KEY_ID) /* an ID no certificate can vouch for */
+		set_id(&c0.local_id, IKE_ID_KEY_ID, "moon", 4);
+	if (strcmp(cert1, "expired.pem") == 0)
+		fqdn(&c1.local_id, "expired.tunsec.test");
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 60 * SEC);
+	d0 = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	d1 = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
+	dr = refuser == 0 ? d0 : d1;
+	CHECK(d0 && d0->reason == IKE_REASON_AUTH_FAILED);
+	CHECK(d1 && d1->reason == IKE_REASON_AUTH_FAILED);
+	CHECK(dr && dr->auth_err == want_err);
+	CHECK(d0 && d1 && (refuser == 0 ? d1 : d0)->auth_err == 0);
+	CHECK(d0 && s.node[0].ev_at[0] < 1 * SEC); /* at once, no timeout */
+	/* The refuser never comes up; a responder refused by the initiator
+	 * had answered (and come up) before the INFORMATIONAL told it. */
+	CHECK_EQ(sim_count(&s, refuser, IKE_EV_IKE_UP), 0);
+	CHECK_EQ(sim_count(&s, refuser, IKE_EV_CHILD_UP), 0);
+	if (refuser == 1)
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_UP), 0);
+	ike_engine_get_stats(s.node[refuser].e, &st);
+	CHECK_EQ(st.auth_failed, 1);
+	CHECK_EQ(st.cert_invalid, 1);
+	ike_engine_get_stats(s.node[!refuser].e, &st);
+	CHECK_EQ(st.auth_failed, 1);
+	CHECK_EQ(st.cert_invalid, 0);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e) + ike_engine_sa_count(s.node[1].e), 0);
+	sim_free(&s);
+	ike_creds_free(a);
+	ike_creds_free(b);
+}
+
+TEST(ike_sim_rfc7296_2_21_2_untrusted_certificate_refused)
+{
+	/* The initiator's certificate comes from a CA the responder does not
+	 * trust; the responder's has expired. */
+	refused("moon-other.pem", "sun-rsa-pss.pem", IKE_ID_FQDN, IKE_CERT_ERR_UNTRUSTED, 1);
+	refused("moon-rsa.pem", "expired.pem", IKE_ID_FQDN, IKE_CERT_ERR_EXPIRED, 0);
+}
+
+TEST(ike_sim_rfc7296_3_5_id_not_in_certificate_refused)
+{
+	refused("moon-rsa.pem", "sun-rsa-pss.pem", IKE_ID_KEY_ID, IKE_CERT_ERR_ID, 1);
+}
+
+/* RFC 7383: an IKE_AUTH with a certificate chain goes out in fragments;
+ * one fragment is lost, the whole message is retransmitted (§2.6). */
+TEST(ike_sim_rfc7383_fragmented_cert_chain_with_lost_fragment)
+{
+	struct ike_creds *moon = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	struct ike_creds *sun = fixture_creds("sun-ecdsa256.pem", "ca-ecdsa.pem", "ca-rsa.pem");
+	struct ike_config c0, c1;
+	struct ike_engine_stats st0;
+	struct simnet s;
+
+	sim_init(&s, 36, false);
+	pk_cfg(&c0, 0, sun, "sun.tunsec.test", "moon.tunsec.test");
+	pk_cfg(&c1, 1, moon, "moon.tunsec.test", "sun.tunsec.test");
+	c0.fragment_len = c1.fragment_len = 500;
+	s.node[0].drop_tx = 1u << 2; /* IKE_SA_INIT, fragment 1, [fragment 2 lost] */
+	CHECK(start(&s, &c0, &c1) > 0);
+	sim_run(&s, 30 * SEC);
+	check_up(&s);
+	ike_engine_get_stats(s.node[0].e, &st0);
+	CHECK(st0.tx_retransmit >= 1);
+	/* Two certificates (~1.5 KB) in 500-byte fragments: at least 4, twice. */
+	CHECK(s.node[0].n_tx >= 1 + 2 * 4);
+	CHECK(s.node[1].n_tx >= 1 + 2); /* moon's RSA certificate fragments too */
+	sim_free(&s);
+	ike_creds_free(moon);
+	ike_creds_free(sun);
+}
+
+TEST(ike_sim_rfc7296_2_15_pubkey_config_check)
+{
+	struct ike_creds *moon = fixture_creds("moon-rsa.pem", NULL, "ca-rsa.pem");
+	const char *cas[1] = {"tests/vectors/certs/ca-rsa.pem"};
+	struct ike_creds *verify_only = ike_creds_load(NULL, 0, NULL, 0, cas, 1, NULL, 0);
+	struct ike_config c;
+	char err[200];
+
+	pk_cfg(&c, 0, moon, "moon.tunsec.test", NULL);
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), 0); /* no PSK needed */
+	fqdn(&c.local_id, "sun.tunsec.test");                 /* not in our cert */
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	CHECK(strstr(err, "subjectAltName") != NULL);
+	fqdn(&c.local_id, "moon.tunsec.test");
+	c.creds = NULL;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	c.creds = verify_only; /* anchors, but nothing to sign with */
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	c.local_auth = IKE_AUTHBY_PSK; /* ... fine when we use a PSK, if set */
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	c.psk = (const uint8_t *)"k";
+	c.psk_len = 1;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), 0);
+	c.creds = NULL; /* the peer's certificate needs anchors */
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	c.remote_auth = 7;
+	CHECK_EQ(ike_config_check(&c, err, sizeof(err)), IKE_ERR_INVAL);
+	ike_creds_free(moon);
+	ike_creds_free(verify_only);
+}

@@ -1,0 +1,479 @@
+#!/bin/bash
+# IKEv2 handshake speed: tunsec's engine against strongSwan 5.9's charon.
+# One handshake = IKE_SA_INIT + IKE_AUTH with the first CHILD_SA (RFC 7296
+# §1.2), both ends' work.
+#
+#   tunsec      $BUILD/ike_hs_bench (tests/tools/ike_hs_bench.c): both
+#               engines in one process pinned to CPU $CPU, datagrams
+#               passed in memory; PSK with each group of $IKE_GROUPS. Figures:
+#               µs of CPU per handshake (initiator + responder) and
+#               handshakes/s sustained on that one core (each handshake
+#               followed by its IKE SA's Delete exchange).
+#   strongSwan  two charons (hsb-<pid>-l, hsb-<pid>-r, one veth pair), both
+#               pinned to CPU $SS_CPU, SAs installed by $SS_KERNEL; $SS_N
+#               handshakes per repetition, each `swanctl --initiate` then
+#               `--terminate`. Figures: charon's own log on the initiator
+#               ("initiating IKE_SA" -> "CHILD_SA ... established", ms
+#               resolution; median), swanctl --initiate wall time (median;
+#               includes swanctl's start-up and vici), and the CPU time of
+#               both charons over the whole loop per handshake (all
+#               threads, /proc/<pid>/task/*/schedstat; includes the Delete
+#               exchange and vici, as tunsec's hs/s includes the Delete).
+#               PSK with each group of $IKE_GROUPS, and ECDSA P-256
+#               certificates made by `pki` (with curve25519).
+#
+# One line per measurement, then medians over $RUNS repetitions and a table
+# with the ratios strongSwan / tunsec: log/ts is charon's handshake latency
+# over tunsec's CPU time per handshake (us_hs); cpu/ts is both charons' CPU
+# per handshake + Delete over tunsec's time per handshake + Delete on its
+# one core (1 / hs_per_s), i.e. how many tunsec cycles fit in one of
+# strongSwan's.
+#
+#   name=tunsec-psk-curve25519 test=us_hs value=210.3 unit=us rep=1
+#
+# Knobs: RUNS (3), HS_N (1000 tunsec handshakes per run; a fifth of it for
+#        MODP groups), SS_N (30), IKE_GROUPS ("curve25519 ecp256 modp2048"),
+#        CPU (1), SS_CPU (the charons' CPU: $CPU; "all" leaves them
+#        unpinned, as the anchors' ~5 ms figure was taken), ONLY ("tunsec strongswan"), SS_KERNEL (libipsec, as
+#        /work/shared/anchors does, or netlink: kernel XFRM in the
+#        namespace), BUILD (build), OUT (/tmp/tunsec-bench-ike-<date>.txt),
+#        KEEP_WORK=1 keeps the charon configs and logs.
+# The ECDSA rows need strongSwan's pki for the certificates (both sides use
+# the same ones); tunsec's says "n/a" if ike_hs_bench -a ecdsa fails.
+# Needs root for strongSwan (strongswan-charon strongswan-swanctl
+# strongswan-pki, libstrongswan-standard-plugins); a missing strongSwan is
+# reported and skipped.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-3}
+HS_N=${HS_N:-1000}
+SS_N=${SS_N:-30}
+IKE_GROUPS=${IKE_GROUPS:-curve25519 ecp256 modp2048}
+CPU=${CPU:-1}
+SS_CPU=${SS_CPU:-$CPU}
+ONLY=${ONLY:-tunsec strongswan}
+SS_KERNEL=${SS_KERNEL:-libipsec}
+BUILD=${BUILD:-build}
+KEEP_WORK=${KEEP_WORK:-}
+CHARON=${CHARON:-/usr/lib/ipsec/charon}
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT=${OUT:-/tmp/tunsec-bench-ike-$STAMP.txt}
+case $BUILD in /*) BUILD_DIR=$BUILD ;; *) BUILD_DIR=$TOP/$BUILD ;; esac
+BENCH=$BUILD_DIR/ike_hs_bench
+
+NS_L=hsb-$$-l
+NS_R=hsb-$$-r
+UL_L=10.78.0.1
+UL_R=10.78.0.2
+WORK=""
+PIDS=()
+NSS=()
+
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+note() { echo "# $*" >&2; }
+median() { sort -g | awk '{a[NR]=$1} END{if (NR) print a[int((NR+1)/2)]; else print "NaN"}'; }
+
+cleanup() {
+	local pid ns
+	# only the charons this script started, one PID at a time
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${NSS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$WORK" ]; then
+		if [ -n "$KEEP_WORK" ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+: >"$OUT"
+REP=0
+emit() { # name test value unit
+	local line="name=$1 test=$2 value=$3 unit=$4 rep=$REP"
+	echo "$line"
+	echo "$line" >>"$OUT"
+}
+
+# --- tunsec ------------------------------------------------------------------
+
+# A group's handshake count: MODP is ~10x slower than the curves.
+hs_n() { case $1 in modp*) echo $((HS_N / 5 > 0 ? HS_N / 5 : 1)) ;; *) echo "$HS_N" ;; esac; }
+
+# The one line of ike_hs_bench's medians, or nothing.
+tunsec_run() { # group auth
+	taskset -c "$CPU" "$BENCH" -n "$(hs_n "$1")" -r 1 -g "$1" -a "$2" -C "$WORK/pki" \
+		2>"$WORK/bench.err" |
+		grep '^median '
+}
+
+field() { # line key
+	sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"
+}
+
+TS_ECDSA=""
+if want tunsec; then
+	if [ ! -x "$BENCH" ]; then
+		note "building $BENCH"
+		make -C "$TOP" B="$BUILD" "$BUILD/ike_hs_bench" >/dev/null ||
+			{ echo "make $BUILD/ike_hs_bench failed"; exit 1; }
+	fi
+fi
+
+# --- strongSwan --------------------------------------------------------------
+
+SS_OK=""
+ss_conf() { # side
+	local side=$1 d="$WORK/$1" load
+	local kernel="kernel-libipsec kernel-netlink"
+	[ "$SS_KERNEL" = netlink ] && kernel="kernel-netlink"
+	mkdir -p "$d/run"
+	cat >"$d/strongswan.conf" <<-EOF
+	swanctl {
+		load = pem pkcs1 pkcs8 x509 openssl random
+	}
+	charon {
+		# explicit list: kdf is needed (5.9.8 prf+); kernel-libipsec
+		# before kernel-netlink; the rest parses and checks certificates
+		load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf hmac sha2 $kernel socket-default vici
+		install_routes = yes
+		port = 500
+		port_nat_t = 4500
+		filelog {
+			log {
+				path = $d/charon.log
+				time_format = %T
+				time_add_ms = yes
+				flush_line = yes
+				default = 1
+			}
+		}
+		syslog {
+		}
+		plugins {
+			vici {
+				socket = unix:///run/charon.vici
+			}
+		}
+	}
+	EOF
+}
+
+# swanctl.conf of both sides. Initiator (l): one connection per group and
+# one ECDSA connection; responder (r): one PSK and one ECDSA connection
+# that accept every group (charon picks the peer config by identity).
+ss_swanctl() {
+	local g prop conns="" all=""
+	for g in $IKE_GROUPS; do
+		all+="-$g"
+	done
+	for g in $IKE_GROUPS; do
+		conns+="
+		psk-$g {
+			version = 2
+			local_addrs = $UL_L
+			remote_addrs = $UL_R
+			proposals = aes128gcm16-prfsha256-$g
+			dpd_delay = 0
+			local { auth = psk
+				id = vl.hsb }
+			remote { auth = psk
+				id = vr.hsb }
+			children { net { local_ts = 10.211.1.0/24
+					remote_ts = 10.211.2.0/24
+					esp_proposals = aes128gcm16 } }
+		}"
+	done
+	cat >"$WORK/l/swanctl.conf" <<-EOF
+	connections {$conns
+		ecdsa {
+			version = 2
+			local_addrs = $UL_L
+			remote_addrs = $UL_R
+			proposals = aes128gcm16-prfsha256-curve25519
+			dpd_delay = 0
+			local { auth = pubkey
+				certs = l.crt
+				id = moon.hsb }
+			remote { auth = pubkey
+				cacerts = ca.crt
+				id = sun.hsb }
+			children { net { local_ts = 10.211.1.0/24
+					remote_ts = 10.211.2.0/24
+					esp_proposals = aes128gcm16 } }
+		}
+	}
+	secrets {
+		ike-psk { id-a = vl.hsb
+			id-b = vr.hsb
+			secret = 0x$PSK }
+	}
+	EOF
+	cat >"$WORK/r/swanctl.conf" <<-EOF
+	connections {
+		psk {
+			version = 2
+			local_addrs = $UL_R
+			remote_addrs = $UL_L
+			proposals = aes128gcm16-prfsha256$all
+			dpd_delay = 0
+			local { auth = psk
+				id = vr.hsb }
+			remote { auth = psk
+				id = vl.hsb }
+			children { net { local_ts = 10.211.2.0/24
+					remote_ts = 10.211.1.0/24
+					esp_proposals = aes128gcm16 } }
+		}
+		ecdsa {
+			version = 2
+			local_addrs = $UL_R
+			remote_addrs = $UL_L
+			proposals = aes128gcm16-prfsha256$all
+			dpd_delay = 0
+			local { auth = pubkey
+				certs = r.crt
+				id = sun.hsb }
+			remote { auth = pubkey
+				cacerts = ca.crt
+				id = moon.hsb }
+			children { net { local_ts = 10.211.2.0/24
+					remote_ts = 10.211.1.0/24
+					esp_proposals = aes128gcm16 } }
+		}
+	}
+	secrets {
+		ike-psk { id-a = vl.hsb
+			id-b = vr.hsb
+			secret = 0x$PSK }
+	}
+	EOF
+}
+
+# ECDSA P-256 with strongSwan's pki, into $WORK/pki: a CA (ca.crt) and one
+# certificate per side, subjectAltName = the identity (l: moon.hsb, r:
+# sun.hsb), as ike_hs_bench -a ecdsa -C wants them.
+make_pki() {
+	local p="$WORK/pki" s cn
+	command -v pki >/dev/null || return 1
+	mkdir -p "$p"
+	pki --gen --type ecdsa --size 256 --outform pem >"$p/ca.key" 2>>"$p/pki.err" &&
+		pki --self --ca --lifetime 2 --in "$p/ca.key" --type ecdsa \
+			--dn "CN=tunsec bench CA" --outform pem >"$p/ca.crt" 2>>"$p/pki.err" || return 1
+	for s in l r; do
+		cn=moon.hsb
+		[ $s = r ] && cn=sun.hsb
+		pki --gen --type ecdsa --size 256 --outform pem >"$p/$s.key" 2>>"$p/pki.err" &&
+			pki --pub --in "$p/$s.key" --type ecdsa 2>>"$p/pki.err" |
+			pki --issue --lifetime 2 --cacert "$p/ca.crt" --cakey "$p/ca.key" \
+				--type pub --dn "CN=$cn" --san "$cn" --outform pem \
+				>"$p/$s.crt" 2>>"$p/pki.err" || return 1
+	done
+}
+
+# The same certificates in the swanctl directory layout next to each side's
+# swanctl.conf (x509/, x509ca/, ecdsa/), where swanctl --load-all finds them.
+ss_pki() {
+	local s
+	[ -s "$WORK/pki/r.crt" ] || return 1
+	for s in l r; do
+		mkdir -p "$WORK/$s/x509" "$WORK/$s/x509ca" "$WORK/$s/ecdsa"
+		cp "$WORK/pki/ca.crt" "$WORK/$s/x509ca/ca.crt"
+		cp "$WORK/pki/$s.crt" "$WORK/$s/x509/$s.crt"
+		cp "$WORK/pki/$s.key" "$WORK/$s/ecdsa/$s.key"
+	done
+}
+
+ss_start() { # side ns
+	local d="$WORK/$1" pid
+	local pin=(taskset -c "$SS_CPU")
+	[ "$SS_CPU" = all ] && pin=()
+	"${pin[@]}" ip netns exec "$2" unshare -m --propagation private sh -c \
+		"mount --bind '$d/run' /run && exec env STRONGSWAN_CONF='$d/strongswan.conf' '$CHARON'" \
+		>"$d/charon.out" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	eval "PID_$1=$pid"
+	for _ in $(seq 100); do
+		[ -S "$d/run/charon.vici" ] && return 0
+		sleep 0.1
+	done
+	note "charon in $2 did not open vici: $(tail -3 "$d/charon.out" "$d/charon.log" 2>/dev/null | tr '\n' ' ')"
+	return 1
+}
+
+sw() { # side --command [args...]   (swanctl wants --uri after the command)
+	local d="$WORK/$1" cmd=$2
+	shift 2
+	STRONGSWAN_CONF="$d/strongswan.conf" swanctl "$cmd" --uri "unix://$d/run/charon.vici" "$@"
+}
+
+# CPU time in ns of every thread of a process so far.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END{printf "%.0f", s}'
+}
+
+# ms from "initiating IKE_SA" to "CHILD_SA ... established" in the
+# initiator's log lines after line $1: charon's own view of one handshake.
+log_hs_ms() {
+	tail -n +"$(($1 + 1))" "$WORK/l/charon.log" | awk '
+		function t(s,  a) { split(s, a, /[:.]/); return ((a[1]*60 + a[2])*60 + a[3])*1000 + a[4] }
+		/initiating IKE_SA/ && !s { s = t($1) }
+		/CHILD_SA .* established/ && s { printf "%d", t($1) - s; exit }'
+}
+
+ss_setup() {
+	local ns
+	command -v swanctl >/dev/null && command -v pki >/dev/null && [ -x "$CHARON" ] ||
+		{ note "strongSwan (charon, swanctl, pki) not installed: skipped"; return 1; }
+	[ "$(id -u)" = 0 ] || { note "strongSwan needs root: skipped"; return 1; }
+	for ns in "$NS_L" "$NS_R"; do
+		ip netns add "$ns" || return 1
+		NSS+=("$ns")
+		ip -n "$ns" link set lo up
+	done
+	ip link add "hsb$$l" netns "$NS_L" type veth peer name "hsb$$r" netns "$NS_R" || return 1
+	ip -n "$NS_L" addr add $UL_L/24 dev "hsb$$l"
+	ip -n "$NS_R" addr add $UL_R/24 dev "hsb$$r"
+	ip -n "$NS_L" link set "hsb$$l" up
+	# inner addresses as /32 on lo (this kernel has no dummy links), so
+	# that charon finds a source for the routes it installs
+	ip -n "$NS_L" addr add 10.211.1.1/32 dev lo
+	ip -n "$NS_R" addr add 10.211.2.1/32 dev lo
+	ip -n "$NS_R" link set "hsb$$r" up
+	ip netns exec "$NS_L" ping -q -c 1 -W 2 $UL_R >/dev/null 2>&1 ||
+		ip netns exec "$NS_L" ping -q -c 1 -W 2 $UL_R >/dev/null 2>&1 ||
+		{ note "veth link did not come up"; return 1; }
+	PSK=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	ss_pki || { note "no certificates (pki failed)"; return 1; }
+	ss_conf l
+	ss_conf r
+	ss_swanctl
+	ss_start l "$NS_L" && ss_start r "$NS_R" || return 1
+	for s in l r; do
+		sw $s --load-all --file "$WORK/$s/swanctl.conf" >"$WORK/$s/load.out" 2>&1 ||
+			{ note "swanctl --load-all ($s) failed: $(tail -5 "$WORK/$s/load.out" | tr '\n' ' ')"; return 1; }
+	done
+}
+
+# SS_N handshakes of connection $2; emits under name $1.
+ss_run() { # name conn
+	local name=$1 conn=$2 i n0 t0 t1 c0 c1 hs=() hl=() ms
+	c0=$(($(cpu_ns "$PID_l") + $(cpu_ns "$PID_r")))
+	for ((i = 0; i < SS_N; i++)); do
+		n0=$(wc -l <"$WORK/l/charon.log")
+		t0=$(date +%s%N)
+		if ! sw l --initiate --ike "$conn" --child net --timeout 10 >"$WORK/l/init.out" 2>&1; then
+			note "$name: initiate failed: $(grep -iE 'fail|error|no ' "$WORK/l/init.out" | head -3 | tr '\n' ' ')"
+			return 1
+		fi
+		t1=$(date +%s%N)
+		hs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e6}')")
+		ms=$(log_hs_ms "$n0")
+		[ -n "$ms" ] && hl+=("$ms")
+		sw l --terminate --ike "$conn" --timeout 10 >/dev/null 2>&1
+	done
+	c1=$(($(cpu_ns "$PID_l") + $(cpu_ns "$PID_r")))
+	emit "$name" log_ms "$(printf '%s\n' "${hl[@]}" | median)" ms
+	emit "$name" wall_ms "$(printf '%s\n' "${hs[@]}" | median)" ms
+	emit "$name" cpu_ms "$(awk -v a="$c0" -v b="$c1" -v n="$SS_N" 'BEGIN{printf "%.3f", (b-a)/1e6/n}')" ms
+}
+
+WORK=$(mktemp -d /tmp/hsb-$$-XXXXXX)
+make_pki || note "pki (strongswan-pki) failed or missing: no ECDSA rows"
+# tunsec's ECDSA row: once it authenticates with certificates (-a ecdsa)
+if want tunsec && [ -s "$WORK/pki/r.crt" ] &&
+	"$BENCH" -n 1 -r 1 -a ecdsa -C "$WORK/pki" >/dev/null 2>"$WORK/bench.err"; then
+	TS_ECDSA=1
+elif want tunsec; then
+	note "ike_hs_bench -a ecdsa unavailable: $(tail -1 "$WORK/bench.err" 2>/dev/null)"
+fi
+if want strongswan; then
+	ss_setup && SS_OK=1
+fi
+
+# --- the runs, interleaved so that drift hits all alike ----------------------
+
+for ((REP = 1; REP <= RUNS; REP++)); do
+	if want tunsec; then
+		for g in $IKE_GROUPS; do
+			line=$(tunsec_run "$g" psk)
+			if [ -z "$line" ]; then
+				note "ike_hs_bench -g $g failed: $(tail -3 "$WORK/bench.err" | tr '\n' ' ')"
+				continue
+			fi
+			emit "tunsec-psk-$g" us_hs "$(field "$line" us_hs)" us
+			emit "tunsec-psk-$g" us_init "$(field "$line" us_init)" us
+			emit "tunsec-psk-$g" us_resp "$(field "$line" us_resp)" us
+			emit "tunsec-psk-$g" hs_per_s "$(field "$line" hs_per_s)" 1/s
+		done
+		if [ -n "$TS_ECDSA" ]; then
+			line=$(tunsec_run curve25519 ecdsa)
+			if [ -n "$line" ]; then
+				emit tunsec-ecdsa-curve25519 us_hs "$(field "$line" us_hs)" us
+				emit tunsec-ecdsa-curve25519 us_init "$(field "$line" us_init)" us
+				emit tunsec-ecdsa-curve25519 us_resp "$(field "$line" us_resp)" us
+				emit tunsec-ecdsa-curve25519 hs_per_s "$(field "$line" hs_per_s)" 1/s
+			fi
+		fi
+	fi
+	if [ -n "$SS_OK" ]; then
+		for g in $IKE_GROUPS; do
+			ss_run "strongswan-psk-$g" "psk-$g"
+		done
+		ss_run strongswan-ecdsa-curve25519 ecdsa
+	fi
+done
+
+# --- medians and ratios ------------------------------------------------------
+
+med() { # name test
+	awk -v n="name=$1" -v t="test=$2" '$1 == n && $2 == t {sub("value=", "", $3); print $3}' \
+		"$OUT" | median
+}
+num() { [[ $1 =~ ^[0-9.]+$ ]]; }
+ratio() { # a b -> a/b
+	if num "$1" && num "$2" && [ "$2" != 0 ]; then
+		awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1fx", a/b}'
+	else
+		echo n/a
+	fi
+}
+orna() { [ -n "$1" ] && [ "$1" != NaN ] && echo "$1" || echo n/a; }
+
+echo
+echo "IKEv2 handshake (IKE_SA_INIT + IKE_AUTH + 1 CHILD_SA), medians of $RUNS runs;"
+echo "tunsec: both ends in one process on CPU $CPU; strongSwan: 2 charons on CPU $SS_CPU, SAs via $SS_KERNEL"
+printf '%-18s %9s %9s %9s %9s | %8s %8s %8s | %8s %8s\n' \
+	"auth-group" "ts us/hs" "ts init" "ts resp" "ts hs/s" "ss log" "ss wall" "ss cpu" \
+	"log/ts" "cpu/ts"
+printf '%-18s %9s %9s %9s %9s | %8s %8s %8s | %8s %8s\n' \
+	"" "cpu,both" "us" "us" "1 core" "ms" "ms" "ms" "" ""
+for row in $(for g in $IKE_GROUPS; do echo psk-$g; done) ecdsa-curve25519; do
+	us=$(orna "$(med tunsec-$row us_hs)")
+	hps=$(orna "$(med tunsec-$row hs_per_s)")
+	ui=$(orna "$(med tunsec-$row us_init)")
+	ur=$(orna "$(med tunsec-$row us_resp)")
+	sl=$(orna "$(med strongswan-$row log_ms)")
+	sw_=$(orna "$(med strongswan-$row wall_ms)")
+	sc=$(orna "$(med strongswan-$row cpu_ms)")
+	usms=n/a cyms=n/a
+	num "$us" && usms=$(awk -v u="$us" 'BEGIN{printf "%.4f", u/1000}')
+	num "$hps" && cyms=$(awk -v h="$hps" 'BEGIN{if (h > 0) printf "%.4f", 1000/h; else print "n/a"}')
+	printf '%-18s %9s %9s %9s %9s | %8s %8s %8s | %8s %8s\n' "$row" "$us" "$ui" "$ur" "$hps" \
+		"$sl" "$sw_" "$sc" "$(ratio "$sl" "$usms")" "$(ratio "$sc" "$cyms")"
+done
+echo "ss log: charon's log, initiating IKE_SA -> CHILD_SA established (ms resolution);"
+echo "ss cpu: both charons' CPU per handshake incl. its Delete and vici; ratios = strongSwan / tunsec"
+echo "(log/ts: ss log / ts us/hs; cpu/ts: ss cpu / (1 s / ts hs/s), both sides of each with Delete)."
+[ -n "$TS_ECDSA" ] || echo "tunsec ecdsa: n/a (ike_hs_bench -a ecdsa failed or no pki)."
+echo "results: $OUT"
