@@ -26,7 +26,8 @@
 # Knobs: DUR (10), REPS (3), UDP_RATE (1G), UDP_LEN (1300), PING_N (50),
 #        TS_ESP ("aes128gcm16 aes256gcm16 chacha20poly1305"), TS_RAW
 #        (aes128gcm16; empty for none), ONLY (space-separated subset of:
-#        plain tunsec strongswan wireguard openvpn), OUT (results file,
+#        plain tunsec strongswan wireguard openvpn ike; ike: the IKEv2
+#        handshake rates of scripts/bench_ike.sh), OUT (results file,
 #        default /tmp/tunsec-bench-<date>.txt), BUILD (build).
 # Needs root, iperf3, jq, and for the anchors strongswan-charon
 # strongswan-swanctl (kernel-libipsec), wireguard-go wireguard-tools,
@@ -46,7 +47,7 @@ UDP_LEN=${UDP_LEN:-1300}
 PING_N=${PING_N:-50}
 TS_ESP=${TS_ESP:-aes128gcm16 aes256gcm16 chacha20poly1305}
 TS_RAW=${TS_RAW-aes128gcm16}
-ONLY=${ONLY:-plain tunsec strongswan wireguard openvpn}
+ONLY=${ONLY:-plain tunsec strongswan wireguard openvpn ike}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${OUT:-/tmp/tunsec-bench-$STAMP.txt}
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -457,6 +458,14 @@ if [ -x "$BUILD_DIR/aead_bench" ]; then
 		"$BUILD_DIR/aead_bench" 2>/dev/null | awk '/chosen=yes/ {
 			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			printf "name=cipher-limit test=%s-%s value=%s unit=%s backend=%s\n", f["suite"], f["op"], f["value"], f["unit"], f["backend"] }'
+	} | tee -a "$OUT"
+fi
+# IKEv2 handshakes: tunsec's engines against strongSwan (scripts/bench_ike.sh)
+if want ike; then
+	{
+		echo
+		echo "# IKEv2 handshakes (scripts/bench_ike.sh)"
+		ONLY="tunsec strongswan" BUILD=$BUILD "$TUNSEC_TOP/scripts/bench_ike.sh" 2>&1 || status=1
 	} | tee -a "$OUT"
 fi
 echo "results: $OUT" >&2

@@ -1,18 +1,23 @@
 #!/bin/bash
 # tunsec in one minute: two network namespaces (tsD-l, tsD-r) joined by one
-# veth pair, a tunsecd in each with one static-key ESP tunnel (random keys,
-# AES-256-GCM, ESP in UDP), then ping and iperf3 through the tunnel, the
-# daemons' own view (`tunsec status`, `tunsec stats`), and a clean teardown.
-# Nothing outside the two namespaces is touched; everything is removed at exit.
+# veth pair, a tunsecd in each; the left one negotiates the SAs with IKEv2
+# (pre-shared key, AES-256-GCM, Curve25519), then ping and iperf3 through
+# the tunnel, the daemons' own view (`tunsec status`, `tunsec stats`), and
+# a clean teardown (each side's Delete). Nothing outside the two namespaces
+# is touched; everything is removed at exit.
 #
 #   sudo scripts/demo.sh            (builds tunsecd first if needed)
-#   PROPOSAL=chacha20poly1305 ENCAP=no sudo -E scripts/demo.sh
+#   MODE=manual PROPOSAL=chacha20poly1305 ENCAP=no sudo -E scripts/demo.sh
+#                                   (static keys instead of IKEv2)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export TUNSEC_TOP=$TOP
 . "$TOP/tests/lib.sh"
+MODE=${MODE:-ike}
 PROPOSAL=${PROPOSAL:-aes256gcm16}
-ENCAP=${ENCAP:-yes}
+# manual: yes (UDP) or no (raw ESP); ike: yes forces UDP, else raw ESP
+# unless a NAT is found (RFC 7296 §2.23)
+ENCAP=${ENCAP:-$([ "$MODE" = manual ] && echo yes || echo auto)}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { # show the command (without the `ip netns exec`), then run it
@@ -38,15 +43,33 @@ topo2 tsD-l tsD-r
 ip -n tsD-l -br addr show dev "$C_IF"
 ip -n tsD-r -br addr show dev "$S_IF"
 
-step "configurations: one manual tunnel, $PROPOSAL, encap = $ENCAP, fresh random keys"
-pair_conf "$PROPOSAL" "$ENCAP"
-# show the left side's file with the keys elided (the right mirrors it)
-sed -E 's/(key_(in|out) = 0x)([0-9a-f]{8})[0-9a-f]+/\1\3... (random)/' "$WORK/c.conf" |
-	grep -v '^#'
+if [ "$MODE" = manual ]; then
+	step "configurations: one manual tunnel, $PROPOSAL, encap = $ENCAP, fresh random keys"
+	pair_conf "$PROPOSAL" "$ENCAP"
+	# show the left side's file with the keys elided (the right mirrors it)
+	sed -E 's/(key_(in|out) = 0x)([0-9a-f]{8})[0-9a-f]+/\1\3... (random)/' "$WORK/c.conf" |
+		grep -v '^#'
+else
+	step "configurations: one IKEv2 connection (swanctl.conf syntax), PSK, left initiates"
+	PSK=$(head -c 24 /dev/urandom | base64)
+	[ "$ENCAP" = yes ] && export CONN_EXTRA="encap = yes"
+	ESP_PROPOSALS=${PROPOSAL}-curve25519 ike_conf "$WORK/c.conf" c tsc0 \
+		"$C_IN4/32, $C_IN6/128" $C_UL $C_PEER left.demo right.demo \
+		"10.201.1.0/24, fd01::/64" "10.201.2.0/24, fd02::/64" start
+	ESP_PROPOSALS=${PROPOSAL}-curve25519 ike_conf "$WORK/s.conf" s tss0 \
+		"$S_IN4/32, $S_IN6/128" $S_UL $S_PEER right.demo left.demo \
+		"10.201.2.0/24, fd02::/64" "10.201.1.0/24, fd01::/64" none
+	sed -E 's/(secret = ")[^"]*/\1... (random)/' "$WORK/c.conf"
+fi
 
 step "start tunsecd in each namespace"
 tsd_start s tsD-r "$WORK/s.conf" || exit 1
 tsd_start c tsD-l "$WORK/c.conf" || exit 1
+if [ "$MODE" != manual ]; then
+	wait_for 10 sh -c "'$TUNSEC' -s '${TSD_SOCK[c]}' status | grep -q 'established'" ||
+		{ echo "IKE SA not established"; sed 's/^/  tsD-l | /' "${TSD_LOG[c]}"; exit 1; }
+	wait_for 5 ip netns exec tsD-l ping -n -q -c 1 -W 1 $S_IN4 >/dev/null
+fi
 sed 's/^/  tsD-l | /' "${TSD_LOG[c]}"
 echo
 run tsD-l ip -br addr show dev tsc0

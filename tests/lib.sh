@@ -341,6 +341,55 @@ pair_conf() {
 	SPI_S_IN=$s2
 }
 
+# ike_conf FILE SIDE IF ADDRS LOCAL REMOTE LID RID LTS RTS START: an IKEv2
+# PSK connection "gw" with child "net" (swanctl.conf key names). $PSK is the
+# secret; IKE_PROPOSALS and ESP_PROPOSALS pick the suites (default
+# aes256gcm16-prfsha256-curve25519 and aes256gcm16-curve25519, PFS on
+# rekeys); TSEC_EXTRA, CONN_EXTRA and CHILD_EXTRA add lines (newline-
+# separated) to the tunsec section, the connection and the child.
+ike_conf() {
+	cat >"$1" <<EOF
+tunsec {
+	interface = $3
+	addrs = $4
+	socket = $WORK/$2.sock${TSEC_EXTRA:+
+$TSEC_EXTRA}
+}
+connections {
+	gw {
+		local_addrs = $5
+		remote_addrs = $6
+		proposals = ${IKE_PROPOSALS:-aes256gcm16-prfsha256-curve25519}${CONN_EXTRA:+
+$CONN_EXTRA}
+		local {
+			auth = psk
+			id = $7
+		}
+		remote {
+			auth = psk
+			id = $8
+		}
+		children {
+			net {
+				local_ts = $9
+				remote_ts = ${10}
+				esp_proposals = ${ESP_PROPOSALS:-aes256gcm16-curve25519}
+				start_action = ${11}${CHILD_EXTRA:+
+$CHILD_EXTRA}
+			}
+		}
+	}
+}
+secrets {
+	ike-gw {
+		id = $8
+		secret = "$PSK"
+	}
+}
+EOF
+	chmod 600 "$1"
+}
+
 # --- the daemon -------------------------------------------------------------
 
 # tsd_start SIDE NS CONF: run tunsecd in NS, wait until its control socket

@@ -22,53 +22,10 @@ else
 fi
 PSK="ike pair test $RANDOM$RANDOM shared secret"
 
-# ike_conf FILE SIDE IF ADDRS LOCAL REMOTE LID RID LTS RTS START EXTRA_CHILD
-ike_conf() {
-	cat >"$1" <<EOF
-tunsec {
-	interface = $3
-	addrs = $4
-	socket = $WORK/$2.sock
-	keepalive = 2s
-}
-connections {
-	gw {
-		local_addrs = $5
-		remote_addrs = $6
-		proposals = aes256gcm16-prfsha256-curve25519
-		local {
-			auth = psk
-			id = $7
-		}
-		remote {
-			auth = psk
-			id = $8
-		}
-		children {
-			net {
-				local_ts = $9
-				remote_ts = ${10}
-				esp_proposals = aes256gcm16-curve25519
-				start_action = ${11}${12:+
-				${12}}
-			}
-		}
-	}
-}
-secrets {
-	ike-gw {
-		id = $8
-		secret = "$PSK"
-	}
-}
-EOF
-	chmod 600 "$1"
-}
-
-ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example sun.example \
-	"10.201.1.0/24" "10.201.2.0/24" start "rekey_time = 4s
-				life_time = 8s"
-ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" $S_UL "%any" sun.example moon.example \
+TSEC_EXTRA="keepalive = 2s" CHILD_EXTRA=$'rekey_time = 4s\nlife_time = 8s' \
+	ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example sun.example \
+	"10.201.1.0/24" "10.201.2.0/24" start
+TSEC_EXTRA="keepalive = 2s" ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" $S_UL "%any" sun.example moon.example \
 	"10.201.2.0/24" "10.201.1.0/24" none
 
 tsd_start s "$S_NS" "$WORK/s.conf" || die "server did not start"

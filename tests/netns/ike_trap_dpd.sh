@@ -14,55 +14,12 @@ lib_init tsIt
 topo3 tsIt
 PSK="ike trap test $RANDOM$RANDOM shared secret"
 
-# ike_conf FILE SIDE IF ADDRS LOCAL REMOTE LID RID LTS RTS START EXTRA_CHILD
-ike_conf() {
-	cat >"$1" <<EOF
-tunsec {
-	interface = $3
-	addrs = $4
-	socket = $WORK/$2.sock
-	keepalive = 2s
-	retransmit_timeout = 0.5
-	retransmit_base = 1.2
-	retransmit_tries = 2
-}
-connections {
-	gw {
-		local_addrs = $5
-		remote_addrs = $6
-		proposals = aes256gcm16-prfsha256-curve25519
-		dpd_delay = 1s
-		local {
-			auth = psk
-			id = $7
-		}
-		remote {
-			auth = psk
-			id = $8
-		}
-		children {
-			net {
-				local_ts = $9
-				remote_ts = ${10}
-				esp_proposals = aes256gcm16-curve25519
-				start_action = ${11}${12:+
-				${12}}
-			}
-		}
-	}
-}
-secrets {
-	ike-gw {
-		id = $8
-		secret = "$PSK"
-	}
-}
-EOF
-	chmod 600 "$1"
-}
-
-ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example sun.example \
-	"10.201.1.0/24" "10.201.2.0/24" trap "dpd_action = restart"
+# Short timers: a liveness check after 1 s of silence, given up after
+# 0.5 + 0.6 + 0.72 s (RFC 7296 §2.1 backoff, strongSwan's key names).
+export TSEC_EXTRA=$'retransmit_timeout = 0.5\nretransmit_base = 1.2\nretransmit_tries = 2'
+export CONN_EXTRA="dpd_delay = 1s"
+CHILD_EXTRA="dpd_action = restart" ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example sun.example \
+	"10.201.1.0/24" "10.201.2.0/24" trap
 ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" $S_UL "%any" sun.example moon.example \
 	"10.201.2.0/24" "10.201.1.0/24" none
 
