@@ -1,0 +1,60 @@
+#!/bin/bash
+# `tunsec reload` (tunsec(8)): the connections of a re-read file replace the
+# running ones without a restart. Two tunsecd over IKEv2 (RFC 7296).
+# Checks: an unchanged file keeps the IKE SA and CHILD_SA (same SPIs); a
+# file with an error changes nothing and the answer names file, line and
+# key; a changed esp_proposals replaces the connection (Delete, §1.4.1,
+# then a new SA with the new cipher); a removed connection is deleted on
+# both sides.
+. "$(dirname "$0")/../lib.sh"
+lib_init tsIr
+topo3 tsIr
+PSK="ike reload test $RANDOM$RANDOM shared secret"
+
+client_conf() {
+	ESP_PROPOSALS=$1 ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" \
+		moon.example sun.example "10.201.1.0/24" "10.201.2.0/24" start
+}
+client_conf aes256gcm16
+ESP_PROPOSALS="aes256gcm16, chacha20poly1305" ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" \
+	$S_UL "%any" sun.example moon.example "10.201.2.0/24" "10.201.1.0/24" none
+
+tsd_start s "$S_NS" "$WORK/s.conf" || die "server did not start"
+tsd_start c "$C_NS" "$WORK/c.conf" || die "client did not start"
+status() { "$TUNSEC" -s "${TSD_SOCK[$1]}" status; }
+child_line() { status c | grep -o 'net{0x[^}]*}: [a-z0-9]*'; }
+established() { status "$1" | grep -q "gw\[[0-9]*\]: established"; }
+no_ike_sa() { status "$1" | grep -q "gw: IKEv2.*, 0 IKE SAs"; }
+reload() { "$TUNSEC" -s "${TSD_SOCK[c]}" reload 2>&1; }
+
+check "IKE SA up" wait_for 10 established c
+before=$(child_line)
+out=$(reload)
+say "reload: $out"
+check "unchanged file: nothing replaced" sh -c "echo '$out' | grep -q '0 new, 0 removed, 0 replaced'"
+check "unchanged file: the same CHILD_SA (SPIs) stays" test "$(child_line)" = "$before"
+
+cp "$WORK/c.conf" "$WORK/c.good"
+sed -i 's/^\(\t\tproposals = .*\)$/\1\n\t\tbogus_key = 1/' "$WORK/c.conf"
+if out=$(reload); then bad "reload of a broken file must fail"; else ok "reload of a broken file fails"; fi
+say "reload: $out"
+check "the error names file, line and key" sh -c "echo '$out' | grep -q 'c.conf:[0-9]*: connections.gw.bogus_key: unknown key'"
+check "nothing changed after the failed reload" test "$(child_line)" = "$before"
+
+client_conf chacha20poly1305
+out=$(reload)
+say "reload: $out"
+check "changed esp_proposals: the connection is replaced" sh -c "echo '$out' | grep -q '0 new, 0 removed, 1 replaced'"
+chacha() { child_line | grep -q chacha20poly1305 && established s; }
+check "a new CHILD_SA with ChaCha20-Poly1305" wait_for 10 chacha
+wait_for 5 ping_n "$C_NS" $S_IN4 1 >/dev/null
+check "ping through the new SA (5/5)" ping_n "$C_NS" $S_IN4 5
+
+sed -n '/^tunsec {/,/^}/p' "$WORK/c.good" >"$WORK/c.conf"
+out=$(reload)
+say "reload: $out"
+check "connection removed from the file: deleted" sh -c "echo '$out' | grep -q '0 connections, 0 new, 1 removed'"
+check "server: the Delete removed its SAs" wait_for 5 no_ike_sa s
+check "client exits 0" tsd_stop c
+check "server exits 0" tsd_stop s
+lib_finish
