@@ -1,0 +1,131 @@
+#!/bin/bash
+# Interop with strongSwan 5.9 (charon, kernel-libipsec): public key
+# authentication with X.509 certificates (RFC 7296 §2.15, §3.6 CERT, §3.7
+# CERTREQ, §3.8 AUTH; RFC 7427 digital signatures; RFC 4754 / RFC 7427
+# ECDSA), certificates made with strongSwan's pki in the test's own
+# directory: one CA per run, an end-entity certificate for each side with
+# its identity as subjectAltName.
+# Checks, for RSA 2048 (tunsecd initiates) and ECDSA P-256 (charon
+# initiates):
+#  - charon authenticates tunsecd's signature with tunsecd's certificate
+#    (its log: "authentication of 'tunsec.ix.test' with ... successful",
+#    "received end entity cert") and tunsecd accepts charon's (the tunnel
+#    comes up: 1 IKE SA, 1 CHILD_SA, pings both ways);
+#  - RFC 7296 §3.7: tunsecd's CERTREQ names the CA (charon: "received cert
+#    request for" the CA's DN);
+#  - a certificate from another CA is refused (AUTHENTICATION_FAILED,
+#    §2.21.2): no SA on either side.
+. "$(dirname "$0")/swan.lib"
+ix_init ixA
+
+K=$WORK/certs
+mkdir -p "$K"
+pk() { pki "$@" 2>"$K/pki.err" || die "pki $1 failed: $(tail -n 2 "$K/pki.err")"; }
+
+# make_certs TYPE SIZE: CA + tunsecd's and charon's certificates and keys
+make_certs() {
+	local type=$1 size=$2 n id
+	pk --gen --type "$type" --size "$size" --outform pem >"$K/ca.key"
+	pk --self --in "$K/ca.key" --type "$type" --ca --dn "C=CH, O=ix, CN=ix $type CA" \
+		--outform pem >"$K/ca.pem"
+	for n in t w other; do
+		case $n in t) id=$IX_T_ID ;; w) id=$IX_W_ID ;; other) id=$IX_T_ID ;; esac
+		pk --gen --type "$type" --size "$size" --outform pem >"$K/$n.key"
+		if [ $n = other ]; then
+			# the right name, signed by a CA nobody trusts
+			pk --gen --type "$type" --size "$size" --outform pem >"$K/rogue-ca.key"
+			pk --self --in "$K/rogue-ca.key" --type "$type" --ca \
+				--dn "C=CH, O=ix, CN=rogue CA" --outform pem >"$K/rogue-ca.pem"
+			pk --issue --in "$K/$n.key" --type priv --cacert "$K/rogue-ca.pem" \
+				--cakey "$K/rogue-ca.key" --dn "C=CH, O=ix, CN=$id" --san "$id" \
+				--outform pem >"$K/$n.pem"
+		else
+			pk --issue --in "$K/$n.key" --type priv --cacert "$K/ca.pem" \
+				--cakey "$K/ca.key" --dn "C=CH, O=ix, CN=$id" --san "$id" \
+				--outform pem >"$K/$n.pem"
+		fi
+	done
+	# charon: its key from swanctl's private/ directory
+	cp "$K/w.key" "${SWAN_DIR[w]}/private/w.key"
+	chmod 600 "$K"/*.key "${SWAN_DIR[w]}/private/w.key"
+}
+
+# pubkey_conf CERT: both configurations for certificate authentication;
+# tunsecd uses CERT (t.pem, or other.pem for the negative case)
+pubkey_conf() {
+	T_AUTH_LOCAL="auth = pubkey
+			id = $IX_T_ID
+			certs = $K/$1.pem"
+	T_AUTH_REMOTE="auth = pubkey
+			id = $IX_W_ID
+			cacerts = $K/ca.pem"
+	T_SECRETS="private-t {
+		file = $K/$1.key
+	}"
+	W_AUTH_LOCAL="auth = pubkey
+			id = $IX_W_ID
+			certs = $K/w.pem"
+	W_AUTH_REMOTE="auth = pubkey
+			id = $IX_T_ID
+			cacerts = $K/ca.pem"
+	W_SECRETS=""
+	ix_conf
+}
+
+# --- RSA 2048, tunsecd initiates --------------------------------------------
+make_certs rsa 2048
+pubkey_conf t
+ix_start_swan
+ix_start_tsd
+check "RSA: tunsec up gw" ix_tunsec up gw
+if swan_wait_sas w 1 1 10; then
+	ok "RFC 7296 §2.15: RSA certificates, tunsecd initiated: 1 IKE SA + 1 CHILD_SA"
+else
+	bad "RFC 7296 §2.15: RSA certificates: no SA at charon after 10 s"
+fi
+check "RSA: charon received tunsecd's end entity certificate (§3.6)" swan_log_has w \
+	"received end entity cert \"C=CH, O=ix, CN=$IX_T_ID\""
+check "RSA: charon verified tunsecd's signature (§3.8)" swan_log_has w \
+	"authentication of '$IX_T_ID' with RSA[A-Z0-9_]* successful"
+check "RSA: tunsecd's CERTREQ names the CA (§3.7)" swan_log_has w \
+	'received cert request for "C=CH, O=ix, CN=ix rsa CA"'
+check "RSA: ping both ways (5/5 each)" ix_ping_both 5
+check "RSA: tunsec down gw" ix_tunsec down gw
+check "RSA: charon lists no SA" swan_wait_sas w 0 0 5
+check "tunsecd exits 0 on SIGTERM" tsd_stop t
+swan_stop w
+
+# --- ECDSA P-256, charon initiates ------------------------------------------
+rm -f "${SWAN_DIR[w]}/private/"*.key "${SWAN_DIR[w]}/charon.log"
+make_certs ecdsa 256
+pubkey_conf t
+ix_start_swan
+ix_start_tsd
+if swan_initiate w net gw; then
+	ok "RFC 7296 §2.15: ECDSA P-256 certificates, charon initiated: tunnel up"
+else
+	bad "ECDSA: swanctl --initiate failed: $(grep -E 'failed|AUTH' "${SWAN_DIR[w]}/initiate.out" | head -3 | tr '\n' ' ')"
+fi
+check "ECDSA: charon verified tunsecd's signature (RFC 7427 / RFC 4754)" swan_log_has w \
+	"authentication of '$IX_T_ID' with ECDSA[A-Z0-9_-]* (signature )?successful"
+check "ECDSA: ping both ways (5/5 each)" ix_ping_both 5
+check "ECDSA: swanctl --terminate" swan_terminate w gw
+check "ECDSA: tunsecd lists no SA" wait_for 5 ix_no_sa
+check "tunsecd exits 0 on SIGTERM" tsd_stop t
+
+# --- a certificate from an untrusted CA is refused --------------------------
+pubkey_conf other
+ix_start_tsd
+n0=$(swan_log_count w 'generating IKE_AUTH response [0-9]+ \[ N\(AUTH_FAILED\) \]')
+ix_tunsec up gw >/dev/null
+check "untrusted certificate: charon answers IKE_AUTH with AUTHENTICATION_FAILED (§2.21.2)" \
+	wait_for 10 sh -c "[ \$(grep -cE 'generating IKE_AUTH response [0-9]+ \\[ N\\(AUTH_FAILED\\) \\]' \
+		'${SWAN_DIR[w]}/charon.log') -gt $n0 ]"
+check "untrusted certificate: charon found no issuer for it" swan_log_has w \
+	"no issuer certificate found for \"C=CH, O=ix, CN=$IX_T_ID\""
+check "untrusted certificate: tunsecd reports the IKE SA failed, authentication failed" \
+	wait_for 5 grep -qE 'gw: IKE SA #[0-9]+ failed: authentication failed' "${TSD_LOG[t]}"
+check "untrusted certificate: charon lists no SA" swan_wait_sas w 0 0 3
+check "untrusted certificate: tunsecd lists no SA" wait_for 5 ix_no_sa
+check "tunsecd exits 0 on SIGTERM" tsd_stop t
+lib_finish
