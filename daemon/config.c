@@ -419,6 +419,13 @@ static int p_offload(struct loader *l, void *obj, const struct conftree_kv *kv, 
 	return get_bool(l, kv, path, &c->offload);
 }
 
+static int p_udp_gso(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_bool(l, kv, path, &c->udp_gso);
+}
+
 static int p_legacy_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
                            const char *path)
 {
@@ -500,6 +507,7 @@ static const struct key_spec tunsec_keys[] = {
     {"keepalive", false, p_keepalive},
     {"mss_clamp", false, p_mss_clamp},
     {"offload", false, p_offload},
+    {"udp_gso", false, p_udp_gso},
     {"legacy_groups", false, p_legacy_groups},
     {"cookie_threshold", false, p_cookie_threshold},
     {"retransmit_timeout", false, p_retransmit_timeout},
@@ -2239,6 +2247,7 @@ static void set_defaults(struct tunsec_config *c)
 	c->keepalive_sec = 20;
 	c->mss_clamp = true;
 	c->offload = true;
+	c->udp_gso = true;
 	c->cookie_threshold = 10;
 }
 

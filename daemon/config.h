@@ -153,6 +153,7 @@ struct tunsec_config {
 	unsigned keepalive_sec;		/* tunsec.keepalive, default 20s */
 	bool mss_clamp;			/* tunsec.mss_clamp, default yes */
 	bool offload;			/* tunsec.offload: TUN TSO/GRO, default yes */
+	bool udp_gso;			/* tunsec.udp_gso: UDP_SEGMENT sends, default yes */
 	bool raw_esp;			/* any SA uses raw ESP: open the raw socket */
 	struct cfg_manual *manual;
 	size_t n_manual;

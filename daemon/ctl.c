@@ -276,6 +276,15 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total gro-merged %llu\n", (unsigned long long)c->gro_merged);
 	outf(o, "total gro-segments %llu\n", (unsigned long long)c->gro_segments);
 	outf(o, "total offload-bad %llu\n", (unsigned long long)c->offload_bad);
+	outf(o, "total udp-gro-merged %llu\n", (unsigned long long)c->udp_gro_merged);
+	outf(o, "total udp-gro-segments %llu\n", (unsigned long long)c->udp_gro_segments);
+	outf(o, "total udp-gro-failed %llu\n", (unsigned long long)c->udp_gro_failed);
+	outf(o, "total udp-gso-sent %llu\n", (unsigned long long)c->udp_gso_sent);
+	outf(o, "total udp-gso-segments %llu\n", (unsigned long long)c->udp_gso_segments);
+	outf(o, "total udp-gso-failed %llu\n", (unsigned long long)c->udp_gso_failed);
+	outf(o, "total esp-gro-rx %llu\n", (unsigned long long)c->esp_gro_rx);
+	outf(o, "total esp-gro-segments %llu\n", (unsigned long long)c->esp_gro_segments);
+	outf(o, "total esp-gro-bad %llu\n", (unsigned long long)c->esp_gro_bad);
 	outf(o, "total ike-in %llu\n", (unsigned long long)c->ike_rx);
 	outf(o, "total ike-out %llu\n", (unsigned long long)c->ike_tx);
 	outf(o, "total ike-send-failed %llu\n", (unsigned long long)c->ike_tx_failed);

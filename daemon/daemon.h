@@ -63,6 +63,16 @@ struct daemon_counters {
 	uint64_t gro_merged;	/* super-packets written to the TUN */
 	uint64_t gro_segments;	/* segments that went into them */
 	uint64_t offload_bad;	/* TUN reads with a malformed virtio header: dropped */
+	/* UDP offloads (daemon/loop.c) */
+	uint64_t udp_gro_merged;   /* inner UDP super-packets written to the TUN */
+	uint64_t udp_gro_segments; /* datagrams that went into them */
+	uint64_t udp_gro_failed;   /* of those the TUN refused (their datagrams dropped) */
+	uint64_t udp_gso_sent;	   /* ESP-in-UDP sends with UDP_SEGMENT */
+	uint64_t udp_gso_segments; /* ESP datagrams in them */
+	uint64_t udp_gso_failed;   /* UDP_SEGMENT sends refused: resent one by one */
+	uint64_t esp_gro_rx;	   /* coalesced ESP-in-UDP receives (UDP_GRO) */
+	uint64_t esp_gro_segments; /* ESP datagrams split out of them */
+	uint64_t esp_gro_bad;	   /* truncated control data on a UDP_GRO socket: dropped */
 };
 
 struct daemon {

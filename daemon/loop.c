@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,32 @@ struct gro_run {
 	struct iovec iov[OFFLOAD_GRO_MAX_SEGS + 1]; /* vnet header, segments */
 };
 
+/* One send of several ESP datagrams (UDP_SEGMENT): at most this many
+ * bytes of UDP payload (IPv4 allows 65507, IPv6 65527) and the kernel's
+ * UDP_MAX_SEGMENTS (64 before Linux 6.5, 128 since). */
+#define GSO_MAX_BYTES 65000
+#define GSO_MAX_SEGS  64
+
+/*
+ * Datagrams queued for one socket. They are put into messages only at
+ * flush time: one per datagram, or, on a UDP socket that takes
+ * UDP_SEGMENT (gso), one per run of consecutive datagrams to the same peer
+ * of one length (the last may be shorter), which the kernel carries as one
+ * buffer through the stack and cuts at the end (or never, over a veth).
+ */
 struct txq {
 	int fd;
+	bool gso;
 	unsigned n;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct esp_sa *sa[BATCH];
+	unsigned first[BATCH]; /* per message: its first datagram */
+	unsigned segs[BATCH];  /* per message: datagrams in it */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[BATCH];
 };
 
 enum { TXQ_UDP4, TXQ_UDP6, TXQ_RAW4, TXQ_RAW6, TXQ_MAX };
@@ -98,8 +119,10 @@ struct loop {
 	unsigned tun_used; /* TUN cells holding queued packets */
 	uint8_t *tun_buf;  /* TUN_READ_BUF, offloads only */
 	uint8_t *sock_cells;
+	uint8_t *gro_cells; /* BATCH x RX_GRO_CELL, when a socket has UDP_GRO */
 	struct gro_run gro[GRO_RUNS];
 	unsigned n_gro;
+	bool udp_gro; /* inner UDP runs coalesced into the TUN (it took USO) */
 	struct txq txq[TXQ_MAX];
 	struct mmsghdr rx_msgs[BATCH];
 	struct iovec rx_iov[BATCH];
@@ -134,22 +157,114 @@ static struct txq *txq_for(struct loop *l, const struct esp_sa *sa)
 	return &l->txq[v6 ? TXQ_UDP6 : TXQ_UDP4];
 }
 
-static void txq_flush(struct txq *q)
-{
-	unsigned done = 0;
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
-	while (done < q->n) {
-		int n = sendmmsg(q->fd, q->msgs + done, q->n - done, MSG_DONTWAIT);
+/* How many datagrams from i on can go in one UDP_SEGMENT send. */
+static unsigned gso_run(const struct txq *q, unsigned i)
+{
+	size_t seg = q->iov[i].iov_len, total = seg;
+	const struct esp_sa *sa = q->sa[i];
+	unsigned j = i + 1;
+
+	while (j < q->n && j - i < GSO_MAX_SEGS) {
+		size_t len = q->iov[j].iov_len;
+
+		if (len > seg || total + len > GSO_MAX_BYTES ||
+		    (q->sa[j] != sa && !same_peer(&q->sa[j]->peer, &sa->peer)))
+			break;
+		total += len;
+		j++;
+		if (len < seg)
+			break; /* a shorter one ends the send */
+	}
+	return j - i;
+}
+
+/* Message k: datagrams first .. first + segs - 1, with UDP_SEGMENT if more
+ * than one. */
+static void txq_msg(struct txq *q, unsigned k, unsigned first, unsigned segs)
+{
+	struct msghdr *m = &q->msgs[k].msg_hdr;
+	struct esp_sa *sa = q->sa[first];
+
+	memset(m, 0, sizeof(*m));
+	m->msg_name = &sa->peer;
+	m->msg_namelen = sa->peer_len;
+	m->msg_iov = &q->iov[first];
+	m->msg_iovlen = segs;
+	q->first[k] = first;
+	q->segs[k] = segs;
+	if (segs > 1) {
+		struct cmsghdr *c;
+		uint16_t size = (uint16_t)q->iov[first].iov_len;
+
+		m->msg_control = q->ctl[k].buf;
+		m->msg_controllen = sizeof(q->ctl[k].buf);
+		c = CMSG_FIRSTHDR(m);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(size));
+		memcpy(CMSG_DATA(c), &size, sizeof(size));
+	}
+}
+
+/* A UDP_SEGMENT send the kernel refused: its datagrams one by one. */
+static void gso_resend(struct loop *l, struct txq *q, unsigned k, int err)
+{
+	struct daemon *d = l->d;
+
+	bump(&d->cnt.udp_gso_failed);
+	/* EINVAL / EIO: a segment larger than the route's MTU, an xfrm
+	 * policy on the path, no checksum offload: no use trying again. */
+	if ((err == EINVAL || err == EIO) && q->gso) {
+		q->gso = false;
+		log_warn("UDP_SEGMENT refused (%s): ESP datagrams sent one by one from now on",
+			 strerror(err));
+	}
+	for (unsigned i = q->first[k]; i < q->first[k] + q->segs[k]; i++) {
+		struct esp_sa *sa = q->sa[i];
+		ssize_t n;
+
+		do
+			n = sendto(q->fd, q->iov[i].iov_base, q->iov[i].iov_len, MSG_DONTWAIT,
+				   (struct sockaddr *)&sa->peer, sa->peer_len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			count(&sa->stats, ESP_DROP_SEND);
+	}
+}
+
+static void txq_flush(struct loop *l, struct txq *q)
+{
+	struct daemon *d = l->d;
+	unsigned done = 0, nmsg = 0;
+
+	for (unsigned i = 0; i < q->n; nmsg++) {
+		unsigned segs = q->gso ? gso_run(q, i) : 1;
+
+		txq_msg(q, nmsg, i, segs);
+		i += segs;
+	}
+	while (done < nmsg) {
+		int n = sendmmsg(q->fd, q->msgs + done, nmsg - done, MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			/* The first message failed (full buffer, unreachable
 			 * peer): count it and go on with the rest. */
-			count(&q->sa[done]->stats, ESP_DROP_SEND);
+			if (q->segs[done] > 1)
+				gso_resend(l, q, done, n < 0 ? errno : EIO);
+			else
+				count(&q->sa[q->first[done]]->stats, ESP_DROP_SEND);
 			done++;
 			continue;
 		}
+		for (int k = 0; k < n; k++)
+			if (q->segs[done + (unsigned)k] > 1) {
+				bump(&d->cnt.udp_gso_sent);
+				d->cnt.udp_gso_segments += q->segs[done + (unsigned)k];
+			}
 		done += (unsigned)n;
 	}
 	q->n = 0;
@@ -158,30 +273,23 @@ static void txq_flush(struct txq *q)
 static void txq_add(struct loop *l, struct esp_sa *sa, struct pkt *p)
 {
 	struct txq *q = txq_for(l, sa);
-	struct mmsghdr *m;
 
 	if (q->fd < 0) {
 		count(&sa->stats, ESP_DROP_SEND);
 		return;
 	}
-	m = &q->msgs[q->n];
 	q->iov[q->n].iov_base = p->data;
 	q->iov[q->n].iov_len = p->len;
-	memset(&m->msg_hdr, 0, sizeof(m->msg_hdr));
-	m->msg_hdr.msg_name = &sa->peer;
-	m->msg_hdr.msg_namelen = sa->peer_len;
-	m->msg_hdr.msg_iov = &q->iov[q->n];
-	m->msg_hdr.msg_iovlen = 1;
 	q->sa[q->n] = sa;
 	if (++q->n == BATCH)
-		txq_flush(q);
+		txq_flush(l, q);
 }
 
 static void txq_flush_all(struct loop *l)
 {
 	for (int i = 0; i < TXQ_MAX; i++)
 		if (l->txq[i].n)
-			txq_flush(&l->txq[i]);
+			txq_flush(l, &l->txq[i]);
 }
 
 /* ---- TUN -> ESP -> network -------------------------------------------- */
@@ -411,6 +519,20 @@ static void gro_write(struct loop *l, unsigned i)
 	if (n < 0) {
 		for (unsigned k = 0; k < g->r.n; k++)
 			count(&g->sa->stats, ESP_DROP_TUN_WRITE);
+		if (g->r.udp && g->r.n > 1) {
+			bump(&d->cnt.udp_gro_failed);
+			/* A kernel that took USO but cannot parse a UDP_L4
+			 * write (it never should): stop merging, once. */
+			if (n == -EINVAL && l->udp_gro) {
+				l->udp_gro = false;
+				log_warn("%s: UDP super-packet refused (%s): inner UDP written "
+					 "one datagram at a time from now on",
+					 d->tun.name, strerror((int)-n));
+			}
+		}
+	} else if (g->r.n > 1 && g->r.udp) {
+		bump(&d->cnt.udp_gro_merged);
+		d->cnt.udp_gro_segments += g->r.n;
 	} else if (g->r.n > 1) {
 		bump(&d->cnt.gro_merged);
 		d->cnt.gro_segments += g->r.n;
@@ -446,14 +568,17 @@ static void gro_add(struct loop *l, struct esp_sa *sa, struct pkt *p)
 {
 	struct offload_seg s;
 	struct gro_run *g;
+	enum offload_gro_why why = offload_gro_parse(&s, p->data, p->len);
 
-	if (offload_gro_parse(&s, p->data, p->len) != OFFLOAD_GRO_OK) {
+	if (why == OFFLOAD_GRO_NOT_TCP && l->udp_gro)
+		why = offload_gro_parse_udp(&s, p->data, p->len);
+	if (why != OFFLOAD_GRO_OK) {
 		gro_flush(l);
 		tun_write_alone(l, sa, p);
 		return;
 	}
 	for (unsigned i = 0; i < l->n_gro; i++) {
-		enum offload_gro_why why = offload_gro_append(&l->gro[i].r, &s);
+		why = offload_gro_append(&l->gro[i].r, &s);
 
 		if (why == OFFLOAD_GRO_FLOW)
 			continue;
@@ -867,10 +992,28 @@ static int loop_setup(struct loop *l, struct daemon *d)
 		return -ENOMEM;
 	if (d->tun.vnet_hdr_len && !(l->tun_buf = malloc(TUN_READ_BUF)))
 		return -ENOMEM;
+	/* GSO_UDP_L4 writes are understood by the kernels whose TUN offers
+	 * USO (6.2+): that acceptance is the test. */
+	l->udp_gro = d->tun.vnet_hdr_len && (d->tun.offload & TUN_OFFLOAD_USO);
+	if (d->tun.vnet_hdr_len && !l->udp_gro)
+		log_info("%s: no USO: inner UDP written one datagram at a time", d->tun.name);
 	l->txq[TXQ_UDP4].fd = d->udp4_natt;
 	l->txq[TXQ_UDP6].fd = d->udp6_natt;
 	l->txq[TXQ_RAW4].fd = d->raw4;
 	l->txq[TXQ_RAW6].fd = d->raw6;
+	/* Raw ESP sockets cannot segment; the UDP ones can from Linux 4.18. */
+	for (int i = TXQ_UDP4; i <= TXQ_UDP6; i++) {
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		if (l->txq[i].fd < 0)
+			continue;
+		if (!d->cfg.udp_gso)
+			continue; /* tunsec.udp_gso = no */
+		l->txq[i].gso = getsockopt(l->txq[i].fd, SOL_UDP, UDP_SEGMENT, &v, &vl) == 0;
+		if (!l->txq[i].gso)
+			log_info("no UDP_SEGMENT (%s): one ESP datagram per message", strerror(errno));
+	}
 
 	if ((rc = uv_poll_init(&l->uv, &l->tun_poll, d->tun.fd)) < 0)
 		return rc;

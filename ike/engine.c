@@ -51,7 +51,7 @@
 #include "ike/ts.h"
 
 #define IKE_ENGINE_MAX_SA 8
-#define IKE_ENGINE_TXQ    16
+#define IKE_ENGINE_TXQ    80 /* a whole train of IKE_SA_MAX_FRAGS fragments and more */
 #define KE_RETRIES_MAX    2 /* INVALID_KE_PAYLOAD rounds before giving up */
 #define COOKIE_ROUNDS_MAX 2 /* COOKIE demands the initiator follows */
 #define COOKIE_LEN        (1 + 32)
@@ -89,6 +89,10 @@ struct ike_engine {
 	struct ike_event evq[IKE_ENGINE_EVENTS];
 	unsigned ev_head, ev_n;
 	struct ike_engine_stats stats;
+	/* §1.5: token bucket of unprotected one-way notifies */
+	bool tb_started;
+	unsigned tb_tokens;
+	ike_time_t tb_at;
 
 	/* scratch, wiped after each use */
 	struct ike_msg msg;
@@ -459,6 +463,7 @@ static struct ike_sa *sa_alloc(struct ike_engine *e)
 		sa->req_deadline = IKE_TIME_NEVER;
 		sa->half_open_deadline = IKE_TIME_NEVER;
 		sa->rekey_at = IKE_TIME_NEVER;
+		sa->tmpfail_since = IKE_TIME_NEVER;
 		return sa;
 	}
 	return NULL;
@@ -523,17 +528,31 @@ static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child
  * the reason is worth reporting (AUTH failure), so that forged
  * IKE_SA_INITs cannot fill the event queue.
  */
+static struct ike_sa *collided_peer(struct ike_engine *e, const struct ike_sa *sa);
+
 static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason reason,
                       uint16_t notify)
 {
 	struct ike_event ev;
+	struct ike_sa *peer;
 
 	/* However it ends, an SA replaced by a rekey ends as "rekeyed". */
 	if (sa->replaced_by)
 		reason = IKE_REASON_REKEYED;
+	/* §2.8.2 undecided: the peer's new SA goes with ours, unreported
+	 * (it never had a CHILD_SA). */
+	if ((peer = collided_peer(e, sa)))
+		ike_sa_clear(peer);
+	/* Fragments of its messages hold decrypted payloads. */
+	if (e->frag_sa == sa->id) {
+		ike_frag_reset(&e->frag);
+		e->frag_sa = 0;
+	}
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
 		child_down(e, sa, &sa->child[j], reason);
-	if (sa->initiator || sa->up || reason == IKE_REASON_AUTH_FAILED) {
+	/* CHILD_DOWNs first, IKE_DOWN last (engine.h); a redundant SA of a
+	 * rekey collision was never reported, so it ends silently too. */
+	if (!sa->redundant && (sa->initiator || sa->up || reason == IKE_REASON_AUTH_FAILED)) {
 		ev_base(sa, IKE_EV_IKE_DOWN, &ev);
 		ev.reason = reason;
 		ev.notify = notify;
@@ -1207,7 +1226,11 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 	}
 	sa->last_heard = now;
 	ike_sa_request_done(sa);
-	return send_auth_request(e, sa, now);
+	/* An IKE_AUTH we cannot build or seal (too big even in fragments)
+	 * would leave the SA waiting for nothing: end it, with its event. */
+	if ((rc = send_auth_request(e, sa, now)) < 0)
+		sa_fail(e, sa, IKE_REASON_PROTOCOL, 0);
+	return rc;
 }
 
 /* ---- IKE_AUTH (§1.2, §2.15) -------------------------------------------- */
@@ -1433,6 +1456,8 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 	ev.child.rekeyed_spi_in = k->rekeyed_spi_in;
 	if (rc == 0)
 		ev_push(e, &ev);
+	else
+		memset(c, 0, sizeof(*c)); /* never reported: never a CHILD_DOWN */
 	ike_event_wipe(&ev);
 	return rc;
 }
@@ -1612,6 +1637,9 @@ static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child
                        ike_time_t now);
 static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int start_recreate_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static void collision_peer_wins(struct ike_engine *e, struct ike_sa *old, struct ike_sa *peer,
+                                ike_time_t now);
 static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
                                 const struct ike_path *path, ike_time_t now);
 
@@ -1761,7 +1789,8 @@ static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	if (sa->want_delete) {
 		sa->want_delete = false;
 		if (send_info(e, sa, IKE_REQ_DELETE_IKE, now) < 0)
-			sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
+			sa_remove(e, sa, sa->del_reason ? sa->del_reason : IKE_REASON_DELETED_LOCAL,
+			          0);
 		return;
 	}
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
@@ -1787,6 +1816,11 @@ static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 			start_rekey(e, sa, c, now);
 			return;
 		}
+	}
+	if (sa->want_recreate && !sa->creq.active) {
+		sa->want_recreate = false;
+		start_recreate_child(e, sa, now);
+		return;
 	}
 	if (sa->want_child && !sa->creq.active) {
 		sa->want_child = false;
@@ -1830,8 +1864,19 @@ static int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct
 		if (dl->proto != IKE_PROTO_ESP)
 			continue;
 		for (unsigned k = 0; k < dl->n_spi; k++) {
-			struct ike_child *c = child_by_spi_out(sa, wire_load32(dl->spis + 4 * k));
+			uint32_t spi = wire_load32(dl->spis + 4 * k);
+			struct ike_sa *owner = sa;
+			struct ike_child *c = child_by_spi_out(sa, spi);
 
+			/* §1.4: sent before the peer saw our rekey of this IKE
+			 * SA complete: the CHILD_SA now lives in the successor
+			 * (a chain at most as long as there are slots). */
+			for (size_t hop = 0; !c && owner->replaced_by && hop < IKE_ENGINE_MAX_SA;
+			     hop++) {
+				if (!(owner = sa_by_id(e, owner->replaced_by)))
+					break;
+				c = child_by_spi_out(owner, spi);
+			}
 			if (!c)
 				continue; /* §3.11: unknown SPIs are ignored */
 			/* §1.4.1: answer with our inbound SPI, unless we are
@@ -1840,7 +1885,7 @@ static int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct
 				wire_store32(spis + 4 * n_spi, c->spi_in);
 				n_spi++;
 			}
-			child_down(e, sa, c, IKE_REASON_DELETED_PEER);
+			child_down(e, owner, c, IKE_REASON_DELETED_PEER);
 		}
 	}
 	hdr_for(sa, IKE_INFORMATIONAL, true, m->hdr.msg_id, &h);
@@ -1855,6 +1900,14 @@ static int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	}
 	rc = send_response(e, sa, path, ike_build_finish(&b, NULL));
 	if (del_ike) {
+		struct ike_sa *peer = collided_peer(e, sa);
+
+		/* §2.8.2: the peer deletes the old IKE SA while our rekey of
+		 * it is out: it did not see the collision (or its new SA
+		 * won); its new SA takes the CHILD_SAs and we forget ours
+		 * (§2.25.2). */
+		if (peer)
+			collision_peer_wins(e, sa, peer, now);
 		sa_remove(e, sa, IKE_REASON_DELETED_PEER, 0);
 		return rc < 0 ? rc : IKE_OK;
 	}
@@ -1878,7 +1931,7 @@ static int on_info_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 		return IKE_OK;
 	}
 	if (kind == IKE_REQ_DELETE_IKE) {
-		sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
+		sa_remove(e, sa, sa->del_reason ? sa->del_reason : IKE_REASON_DELETED_LOCAL, 0);
 		return IKE_OK;
 	}
 	if (kind == IKE_REQ_DELETE_CHILD && (c = child_by_spi_in(e, sa->req_spi, &owner)) &&
@@ -2035,6 +2088,31 @@ static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	return rc;
 }
 
+/* §2.25: a CHILD_SA the peer did not know, made again from scratch with
+ * the selectors it had (the window is free). */
+static int start_recreate_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_child_req *r = &sa->creq;
+	int rc;
+
+	creq_clear(sa);
+	r->active = true;
+	r->c.state = IKE_CHILD_PROPOSED;
+	r->c.spi_in = new_esp_spi(e);
+	r->c.local = sa->re_local;
+	r->c.remote = sa->re_remote;
+	r->ni_len = IKE_NONCE_LEN;
+	rnd(e, r->ni, r->ni_len);
+	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+		creq_clear(sa);
+		return IKE_ERR_CRYPTO;
+	}
+	if ((rc = send_create_child(e, sa, now)) < 0)
+		creq_clear(sa);
+	return rc;
+}
+
 static void create_child_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *rh,
                                const struct ike_path *path, uint16_t type, const uint8_t *data,
                                size_t len)
@@ -2070,13 +2148,28 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	uint16_t peer_ke = ike_msg_has(m, IKE_PL_KE) ? m->ke.group : KE_NONE;
 	int rc;
 
+	if (sa->state == IKE_SA_INIT_ANSWERED) {
+		/* §1.2: nothing but IKE_AUTH comes first; keys from an
+		 * unauthenticated IKE_SA_INIT do not make a peer. */
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
 	if (sa->state != IKE_SA_ESTABLISHED) {
-		/* Deleting: §2.25 says TEMPORARY_FAILURE. */
+		/* Being deleted or replaced by a rekey: §2.25.1/§2.25.2 say
+		 * TEMPORARY_FAILURE (the peer retries on the successor). */
+		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;
 	}
 	if (ike_msg_has(m, IKE_PL_SA) && m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE) {
 		return on_rekey_ike_request(e, sa, path, now);
+	}
+	if (sa->ireq.active || sa->want_delete) {
+		/* §2.25.2: a CHILD_SA made or rekeyed now would have to move
+		 * with the IKE SA we are replacing (or closing). */
+		e->stats.tmp_failure++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
 	}
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	    !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR)) {
@@ -2088,9 +2181,32 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 		 * receives on, which is our outbound one. */
 		if (rekey->proto == IKE_PROTO_ESP && rekey->spi_len == 4)
 			old = child_by_spi_out(sa, wire_load32(rekey->spi));
-		if (!old || old->state != IKE_CHILD_UP) {
-			/* §2.25: we already deleted it. */
-			create_child_error(e, sa, &m->hdr, path, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0);
+		if (!old) {
+			/* §2.25: we do not have it (any more); the notify
+			 * names the SA as REKEY_SA did. */
+			struct ike_notify nf;
+			struct ike_hdr h2;
+			struct ike_build b2;
+
+			e->stats.child_not_found++;
+			memset(&nf, 0, sizeof(nf));
+			nf.type = IKE_N_CHILD_SA_NOT_FOUND;
+			nf.proto = rekey->proto;
+			nf.spi_len = rekey->spi_len <= sizeof(nf.spi) ? rekey->spi_len : 0;
+			memcpy(nf.spi, rekey->spi, nf.spi_len);
+			hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h2);
+			ike_build_init(&b2, e->plain, sizeof(e->plain), &h2);
+			ike_build_notify(&b2, &nf);
+			return send_response(e, sa, path, ike_build_finish(&b2, NULL));
+		}
+		/* §2.25.1: we are closing it, or we rekeyed it already and
+		 * its successor is up (§2.8.1: the peer that did not notice
+		 * the collision refuses); only a rekey of ours still out
+		 * makes a collision both sides resolve by nonces. */
+		if (old->state != IKE_CHILD_UP || old->want_delete ||
+		    (old->rekeying && !(sa->creq.active && sa->creq.old_spi_in == old->spi_in))) {
+			e->stats.tmp_failure++;
+			create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 			return IKE_OK;
 		}
 	}
@@ -2243,7 +2359,8 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		slot->remote.n = n_tsr;
 		memcpy(slot->remote.s, e->sel_r, sizeof(slot->remote.s));
 		rc = child_up_event_ex(e, sa, slot, &kk, now);
-		if (r->collided) {
+		sa->tmpfail_since = IKE_TIME_NEVER;
+		if (rc == 0 && r->collided) {
 			uint8_t mine[IKE_NONCE_MAX];
 			size_t mine_len;
 
@@ -2253,12 +2370,45 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
 			redundant = nonce_cmp(mine, mine_len, r->peer_min, r->peer_min_len) < 0;
 		}
-		if (redundant)
+		if (rc == 0 && redundant)
 			slot->want_delete = true;
 		else if (old)
 			old->want_delete = true;
 	}
 	sodium_memzero(gir, sizeof(gir));
+	if (fail == IKE_N_CHILD_SA_NOT_FOUND && r->old_spi_in) {
+		/* §2.25: the peer does not know the SA we rekeyed: drop it
+		 * without a Delete and, unless it was on its way out anyway,
+		 * create one with its selectors from scratch. */
+		if (old && old->state == IKE_CHILD_UP && !old->want_delete) {
+			sa->want_recreate = true;
+			sa->re_local = old->local;
+			sa->re_remote = old->remote;
+		}
+		if (old)
+			child_down(e, sa, old, IKE_REASON_DELETED_PEER);
+		fail = 0;
+	} else if (fail == IKE_N_TEMPORARY_FAILURE) {
+		/* §2.25: after several minutes of refusals the peers' states
+		 * are out of sync: close the IKE SA. */
+		if (sa->tmpfail_since == IKE_TIME_NEVER)
+			sa->tmpfail_since = now;
+		else if (now - sa->tmpfail_since >= IKE_ENGINE_TMPFAIL_MAX) {
+			sa->want_delete = true;
+			sa->del_reason = IKE_REASON_PROTOCOL;
+		}
+		/* §2.8.1: the peer rekeyed it too and had finished first; it
+		 * deletes the old SA: nothing failed. A rekey that is merely
+		 * retried soon has not failed either (and must not flood the
+		 * daemon with an event every few seconds). */
+		if (r->collided)
+			fail = 0;
+		else if (old && !sa->want_delete) {
+			old->rekeying = false;
+			old->rekey_at = retry_soon(e, now);
+			fail = 0;
+		}
+	}
 	if (fail) {
 		struct ike_event ev;
 
@@ -2270,7 +2420,7 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		ev_push(e, &ev);
 		/* A failed rekey leaves the old SA as it was; it is tried again
 		 * after another lifetime, or soon if the peer was just busy. */
-		if (old && !r->collided) {
+		if (old && !r->collided && !sa->want_delete) {
 			old->rekeying = false;
 			old->rekey_at = fail == IKE_N_TEMPORARY_FAILURE ? retry_soon(e, now)
 			                : e->cfg.child_rekey_time
@@ -2301,8 +2451,9 @@ static void spi_store64(uint64_t v, uint8_t out[8])
 }
 
 /*
- * The rekeyed IKE SA nsa (keys installed) takes over old's CHILD_SAs and
- * path; message IDs start again at 0 (§2.18). old waits for its Delete.
+ * The rekeyed IKE SA nsa (keys installed) takes over old's CHILD_SAs, path
+ * and deferred work; message IDs start again at 0 (§2.18). old waits for
+ * its Delete.
  */
 static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ike_sa *nsa,
                              ike_time_t now)
@@ -2315,9 +2466,22 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	nsa->peer_frag = old->peer_frag;
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	memset(old->child, 0, sizeof(old->child));
+	/* Work asked of the old SA is the new one's now. */
+	nsa->want_delete = old->want_delete;
+	nsa->del_reason = old->del_reason;
+	nsa->want_child = old->want_child;
+	nsa->has_acq = old->has_acq;
+	nsa->acq_src = old->acq_src;
+	nsa->acq_dst = old->acq_dst;
+	nsa->want_recreate = old->want_recreate;
+	nsa->re_local = old->re_local;
+	nsa->re_remote = old->re_remote;
+	old->want_delete = old->want_child = old->want_recreate = false;
 	nsa->state = IKE_SA_ESTABLISHED;
 	nsa->up = true;
+	nsa->rekey_of = 0;
 	nsa->last_heard = now;
+	nsa->half_open_deadline = IKE_TIME_NEVER;
 	nsa->rekey_at =
 	    e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time) : IKE_TIME_NEVER;
 	old->state = IKE_SA_REKEYED;
@@ -2342,6 +2506,43 @@ static int rekey_keys(struct ike_sa *nsa, const struct ike_sa *old, const uint8_
 	                   spi_r, gir, gir_len) < 0)
 		return IKE_ERR_CRYPTO;
 	return ike_sa_install_sk(nsa);
+}
+
+/* §2.8.2: the undecided IKE SA the peer's rekey of sa made while ours of
+ * sa was out, or NULL. */
+static struct ike_sa *collided_peer(struct ike_engine *e, const struct ike_sa *sa)
+{
+	struct ike_sa *p;
+
+	if (!sa->ireq.active || !sa->ireq.peer_sa || !(p = sa_by_id(e, sa->ireq.peer_sa)))
+		return NULL;
+	return p->state == IKE_SA_COLLIDED && p->rekey_of == sa->id ? p : NULL;
+}
+
+/* §2.8.2: the peer's new SA survives: it takes old's CHILD_SAs (its IKE_UP
+ * names old), and its initiator, the peer, deletes old. */
+static void collision_peer_wins(struct ike_engine *e, struct ike_sa *old, struct ike_sa *peer,
+                                ike_time_t now)
+{
+	old->ireq.peer_sa = 0;
+	ike_rekey_commit(e, old, peer, now);
+	run_pending(e, peer, now);
+}
+
+/* §2.8.2: nsa, made by our rekey of old, has the lowest nonce: we made it,
+ * so we delete it, without a word to the daemon (it never heard of it). */
+static void collision_redundant(struct ike_engine *e, const struct ike_sa *old, struct ike_sa *nsa,
+                                ike_time_t now)
+{
+	nsa->redundant = true;
+	nsa->path = old->path;
+	nsa->nat_local = old->nat_local;
+	nsa->nat_remote = old->nat_remote;
+	nsa->peer_frag = old->peer_frag;
+	nsa->last_heard = now;
+	nsa->state = IKE_SA_ESTABLISHED;
+	nsa->want_delete = true;
+	run_pending(e, nsa, now);
 }
 
 static int send_rekey_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
@@ -2409,11 +2610,15 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	struct ike_ke ke;
 	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED], spi[8];
 	size_t gir_len = 0;
+	bool collision = sa->req_kind == IKE_REQ_REKEY_IKE && sa->ireq.active;
 	int rc;
 
-	/* Our own CREATE_CHILD_SA is in flight: §2.25 lets us refuse for
-	 * now; the peer tries again. */
-	if (sa->req_kind == IKE_REQ_CREATE_CHILD || sa->req_kind == IKE_REQ_REKEY_IKE) {
+	/* §2.25.1: one of our CHILD_SA exchanges is out, or we are about
+	 * to delete the IKE SA (§2.25.2), or a collision is already being
+	 * resolved: not now, the peer tries again. */
+	if (sa->req_kind == IKE_REQ_CREATE_CHILD || sa->req_kind == IKE_REQ_DELETE_CHILD ||
+	    sa->want_delete || (collision && sa->ireq.peer_sa)) {
+		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;
 	}
@@ -2436,6 +2641,7 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 		return IKE_OK;
 	}
 	if (!(nsa = sa_alloc(e))) {
+		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;
 	}
@@ -2475,7 +2681,26 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 		ike_sa_clear(nsa);
 		return rc;
 	}
+	if (collision) {
+		/* §2.8.2: our own rekey of sa is out. Both exchanges
+		 * complete; which new SA survives is decided by the four
+		 * nonces once ours is answered. Until then this one holds
+		 * nothing and says nothing. */
+		e->stats.rekey_collisions++;
+		nsa->state = IKE_SA_COLLIDED;
+		nsa->rekey_of = sa->id;
+		nsa->path = sa->path;
+		nsa->nat_local = sa->nat_local;
+		nsa->nat_remote = sa->nat_remote;
+		nsa->peer_frag = sa->peer_frag;
+		nsa->last_heard = now;
+		sa->ireq.peer_sa = nsa->id;
+		nonce_min(nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, sa->ireq.peer_min,
+		          &sa->ireq.peer_min_len);
+		return IKE_OK;
+	}
 	ike_rekey_commit(e, sa, nsa, now);
+	run_pending(e, nsa, now);
 	return IKE_OK;
 }
 
@@ -2485,10 +2710,10 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 	struct ike_ike_req *r = &sa->ireq;
 	const struct ike_notify *err;
 	struct ike_suite suite;
-	struct ike_sa *nsa = NULL;
-	uint8_t gir[KE_MAX_SHARED];
-	size_t gir_len = 0;
-	bool ok = false, busy = ike_msg_notify(m, IKE_N_TEMPORARY_FAILURE) != NULL;
+	struct ike_sa *nsa = NULL, *peer;
+	uint8_t gir[KE_MAX_SHARED], mine[IKE_NONCE_MAX];
+	size_t gir_len = 0, mine_len = 0;
+	bool ok = false, busy = ike_msg_notify(m, IKE_N_TEMPORARY_FAILURE) != NULL, ours_low = false;
 
 	if (!r->active) {
 		e->stats.rx_old++;
@@ -2521,22 +2746,58 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 		                gir_len) == 0;
 		if (!ok)
 			ike_sa_clear(nsa);
+		else
+			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
 	}
 	sodium_memzero(gir, sizeof(gir));
+	peer = collided_peer(e, sa);
+	if (ok && peer)
+		ours_low = nonce_cmp(mine, mine_len, r->peer_min, r->peer_min_len) < 0;
+	if (!busy)
+		sa->tmpfail_since = IKE_TIME_NEVER;
 	ireq_clear(sa);
+	if (sa->state == IKE_SA_REKEYED) {
+		/* The peer's new SA took over meanwhile (the peer used it):
+		 * ours, if any, is redundant (§2.8.2); the peer deletes sa. */
+		if (ok)
+			collision_redundant(e, sa, nsa, now);
+		sa->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+		return IKE_OK;
+	}
+	if (peer && (!ok || ours_low)) {
+		/* §2.8.2: the peer's SA survives (ours failed or holds the
+		 * lowest nonce). */
+		collision_peer_wins(e, sa, peer, now);
+		if (ok)
+			collision_redundant(e, sa, nsa, now);
+		return IKE_OK;
+	}
 	if (!ok) {
 		/* The old SA goes on; try again after another lifetime, or
-		 * soon if the peer was just busy. */
+		 * soon if the peer was just busy (§2.25), but not for ever. */
+		if (busy && sa->tmpfail_since == IKE_TIME_NEVER)
+			sa->tmpfail_since = now;
+		if (busy && now - sa->tmpfail_since >= IKE_ENGINE_TMPFAIL_MAX) {
+			sa->want_delete = true;
+			sa->del_reason = IKE_REASON_PROTOCOL;
+		}
 		sa->rekey_at = busy                    ? retry_soon(e, now)
 		               : e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time)
 		                                       : IKE_TIME_NEVER;
 		run_pending(e, sa, now);
 		return IKE_OK;
 	}
+	if (peer) {
+		/* §2.8.2: ours survives; the peer made the redundant one and
+		 * deletes it. It waits for that silently, not for ever. */
+		peer->rekey_of = 0;
+		peer->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+	}
 	ike_rekey_commit(e, sa, nsa, now);
-	/* §2.18: the initiator of the rekey deletes the old SA. */
+	/* §2.18: the initiator of the (surviving) rekey deletes the old SA. */
 	if (send_info(e, sa, IKE_REQ_DELETE_IKE, now) < 0)
 		sa_remove(e, sa, IKE_REASON_REKEYED, 0);
+	run_pending(e, nsa, now);
 	return IKE_OK;
 }
 
@@ -2591,6 +2852,73 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len)
 	return rc < 0 ? rc : IKE_OK;
 }
 
+/*
+ * §1.5: take one token of the per-engine bucket for an unprotected one-way
+ * notify (IKE_ENGINE_UNPROT_BURST deep, IKE_ENGINE_UNPROT_RATE a second,
+ * refilled from `now` alone); false: over the rate, send nothing.
+ */
+static bool unprot_allow(struct ike_engine *e, ike_time_t now)
+{
+	const ike_time_t step = IKE_SEC / IKE_ENGINE_UNPROT_RATE;
+
+	if (!e->tb_started || now < e->tb_at) {
+		e->tb_started = true;
+		e->tb_tokens = IKE_ENGINE_UNPROT_BURST;
+		e->tb_at = now;
+	} else {
+		ike_time_t n = (now - e->tb_at) / step;
+
+		if (n >= IKE_ENGINE_UNPROT_BURST - e->tb_tokens) {
+			e->tb_tokens = IKE_ENGINE_UNPROT_BURST;
+			e->tb_at = now;
+		} else {
+			e->tb_tokens += (unsigned)n;
+			e->tb_at += n * step;
+		}
+	}
+	if (e->tb_tokens == 0) {
+		e->stats.unprot_limited++;
+		return false;
+	}
+	e->tb_tokens--;
+	return true;
+}
+
+/*
+ * §1.5: an unprotected notify answering request h outside any IKE SA: its
+ * SPIs, exchange and Message ID, R set, I as the roles say, version 2.0
+ * (for INVALID_MAJOR_VERSION the highest we support, §2.5).
+ */
+static void send_unprotected(struct ike_engine *e, const struct ike_path *path,
+                             const struct ike_hdr *req, uint16_t type)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	int n;
+
+	memset(&h, 0, sizeof(h));
+	h.spi_i = req->spi_i;
+	h.spi_r = req->spi_r;
+	h.major = IKE_MAJOR_VERSION;
+	h.minor = IKE_MINOR_VERSION;
+	h.exchange = req->exchange;
+	h.flags = (uint8_t)(IKE_FLAG_R | (req->flags & IKE_FLAG_I ? 0 : IKE_FLAG_I));
+	h.msg_id = req->msg_id;
+	ike_build_init(&b, e->out, sizeof(e->out), &h);
+	notify_add(&b, type, NULL, 0);
+	if ((n = ike_build_finish(&b, NULL)) > 0)
+		tx_push(e, path, e->out, (size_t)n);
+}
+
+/* Does m delete the IKE SA it came under (§1.4.1)? */
+static bool deletes_ike(const struct ike_msg *m)
+{
+	for (unsigned i = 0; i < m->n_delete; i++)
+		if (m->del[i].proto == IKE_PROTO_IKE)
+			return true;
+	return false;
+}
+
 static int on_protected(struct ike_engine *e, const struct ike_path *path, size_t len,
                         ike_time_t now)
 {
@@ -2603,6 +2931,14 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 
 	if (!sa) {
 		e->stats.rx_no_sa++;
+		/* §1.5: an encrypted request for an SA we do not know (we
+		 * lost it, or it is gone): say so, unprotected and
+		 * rate-limited; never for a response (no loops). */
+		if (!response && (ike_msg_has(m, IKE_PL_SK) || ike_msg_has(m, IKE_PL_SKF)) &&
+		    unprot_allow(e, now)) {
+			e->stats.tx_invalid_spi++;
+			send_unprotected(e, path, &h, IKE_N_INVALID_IKE_SPI);
+		}
 		return IKE_OK;
 	}
 	if (response) {
@@ -2614,6 +2950,16 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 		replay = true;
 	} else if (h.msg_id != sa->rx_id) {
 		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	/* §1.5: the peer no longer knows the redundant SA of a rekey
+	 * collision whose Delete we send (it dropped its copy after waiting):
+	 * done. Unauthenticated, so it may only end what no event ever
+	 * showed and we were ending anyway. */
+	if (response && sa->redundant && sa->req_kind == IKE_REQ_DELETE_IKE &&
+	    !ike_msg_has(m, IKE_PL_SK) && !ike_msg_has(m, IKE_PL_SKF) &&
+	    ike_msg_notify(m, IKE_N_INVALID_IKE_SPI)) {
+		sa_remove(e, sa, IKE_REASON_DELETED_LOCAL, 0);
 		return IKE_OK;
 	}
 	/* Only authentic messages may do anything, even trigger a replay of
@@ -2643,6 +2989,15 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 	 * latest authentic message. */
 	if ((sa->nat_local || sa->nat_remote) && sa->state == IKE_SA_ESTABLISHED)
 		sa->path = *path;
+	/* §2.8.2: the peer uses the SA its rekey made while ours collided
+	 * with it: for the peer it survived (it saw no collision, or its
+	 * nonces won), so it does for us. Only its Delete says otherwise. */
+	if (sa->state == IKE_SA_COLLIDED && sa->rekey_of && !response && !deletes_ike(m)) {
+		struct ike_sa *old = sa_by_id(e, sa->rekey_of);
+
+		if (old && collided_peer(e, old) == sa)
+			collision_peer_wins(e, old, sa, now);
+	}
 	switch (h.exchange) {
 	case IKE_AUTH:
 		return response ? on_auth_response(e, sa, now) : on_auth_request(e, sa, path, now);
@@ -2683,6 +3038,17 @@ int ike_engine_recv(struct ike_engine *e, const struct ike_path *path, const uin
 	}
 	memcpy(e->rx, pkt, len);
 	rc = ike_msg_parse(&e->msg, e->rx, len);
+	if (rc == IKE_ERR_VERSION && e->msg.hdr.major > IKE_MAJOR_VERSION &&
+	    !(e->msg.hdr.flags & IKE_FLAG_R)) {
+		/* §1.5, §2.5: a request of a later major version: tell the
+		 * sender ours (rate-limited, a forged source costs little). */
+		e->stats.rx_malformed++;
+		if (unprot_allow(e, now)) {
+			e->stats.tx_invalid_major++;
+			send_unprotected(e, path, &e->msg.hdr, IKE_N_INVALID_MAJOR_VERSION);
+		}
+		goto out;
+	}
 	if (rc < 0) {
 		e->stats.rx_malformed++;
 		goto out;
@@ -2749,7 +3115,9 @@ int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now)
 
 		if (sa->state == IKE_SA_FREE)
 			continue;
-		if (now >= sa->half_open_deadline) {
+		/* A replaced SA whose rekey request is still out (§2.8.2)
+		 * stays until that is answered or given up. */
+		if (now >= sa->half_open_deadline && !sa->ireq.active) {
 			sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
 			continue;
 		}
@@ -2759,7 +3127,8 @@ int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now)
 				 * is gone. */
 				enum ike_reason r = sa->req_kind == IKE_REQ_DPD ? IKE_REASON_DPD
 				                    : sa->req_kind == IKE_REQ_DELETE_IKE
-				                        ? IKE_REASON_DELETED_LOCAL
+				                        ? (sa->del_reason ? sa->del_reason
+				                                          : IKE_REASON_DELETED_LOCAL)
 				                        : IKE_REASON_TIMEOUT;
 
 				sa_remove(e, sa, r, 0);
@@ -2876,7 +3245,7 @@ int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const 
 		struct ike_sa *s = &e->sa[i];
 
 		if (s->state != IKE_SA_FREE && s->state != IKE_SA_REKEYED &&
-		    s->state != IKE_SA_DELETING)
+		    s->state != IKE_SA_DELETING && s->state != IKE_SA_COLLIDED && !s->redundant)
 			sa = s;
 	}
 	if (!sa) {
@@ -2982,6 +3351,8 @@ static const char *state_name(enum ike_sa_state s)
 		return "deleting";
 	case IKE_SA_REKEYED:
 		return "rekeyed";
+	case IKE_SA_COLLIDED:
+		return "rekeying";
 	case IKE_SA_FREE:
 		break;
 	}
@@ -3017,4 +3388,9 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 		n++;
 	}
 	return n;
+}
+
+struct ike_sa *ike_engine_sa_slot(struct ike_engine *e, size_t i)
+{
+	return e && i < IKE_ENGINE_MAX_SA ? &e->sa[i] : NULL;
 }

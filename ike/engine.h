@@ -31,8 +31,10 @@
  * key or X.509 certificates (§2.15, §3.6-3.8, RFC 4754, RFC 7427; see
  * ike/cert.h) and the first CHILD_SA; CREATE_CHILD_SA for new CHILD_SAs,
  * CHILD_SA rekeys (optional PFS, §2.8.1 collisions) and IKE SA rekeys
- * (§2.18); INFORMATIONAL Delete and liveness checks (§1.4, §2.4); RFC 7383
- * fragmentation of encrypted messages, both ways.
+ * (§2.18, §2.8.2 collisions), exchange collisions (§2.25: TEMPORARY_FAILURE,
+ * CHILD_SA_NOT_FOUND); INFORMATIONAL Delete and liveness checks (§1.4,
+ * §2.4); unprotected INVALID_MAJOR_VERSION / INVALID_IKE_SPI (§1.5); RFC
+ * 7383 fragmentation of encrypted messages, both ways.
  *
  * Ports and NAT traversal (RFC 7296 §2.23, RFC 3948): a path names both
  * ends with ports. The engine never adds or expects the four-byte non-ESP
@@ -298,7 +300,19 @@ struct ike_engine_stats {
 	uint64_t sig_invalid;   /* peer AUTH signature wrong or of an unusable method */
 	uint64_t sa_full;       /* IKE_SA_INIT refused: no room for an SA */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
+	/* Unprotected one-way notifies (§1.5), for requests only, together
+	 * limited to IKE_ENGINE_UNPROT_BURST at once and
+	 * IKE_ENGINE_UNPROT_RATE a second (a token bucket on `now`): */
+	uint64_t tx_invalid_major; /* INVALID_MAJOR_VERSION sent (§2.5) */
+	uint64_t tx_invalid_spi;   /* INVALID_IKE_SPI sent: unknown SA */
+	uint64_t unprot_limited;   /* one of those not sent: over the rate */
+	uint64_t tmp_failure;      /* TEMPORARY_FAILURE sent (§2.25) */
+	uint64_t child_not_found;  /* CHILD_SA_NOT_FOUND sent (§2.25) */
+	uint64_t rekey_collisions; /* simultaneous IKE SA rekeys (§2.8.2) */
 };
+
+#define IKE_ENGINE_UNPROT_BURST 10
+#define IKE_ENGINE_UNPROT_RATE  10 /* per second */
 
 struct ike_engine;
 
@@ -352,6 +366,14 @@ int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const 
  * IKE_ERR_AUTH (integrity check failed), IKE_ERR_INVAL (bad arguments).
  * Fatal codes (IKE_ERR_PEER_SYNTAX, IKE_ERR_CRYPTO) mean the IKE SA was
  * removed; its IKE_DOWN event is queued.
+ *
+ * Unprotected answers (§1.5): a request with a major version above 2 gets
+ * INVALID_MAJOR_VERSION (header version 2.0, SPIs, exchange and Message
+ * ID copied, R set) and returns IKE_ERR_VERSION; an encrypted request for
+ * an IKE SA we do not have gets INVALID_IKE_SPI the same way and returns
+ * 0. Both are rate-limited (IKE_ENGINE_UNPROT_*), never sent for a
+ * response, and counted in the stats. A daemon with several engines
+ * should hand a datagram no engine owns to at most one of them.
  */
 int ike_engine_recv(struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
                     size_t len, ike_time_t now);
@@ -367,6 +389,24 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
  * Next event: 1 with *ev filled, 0 when none. CHILD_UP events carry keys:
  * wipe them with ike_event_wipe() once installed. Drain after every call
  * into the engine; the queue holds IKE_ENGINE_EVENTS.
+ *
+ * Order, which a daemon may rely on:
+ * - IKE_UP of an IKE SA comes before any CHILD_UP, CHILD_DOWN or
+ *   CHILD_FAILED carrying its sa_id.
+ * - When an IKE SA ends, for whatever reason (Delete either way, DPD,
+ *   retransmission give-up, half-open timeout, INITIAL_CONTACT, a
+ *   protocol error), a CHILD_DOWN for each of its CHILD_SAs comes first,
+ *   then its IKE_DOWN; nothing carries its sa_id afterwards. By then the
+ *   engine has wiped (sodium_memzero) every key of that SA.
+ * - A rekeyed CHILD_SA: CHILD_UP of the new one (rekeyed_spi_in set),
+ *   later CHILD_DOWN of the old one.
+ * - A rekeyed IKE SA: IKE_UP of the new one (rekeyed_sa_id = the old
+ *   one's id; the CHILD_SAs are the new one's from then on, without
+ *   CHILD events), later IKE_DOWN of the old one with reason REKEYED.
+ *   When both peers rekeyed at once (§2.8.2), only the surviving new IKE
+ *   SA is reported; the redundant one never shows up in any event. A
+ *   daemon following IKE_UP.rekeyed_sa_id therefore always ends with
+ *   exactly one IKE SA owning all CHILD_SAs.
  */
 #define IKE_ENGINE_EVENTS 64
 int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev);
@@ -424,9 +464,27 @@ void ike_engine_get_stats(const struct ike_engine *e, struct ike_engine_stats *o
  * Rekey an IKE SA now (§2.18): CREATE_CHILD_SA with a new SA payload, nonce
  * and key exchange; its CHILD_SAs move to the new IKE SA (IKE_UP with
  * rekeyed_sa_id), then the old one is deleted (IKE_DOWN, reason REKEYED).
+ * If the peer rekeys the same IKE SA at the same time, both exchanges
+ * complete and §2.8.2 decides: the new SA made with the lowest of the four
+ * nonces is deleted by its initiator, the other one takes the CHILD_SAs
+ * and its initiator deletes the old SA; only the survivor is reported.
  * 0, or IKE_ERR_INVAL (no such established IKE SA, or a rekey is under
  * way).
+ *
+ * Collisions (§2.25): the engine answers TEMPORARY_FAILURE to a request
+ * to rekey the IKE SA while one of our CHILD_SA exchanges is out, to
+ * create or rekey a CHILD_SA while our IKE SA rekey is out or the IKE SA
+ * is being deleted or replaced, and to rekey a CHILD_SA we are closing or
+ * have already rekeyed; CHILD_SA_NOT_FOUND to a rekey of a CHILD_SA it
+ * does not have. Told TEMPORARY_FAILURE, it retries after 1 to 3 s, and
+ * after IKE_ENGINE_TMPFAIL_MAX of nothing else deletes the IKE SA (its
+ * IKE_DOWN then says IKE_REASON_PROTOCOL). Told CHILD_SA_NOT_FOUND, it
+ * drops the CHILD_SA without a Delete (CHILD_DOWN, reason DELETED_PEER)
+ * and creates a new one with the same selectors (CHILD_UP, rekeyed_spi_in
+ * 0).
  */
+#define IKE_ENGINE_TMPFAIL_MAX (300 * IKE_SEC)
+
 int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now);
 
 /* Number of CHILD_SAs installed (up or being deleted), over all IKE SAs. */

@@ -71,7 +71,7 @@ ike_time_t ike_sa_rto(ike_time_t timeout, unsigned base, unsigned sent)
 {
 	ike_time_t t = timeout;
 
-	for (unsigned i = 1; i < sent; i++) {
+	for (unsigned i = 1; i < sent && i < IKE_SA_RTO_MAX_EXP; i++) {
 		/* Saturate rather than wrap: a silly configuration must not
 		 * turn a long wait into a short one. */
 		if (t > UINT64_MAX / (base ? base : 1))

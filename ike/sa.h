@@ -31,7 +31,10 @@
  * fragments it was split into, back to back. A retransmission repeats
  * them all, byte for byte (§2.1, RFC 7383 §2.6).
  */
-#define IKE_SA_MAX_FRAGS 16
+/* RFC 7383 fragments of one message we send: up to 64 (what we accept,
+ * IKE_FRAG_MAX), so a small fragment_len still carries a certificate
+ * chain; the train buffer holds 64 fragments of the minimum 128 bytes. */
+#define IKE_SA_MAX_FRAGS 64
 #define IKE_SA_TRAIN_MAX (2 * IKE_ENGINE_MSG_MAX)
 
 struct ike_train {
@@ -52,6 +55,12 @@ enum ike_sa_state {
 	IKE_SA_ESTABLISHED,
 	IKE_SA_DELETING, /* our Delete of the IKE SA is out */
 	IKE_SA_REKEYED,  /* replaced by a rekey (§2.18), awaiting its Delete */
+	/* §2.8.2: made by the peer's rekey of an IKE SA while ours of the
+	 * same SA was out. Keys installed, no CHILD_SAs, nothing reported:
+	 * which of the two new SAs survives is decided once our own rekey
+	 * is answered (rekey_of != 0), or it lost and awaits the peer's
+	 * Delete (rekey_of == 0, half-open deadline). */
+	IKE_SA_COLLIDED,
 };
 
 /* What our outstanding request is, for the response and for give-up. */
@@ -76,6 +85,12 @@ struct ike_ike_req {
 	struct ke ke;
 	uint16_t ke_group;
 	unsigned ke_retries;
+	/* §2.8.2: the peer rekeyed this IKE SA meanwhile: the id of the
+	 * IKE_SA_COLLIDED SA its exchange made, and the lower of the nonces
+	 * of that exchange */
+	uint32_t peer_sa;
+	uint8_t peer_min[IKE_NONCE_MAX];
+	size_t peer_min_len;
 };
 
 /* Our CREATE_CHILD_SA exchange for a CHILD_SA (§1.3, §2.8). */
@@ -155,6 +170,19 @@ struct ike_sa {
 	bool want_rekey;      /* rekey the IKE SA when the window is free */
 	ike_time_t rekey_at;  /* ... or at this time (ike_rekey_time) */
 	uint32_t replaced_by; /* IKE_SA_REKEYED: the new SA's id */
+	/* §2.8.2: a new IKE SA we made that lost a simultaneous rekey: never
+	 * reported, deleted by us without events */
+	bool redundant;
+	uint32_t rekey_of; /* IKE_SA_COLLIDED: the SA whose rekey made it */
+	/* §2.25: when TEMPORARY_FAILURE answers began (IKE_TIME_NEVER:
+	 * none since the last exchange that went through) */
+	ike_time_t tmpfail_since;
+	/* how the IKE_DOWN of our own Delete reads (0: DELETED_LOCAL) */
+	enum ike_reason del_reason;
+	/* §2.25: CHILD_SA_NOT_FOUND answered our rekey: create a CHILD_SA
+	 * with these selectors from scratch when the window is free */
+	bool want_recreate;
+	struct ike_ts_list re_local, re_remote;
 
 	struct ike_child child[IKE_SA_MAX_CHILD];
 };
@@ -178,8 +206,11 @@ int ike_sa_install_sk(struct ike_sa *sa);
 /*
  * Retransmission schedule: the wait after transmission number `sent`
  * (1 = the first), timeout * (base/1000)^(sent-1), in integer arithmetic
- * so that every run gives the same nanoseconds.
+ * so that every run gives the same nanoseconds. The exponent stops growing
+ * at IKE_SA_RTO_MAX_EXP, so that the cost of a call is bounded whatever
+ * the configuration.
  */
+#define IKE_SA_RTO_MAX_EXP 64
 ike_time_t ike_sa_rto(ike_time_t timeout, unsigned base, unsigned sent);
 
 /*
@@ -206,5 +237,12 @@ void ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const struct ike_addr *a, uin
 bool ike_addr_valid(const struct ike_addr *a);
 
 bool ike_addr_equal(const struct ike_addr *a, const struct ike_addr *b);
+
+/*
+ * White-box access for tests and the fuzzer (ike/engine.c): the i-th IKE
+ * SA slot of e, in any state, or NULL past the last one. Not for the
+ * daemon: the public API is ike/engine.h.
+ */
+struct ike_sa *ike_engine_sa_slot(struct ike_engine *e, size_t i);
 
 #endif

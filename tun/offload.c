@@ -310,6 +310,7 @@ enum offload_gro_why offload_gro_parse(struct offload_seg *s, uint8_t *pkt, size
 
 	s->pkt = pkt;
 	s->len = len;
+	s->udp = false;
 	if (len < IPV4_HDR_MIN)
 		return OFFLOAD_GRO_NOT_TCP;
 	if (pkt[0] >> 4 == 4) {
@@ -359,6 +360,64 @@ enum offload_gro_why offload_gro_parse(struct offload_seg *s, uint8_t *pkt, size
 	return OFFLOAD_GRO_OK;
 }
 
+/*
+ * The UDP twin of offload_gro_parse(): the same IP rules (a run is cut
+ * again by the kernel's UDP segmentation, __udp_gso_segment, which gives
+ * every IPv4 segment the next ID: DF makes the IDs irrelevant), then the
+ * UDP header (RFC 768): its length must be the IP payload's, and the
+ * checksum must be present and right, because the merged packet only
+ * carries a partial one that the kernel completes without looking back.
+ */
+enum offload_gro_why offload_gro_parse_udp(struct offload_seg *s, uint8_t *pkt, size_t len)
+{
+	size_t l4;
+
+	s->pkt = pkt;
+	s->len = len;
+	s->udp = true;
+	s->seq = 0;
+	s->flags = 0;
+	if (len < IPV4_HDR_MIN)
+		return OFFLOAD_GRO_NOT_UDP;
+	if (pkt[0] >> 4 == 4) {
+		uint16_t frag = get16(pkt + 6);
+
+		s->v6 = false;
+		if ((pkt[0] & 0x0f) != 5 || pkt[9] != PROTO_UDP || (frag & (IP4_MF | IP4_OFFMASK)))
+			return OFFLOAD_GRO_NOT_UDP;
+		if (get16(pkt + 2) != len)
+			return OFFLOAD_GRO_MALFORMED;
+		if (offload_csum_fold(offload_csum_add(0, pkt, IPV4_HDR_MIN)) != 0xffff)
+			return OFFLOAD_GRO_MALFORMED;
+		if (!(frag & IP4_DF))
+			return OFFLOAD_GRO_IP_FIELDS;
+		l4 = IPV4_HDR_MIN;
+	} else if (pkt[0] >> 4 == 6) {
+		s->v6 = true;
+		if (len < IPV6_HDR_LEN || pkt[6] != PROTO_UDP)
+			return OFFLOAD_GRO_NOT_UDP;
+		if ((size_t)get16(pkt + 4) + IPV6_HDR_LEN != len)
+			return OFFLOAD_GRO_MALFORMED;
+		l4 = IPV6_HDR_LEN;
+	} else {
+		return OFFLOAD_GRO_NOT_UDP;
+	}
+	if (l4 + UDP_HDR_LEN > len || get16(pkt + l4 + 4) != len - l4)
+		return OFFLOAD_GRO_MALFORMED;
+	s->l4_off = l4;
+	s->hdr_len = l4 + UDP_HDR_LEN;
+	s->payload = len - s->hdr_len;
+	if (s->payload == 0)
+		return OFFLOAD_GRO_NO_DATA;
+	/* RFC 768: zero is "no checksum" (IPv4 only; RFC 8200 §8.1 forbids
+	 * it over IPv6, where the sum below refuses it). */
+	if (get16(pkt + l4 + UDP_CSUM_OFF) == 0 ||
+	    offload_csum_fold(offload_csum_add(pseudo_sum(pkt, s->v6, PROTO_UDP, len - l4),
+					       pkt + l4, len - l4)) != 0xffff)
+		return OFFLOAD_GRO_MALFORMED;
+	return OFFLOAD_GRO_OK;
+}
+
 void offload_gro_start(struct offload_gro *r, const struct offload_seg *s)
 {
 	r->pkt = s->pkt;
@@ -369,7 +428,8 @@ void offload_gro_start(struct offload_gro *r, const struct offload_seg *s)
 	r->next_seq = s->seq + (uint32_t)s->payload;
 	r->n = 1;
 	r->v6 = s->v6;
-	r->closed = (s->flags & TH_PSH) != 0;
+	r->udp = s->udp;
+	r->closed = !s->udp && (s->flags & TH_PSH) != 0;
 	r->last_flags = s->flags;
 }
 
@@ -378,7 +438,7 @@ enum offload_gro_why offload_gro_append(struct offload_gro *r, const struct offl
 	const uint8_t *a = r->pkt, *pkt = s->pkt;
 	size_t l4 = r->l4_off;
 
-	if (s->v6 != r->v6)
+	if (s->v6 != r->v6 || s->udp != r->udp)
 		return OFFLOAD_GRO_FLOW;
 	if (s->v6) {
 		if (memcmp(a + 8, pkt + 8, 32) != 0)
@@ -394,6 +454,20 @@ enum offload_gro_why offload_gro_append(struct offload_gro *r, const struct offl
 	}
 	if (memcmp(a + l4, pkt + l4, 4) != 0) /* ports */
 		return OFFLOAD_GRO_FLOW;
+	if (r->udp) {
+		/* Datagrams of one size, a shorter one last (the kernel's
+		 * udp_gro_receive_segment): the size is the gso_size that
+		 * splits them again, so boundaries are kept exactly. */
+		if (r->closed || s->payload > r->mss)
+			return OFFLOAD_GRO_SIZE;
+		if (r->n >= OFFLOAD_GRO_MAX_SEGS || r->len + s->payload > OFFLOAD_MAX_PKT)
+			return OFFLOAD_GRO_FULL;
+		r->len += s->payload;
+		r->n++;
+		if (s->payload < r->mss)
+			r->closed = true;
+		return OFFLOAD_GRO_OK;
+	}
 	/* ACK number, header length, window, and every option byte (the
 	 * timestamps too): what the kernel's tcp_gro_receive compares. */
 	if (s->hdr_len != r->hdr_len || memcmp(a + l4 + 8, pkt + l4 + 8, 4) != 0 ||
@@ -429,14 +503,25 @@ void offload_gro_finish(struct offload_gro *r, struct offload_vnet *v)
 		put16(p + 2, (uint16_t)r->len);
 		ipv4_hdr_csum(p, l4);
 	}
+	v->flags = OFFLOAD_F_NEEDS_CSUM;
+	v->hdr_len = (uint16_t)r->hdr_len;
+	v->gso_size = (uint16_t)r->mss;
+	v->csum_start = (uint16_t)l4;
+	if (r->udp) {
+		/* The UDP length covers the whole; the kernel's segmentation
+		 * swaps it for each datagram's in the partial checksum
+		 * (which must therefore be summed with the same length). */
+		put16(p + l4 + 4, (uint16_t)(r->len - l4));
+		put_csum(p + l4 + UDP_CSUM_OFF,
+			 offload_csum_fold(pseudo_sum(p, r->v6, PROTO_UDP, r->len - l4)));
+		v->gso_type = OFFLOAD_GSO_UDP_L4;
+		v->csum_offset = UDP_CSUM_OFF;
+		return;
+	}
 	p[l4 + 13] |= r->last_flags & TH_PSH;
 	p[l4 + 16] = p[l4 + 17] = 0;
 	put_csum(p + l4 + TCP_CSUM_OFF,
 		 offload_csum_fold(pseudo_sum(p, r->v6, PROTO_TCP, r->len - l4)));
-	v->flags = OFFLOAD_F_NEEDS_CSUM;
 	v->gso_type = r->v6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4;
-	v->hdr_len = (uint16_t)r->hdr_len;
-	v->gso_size = (uint16_t)r->mss;
-	v->csum_start = (uint16_t)l4;
 	v->csum_offset = TCP_CSUM_OFF;
 }

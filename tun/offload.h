@@ -122,6 +122,13 @@ size_t offload_gso_segment(const struct offload_gso *g, unsigned i, uint8_t *out
  * seq continuing the run; a payload no larger than the first segment's, a
  * shorter one or a PSH closing the run; valid IP and TCP checksums; the
  * total within OFFLOAD_MAX_PKT and OFFLOAD_GRO_MAX_SEGS.
+ *
+ * UDP runs (offload_gro_parse_udp(), for a TUN that took USO) follow the
+ * kernel's udp_gro_receive_segment: the same IP rules, same addresses and
+ * ports; datagrams of the first one's payload size, a shorter one closing
+ * the run; valid UDP checksums (not the IPv4 "none"). The super-packet goes
+ * out as GSO_UDP_L4 with gso_size = that payload size, which the kernel
+ * cuts back into the very same datagrams.
  */
 struct offload_gro {
 	uint8_t *pkt;	/* the first segment (its headers are rewritten) */
@@ -134,6 +141,7 @@ struct offload_gro {
 	bool v6;
 	bool closed; /* no segment may follow (short one or PSH seen) */
 	uint8_t last_flags;
+	bool udp;    /* a run of UDP datagrams (next_seq, last_flags unused) */
 };
 
 /* Why a segment was refused (also for the table-driven tests). */
@@ -149,6 +157,7 @@ enum offload_gro_why {
 	OFFLOAD_GRO_SEQ,     /* not the next sequence number */
 	OFFLOAD_GRO_SIZE,    /* larger than the first, or the run is closed */
 	OFFLOAD_GRO_FULL,    /* total length or segment count reached */
+	OFFLOAD_GRO_NOT_UDP, /* offload_gro_parse_udp(): not IPv4/IPv6 UDP, options, ... */
 };
 
 /* One received segment, parsed and checked once by offload_gro_parse(). */
@@ -159,6 +168,7 @@ struct offload_seg {
 	uint32_t seq;
 	uint8_t flags; /* TCP flags byte */
 	bool v6;
+	bool udp; /* from offload_gro_parse_udp() (seq and flags are 0) */
 };
 
 /*
@@ -170,14 +180,25 @@ struct offload_seg {
  */
 enum offload_gro_why offload_gro_parse(struct offload_seg *s, uint8_t *pkt, size_t len);
 
-/* Start a run with the parsed segment s. */
+/*
+ * Parse pkt as a UDP datagram to coalesce: IPv4 (no options, not a
+ * fragment, DF set, valid header checksum) or IPv6 (no extension headers)
+ * carrying UDP whose length field matches, with a non-zero, valid checksum
+ * and a payload. Returns OFFLOAD_GRO_OK and fills s (s->udp set), or why
+ * pkt must be written alone (NOT_UDP, MALFORMED, IP_FIELDS, NO_DATA).
+ */
+enum offload_gro_why offload_gro_parse_udp(struct offload_seg *s, uint8_t *pkt, size_t len);
+
+/* Start a run with the parsed segment s (TCP or UDP). */
 void offload_gro_start(struct offload_gro *r, const struct offload_seg *s);
 
 /*
  * Append s to r if it continues it; returns OFFLOAD_GRO_OK (r updated; the
  * caller keeps s->pkt + s->hdr_len .. s->pkt + s->len for the write) or why
- * not (r unchanged): FLOW for another connection, the others for the same
- * connection (whose run must then be written before s).
+ * not (r unchanged): FLOW for another connection (or the other protocol),
+ * the others for the same connection (whose run must then be written
+ * before s). For UDP: SIZE (larger than the first, or after a shorter one),
+ * FULL, IP_FIELDS.
  */
 enum offload_gro_why offload_gro_append(struct offload_gro *r, const struct offload_seg *s);
 
@@ -188,6 +209,9 @@ enum offload_gro_why offload_gro_append(struct offload_gro *r, const struct offl
  * carried over from the last segment, the TCP checksum field receives the
  * pseudo-header sum (partial checksum), and v says TCPV4/TCPV6 with
  * gso_size = the first segment's payload, NEEDS_CSUM at the TCP checksum.
+ * A UDP run instead gets the whole's UDP length, the pseudo-header sum in
+ * the UDP checksum, and v says UDP_L4, gso_size = the first datagram's
+ * payload, NEEDS_CSUM at the UDP checksum.
  */
 void offload_gro_finish(struct offload_gro *r, struct offload_vnet *v);
 

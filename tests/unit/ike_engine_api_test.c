@@ -5,12 +5,15 @@
  * (RFC 3948 via §2.23's NAT detection) and fragmentation switched off
  * (RFC 7383 §2.1).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "crypto/aead.h"
 #include "crypto/ke.h"
 #include "crypto/prf.h"
+#include "ike/cert.h"
 #include "ike/engine.h"
 #include "ike/payload.h"
 #include "ike/proposal.h"
@@ -229,4 +232,77 @@ TEST(ike_engine_rfc7383_2_1_no_fragmentation_when_disabled)
 	CHECK(frag_handshake(false) > 4);
 	/* One side does not: two requests, two whole responses. */
 	CHECK_EQ(frag_handshake(true), 4);
+}
+
+static int64_t wall_2026(void *ctx)
+{
+	(void)ctx;
+	return 1767225600; /* 2026-01-01: inside the fixtures' validity */
+}
+
+static struct ike_creds *creds(const char *cert, const char *im, const char *key,
+                               const char *ca)
+{
+	const char *top = getenv("TUNSEC_TOP");
+	char p[4][512], err[256];
+	const char *certs[2] = {p[0], p[1]}, *keys[1] = {p[2]}, *cas[1] = {p[3]};
+	const char *names[4] = {cert, im ? im : "", key, ca};
+	struct ike_creds *c;
+
+	for (int i = 0; i < 4; i++)
+		snprintf(p[i], sizeof(p[i]), "%s/tests/vectors/certs/%s", top && *top ? top : ".",
+		         names[i]);
+	c = ike_creds_load(certs, im ? 2 : 1, keys, 1, cas, 1, err, sizeof(err));
+	if (!c)
+		test_fail(__FILE__, __LINE__, "credentials: %s", err);
+	return c;
+}
+
+/* RFC 7383 §2.5: Windows' built-in client sends its certificate-carrying
+ * IKE_AUTH in small fragments, more than 16 of them; reassembly must take
+ * them all, also reordered and duplicated. Here the initiator's RSA
+ * certificate and signature go out in 128-byte fragments. */
+TEST(ike_engine_rfc7383_2_5_more_than_16_small_fragments)
+{
+	for (uint64_t seed = 40; seed < 43; seed++) {
+		/* moon's RSA 3072 certificate and signature: ~2 KB */
+		struct ike_creds *moon = creds("moon-rsa.pem", NULL, "moon-rsa.key", "ca-rsa.pem");
+		struct ike_creds *sun = creds("sun-ecdsa256.pem", "ca-ecdsa.pem", "sun-ecdsa256.key",
+		                              "ca-rsa.pem");
+		struct ike_config c0, c1;
+		struct ike_path p;
+		struct simnet s;
+
+		sim_init(&s, seed, false);
+		cfg(&c0, 0);
+		cfg(&c1, 1);
+		c0.psk = c1.psk = NULL;
+		c0.psk_len = c1.psk_len = 0;
+		c0.local_auth = c0.remote_auth = c1.local_auth = c1.remote_auth = IKE_AUTHBY_PUBKEY;
+		c0.local_id.len = (uint8_t)strlen("moon.tunsec.test");
+		memcpy(c0.local_id.data, "moon.tunsec.test", c0.local_id.len);
+		c1.remote_id = c0.local_id;
+		c1.local_id.len = (uint8_t)strlen("sun.tunsec.test");
+		memcpy(c1.local_id.data, "sun.tunsec.test", c1.local_id.len);
+		c0.remote_id = c1.local_id;
+		c0.creds = moon;
+		c1.creds = sun;
+		c0.send_certreq = c1.send_certreq = true;
+		c0.wall_time = c1.wall_time = wall_2026;
+		c0.fragment_len = 128;
+		if (seed > 40)
+			s.node[0].reorder_pct = s.node[0].dup_pct = 30;
+		attach(&s, 0, &c0);
+		attach(&s, 1, &c1);
+		sim_path(&s, 0, &p);
+		CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+		sim_run(&s, 10 * SEC);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), 1);
+		/* IKE_SA_INIT, then IKE_AUTH in more than 16 fragments. */
+		CHECK(s.node[0].n_tx > 1 + 16);
+		sim_free(&s);
+		ike_creds_free(sun);
+		ike_creds_free(moon);
+	}
 }

@@ -1756,3 +1756,566 @@ TEST(ike_sim_rfc7296_2_15_pubkey_config_check)
 	ike_creds_free(moon);
 	ike_creds_free(verify_only);
 }
+
+/* ---- RFC 7296 §2.8.2, §2.25, §1.5, §2.4: collisions, one-way notifies,
+ * event order ---------------------------------------------------------- */
+
+/*
+ * A daemon that believes the events (daemon/conn.c does this): IKE SAs
+ * from IKE_UP to IKE_DOWN, CHILD_SAs owned by an IKE SA, moved by
+ * IKE_UP.rekeyed_sa_id. false if an event contradicts what came before:
+ * an IKE SA up twice or down unknown, an IKE_DOWN while CHILD_SAs it owns
+ * are still up (engine.h: CHILD_DOWNs come first), a CHILD event for an
+ * unknown IKE SA or with the wrong owner.
+ */
+struct ev_model {
+	size_t n_sa, n_ch;
+	uint32_t sa[16];
+	uint32_t ch_spi[32], ch_sa[32];
+};
+
+static bool model_follow(const struct sim_node *n, struct ev_model *md)
+{
+	memset(md, 0, sizeof(*md));
+	for (size_t k = 0; k < n->n_ev; k++) {
+		const struct ike_event *ev = &n->ev[k];
+		size_t i, j;
+
+		for (i = 0; i < md->n_sa && md->sa[i] != ev->sa_id; i++)
+			;
+		switch (ev->type) {
+		case IKE_EV_IKE_UP:
+			if (i < md->n_sa || md->n_sa == 16)
+				return false;
+			md->sa[md->n_sa++] = ev->sa_id;
+			if (ev->rekeyed_sa_id) {
+				for (j = 0; j < md->n_sa && md->sa[j] != ev->rekeyed_sa_id; j++)
+					;
+				if (j == md->n_sa)
+					return false;
+				for (j = 0; j < md->n_ch; j++)
+					if (md->ch_sa[j] == ev->rekeyed_sa_id)
+						md->ch_sa[j] = ev->sa_id;
+			}
+			break;
+		case IKE_EV_IKE_DOWN:
+			if (i == md->n_sa)
+				return false;
+			for (j = 0; j < md->n_ch; j++)
+				if (md->ch_sa[j] == ev->sa_id)
+					return false;
+			md->sa[i] = md->sa[--md->n_sa];
+			break;
+		case IKE_EV_CHILD_UP:
+			if (i == md->n_sa || md->n_ch == 32)
+				return false;
+			md->ch_spi[md->n_ch] = ev->child.spi_in;
+			md->ch_sa[md->n_ch++] = ev->sa_id;
+			break;
+		case IKE_EV_CHILD_DOWN:
+			for (j = 0; j < md->n_ch && md->ch_spi[j] != ev->child.spi_in; j++)
+				;
+			if (j == md->n_ch || md->ch_sa[j] != ev->sa_id)
+				return false;
+			md->ch_spi[j] = md->ch_spi[--md->n_ch];
+			md->ch_sa[j] = md->ch_sa[md->n_ch];
+			break;
+		case IKE_EV_CHILD_FAILED:
+			if (i == md->n_sa)
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+/* The one IKE SA of e (established), in *out; false if not exactly one. */
+static bool only_sa(const struct ike_engine *e, struct ike_sa_info *out)
+{
+	struct ike_sa_info l[8];
+
+	memset(out, 0, sizeof(*out));
+	if (ike_engine_sa_list(e, l, 8) != 1 || !l[0].established)
+		return false;
+	*out = l[0];
+	return true;
+}
+
+/*
+ * §2.8.2: both peers rekey the IKE SA at the same instant, or a few
+ * milliseconds apart (latency 10 ms), over several seeds, some with loss.
+ * Both exchanges complete; the new SA with the lowest of the four nonces
+ * is deleted by its initiator; the CHILD_SA moves to the survivor; the
+ * events leave a daemon with exactly one IKE SA owning the CHILD_SA; the
+ * engines agree on its SPIs, keep no other SA, and the CHILD_SA's keys
+ * still match. Afterwards liveness checks run over the survivor.
+ */
+TEST(ike_sim_rfc7296_2_8_2_simultaneous_ike_rekey)
+{
+	static const ike_time_t offs[] = {0, 1 * MS, 4 * MS, 9 * MS};
+	unsigned collisions = 0, survivor_init[2] = {0, 0};
+
+	for (uint64_t seed = 800; seed < 848; seed++) {
+		ike_time_t off = offs[seed % 4];
+		bool lossy = seed >= 808;
+		int first = (int)(seed / 4) % 2;
+		struct ike_config c0, c1;
+		struct simnet s;
+		const struct ike_event *i0, *i1, *l0, *l1;
+		struct ike_sa_info a0, a1;
+		struct ike_engine_stats st0, st1;
+		struct ev_model md0, md1;
+		size_t tx;
+
+		sim_init(&s, seed, false);
+		base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "collide-ike");
+		base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "collide-ike");
+		c0.dpd_delay = c1.dpd_delay = 30 * SEC;
+		c0.retransmit_tries = c1.retransmit_tries = 10;
+		CHECK(start(&s, &c0, &c1) > 0);
+		sim_run(&s, 1 * SEC);
+		i0 = sim_event(&s, 0, IKE_EV_IKE_UP, 0);
+		i1 = sim_event(&s, 1, IKE_EV_IKE_UP, 0);
+		CHECK(i0 && i1);
+		if (!i0 || !i1) {
+			sim_free(&s);
+			continue;
+		}
+		if (lossy)
+			s.node[0].loss_pct = s.node[1].loss_pct = 20;
+		CHECK_EQ(ike_engine_rekey_ike(s.node[first].e, (first ? i1 : i0)->sa_id, s.now), 0);
+		if (off)
+			sim_run(&s, s.now + off);
+		CHECK_EQ(ike_engine_rekey_ike(s.node[1 - first].e, (first ? i0 : i1)->sa_id, s.now),
+		         0);
+		sim_run(&s, s.now + 200 * SEC);
+		s.node[0].loss_pct = s.node[1].loss_pct = 0;
+		sim_run(&s, s.now + 60 * SEC);
+
+		ike_engine_get_stats(s.node[0].e, &st0);
+		ike_engine_get_stats(s.node[1].e, &st1);
+		collisions += st0.rekey_collisions + st1.rekey_collisions > 0;
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		CHECK(only_sa(s.node[0].e, &a0) && only_sa(s.node[1].e, &a1));
+		CHECK_EQ(a0.spi_i, a1.spi_i);
+		CHECK_EQ(a0.spi_r, a1.spi_r);
+		CHECK(a0.initiator != a1.initiator);
+		CHECK(a0.spi_i != i0->spi_i);
+		survivor_init[a0.initiator]++;
+		CHECK_EQ(a0.n_children, 1);
+		CHECK_EQ(a1.n_children, 1);
+		/* No IKE SA ever went down for a reason other than rekeying. */
+		for (int n = 0; n < 2; n++)
+			for (size_t k = 0; k < s.node[n].n_ev; k++) {
+				CHECK(s.node[n].ev[k].type != IKE_EV_CHILD_DOWN);
+				if (s.node[n].ev[k].type == IKE_EV_IKE_DOWN)
+					CHECK_EQ(s.node[n].ev[k].reason, IKE_REASON_REKEYED);
+			}
+		CHECK(model_follow(&s.node[0], &md0) && model_follow(&s.node[1], &md1));
+		CHECK_EQ(md0.n_sa, 1);
+		CHECK_EQ(md1.n_sa, 1);
+		CHECK_EQ(md0.sa[0], a0.id);
+		CHECK_EQ(md1.sa[0], a1.id);
+		CHECK(md0.n_ch == 1 && md0.ch_sa[0] == a0.id);
+		CHECK(md1.n_ch == 1 && md1.ch_sa[0] == a1.id);
+		l0 = live_child(&s, 0);
+		l1 = live_child(&s, 1);
+		CHECK(l0 && l1);
+		if (l0 && l1)
+			check_child_pair(&l0->child, &l1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+
+		/* Liveness checks over the survivor, answered. */
+		tx = s.node[0].n_tx + s.node[1].n_tx;
+		sim_run(&s, s.now + 100 * SEC);
+		CHECK(s.node[0].n_tx + s.node[1].n_tx >= tx + 4);
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		CHECK(model_follow(&s.node[0], &md0) && md0.n_sa == 1);
+		/* ... and a dead peer is still found dead. */
+		s.node[1].blackhole = true;
+		sim_run(&s, s.now + 4000 * SEC); /* 10 retransmissions at 1.8 */
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 0);
+		CHECK(s.node[0].n_ev > 0 && s.node[0].ev[s.node[0].n_ev - 1].type == IKE_EV_IKE_DOWN &&
+		      s.node[0].ev[s.node[0].n_ev - 1].reason == IKE_REASON_DPD);
+		CHECK(model_follow(&s.node[0], &md0) && md0.n_sa == 0 && md0.n_ch == 0);
+		sim_free(&s);
+	}
+	/* Most runs collided, and each side's rekey survived sometimes. */
+	CHECK(collisions >= 8);
+	CHECK(survivor_init[0] > 0 && survivor_init[1] > 0);
+}
+
+/* §2.25.1: one side rekeys a CHILD_SA while the other deletes it: the
+ * rekey is refused with TEMPORARY_FAILURE (the SA is being closed), the
+ * Delete goes through, nothing is left and nothing is retried. */
+TEST(ike_sim_rfc7296_2_25_1_rekey_child_being_deleted_temporary_failure)
+{
+	for (int side = 0; side < 2; side++) {
+		struct simnet s;
+		const struct ike_event *u0, *u1;
+		struct ike_engine_stats st;
+		struct ev_model md;
+
+		up(&s, 820 + (uint64_t)side, 0);
+		u0 = sim_event(&s, side, IKE_EV_CHILD_UP, 0);
+		u1 = sim_event(&s, 1 - side, IKE_EV_CHILD_UP, 0);
+		CHECK(u0 && u1);
+		if (!u0 || !u1) {
+			sim_free(&s);
+			continue;
+		}
+		CHECK_EQ(ike_engine_rekey_child(s.node[side].e, u0->child.spi_in, s.now), 0);
+		CHECK_EQ(ike_engine_delete_child(s.node[1 - side].e, u1->child.spi_in, s.now), 0);
+		sim_run(&s, s.now + 30 * SEC);
+		ike_engine_get_stats(s.node[1 - side].e, &st);
+		CHECK_EQ(st.tmp_failure, 1);
+		CHECK_EQ(ike_engine_child_count(s.node[0].e), 0);
+		CHECK_EQ(ike_engine_child_count(s.node[1].e), 0);
+		CHECK_EQ(sim_count(&s, side, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(sim_count(&s, 1 - side, IKE_EV_CHILD_UP), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+		CHECK_EQ(ike_engine_sa_count(s.node[1].e), 1);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_IKE_DOWN) + sim_count(&s, 1, IKE_EV_IKE_DOWN), 0);
+		CHECK(model_follow(&s.node[0], &md) && md.n_ch == 0 && md.n_sa == 1);
+		CHECK(model_follow(&s.node[1], &md) && md.n_ch == 0 && md.n_sa == 1);
+		sim_free(&s);
+	}
+}
+
+/* The CHILD_SA slot of node i's first IKE SA with our spi_in (white box). */
+static struct ike_child *peer_child(struct simnet *s, int i, uint32_t spi_in)
+{
+	struct ike_sa *sa;
+
+	for (size_t k = 0; (sa = ike_engine_sa_slot(s->node[i].e, k)); k++)
+		for (size_t j = 0; sa->state != IKE_SA_FREE && j < IKE_SA_MAX_CHILD; j++)
+			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi_in)
+				return &sa->child[j];
+	return NULL;
+}
+
+/*
+ * §2.25: a rekey names a CHILD_SA the peer does not have (here: node 1
+ * lost it without a word): CHILD_SA_NOT_FOUND; the requester drops its
+ * CHILD_SA without a Delete and creates a new one with the same selectors
+ * from scratch, whose keys match.
+ */
+TEST(ike_sim_rfc7296_2_25_child_sa_not_found_recreates)
+{
+	struct simnet s;
+	const struct ike_event *u0, *u1, *d0, *n0, *n1;
+	struct ike_child *lost;
+	struct ike_engine_stats st;
+	struct ev_model md;
+
+	up(&s, 830, 0);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	CHECK(u0 && u1);
+	if (!u0 || !u1 || !(lost = peer_child(&s, 1, u1->child.spi_in))) {
+		CHECK(0);
+		sim_free(&s);
+		return;
+	}
+	memset(lost, 0, sizeof(*lost));
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 0);
+	CHECK_EQ(ike_engine_rekey_child(s.node[0].e, u0->child.spi_in, s.now), 0);
+	sim_run(&s, s.now + 10 * SEC);
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK_EQ(st.child_not_found, 1);
+	d0 = sim_event(&s, 0, IKE_EV_CHILD_DOWN, 0);
+	CHECK(d0 && d0->child.spi_in == u0->child.spi_in && d0->reason == IKE_REASON_DELETED_PEER);
+	n0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 1);
+	n1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 1);
+	CHECK(n0 && n1);
+	if (n0 && n1) {
+		CHECK_EQ(n0->child.rekeyed_spi_in, 0);
+		CHECK(sel_eq(n0->child.local, n0->child.n_local, u0->child.local, u0->child.n_local));
+		CHECK(sel_eq(n0->child.remote, n0->child.n_remote, u0->child.remote,
+		             u0->child.n_remote));
+		check_child_pair(&n0->child, &n1->child, ENCR_AES_GCM_16, 256, AUTH_NONE);
+	}
+	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_FAILED), 0);
+	CHECK_EQ(ike_engine_child_count(s.node[0].e), 1);
+	CHECK_EQ(ike_engine_child_count(s.node[1].e), 1);
+	CHECK(model_follow(&s.node[0], &md) && md.n_ch == 1 && md.n_sa == 1);
+	sim_free(&s);
+}
+
+/*
+ * §2.25: a peer that keeps answering TEMPORARY_FAILURE (here: node 1
+ * believes it is closing the CHILD_SA but never does) gets retries 1 to 3 s
+ * apart, and after IKE_ENGINE_TMPFAIL_MAX the IKE SA is closed as out of
+ * sync; node 0's CHILD_DOWN comes before its IKE_DOWN.
+ */
+TEST(ike_sim_rfc7296_2_25_temporary_failure_for_minutes_closes_ike_sa)
+{
+	struct simnet s;
+	const struct ike_event *u0, *u1, *d;
+	struct ike_child *stuck;
+	struct ike_engine_stats st;
+	struct ev_model md;
+	ike_time_t t0;
+
+	up(&s, 840, 0);
+	u0 = sim_event(&s, 0, IKE_EV_CHILD_UP, 0);
+	u1 = sim_event(&s, 1, IKE_EV_CHILD_UP, 0);
+	if (!u0 || !u1 || !(stuck = peer_child(&s, 1, u1->child.spi_in))) {
+		CHECK(0);
+		sim_free(&s);
+		return;
+	}
+	stuck->state = IKE_CHILD_DELETING;
+	t0 = s.now;
+	CHECK_EQ(ike_engine_rekey_child(s.node[0].e, u0->child.spi_in, s.now), 0);
+	sim_run(&s, t0 + IKE_ENGINE_TMPFAIL_MAX - 5 * SEC);
+	ike_engine_get_stats(s.node[1].e, &st);
+	CHECK(st.tmp_failure >= IKE_ENGINE_TMPFAIL_MAX / (3 * SEC));
+	CHECK(st.tmp_failure <= IKE_ENGINE_TMPFAIL_MAX / SEC);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 1);
+	sim_run(&s, t0 + IKE_ENGINE_TMPFAIL_MAX + 10 * SEC);
+	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 0);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 0);
+	d = sim_event(&s, 0, IKE_EV_IKE_DOWN, 0);
+	CHECK(d && d->reason == IKE_REASON_PROTOCOL);
+	CHECK(sim_event(&s, 1, IKE_EV_IKE_DOWN, 0) &&
+	      sim_event(&s, 1, IKE_EV_IKE_DOWN, 0)->reason == IKE_REASON_DELETED_PEER);
+	CHECK(model_follow(&s.node[0], &md) && md.n_sa == 0 && md.n_ch == 0);
+	CHECK(model_follow(&s.node[1], &md) && md.n_sa == 0 && md.n_ch == 0);
+	sim_free(&s);
+}
+
+/* One IKE_SA_INIT request and the IKE_AUTH request that follows, from a
+ * fresh initiator against a fresh responder, outside the simulation. */
+static ssize_t auth_request(struct ike_config *c0, struct ike_config *c1, uint8_t *init,
+                            ssize_t *init_len, uint8_t *out, size_t cap)
+{
+	uint64_t r0 = 5, r1 = 6;
+	struct ike_engine *e0, *e1;
+	struct ike_path p, tp;
+	static uint8_t buf[IKE_ENGINE_MSG_MAX];
+	ssize_t n = -1, k;
+
+	c0->rand_ctx = &r0;
+	c1->rand_ctx = &r1;
+	e0 = ike_engine_new(c0);
+	e1 = ike_engine_new(c1);
+	p.local = p.remote = (struct ike_addr){.family = AF_INET, .port = 500};
+	p.local.addr[3] = 1;
+	p.remote.addr[3] = 2;
+	if (e0 && e1 && ike_engine_initiate(e0, &p, 0) > 0 &&
+	    (*init_len = ike_engine_poll_tx(e0, &tp, init, IKE_ENGINE_MSG_MAX)) > 0) {
+		struct ike_path rp = {.local = p.remote, .remote = p.local};
+
+		ike_engine_recv(e1, &rp, init, (size_t)*init_len, 0);
+		if ((k = ike_engine_poll_tx(e1, &tp, buf, sizeof(buf))) > 0 &&
+		    ike_engine_recv(e0, &p, buf, (size_t)k, 0) == 0)
+			n = ike_engine_poll_tx(e0, &tp, out, cap);
+	}
+	ike_engine_free(e0);
+	ike_engine_free(e1);
+	return n;
+}
+
+/*
+ * §1.5, §2.5: a request of major version 3 gets an unprotected
+ * INVALID_MAJOR_VERSION with version 2.0 in the header, its SPIs, exchange
+ * and Message ID; an encrypted request for an unknown IKE SA gets
+ * INVALID_IKE_SPI the same way; responses get nothing; both together are
+ * held to IKE_ENGINE_UNPROT_BURST at once, refilled at
+ * IKE_ENGINE_UNPROT_RATE a second.
+ */
+TEST(ike_sim_rfc7296_1_5_invalid_major_version_and_ike_spi)
+{
+	struct ike_config c0, c1;
+	static uint8_t init[IKE_ENGINE_MSG_MAX], auth[IKE_ENGINE_MSG_MAX], out[IKE_ENGINE_MSG_MAX];
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	struct ike_engine *e;
+	struct ike_engine_stats st;
+	struct ike_path p = {.local = {.family = AF_INET, .port = 500, .addr = {192, 0, 2, 2}},
+	                     .remote = {.family = AF_INET, .port = 500, .addr = {192, 0, 2, 1}}};
+	struct ike_path tp;
+	ssize_t init_len = 0, auth_len, n;
+	uint64_t rs = 9;
+	size_t sent = 0;
+
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "versions");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "versions");
+	auth_len = auth_request(&c0, &c1, init, &init_len, auth, sizeof(auth));
+	CHECK(m && init_len > IKE_HDR_LEN && auth_len > IKE_HDR_LEN);
+	c1.rand_ctx = &rs;
+	e = ike_engine_new(&c1);
+	CHECK(e != NULL);
+	if (!m || !e || init_len <= IKE_HDR_LEN || auth_len <= IKE_HDR_LEN)
+		goto out;
+
+	/* Version 3.0 IKE_SA_INIT request. */
+	init[17] = 0x30;
+	CHECK_EQ(ike_engine_recv(e, &p, init, (size_t)init_len, 1000), IKE_ERR_VERSION);
+	n = ike_engine_poll_tx(e, &tp, out, sizeof(out));
+	CHECK(n > IKE_HDR_LEN && ike_msg_parse(m, out, (size_t)n) == n);
+	CHECK_EQ(m->hdr.major, 2);
+	CHECK_EQ(m->hdr.minor, 0);
+	CHECK_EQ(m->hdr.spi_i, wire_load32(init) * 0x100000000ULL + wire_load32(init + 4));
+	CHECK_EQ(m->hdr.spi_r, 0);
+	CHECK_EQ(m->hdr.exchange, IKE_SA_INIT);
+	CHECK_EQ(m->hdr.msg_id, 0);
+	CHECK_EQ(m->hdr.flags, IKE_FLAG_R);
+	CHECK(m->n_payloads == 1 && ike_msg_notify(m, IKE_N_INVALID_MAJOR_VERSION));
+	CHECK(ike_addr_equal(&tp.remote, &p.remote));
+	CHECK_EQ(ike_engine_sa_count(e), 0);
+	/* A version 3 response, and IKEv1 (major 1): nothing. */
+	init[19] |= IKE_FLAG_R;
+	ike_engine_recv(e, &p, init, (size_t)init_len, 1000);
+	init[19] &= (uint8_t)~IKE_FLAG_R;
+	init[17] = 0x10;
+	ike_engine_recv(e, &p, init, (size_t)init_len, 1000);
+	CHECK_EQ(ike_engine_poll_tx(e, &tp, out, sizeof(out)), 0);
+
+	/* An IKE_AUTH request for an SA this engine never had. */
+	CHECK_EQ(ike_engine_recv(e, &p, auth, (size_t)auth_len, 1000), 0);
+	n = ike_engine_poll_tx(e, &tp, out, sizeof(out));
+	CHECK(n > IKE_HDR_LEN && ike_msg_parse(m, out, (size_t)n) == n);
+	CHECK_EQ(m->hdr.spi_i, wire_load32(auth) * 0x100000000ULL + wire_load32(auth + 4));
+	CHECK_EQ(m->hdr.spi_r, wire_load32(auth + 8) * 0x100000000ULL + wire_load32(auth + 12));
+	CHECK(m->hdr.spi_r != 0);
+	CHECK_EQ(m->hdr.exchange, IKE_AUTH);
+	CHECK_EQ(m->hdr.msg_id, 1);
+	CHECK_EQ(m->hdr.flags, IKE_FLAG_R); /* the request came from the initiator */
+	CHECK(m->n_payloads == 1 && ike_msg_notify(m, IKE_N_INVALID_IKE_SPI));
+	/* That answer fed back (a response): no answer to it. */
+	CHECK_EQ(ike_engine_recv(e, &p, out, (size_t)n, 1000), 0);
+	CHECK_EQ(ike_engine_poll_tx(e, &tp, out, sizeof(out)), 0);
+	/* The same request as a response: nothing. */
+	auth[19] |= IKE_FLAG_R;
+	ike_engine_recv(e, &p, auth, (size_t)auth_len, 1000);
+	auth[19] &= (uint8_t)~IKE_FLAG_R;
+	CHECK_EQ(ike_engine_poll_tx(e, &tp, out, sizeof(out)), 0);
+
+	/* Rate: two tokens went; a flood at one instant gets the rest of
+	 * the burst, then nothing; each 1/RATE s later one more. */
+	init[17] = 0x30;
+	for (int i = 0; i < 100; i++) {
+		ike_engine_recv(e, &p, i % 2 ? init : auth, (size_t)(i % 2 ? init_len : auth_len),
+		                1000);
+		while (ike_engine_poll_tx(e, &tp, out, sizeof(out)) > 0)
+			sent++;
+	}
+	CHECK_EQ(sent, IKE_ENGINE_UNPROT_BURST - 2);
+	ike_engine_recv(e, &p, auth, (size_t)auth_len, 1000 + IKE_SEC / IKE_ENGINE_UNPROT_RATE - 1);
+	CHECK_EQ(ike_engine_poll_tx(e, &tp, out, sizeof(out)), 0);
+	ike_engine_recv(e, &p, auth, (size_t)auth_len, 1000 + IKE_SEC / IKE_ENGINE_UNPROT_RATE);
+	CHECK(ike_engine_poll_tx(e, &tp, out, sizeof(out)) > 0);
+	ike_engine_recv(e, &p, auth, (size_t)auth_len, 1000 + IKE_SEC / IKE_ENGINE_UNPROT_RATE);
+	CHECK_EQ(ike_engine_poll_tx(e, &tp, out, sizeof(out)), 0);
+	/* A long silence refills the bucket, never beyond the burst. */
+	sent = 0;
+	for (int i = 0; i < 50; i++) {
+		ike_engine_recv(e, &p, init, (size_t)init_len, 3600 * IKE_SEC);
+		while (ike_engine_poll_tx(e, &tp, out, sizeof(out)) > 0)
+			sent++;
+	}
+	CHECK_EQ(sent, IKE_ENGINE_UNPROT_BURST);
+	ike_engine_get_stats(e, &st);
+	CHECK_EQ(st.tx_invalid_major, 1 + 4 + 10);
+	CHECK_EQ(st.tx_invalid_spi, 1 + 4 + 1);
+	CHECK_EQ(st.unprot_limited, 92 + 1 + 1 + 40);
+	CHECK_EQ(ike_engine_sa_count(e), 0);
+out:
+	ike_engine_free(e);
+	free(m);
+}
+
+static bool slot_wiped(struct ike_engine *e, uint32_t id)
+{
+	struct ike_sa *sa;
+	bool seen = false;
+
+	for (size_t k = 0; (sa = ike_engine_sa_slot(e, k)); k++) {
+		const uint8_t *b = (const uint8_t *)sa;
+
+		if (sa->id == id)
+			seen = true;
+		if (sa->state != IKE_SA_FREE)
+			continue;
+		for (size_t i = 0; i < sizeof(*sa); i++)
+			if (b[i])
+				return false;
+	}
+	return !seen;
+}
+
+/*
+ * §2.4, engine.h's order: when an IKE SA goes (retransmissions given up,
+ * liveness check unanswered, Delete received), every CHILD_DOWN comes
+ * before its IKE_DOWN, nothing follows, and the SA's slot is all zeros
+ * (keys wiped).
+ */
+TEST(ike_sim_rfc7296_2_4_child_down_before_ike_down_and_wiped)
+{
+	for (int how = 0; how < 3; how++) {
+		struct simnet s;
+		const struct ike_event *iu;
+		const struct sim_node *n;
+		struct ev_model md;
+		size_t k, last_child = 0, ike_down = 0, n_down = 0;
+		int node = how == 2 ? 1 : 0;
+
+		up(&s, 850 + (uint64_t)how, how == 1 ? 20 * SEC : 0);
+		iu = sim_event(&s, node, IKE_EV_IKE_UP, 0);
+		CHECK(iu != NULL);
+		if (!iu) {
+			sim_free(&s);
+			continue;
+		}
+		if (how == 0) {
+			/* A rekey request never answered: TIMEOUT. */
+			s.node[1].blackhole = true;
+			CHECK_EQ(ike_engine_rekey_child(s.node[0].e,
+			                                sim_event(&s, 0, IKE_EV_CHILD_UP, 0)->child.spi_in,
+			                                s.now),
+			         0);
+		} else if (how == 1) {
+			s.node[1].blackhole = true; /* DPD */
+		} else {
+			/* Node 0 deletes: node 1 receives the Delete. */
+			CHECK_EQ(ike_engine_delete_ike(s.node[0].e,
+			                               sim_event(&s, 0, IKE_EV_IKE_UP, 0)->sa_id, s.now),
+			         0);
+		}
+		sim_run(&s, s.now + 600 * SEC);
+		n = &s.node[node];
+		for (k = 0; k < n->n_ev; k++) {
+			if (n->ev[k].type == IKE_EV_CHILD_DOWN) {
+				last_child = k;
+				n_down++;
+				CHECK_EQ(n->ev[k].sa_id, iu->sa_id);
+			}
+			if (n->ev[k].type == IKE_EV_IKE_DOWN)
+				ike_down = k;
+		}
+		CHECK_EQ(n_down, 1);
+		CHECK(ike_down > last_child);
+		CHECK_EQ(ike_down, n->n_ev - 1);
+		CHECK_EQ(n->ev[ike_down].reason, how == 0   ? IKE_REASON_TIMEOUT
+		                                 : how == 1 ? IKE_REASON_DPD
+		                                            : IKE_REASON_DELETED_PEER);
+		CHECK(model_follow(n, &md) && md.n_sa == 0 && md.n_ch == 0);
+		CHECK_EQ(ike_engine_sa_count(n->e), 0);
+		CHECK(slot_wiped(n->e, iu->sa_id));
+		sim_free(&s);
+	}
+}
+
+/* Retransmission schedule with a silly configuration: the cost of
+ * computing a wait is bounded (the exponent stops growing), it never
+ * wraps, and the give-up still comes. */
+TEST(ike_sim_rfc7296_2_1_rto_bounded)
+{
+	CHECK_EQ(ike_sa_rto(SEC, 1000, 4000000000u), SEC);
+	CHECK_EQ(ike_sa_rto(SEC, 1000, IKE_SA_RTO_MAX_EXP + 1), SEC);
+	CHECK_EQ(ike_sa_rto(SEC, 2000, 3), 4 * SEC);
+	CHECK_EQ(ike_sa_rto(SEC, 2000, 200), UINT64_MAX / 2);
+	CHECK_EQ(ike_sa_rto(SEC, 1001, 4000000000u), ike_sa_rto(SEC, 1001, IKE_SA_RTO_MAX_EXP));
+}

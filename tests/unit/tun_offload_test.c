@@ -879,3 +879,395 @@ TEST(offload_csum_rfc1071_example)
 	memcpy(be, &s, 2);
 	CHECK_EQ(g16(be), fold(sum_bytes(0, d, 7)));
 }
+
+/* ---- UDP coalescing (USO into the TUN) --------------------------------- */
+
+/*
+ * An IPv4 or IPv6 UDP datagram, ports 40000 -> 5201, DF, TTL 64, IPv4 ID
+ * id, the given payload; checksums complete (RFC 768 over the pseudo-header
+ * of RFC 791 / RFC 8200 §8.1).
+ */
+static size_t build_udp(uint8_t *b, int v6, const uint8_t *payload, size_t plen, unsigned id)
+{
+	size_t ip = v6 ? 40 : 20, len = ip + 8 + plen;
+	uint8_t *u = b + ip;
+
+	memset(b, 0, ip + 8);
+	if (v6) {
+		b[0] = 0x60;
+		p16(b + 4, (unsigned)(len - 40));
+		b[6] = 17;
+		b[7] = 64;
+		b[8] = 0xfd;
+		b[9] = 0x01;
+		b[23] = 1;
+		b[24] = 0xfd;
+		b[25] = 0x02;
+		b[39] = 1;
+	} else {
+		b[0] = 0x45;
+		p16(b + 2, (unsigned)len);
+		p16(b + 4, id);
+		p16(b + 6, 0x4000);
+		b[8] = 64;
+		b[9] = 17;
+		b[12] = 10, b[13] = 201, b[14] = 1, b[15] = 1;
+		b[16] = 10, b[17] = 201, b[18] = 2, b[19] = 1;
+	}
+	p16(u, 40000);
+	p16(u + 2, 5201);
+	p16(u + 4, (unsigned)(len - ip));
+	memcpy(b + ip + 8, payload, plen);
+	if (!v6)
+		set_ip4_csum(b);
+	set_l4_csum(b, len);
+	return len;
+}
+
+/*
+ * A run of nseg datagrams of dlen bytes and a last of `last` bytes: merged
+ * into one GSO_UDP_L4 super-packet (lengths, partial checksum, virtio
+ * header), and cut again by offload_tun_in/offload_gso_segment, which
+ * stand in for the kernel's __udp_gso_segment, it gives back exactly the
+ * datagrams that went in (RFC 768: boundaries are the application's).
+ */
+static void check_ugro(int v6, unsigned nseg, size_t dlen, size_t last)
+{
+	const size_t ip = v6 ? 40 : 20, hdr = ip + 8;
+	const size_t total_pl = (nseg - 1) * dlen + last;
+	uint8_t *pl = malloc(total_pl), *segs = malloc((size_t)nseg * CAP), *whole = malloc(65536);
+	struct offload_gro r;
+	struct offload_vnet v;
+	size_t lens[64], pos;
+	uint8_t first[CAP];
+
+	if (!pl || !segs || !whole || nseg > 64 || nseg < 2) {
+		test_fail(__FILE__, __LINE__, "set-up");
+		goto out;
+	}
+	fill(pl, total_pl, 9);
+	for (unsigned i = 0; i < nseg; i++) {
+		size_t n = i + 1 < nseg ? dlen : last;
+		struct offload_seg s;
+
+		lens[i] = build_udp(segs + (size_t)i * CAP, v6, pl + i * dlen, n, 0x1000 + i);
+		CHECK_EQ(offload_gro_parse(&s, segs + (size_t)i * CAP, lens[i]), OFFLOAD_GRO_NOT_TCP);
+		CHECK_EQ(offload_gro_parse_udp(&s, segs + (size_t)i * CAP, lens[i]), OFFLOAD_GRO_OK);
+		CHECK(s.udp);
+		CHECK_EQ(s.payload, n);
+		if (i == 0)
+			offload_gro_start(&r, &s);
+		else
+			CHECK_EQ(offload_gro_append(&r, &s), OFFLOAD_GRO_OK);
+	}
+	CHECK_EQ(r.n, nseg);
+	CHECK(r.udp);
+	CHECK_EQ(r.closed, last < dlen);
+	memcpy(first, segs, lens[0]);
+	offload_gro_finish(&r, &v);
+	memcpy(whole, segs, lens[0]);
+	pos = lens[0];
+	for (unsigned i = 1; i < nseg; i++) {
+		memcpy(whole + pos, segs + (size_t)i * CAP + hdr, lens[i] - hdr);
+		pos += lens[i] - hdr;
+	}
+	CHECK_EQ(pos, hdr + total_pl);
+	CHECK_EQ(r.len, pos);
+	CHECK_MEM(whole + hdr, pl, total_pl);
+	CHECK_EQ(v.flags, OFFLOAD_F_NEEDS_CSUM);
+	CHECK_EQ(v.gso_type, OFFLOAD_GSO_UDP_L4);
+	CHECK_EQ(v.gso_size, dlen);
+	CHECK_EQ(v.hdr_len, hdr);
+	CHECK_EQ(v.csum_start, ip);
+	CHECK_EQ(v.csum_offset, 6);
+	if (v6) {
+		CHECK_EQ(g16(whole + 4), pos - 40);
+	} else {
+		CHECK_EQ(g16(whole + 2), pos);
+		CHECK(ip4_ok(whole));
+	}
+	CHECK_EQ(g16(whole + ip + 4), pos - ip);
+	CHECK_EQ(g16(whole + ip + 6), fold(pseudo(whole, pos - ip)));
+	{
+		struct offload_gso g;
+		uint8_t out[CAP];
+
+		CHECK_EQ(offload_tun_in(&g, &v, whole, pos, CAP), 1);
+		CHECK(g.udp);
+		CHECK_EQ(g.n, nseg);
+		memcpy(segs, first, lens[0]);
+		for (unsigned i = 0; i < g.n && i < nseg; i++) {
+			size_t n = offload_gso_segment(&g, i, out, sizeof(out));
+
+			CHECK_EQ(n, lens[i]);
+			CHECK_MEM(out, segs + (size_t)i * CAP, n);
+		}
+	}
+out:
+	free(pl);
+	free(segs);
+	free(whole);
+}
+
+TEST(offload_ugro4_rfc768_merges_run)
+{
+	check_ugro(0, 2, 1300, 1300);
+	check_ugro(0, 12, 1300, 17);  /* a shorter last one closes it */
+	check_ugro(0, 50, 1300, 1300); /* 50 * 1300 + 28 < 65535 */
+	check_ugro(0, 64, 100, 1);
+}
+
+TEST(offload_ugro6_rfc8200_merges_run)
+{
+	check_ugro(1, 12, 1232, 1232);
+	check_ugro(1, 3, 1, 1); /* one-byte datagrams */
+}
+
+/* Limits: OFFLOAD_GRO_MAX_SEGS datagrams, 65535 bytes. */
+static unsigned fill_urun(size_t plen)
+{
+	uint8_t a[20 + 8 + 1300], pl[1300];
+	struct offload_seg s;
+	struct offload_gro r;
+	unsigned i;
+
+	fill(pl, plen, 2);
+	CHECK_EQ(offload_gro_parse_udp(&s, a, build_udp(a, 0, pl, plen, 1)), OFFLOAD_GRO_OK);
+	offload_gro_start(&r, &s);
+	for (i = 1; i < 200; i++) {
+		uint8_t *b = malloc(28 + plen);
+		enum offload_gro_why why;
+
+		if (!b)
+			break;
+		CHECK_EQ(offload_gro_parse_udp(&s, b, build_udp(b, 0, pl, plen, 1 + i)),
+			 OFFLOAD_GRO_OK);
+		why = offload_gro_append(&r, &s);
+		free(b);
+		if (why != OFFLOAD_GRO_OK) {
+			CHECK_EQ(why, OFFLOAD_GRO_FULL);
+			break;
+		}
+	}
+	CHECK(r.len <= OFFLOAD_MAX_PKT);
+	CHECK_EQ(r.n, i);
+	return r.n;
+}
+
+TEST(offload_ugro_full)
+{
+	CHECK_EQ(fill_urun(100), OFFLOAD_GRO_MAX_SEGS);
+	CHECK_EQ(fill_urun(1300), (OFFLOAD_MAX_PKT - 28) / 1300);
+}
+
+enum umut {
+	U_OK,
+	U_SHORTER_OK, /* a shorter datagram joins (and closes the run) */
+	U_BIGGER,
+	U_AFTER_SHORT,
+	U_SPORT,
+	U_DST,
+	U_TCP_RUN,
+	U_TTL,
+	U_TOS,
+	U_NO_DF,
+	U_FRAG,
+	U_IP_OPTS,
+	U_ZERO_CSUM,
+	U_BAD_CSUM,
+	U_BAD_IP_CSUM,
+	U_UDP_LEN_SHORT,
+	U_UDP_LEN_LONG,
+	U_IP_LEN,
+	U_NO_PAYLOAD,
+	U_TRUNC_HDR,
+	U_V6_FLOWLABEL,
+	U_V6_EXTHDR,
+	U_V6_ZERO_CSUM,
+	U_V6_VS_V4,
+};
+
+/*
+ * Table-driven: a one-datagram run, then a second datagram changed in
+ * exactly one way; each change is refused with its reason (by
+ * offload_gro_parse_udp or by offload_gro_append) and leaves the run as it
+ * was, or, for the two that may join, is taken.
+ */
+TEST(offload_ugro_refuses_each_mismatch)
+{
+	static const struct {
+		enum umut m;
+		int v6;
+		enum offload_gro_why want;
+	} cases[] = {
+	    {U_OK, 0, OFFLOAD_GRO_OK},
+	    {U_OK, 1, OFFLOAD_GRO_OK},
+	    {U_SHORTER_OK, 0, OFFLOAD_GRO_OK},
+	    {U_BIGGER, 0, OFFLOAD_GRO_SIZE},
+	    {U_BIGGER, 1, OFFLOAD_GRO_SIZE},
+	    {U_AFTER_SHORT, 0, OFFLOAD_GRO_SIZE},
+	    {U_SPORT, 0, OFFLOAD_GRO_FLOW},
+	    {U_DST, 0, OFFLOAD_GRO_FLOW},
+	    {U_DST, 1, OFFLOAD_GRO_FLOW},
+	    {U_TCP_RUN, 0, OFFLOAD_GRO_FLOW},
+	    {U_TTL, 0, OFFLOAD_GRO_IP_FIELDS},
+	    {U_TTL, 1, OFFLOAD_GRO_IP_FIELDS},
+	    {U_TOS, 0, OFFLOAD_GRO_IP_FIELDS},
+	    {U_NO_DF, 0, OFFLOAD_GRO_IP_FIELDS},
+	    {U_FRAG, 0, OFFLOAD_GRO_NOT_UDP},
+	    {U_IP_OPTS, 0, OFFLOAD_GRO_NOT_UDP},
+	    {U_ZERO_CSUM, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_BAD_CSUM, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_BAD_CSUM, 1, OFFLOAD_GRO_MALFORMED},
+	    {U_BAD_IP_CSUM, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_UDP_LEN_SHORT, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_UDP_LEN_LONG, 1, OFFLOAD_GRO_MALFORMED},
+	    {U_IP_LEN, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_NO_PAYLOAD, 0, OFFLOAD_GRO_NO_DATA},
+	    {U_NO_PAYLOAD, 1, OFFLOAD_GRO_NO_DATA},
+	    {U_TRUNC_HDR, 0, OFFLOAD_GRO_MALFORMED},
+	    {U_TRUNC_HDR, 1, OFFLOAD_GRO_MALFORMED},
+	    {U_V6_FLOWLABEL, 1, OFFLOAD_GRO_IP_FIELDS},
+	    {U_V6_EXTHDR, 1, OFFLOAD_GRO_NOT_UDP},
+	    {U_V6_ZERO_CSUM, 1, OFFLOAD_GRO_MALFORMED},
+	    {U_V6_VS_V4, 0, OFFLOAD_GRO_FLOW},
+	};
+	const size_t dlen = 600;
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const int v6 = cases[c].v6;
+		const size_t ip = v6 ? 40 : 20;
+		uint8_t pl[700], a[40 + 8 + 700], ref[sizeof(a)], *b;
+		struct offload_seg sa, sb;
+		struct offload_gro r, r0;
+		enum offload_gro_why why;
+		size_t la, lb, plen = dlen;
+		int second_v6 = v6;
+
+		fill(pl, sizeof(pl), (unsigned)c);
+		la = build_udp(a, v6, pl, dlen, 1);
+		memcpy(ref, a, la);
+		CHECK_EQ(offload_gro_parse_udp(&sa, a, la), OFFLOAD_GRO_OK);
+		offload_gro_start(&r, &sa);
+		if (cases[c].m == U_AFTER_SHORT) {
+			uint8_t s[40 + 8 + 100];
+			struct offload_seg ss;
+
+			CHECK_EQ(offload_gro_parse_udp(&ss, s, build_udp(s, v6, pl, 100, 2)),
+				 OFFLOAD_GRO_OK);
+			CHECK_EQ(offload_gro_append(&r, &ss), OFFLOAD_GRO_OK);
+			CHECK(r.closed);
+		}
+		if (cases[c].m == U_SHORTER_OK)
+			plen = dlen - 1;
+		if (cases[c].m == U_BIGGER)
+			plen = dlen + 1;
+		if (cases[c].m == U_NO_PAYLOAD)
+			plen = 0;
+		if (cases[c].m == U_V6_VS_V4)
+			second_v6 = 1;
+		b = malloc(40 + 8 + 700);
+		if (!b) {
+			test_fail(__FILE__, __LINE__, "malloc");
+			return;
+		}
+		lb = build_udp(b, second_v6, pl, plen, 3);
+		switch (cases[c].m) {
+		case U_SPORT:
+			b[ip] ^= 1;
+			set_l4_csum(b, lb);
+			break;
+		case U_DST:
+			b[v6 ? 39 : 19] ^= 2;
+			if (!v6)
+				set_ip4_csum(b);
+			set_l4_csum(b, lb);
+			break;
+		case U_TCP_RUN: {
+			/* a TCP segment of the same addresses and ports */
+			struct offload_seg st;
+
+			lb = build_tcp(b, 0, pl, 100, 1, 0x10);
+			CHECK_EQ(offload_gro_parse(&st, b, lb), OFFLOAD_GRO_OK);
+			r0 = r;
+			CHECK_EQ(offload_gro_append(&r, &st), OFFLOAD_GRO_FLOW);
+			CHECK_MEM(&r, &r0, sizeof(r));
+			free(b);
+			CHECK_MEM(a, ref, la);
+			continue;
+		}
+		case U_TTL:
+			b[v6 ? 7 : 8] = 63;
+			if (!v6)
+				set_ip4_csum(b);
+			break;
+		case U_TOS:
+			b[1] = 0x10;
+			set_ip4_csum(b);
+			break;
+		case U_NO_DF:
+			p16(b + 6, 0);
+			set_ip4_csum(b);
+			break;
+		case U_FRAG:
+			p16(b + 6, 0x2000);
+			set_ip4_csum(b);
+			break;
+		case U_IP_OPTS:
+			b[0] = 0x46;
+			set_ip4_csum(b);
+			break;
+		case U_ZERO_CSUM:
+			p16(b + ip + 6, 0);
+			break;
+		case U_BAD_CSUM:
+			b[lb - 1] ^= 0x40;
+			break;
+		case U_BAD_IP_CSUM:
+			b[10] ^= 1;
+			break;
+		case U_UDP_LEN_SHORT:
+			p16(b + ip + 4, (unsigned)(lb - ip - 1));
+			set_l4_csum(b, lb);
+			break;
+		case U_UDP_LEN_LONG:
+			p16(b + ip + 4, (unsigned)(lb - ip + 1));
+			set_l4_csum(b, lb);
+			break;
+		case U_IP_LEN:
+			lb--; /* the IP header says one byte more than was read */
+			break;
+		case U_TRUNC_HDR:
+			lb = ip + 7; /* the IP header claims the rest */
+			p16(b + (v6 ? 4 : 2), v6 ? 7 : (unsigned)lb);
+			if (!v6)
+				set_ip4_csum(b);
+			break;
+		case U_V6_FLOWLABEL:
+			b[3] = 0x99;
+			break;
+		case U_V6_EXTHDR:
+			b[6] = 0; /* hop-by-hop options first */
+			break;
+		case U_V6_ZERO_CSUM:
+			p16(b + ip + 6, 0);
+			break;
+		default:
+			break;
+		}
+		why = offload_gro_parse_udp(&sb, b, lb);
+		if (why == OFFLOAD_GRO_OK) {
+			r0 = r;
+			why = offload_gro_append(&r, &sb);
+			if (why != OFFLOAD_GRO_OK)
+				CHECK_MEM(&r, &r0, sizeof(r));
+			else
+				CHECK_EQ(r.len, r0.len + plen);
+		}
+		if (why != cases[c].want)
+			test_fail(__FILE__, __LINE__, "case %zu (mutation %d, v6 %d): %d, want %d", c,
+				  (int)cases[c].m, v6, (int)why, (int)cases[c].want);
+		free(b);
+		CHECK_MEM(a, ref, la); /* the run's first datagram is untouched */
+	}
+}
