@@ -872,9 +872,12 @@ void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_
 	for (size_t i = 0; i < d->n_conns && !c; i++)
 		if (ike_engine_owns(d->conns[i]->e, path, pkt, len))
 			c = d->conns[i];
-	/* Not ours yet: a new IKE_SA_INIT request (responder SPI zero). */
-	if (!c && len >= IKE_HDR_LEN && (pkt[19] & IKE_FLAG_I) &&
-	    !memcmp(pkt + 8, "\0\0\0\0\0\0\0\0", 8))
+	/* No engine owns it: a new IKE_SA_INIT request goes to the
+	 * connection the addresses select; so does a request for an IKE SA
+	 * we do not have (a peer that outlived our restart), which that
+	 * engine answers with a rate-limited INVALID_IKE_SPI (RFC 7296 §1.5)
+	 * and counts. */
+	if (!c)
 		c = conn_for_init(d, path);
 	if (!c) {
 		d->cnt.ike_ignored++;

@@ -244,6 +244,17 @@ static void conn_stats(struct out *o, struct conn *c, uint64_t *total)
 	outf(o, "%s/ike auth-failed %llu\n", c->cfg.name, (unsigned long long)st.auth_failed);
 	outf(o, "%s/ike sa-full %llu\n", c->cfg.name, (unsigned long long)st.sa_full);
 	outf(o, "%s/ike cookie-sent %llu\n", c->cfg.name, (unsigned long long)st.cookie_sent);
+	outf(o, "%s/ike cert-invalid %llu\n", c->cfg.name, (unsigned long long)st.cert_invalid);
+	outf(o, "%s/ike sig-invalid %llu\n", c->cfg.name, (unsigned long long)st.sig_invalid);
+	outf(o, "%s/ike tx-invalid-major %llu\n", c->cfg.name,
+	     (unsigned long long)st.tx_invalid_major);
+	outf(o, "%s/ike tx-invalid-spi %llu\n", c->cfg.name, (unsigned long long)st.tx_invalid_spi);
+	outf(o, "%s/ike unprotected-limited %llu\n", c->cfg.name,
+	     (unsigned long long)st.unprot_limited);
+	outf(o, "%s/ike tmp-failure %llu\n", c->cfg.name, (unsigned long long)st.tmp_failure);
+	outf(o, "%s/ike child-not-found %llu\n", c->cfg.name, (unsigned long long)st.child_not_found);
+	outf(o, "%s/ike rekey-collisions %llu\n", c->cfg.name,
+	     (unsigned long long)st.rekey_collisions);
 }
 
 static void stats(struct daemon *d, struct out *o)
