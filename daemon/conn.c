@@ -931,6 +931,7 @@ static void child_tick(struct conn *c, struct tunnel *t, uint64_t now)
 	uint64_t pin = ld(&t->in.stats.packets), pout = ld(&t->out.stats.packets);
 	uint64_t bin = ld(&t->in.stats.bytes), bout = ld(&t->out.stats.bytes);
 	uint64_t bytes = bin > bout ? bin : bout, pkts = pin > pout ? pin : pout;
+	const char *why;
 
 	if (pin != t->seen_in) {
 		t->seen_in = pin;
@@ -940,19 +941,22 @@ static void child_tick(struct conn *c, struct tunnel *t, uint64_t now)
 		return;
 	/* Soft limits first: when both fall due in one tick, the rekey gets
 	 * its chance before the hard limit deletes the SA. */
-	if (!t->rekey_asked &&
-	    ((t->rekey_at && now >= t->rekey_at) || over(bytes, cc->rekey_bytes) ||
-	     over(pkts, cc->rekey_packets))) {
+	why = over(bytes, cc->rekey_bytes) ? "rekey_bytes"
+	      : over(pkts, cc->rekey_packets) ? "rekey_packets"
+	      : t->rekey_at && now >= t->rekey_at ? "rekey_time" : NULL;
+	if (!t->rekey_asked && why) {
 		t->rekey_asked = true;
 		if (ike_engine_rekey_child(c->e, t->in.spi, now) == 0)
-			log_info("%s/%s: rekeying CHILD_SA 0x%08x", cc->name, cc->child_name,
-				 t->in.spi);
+			log_info("%s/%s: rekeying CHILD_SA 0x%08x (%s)", cc->name, cc->child_name,
+				 t->in.spi, why);
 		return;
 	}
-	if ((t->hard_at && now >= t->hard_at) || over(bytes, cc->life_bytes) ||
-	    over(pkts, cc->life_packets)) {
-		log_info("%s/%s: CHILD_SA 0x%08x reached its hard lifetime: deleting", cc->name,
-			 cc->child_name, t->in.spi);
+	why = over(bytes, cc->life_bytes) ? "life_bytes"
+	      : over(pkts, cc->life_packets) ? "life_packets"
+	      : t->hard_at && now >= t->hard_at ? "life_time" : NULL;
+	if (why) {
+		log_info("%s/%s: CHILD_SA 0x%08x reached its %s: deleting", cc->name,
+			 cc->child_name, t->in.spi, why);
 		t->deleting = true;
 		ike_engine_delete_child(c->e, t->in.spi, now);
 	}

@@ -25,8 +25,11 @@ PSK="ike pair test $RANDOM$RANDOM shared secret"
 # each new CHILD_SA are then added with CAP_NET_ADMIN alone.
 CLIENT_EXTRA="keepalive = 2s"
 [ "$NAT" = yes ] && CLIENT_EXTRA=$'keepalive = 2s\nuser = nobody'
+# Behind the NAT the CHILD_SA also rekeys by volume (rekey_bytes).
+CHILD_LIMITS=$'rekey_time = 4s\nlife_time = 8s'
+[ "$NAT" = yes ] && CHILD_LIMITS=$'rekey_time = 4s\nlife_time = 8s\nrekey_bytes = 8M\nlife_bytes = 2G'
 
-TSEC_EXTRA=$CLIENT_EXTRA CHILD_EXTRA=$'rekey_time = 4s\nlife_time = 8s' \
+TSEC_EXTRA=$CLIENT_EXTRA CHILD_EXTRA=$CHILD_LIMITS \
 	ike_conf "$WORK/c.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example sun.example \
 	"10.201.1.0/24" "10.201.2.0/24" start
 TSEC_EXTRA="keepalive = 2s" ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" $S_UL "%any" sun.example moon.example \
@@ -64,6 +67,10 @@ fi
 
 iperf_srv "$S_NS"
 check_tcp "IPv4 over IKE-negotiated SAs" 30 "$C_NS" $S_IN4 60
+if [ "$NAT" = yes ]; then
+	by_bytes() { grep -q "rekeying CHILD_SA 0x.* (rekey_bytes)" "${TSD_LOG[c]}"; }
+	check "30 MiB through an 8M rekey_bytes CHILD_SA: rekeyed by volume" wait_for 3 by_bytes
+fi
 
 # CHILD_SA rekeys every ~4 s (rand_time jitter below): 10 s of pings at
 # 50 ms must not lose one (make-before-break, §2.8).
