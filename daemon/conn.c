@@ -525,6 +525,29 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 	after_down(c, ev->reason, now);
 }
 
+/*
+ * A peer's proposals we refused (NO_PROPOSAL_CHOSEN): say what it offered
+ * and what we accept, as strongSwan does, at most once a second per
+ * connection (an unauthenticated peer can send one per datagram).
+ */
+static void on_refused(struct conn *c, const struct ike_event *ev, uint64_t now)
+{
+	char peer[64];
+
+	if (now < c->refused_log_at) {
+		c->refused_quiet++;
+		return;
+	}
+	c->refused_log_at = now + NS_PER_SEC;
+	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s", c->cfg.name,
+		 ev->offered_ike ? "IKE" : "ESP", ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
+		 ev->offered[0] ? ev->offered : "nothing",
+		 ev->offered_ike ? (c->cfg.proposals[0] ? c->cfg.proposals : "default")
+				 : (c->cfg.esp_proposals[0] ? c->cfg.esp_proposals : "default"),
+		 c->refused_quiet ? " (and more refusals not logged)" : "");
+	c->refused_quiet = 0;
+}
+
 /* Send what the engine queued and act on its events. */
 static void drain(struct daemon *d, struct conn *c, uint64_t now)
 {
@@ -548,6 +571,9 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 			break;
 		case IKE_EV_CHILD_DOWN:
 			on_child_down(d, c, &ev);
+			break;
+		case IKE_EV_REFUSED:
+			on_refused(c, &ev, now);
 			break;
 		case IKE_EV_CHILD_FAILED:
 			log_warn("%s/%s: CHILD_SA refused: %s (notify %u)", c->cfg.name,

@@ -55,6 +55,8 @@ struct conn {
 	uint64_t restart_at;	 /* re-initiate then (dpd/close_action) */
 	uint64_t acquire_after;	 /* rate limit for trap-started initiation */
 	uint64_t initiations, acquires, up_count;
+	uint64_t refused_log_at;  /* rate limit of "refused proposal" lines */
+	uint64_t refused_quiet;   /* refusals not logged since the last line */
 };
 
 /* Create the engines of d->cfg's connections. 0 or -errno (logged). */

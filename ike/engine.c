@@ -508,6 +508,25 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 	}
 }
 
+/* NO_PROPOSAL_CHOSEN sent: say what the peer offered (sa may be NULL). */
+static void refused_event(struct ike_engine *e, const struct ike_sa *sa,
+                          const struct ike_path *path, const struct ike_sa_pl *offer, bool ike)
+{
+	struct ike_event ev;
+
+	if (sa)
+		ev_base(sa, IKE_EV_REFUSED, &ev);
+	else
+		memset(&ev, 0, sizeof(ev));
+	ev.type = IKE_EV_REFUSED;
+	ev.path = *path;
+	ev.reason = IKE_REASON_NO_PROPOSAL;
+	ev.notify = IKE_N_NO_PROPOSAL_CHOSEN;
+	ev.offered_ike = ike;
+	ike_offer_str(offer, ev.offered, sizeof(ev.offered));
+	ev_push(e, &ev);
+}
+
 static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
                        enum ike_reason reason)
 {
@@ -1034,6 +1053,7 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	if (rc < 0) {
 		e->stats.no_proposal++;
 		send_init_error(e, path, rh, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		refused_event(e, NULL, path, &m->sa, true);
 		return IKE_OK;
 	}
 	if (!(sa = sa_alloc(e))) {
@@ -1590,6 +1610,8 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	memset(&c, 0, sizeof(c));
 	if (want_child && child_slot(sa))
 		child_err = child_choose(e, m, &c);
+	if (child_err == IKE_N_NO_PROPOSAL_CHOSEN)
+		refused_event(e, sa, path, &m->sa, false);
 
 	id_payload(&e->cfg.local_id, &idr, body, &body_len);
 	auth_octets(sa, false, body, body_len, &o);
@@ -2227,6 +2249,8 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	if (rc < 0) {
 		e->stats.no_proposal++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		refused_event(e, sa, path, &m->sa,
+		              m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE);
 		return IKE_OK;
 	}
 	if (!ike_child_ts_from_payload(&m->tsi, e->sel_i, &n_tsi) ||
@@ -2638,6 +2662,8 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	if (rc < 0 || suite.spi_len != 8 || spi_load64(suite.spi) == 0) {
 		e->stats.no_proposal++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		refused_event(e, sa, path, &m->sa,
+		              m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE);
 		return IKE_OK;
 	}
 	if (!(nsa = sa_alloc(e))) {

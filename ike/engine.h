@@ -216,6 +216,11 @@ enum ike_event_type {
 	IKE_EV_CHILD_UP,     /* a CHILD_SA to install: ev.child */
 	IKE_EV_CHILD_DOWN,   /* remove the CHILD_SA ev.child.spi_in/out */
 	IKE_EV_CHILD_FAILED, /* the CHILD_SA was refused: ev.notify says why */
+	/* We refused what a peer offered (NO_PROPOSAL_CHOSEN sent; reason
+	 * NO_PROPOSAL): ev.path, ev.offered; sa_id 0 for IKE_SA_INIT. For
+	 * a log line: an unauthenticated peer can cause one per datagram,
+	 * so rate-limit what you log. */
+	IKE_EV_REFUSED,
 };
 
 enum ike_reason {
@@ -276,6 +281,10 @@ struct ike_event {
 	 * we are behind a NAT (so we send keepalives, RFC 3948 §2.3). */
 	struct ike_suite suite;
 	bool behind_nat;
+	/* IKE_EV_REFUSED: the peer's proposals (ike_offer_str()), and
+	 * whether they were for the IKE SA (else a CHILD_SA) */
+	char offered[200];
+	bool offered_ike;
 	/* IKE_DOWN with reason AUTH_FAILED: why we refused the peer's AUTH,
 	 * an IKE_CERT_ERR_* of ike/cert.h (ike_cert_strerror() names it);
 	 * 0 when the peer refused ours or a PSK did not match. */

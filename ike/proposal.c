@@ -662,3 +662,100 @@ char *ike_suite_str(const struct ike_suite *s, char *out, size_t cap)
 	}
 	return out;
 }
+
+/* Names of every transform a peer may offer, including those we refuse
+ * (for logs only; selection uses tokens[]). A cipher with a Key Length
+ * attribute is named prefix, bits, suffix: "aes" 256 "gcm16". */
+struct offer_name {
+	uint8_t type;
+	uint16_t id;
+	const char *name;
+	const char *suffix;
+};
+
+static const struct offer_name offer_names[] = {
+    {IKE_TRANS_ENCR, 2, "des", ""},
+    {IKE_TRANS_ENCR, IKE_ENCR_3DES, "3des", ""},
+    {IKE_TRANS_ENCR, IKE_ENCR_NULL, "null", ""},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, "aes", ""},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_CTR, "aes", "ctr"},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_CCM_16, "aes", "ccm16"},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_8, "aes", "gcm8"},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_12, "aes", "gcm12"},
+    {IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, "aes", "gcm16"},
+    {IKE_TRANS_ENCR, IKE_ENCR_CAMELLIA_CBC, "camellia", ""},
+    {IKE_TRANS_ENCR, IKE_ENCR_CHACHA20_POLY1305, "chacha20poly1305", ""},
+    {IKE_TRANS_PRF, IKE_PRF_HMAC_MD5, "prfmd5", ""},
+    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA1, "prfsha1", ""},
+    {IKE_TRANS_PRF, IKE_PRF_AES128_XCBC, "prfaesxcbc", ""},
+    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, "prfsha256", ""},
+    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, "prfsha384", ""},
+    {IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_512, "prfsha512", ""},
+    {IKE_TRANS_PRF, IKE_PRF_AES128_CMAC, "prfaescmac", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_MD5_96, "md5", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA1_96, "sha1", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_AES_XCBC_96, "aesxcbc", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_AES_CMAC_96, "aescmac", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_256_128, "sha256", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_384_192, "sha384", ""},
+    {IKE_TRANS_INTEG, IKE_INTEG_HMAC_SHA2_512_256, "sha512", ""},
+    {IKE_TRANS_DH, 1, "modp768", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_1024, "modp1024", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_1536, "modp1536", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_2048, "modp2048", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_3072, "modp3072", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_4096, "modp4096", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_6144, "modp6144", ""},
+    {IKE_TRANS_DH, IKE_DH_MODP_8192, "modp8192", ""},
+    {IKE_TRANS_DH, IKE_DH_ECP_256, "ecp256", ""},
+    {IKE_TRANS_DH, IKE_DH_ECP_384, "ecp384", ""},
+    {IKE_TRANS_DH, IKE_DH_ECP_521, "ecp521", ""},
+    {IKE_TRANS_DH, IKE_DH_CURVE25519, "curve25519", ""},
+    {IKE_TRANS_DH, IKE_DH_CURVE448, "curve448", ""},
+    {IKE_TRANS_ESN, IKE_ESN_NO, "noesn", ""},
+    {IKE_TRANS_ESN, IKE_ESN_YES, "esn", ""},
+};
+
+static void transform_name(const struct ike_transform *t, char *buf, size_t cap)
+{
+	static const char *const kind[] = {"transform", "encr", "prf", "integ", "ke", "esn"};
+
+	for (size_t i = 0; i < sizeof(offer_names) / sizeof(offer_names[0]); i++) {
+		const struct offer_name *o = &offer_names[i];
+
+		if (o->type != t->type || o->id != t->id)
+			continue;
+		if (t->type == IKE_TRANS_ENCR && t->key_bits)
+			snprintf(buf, cap, "%s%u%s", o->name, t->key_bits, o->suffix);
+		else
+			snprintf(buf, cap, "%s%s", o->name, o->suffix);
+		return;
+	}
+	snprintf(buf, cap, "%s%u", kind[t->type <= IKE_TRANS_ESN ? t->type : 0], t->id);
+}
+
+char *ike_offer_str(const struct ike_sa_pl *sa, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (!cap)
+		return out;
+	out[0] = '\0';
+	for (unsigned i = 0; sa && i < sa->n_proposals; i++) {
+		const struct ike_proposal *p = &sa->p[i];
+
+		for (unsigned j = 0; j < p->n_transforms; j++) {
+			char name[40];
+			int w;
+
+			transform_name(&p->t[j], name, sizeof(name));
+			w = snprintf(out + len, cap - len, "%s%s", j ? "-" : i ? ", " : "", name);
+			if (w < 0 || (size_t)w >= cap - len) {
+				out[len] = '\0';
+				return out;
+			}
+			len += (size_t)w;
+		}
+	}
+	return out;
+}

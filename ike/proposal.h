@@ -162,4 +162,14 @@ bool ike_encr_is_aead(int encr);
  */
 char *ike_suite_str(const struct ike_suite *s, char *out, size_t cap);
 
+/*
+ * What a peer offered, in strongSwan's notation, for the log line of a
+ * refusal: proposals separated by ", ", transforms by "-", each named by
+ * its keyword ("aes256gcm16", "3des", "sha1", "prfsha1", "modp1024",
+ * "esn"; unknown ones as "encr99", "integ99", ...). Whole transforms
+ * only: cut at cap. Returns out.
+ */
+struct ike_sa_pl;
+char *ike_offer_str(const struct ike_sa_pl *sa, char *out, size_t cap);
+
 #endif

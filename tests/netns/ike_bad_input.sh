@@ -3,7 +3,8 @@
 # from the client namespace a script sends, to ports 500 and 4500 (behind
 # the non-ESP marker, RFC 3948 §2.2): garbage, truncated headers, a length
 # field larger than the datagram, a request with major version 3, requests
-# for IKE SAs that do not exist, and a burst of 300 of those.
+# for IKE SAs that do not exist, a burst of 300 of those, and an
+# IKE_SA_INIT offering only 3DES, SHA-1 and MODP 1024 (RFC 8247).
 # Checks: each is dropped and counted, never logged per datagram;
 # INVALID_MAJOR_VERSION and INVALID_IKE_SPI answers come back unprotected
 # with the offending SPIs and a 2.0 header, at most at the engine's rate
@@ -76,6 +77,18 @@ for port, marker in ((500, False), (4500, True)):
 sk = struct.pack("!BBH", 0, 0, 36) + os.urandom(32)
 check("response for an unknown IKE SA: no answer",
       ask(500, hdr(rnd64(), rnd64(), 46, 0x20, 37, 0x20, 1, 28 + len(sk)) + sk) is None)
+# an IKE_SA_INIT offering only 3DES/SHA-1/MODP-1024 (RFC 8247: refused):
+# NO_PROPOSAL_CHOSEN (type 14), and the daemon logs what was offered
+def transform(last, ttype, tid):
+    return struct.pack("!BBHBBH", 0 if last else 3, 0, 8, ttype, 0, tid)
+trans = transform(0, 1, 3) + transform(0, 2, 2) + transform(0, 3, 2) + transform(1, 4, 2)
+prop = struct.pack("!BBHBBBB", 0, 0, 8 + len(trans), 1, 1, 0, 4) + trans
+sa = struct.pack("!BBH", 34, 0, 4 + len(prop)) + prop
+ke = struct.pack("!BBHHH", 40, 0, 8 + 128, 2, 0) + os.urandom(128)
+nonce = struct.pack("!BBH", 0, 0, 4 + 32) + os.urandom(32)
+body = sa + ke + nonce
+n = notify_of(ask(500, hdr(rnd64(), 0, 33, 0x20, 34, 0x08, 0, 28 + len(body)) + body))
+check("IKE_SA_INIT with only 3des-sha1-modp1024: NO_PROPOSAL_CHOSEN", n is not None and n[0] == 14)
 # a burst: answers limited
 for k in range(300):
     ask(500, hdr(rnd64(), rnd64(), 46, 0x20, 37, 0x08, 1, 28 + len(sk)) + sk, wait=False)
@@ -86,6 +99,8 @@ rc=$?
 echo "$out" | sed 's/^/     /'
 check_eq "hostile datagrams: every expectation met" "$rc" 0
 check_stat "server counted malformed datagrams" s gw/ike rx-malformed 4
+check "the refusal is logged with what was offered (RFC 8247)" \
+	grep -q "gw: no acceptable IKE proposal from $C_UL:[0-9]*: it offered 3des-prfsha1-sha1-modp1024; we accept" "${TSD_LOG[s]}"
 check_stat "server sent INVALID_MAJOR_VERSION" s gw/ike tx-invalid-major 2
 check_stat "server sent INVALID_IKE_SPI" s gw/ike tx-invalid-spi 3
 check_stat "the burst hit the rate limit" s gw/ike unprotected-limited 100

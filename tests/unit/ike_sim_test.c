@@ -367,7 +367,11 @@ TEST(ike_sim_rfc7296_2_7_no_proposal_chosen)
 	CHECK_EQ(st.no_proposal, 1);
 	CHECK_EQ(ike_engine_sa_count(s.node[0].e), 0);
 	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 0);
-	CHECK_EQ(s.node[1].n_ev, 0);
+	/* The responder's one event says what was offered (for its log). */
+	CHECK_EQ(s.node[1].n_ev, 1);
+	d = sim_event(&s, 1, IKE_EV_REFUSED, 0);
+	CHECK(d && d->sa_id == 0 && d->offered_ike && d->reason == IKE_REASON_NO_PROPOSAL);
+	CHECK(d && strcmp(d->offered, "aes256gcm16-prfsha256-curve25519") == 0);
 	sim_free(&s);
 
 	/* IKE agrees, ESP does not: the IKE SA comes up, the CHILD_SA is
@@ -381,6 +385,8 @@ TEST(ike_sim_rfc7296_2_7_no_proposal_chosen)
 	CHECK(d && d->notify == IKE_N_NO_PROPOSAL_CHOSEN);
 	d = sim_event(&s, 1, IKE_EV_CHILD_FAILED, 0);
 	CHECK(d && d->notify == IKE_N_NO_PROPOSAL_CHOSEN);
+	d = sim_event(&s, 1, IKE_EV_REFUSED, 0);
+	CHECK(d && !d->offered_ike && d->sa_id != 0 && strcmp(d->offered, "aes256gcm16-noesn") == 0);
 	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP) + sim_count(&s, 1, IKE_EV_CHILD_UP), 0);
 	d = sim_event(&s, 1, IKE_EV_IKE_DOWN, 0);
 	CHECK(d && d->reason == IKE_REASON_DELETED_PEER);
@@ -1820,6 +1826,8 @@ static bool model_follow(const struct sim_node *n, struct ev_model *md)
 				return false;
 			md->ch_spi[j] = md->ch_spi[--md->n_ch];
 			md->ch_sa[j] = md->ch_sa[md->n_ch];
+			break;
+		case IKE_EV_REFUSED: /* IKE_SA_INIT refusals name no SA */
 			break;
 		case IKE_EV_CHILD_FAILED:
 			if (i == md->n_sa)
