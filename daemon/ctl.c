@@ -186,6 +186,10 @@ static void conn_status(struct out *o, const struct conn *c, uint64_t now)
 		outf(o, ", %s%s%s\n", s->initiator ? "initiator" : "responder",
 		     s->behind_nat ? ", we are behind a NAT" : "",
 		     s->peer_behind_nat ? ", peer behind a NAT" : "");
+		if (s->peer_id.type) {
+			ike_id_str(&s->peer_id, rid, sizeof(rid));
+			outf(o, "    remote id %s\n", rid);
+		}
 		outf(o, "    SPIs %016llx_i %016llx_r", (unsigned long long)s->spi_i,
 		     (unsigned long long)s->spi_r);
 		if (s->suite.encr)

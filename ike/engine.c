@@ -505,6 +505,7 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 	if (type == IKE_EV_IKE_UP) {
 		ev->suite = sa->suite;
 		ev->behind_nat = sa->nat_local;
+		ev->peer_id = sa->peer_id;
 	}
 }
 
@@ -1269,6 +1270,19 @@ static void id_payload(const struct ike_identity *id, struct ike_id *out, uint8_
 	*body_len = 4 + (size_t)id->len;
 }
 
+/* The peer's authenticated ID, for status and events (ID_MAX bytes at
+ * most, as our own IDs; longer ones are cut, the type says what it is). */
+static void keep_peer_id(struct ike_sa *sa, const struct ike_id *id)
+{
+	size_t n = id->len < IKE_ID_MAX ? id->len : IKE_ID_MAX;
+
+	memset(&sa->peer_id, 0, sizeof(sa->peer_id));
+	sa->peer_id.type = id->type;
+	sa->peer_id.len = (uint8_t)n;
+	if (n)
+		memcpy(sa->peer_id.data, id->data, n);
+}
+
 static bool id_matches(const struct ike_identity *want, const struct ike_id *got)
 {
 	if (want->type == 0)
@@ -1587,6 +1601,8 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	     (!ike_msg_has(m, IKE_PL_IDR) || id_matches(&e->cfg.local_id, &m->idr));
 	if (ok)
 		ok = auth_verify(e, sa, true, &m->idi);
+	if (ok)
+		keep_peer_id(sa, &m->idi);
 	hdr_for(sa, IKE_AUTH, true, m->hdr.msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	if (!ok) {
@@ -1694,6 +1710,8 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	     id_matches(&e->cfg.remote_id, &m->idr);
 	if (ok)
 		ok = auth_verify(e, sa, false, &m->idr);
+	if (ok)
+		keep_peer_id(sa, &m->idr);
 	ike_sa_request_done(sa);
 	if (!ok) {
 		/* §2.21.2: tell the responder in a separate INFORMATIONAL,
@@ -2488,6 +2506,7 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	nsa->nat_local = old->nat_local;
 	nsa->nat_remote = old->nat_remote;
 	nsa->peer_frag = old->peer_frag;
+	nsa->peer_id = old->peer_id;
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	memset(old->child, 0, sizeof(old->child));
 	/* Work asked of the old SA is the new one's now. */
@@ -2563,6 +2582,7 @@ static void collision_redundant(struct ike_engine *e, const struct ike_sa *old, 
 	nsa->nat_local = old->nat_local;
 	nsa->nat_remote = old->nat_remote;
 	nsa->peer_frag = old->peer_frag;
+	nsa->peer_id = old->peer_id;
 	nsa->last_heard = now;
 	nsa->state = IKE_SA_ESTABLISHED;
 	nsa->want_delete = true;
@@ -3408,6 +3428,7 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 			o->spi_r = sa->spi_r;
 			o->path = sa->path;
 			o->suite = sa->suite;
+			o->peer_id = sa->peer_id;
 			for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
 				o->n_children += sa->child[j].state != IKE_CHILD_FREE;
 		}

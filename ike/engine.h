@@ -281,6 +281,7 @@ struct ike_event {
 	 * we are behind a NAT (so we send keepalives, RFC 3948 §2.3). */
 	struct ike_suite suite;
 	bool behind_nat;
+	struct ike_identity peer_id; /* IKE_UP: the ID the peer authenticated */
 	/* IKE_EV_REFUSED: the peer's proposals (ike_offer_str()), and
 	 * whether they were for the IKE SA (else a CHILD_SA) */
 	char offered[200];
@@ -523,6 +524,7 @@ struct ike_sa_info {
 	uint64_t spi_i, spi_r;
 	struct ike_path path;
 	struct ike_suite suite;
+	struct ike_identity peer_id; /* type 0 until authenticated */
 	size_t n_children;
 };
 

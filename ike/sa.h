@@ -119,6 +119,7 @@ struct ike_sa {
 	struct ike_path path; /* where our requests go */
 	bool nat_local, nat_remote;
 	bool peer_frag; /* the peer sent IKEV2_FRAGMENTATION_SUPPORTED */
+	struct ike_identity peer_id; /* as authenticated in IKE_AUTH */
 
 	/* IKE_SA_INIT */
 	struct ike_suite suite;

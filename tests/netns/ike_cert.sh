@@ -87,6 +87,7 @@ established() { "$TUNSEC" -s "${TSD_SOCK[$1]}" status | grep -q "gw\[[0-9]*\]: e
 check "client: IKE SA established with certificates" wait_for 10 established c
 check "server: IKE SA established" wait_for 5 established s
 tsc c status | sed 's/^/     /'
+check "client status shows the ID the server authenticated" sh -c "'$TUNSEC' -s '$WORK/c.sock' status | grep -q '    remote id C=CH, O=tunsec, CN=sun.example'"
 check "client status names both IDs" sh -c "'$TUNSEC' -s '$WORK/c.sock' status | grep -q 'moon.example ... C=CH, O=tunsec, CN=sun.example'"
 wait_for 5 ping_n "$C_NS" $S_IN4 1 >/dev/null
 check "ping through the certificate-authenticated tunnel (10/10)" ping_n "$C_NS" $S_IN4 10

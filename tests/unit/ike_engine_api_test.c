@@ -141,6 +141,11 @@ TEST(ike_engine_sa_list_reports_established_suite_and_children)
 	CHECK(a[0].initiator && !b[0].initiator);
 	CHECK_EQ(a[0].spi_i, b[0].spi_i);
 	CHECK_EQ(a[0].spi_r, b[0].spi_r);
+	/* each side knows the ID the other authenticated (RFC 7296 §3.5) */
+	CHECK(a[0].peer_id.type == IKE_ID_FQDN && a[0].peer_id.len == 11 &&
+	      memcmp(a[0].peer_id.data, "sun.example", 11) == 0);
+	CHECK(b[0].peer_id.type == IKE_ID_FQDN && b[0].peer_id.len == 12 &&
+	      memcmp(b[0].peer_id.data, "moon.example", 12) == 0);
 	CHECK_EQ(a[0].n_children, 1);
 	CHECK_EQ(b[0].n_children, 1);
 	CHECK(!a[0].behind_nat && !a[0].peer_behind_nat);
