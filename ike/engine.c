@@ -917,7 +917,7 @@ int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_t
 	 * move us to another one we offered (§1.2). */
 	sa->ke_group = e->ike_props.p[0].ke[0];
 	sa->last_heard = now;
-	if (ke_new(&sa->ke, sa->ke_group, false) < 0) {
+	if (ke_new(&sa->ke, sa->ke_group, e->cfg.allow_legacy) < 0) {
 		ike_sa_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -1071,7 +1071,7 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	sa->ni_len = m->nonce.len;
 	sa->nr_len = IKE_NONCE_LEN;
 	rnd(e, sa->nr, sa->nr_len);
-	if (ke_new(&sa->ke, suite.ke, false) < 0) {
+	if (ke_new(&sa->ke, suite.ke, e->cfg.allow_legacy) < 0) {
 		ike_sa_clear(sa);
 		return IKE_OK;
 	}
@@ -1186,7 +1186,7 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 		ke_free(&sa->ke);
 		sa->ke_group = g;
 		sa->ke_retries++;
-		if (ke_new(&sa->ke, g, false) < 0) {
+		if (ke_new(&sa->ke, g, e->cfg.allow_legacy) < 0) {
 			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
 			return IKE_OK;
 		}
@@ -2091,7 +2091,7 @@ static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 	rnd(e, r->ni, r->ni_len);
 	/* PFS with the first group we name, INVALID_KE_PAYLOAD may move it. */
 	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
 		creq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2119,7 +2119,7 @@ static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	r->ni_len = IKE_NONCE_LEN;
 	rnd(e, r->ni, r->ni_len);
 	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
 		creq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2144,7 +2144,7 @@ static int start_recreate_child(struct ike_engine *e, struct ike_sa *sa, ike_tim
 	r->ni_len = IKE_NONCE_LEN;
 	rnd(e, r->ni, r->ni_len);
 	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, false) < 0) {
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
 		creq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2279,7 +2279,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	}
 	memset(&k, 0, sizeof(k));
 	if (c.suite.ke != KE_NONE) {
-		if (ke_new(&k, c.suite.ke, false) < 0 ||
+		if (ke_new(&k, c.suite.ke, e->cfg.allow_legacy) < 0 ||
 		    ke_shared(&k, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
 			ke_free(&k);
 			create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
@@ -2365,7 +2365,7 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 			ke_free(&r->ke);
 			r->ke_group = g;
 			r->ke_retries++;
-			if (ke_new(&r->ke, g, false) == 0)
+			if (ke_new(&r->ke, g, e->cfg.allow_legacy) == 0)
 				return send_create_child(e, sa, now);
 		}
 		fail = IKE_N_INVALID_KE_PAYLOAD;
@@ -2634,7 +2634,7 @@ static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	rnd(e, r->ni, r->ni_len);
 	/* The group in use is one both sides accept. */
 	r->ke_group = sa->suite.ke;
-	if (ke_new(&r->ke, r->ke_group, false) < 0) {
+	if (ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
 		ireq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2700,7 +2700,7 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	memcpy(nsa->ni, m->nonce.data, m->nonce.len);
 	nsa->nr_len = IKE_NONCE_LEN;
 	rnd(e, nsa->nr, nsa->nr_len);
-	if (ke_new(&nsa->ke, suite.ke, false) < 0 ||
+	if (ke_new(&nsa->ke, suite.ke, e->cfg.allow_legacy) < 0 ||
 	    ke_shared(&nsa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0 ||
 	    rekey_keys(nsa, sa, nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, gir, gir_len) < 0) {
 		sodium_memzero(gir, sizeof(gir));
@@ -2773,7 +2773,7 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 			ke_free(&r->ke);
 			r->ke_group = g;
 			r->ke_retries++;
-			if (ke_new(&r->ke, g, false) == 0)
+			if (ke_new(&r->ke, g, e->cfg.allow_legacy) == 0)
 				return send_rekey_ike(e, sa, now);
 		}
 	} else if (!first_error(m) && ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_NONCE) &&

@@ -311,3 +311,33 @@ TEST(ike_engine_rfc7383_2_5_more_than_16_small_fragments)
 		ike_creds_free(moon);
 	}
 }
+
+/* RFC 8247 §2.4: MODP 1024 (group 2) only with allow_legacy, and then the
+ * whole handshake works (its key exchange included); without it the
+ * responder refuses the proposal. */
+TEST(ike_engine_rfc8247_2_4_modp1024_only_with_legacy)
+{
+	for (int legacy = 0; legacy < 2; legacy++) {
+		struct ike_config c0, c1;
+		struct ike_path p;
+		struct simnet s;
+
+		sim_init(&s, 50, false);
+		cfg(&c0, 0);
+		cfg(&c1, 1);
+		c0.ike_proposals = "aes256-sha256-modp1024";
+		c1.ike_proposals = legacy ? "aes256-sha256-modp2048, aes256-sha256-modp1024"
+		                          : "aes256-sha256-modp2048";
+		c0.allow_legacy = true;
+		c1.allow_legacy = legacy;
+		attach(&s, 0, &c0);
+		attach(&s, 1, &c1);
+		sim_path(&s, 0, &p);
+		CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
+		sim_run(&s, 10 * SEC);
+		CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), (size_t)legacy);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_CHILD_UP), (size_t)legacy);
+		CHECK_EQ(sim_count(&s, 1, IKE_EV_REFUSED), (size_t)!legacy);
+		sim_free(&s);
+	}
+}
