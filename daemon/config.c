@@ -426,6 +426,13 @@ static int p_udp_gso(struct loader *l, void *obj, const struct conftree_kv *kv, 
 	return get_bool(l, kv, path, &c->udp_gso);
 }
 
+static int p_udp_gro(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct tunsec_config *c = obj;
+
+	return get_bool(l, kv, path, &c->udp_gro);
+}
+
 static int p_legacy_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
                            const char *path)
 {
@@ -508,6 +515,7 @@ static const struct key_spec tunsec_keys[] = {
     {"mss_clamp", false, p_mss_clamp},
     {"offload", false, p_offload},
     {"udp_gso", false, p_udp_gso},
+    {"udp_gro", false, p_udp_gro},
     {"legacy_groups", false, p_legacy_groups},
     {"cookie_threshold", false, p_cookie_threshold},
     {"retransmit_timeout", false, p_retransmit_timeout},
@@ -2248,6 +2256,7 @@ static void set_defaults(struct tunsec_config *c)
 	c->mss_clamp = true;
 	c->offload = true;
 	c->udp_gso = true;
+	c->udp_gro = true;
 	c->cookie_threshold = 10;
 }
 

@@ -154,6 +154,7 @@ struct tunsec_config {
 	bool mss_clamp;			/* tunsec.mss_clamp, default yes */
 	bool offload;			/* tunsec.offload: TUN TSO/GRO, default yes */
 	bool udp_gso;			/* tunsec.udp_gso: UDP_SEGMENT sends, default yes */
+	bool udp_gro;			/* tunsec.udp_gro: UDP_GRO receives, default yes */
 	bool raw_esp;			/* any SA uses raw ESP: open the raw socket */
 	struct cfg_manual *manual;
 	size_t n_manual;

@@ -21,6 +21,13 @@
  * one connection within one recvmmsg batch are written to the TUN as one
  * super-packet with a writev() of the first segment and the others'
  * payloads, straight from the socket cells.
+ *
+ * On the port-4500 sockets the kernel may coalesce ESP-in-UDP datagrams of
+ * one sender (UDP_GRO): a receive is then up to 64 KB, so those sockets
+ * read into a second array of 64 KB buffers, and each datagram is cut out
+ * (natt_gro_next) and decrypted where it lies: ESP decapsulation only
+ * shrinks a packet, so it needs no headroom, and the TUN coalescing keeps
+ * pointing into the buffers until the batch ends, as with the cells.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,6 +57,15 @@
 #define TUN_READ_BUF (OFFLOAD_VNET_HDR_LEN + OFFLOAD_MAX_PKT + 1)
 /* Runs of segments being coalesced at once (distinct connections). */
 #define GRO_RUNS 8
+/* One UDP_GRO receive: the most a UDP datagram can carry (the kernel's
+ * coalescing stops there as well), and one byte to see anything larger. */
+#define RX_GRO_BUF 65536
+/* Buffers this far apart: 64 KB plus 17 cache lines, so that the first
+ * bytes of the buffers, where plain datagrams land, do not all fall into the
+ * same cache sets. */
+#define RX_GRO_STRIDE (RX_GRO_BUF + 17 * 64)
+/* The largest datagram we take, as the cells take them (PKT_CELL). */
+#define RX_MAX_DGRAM (PKT_CELL - PKT_HEADROOM)
 
 struct gro_run {
 	struct offload_gro r;
@@ -93,6 +109,7 @@ struct sock_watch {
 	uv_poll_t poll;
 	int fd;
 	enum { SOCK_NATT, SOCK_IKE, SOCK_RAW4, SOCK_RAW6 } kind;
+	bool gro; /* UDP_GRO on: receives into gro_cells, may be coalesced */
 };
 
 struct ctl_conn {
@@ -119,7 +136,7 @@ struct loop {
 	unsigned tun_used; /* TUN cells holding queued packets */
 	uint8_t *tun_buf;  /* TUN_READ_BUF, offloads only */
 	uint8_t *sock_cells;
-	uint8_t *gro_cells; /* BATCH x RX_GRO_CELL, when a socket has UDP_GRO */
+	uint8_t *gro_cells; /* BATCH x RX_GRO_STRIDE, when a socket has UDP_GRO */
 	struct gro_run gro[GRO_RUNS];
 	unsigned n_gro;
 	bool udp_gro; /* inner UDP runs coalesced into the TUN (it took USO) */
@@ -127,9 +144,10 @@ struct loop {
 	struct mmsghdr rx_msgs[BATCH];
 	struct iovec rx_iov[BATCH];
 	struct sockaddr_storage rx_addr[BATCH];
-	/* IP_PKTINFO / IPV6_PKTINFO: the address an IKE datagram came to */
+	/* IP_PKTINFO / IPV6_PKTINFO: the address an IKE datagram came to;
+	 * UDP_GRO: the size of the datagrams a coalesced receive holds */
 	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} rx_ctl[BATCH];
 };
@@ -742,6 +760,49 @@ static void sock_datagram(struct loop *l, struct sock_watch *w, struct pkt *p,
 	}
 }
 
+/*
+ * Receive i on a UDP_GRO socket: one datagram, or several coalesced ones,
+ * each taken on its own where it lies. A receive whose control data cannot
+ * be trusted is dropped whole: cutting it at a guessed size would hand
+ * pieces of datagrams to ESP and IKE.
+ */
+static void sock_gro(struct loop *l, struct sock_watch *w, unsigned i)
+{
+	struct daemon *d = l->d;
+	const struct msghdr *m = &l->rx_msgs[i].msg_hdr;
+	uint8_t *buf = l->gro_cells + (size_t)i * RX_GRO_STRIDE, *dgram;
+	size_t len = l->rx_msgs[i].msg_len, seg = len, n;
+	struct natt_gro g;
+	struct pkt p;
+	int rc = natt_gro_size(m, &seg);
+	long segs;
+
+	if (rc == 0 && len == 0) {
+		/* An empty datagram, as a cell would have it (invalid). */
+		pkt_init(&p, buf, 0, 0);
+		sock_datagram(l, w, &p, m, &l->rx_addr[i]);
+		return;
+	}
+	if (rc < 0 || (segs = natt_gro_init(&g, buf, len, seg)) < 0) {
+		bump(&d->cnt.esp_gro_bad);
+		return;
+	}
+	if (rc > 0) {
+		bump(&d->cnt.esp_gro_rx);
+		d->cnt.esp_gro_segments += (uint64_t)segs;
+	}
+	while ((n = natt_gro_next(&g, &dgram)) != 0) {
+		/* What a cell could not have taken, as without coalescing. */
+		if (n > RX_MAX_DGRAM) {
+			bump(&d->cnt.rx_truncated);
+			continue;
+		}
+		pkt_init(&p, dgram, n, 0);
+		p.len = n;
+		sock_datagram(l, w, &p, m, &l->rx_addr[i]);
+	}
+}
+
 static void on_sock(uv_poll_t *h, int status, int events)
 {
 	struct sock_watch *w = (struct sock_watch *)h;
@@ -756,8 +817,13 @@ static void on_sock(uv_poll_t *h, int status, int events)
 	for (unsigned i = 0; i < BATCH; i++) {
 		struct msghdr *m = &l->rx_msgs[i].msg_hdr;
 
-		l->rx_iov[i].iov_base = l->sock_cells + (size_t)i * PKT_CELL + PKT_HEADROOM;
-		l->rx_iov[i].iov_len = cap;
+		if (w->gro) {
+			l->rx_iov[i].iov_base = l->gro_cells + (size_t)i * RX_GRO_STRIDE;
+			l->rx_iov[i].iov_len = RX_GRO_BUF;
+		} else {
+			l->rx_iov[i].iov_base = l->sock_cells + (size_t)i * PKT_CELL + PKT_HEADROOM;
+			l->rx_iov[i].iov_len = cap;
+		}
 		memset(m, 0, sizeof(*m));
 		m->msg_name = &l->rx_addr[i];
 		m->msg_namelen = sizeof(l->rx_addr[i]);
@@ -783,11 +849,16 @@ static void on_sock(uv_poll_t *h, int status, int events)
 			bump(&l->d->cnt.rx_truncated);
 			continue;
 		}
+		if (w->gro) {
+			sock_gro(l, w, (unsigned)i);
+			continue;
+		}
 		pkt_init(&p, l->sock_cells + (size_t)i * PKT_CELL, PKT_CELL, PKT_HEADROOM);
 		p.len = l->rx_msgs[i].msg_len;
 		sock_datagram(l, w, &p, &l->rx_msgs[i].msg_hdr, &l->rx_addr[i]);
 	}
-	/* The runs point into the socket cells: out before the next batch. */
+	/* The runs point into the socket cells (or the UDP_GRO buffers): out
+	 * before the next batch. */
 	gro_flush(l);
 	if (l->d->n_conns)
 		ike_rearm(l);
@@ -963,6 +1034,38 @@ static void on_ctl(uv_stream_t *server, int status)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+/*
+ * UDP_GRO on a port-4500 socket (Linux 5.0+): the kernel may then hand us
+ * up to 64 KB of one sender's datagrams per receive instead of cutting a
+ * UDP_SEGMENT super-packet (a peer's, over virtual links, or one coalesced
+ * by the network card's driver) into datagrams first. Not on the IKE port:
+ * its traffic is a few messages a minute. Returns whether it is on.
+ */
+static bool gro_on(struct loop *l, int fd)
+{
+	static bool said;
+	int one = 1;
+
+	if (!l->d->cfg.udp_gro)
+		return false; /* tunsec.udp_gro = no */
+	if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0) {
+		if (!said)
+			log_info("no UDP_GRO (%s): ESP datagrams received one by one",
+				 strerror(errno));
+		said = true;
+		return false;
+	}
+	/* Allocated once, for both sockets (they are read one at a time);
+	 * pages the kernel never writes to are never backed. */
+	if (!l->gro_cells && !(l->gro_cells = calloc(BATCH, RX_GRO_STRIDE))) {
+		one = 0;
+		setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+		log_warn("no memory for UDP_GRO buffers: ESP datagrams received one by one");
+		return false;
+	}
+	return true;
+}
+
 static int watch_sock(struct loop *l, int fd, int kind)
 {
 	struct sock_watch *w;
@@ -973,6 +1076,7 @@ static int watch_sock(struct loop *l, int fd, int kind)
 	w = &l->socks[l->n_socks++];
 	w->fd = fd;
 	w->kind = kind;
+	w->gro = kind == SOCK_NATT && gro_on(l, fd);
 	rc = uv_poll_init(&l->uv, &w->poll, fd);
 	if (rc < 0)
 		return rc;
@@ -1083,6 +1187,7 @@ int loop_run(struct daemon *d)
 	free(l->tun_cells);
 	free(l->tun_buf);
 	free(l->sock_cells);
+	free(l->gro_cells);
 	free(l);
 	d->loop = NULL;
 	return rc < 0 ? rc : 0;

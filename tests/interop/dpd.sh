@@ -26,7 +26,11 @@ T_DPD_ACTION=clear
 T_TSEC_EXTRA="retransmit_timeout = 1
 	retransmit_base = 1.4
 	retransmit_tries = 2"
-W_DPD=2s
+# Phase 1 and 2: no DPD at charon. With both sides checking every 2 s,
+# charon's requests alone would keep tunsecd's timer reset (§2.4: a
+# request heard is proof of life), and tunsecd's own check would never be
+# seen. Charon checks in phase 3.
+W_DPD=0
 SWAN_CHARON_EXTRA="retransmit_timeout = 1
 	retransmit_base = 1.4
 	retransmit_tries = 2"
@@ -39,8 +43,6 @@ check "ping through the tunnel (5/5)" ping_n "$T_NS" $W_IN4 5
 
 # --- 1. liveness checks answered --------------------------------------------
 # an empty INFORMATIONAL request: "parsed INFORMATIONAL request 2 [ ]".
-# charon's own DPD (also 2 s) may come first; either way one side's idle
-# timer fires, and tunsecd's must too since its traffic stops as well.
 DPD_IN='parsed INFORMATIONAL request [0-9]+ \[ \]'
 check "RFC 7296 §2.4: tunsecd sent an empty INFORMATIONAL (liveness check), charon answered" \
 	wait_for 8 swan_log_has w "$DPD_IN"
@@ -73,6 +75,8 @@ check "tunsecd still running" kill -0 "${TSD_PID[t]}"
 
 # --- 3. tunsecd dies: charon detects it -------------------------------------
 mv "${SWAN_DIR[w]}/charon.log" "${SWAN_DIR[w]}/charon-1.log"
+W_DPD=2s
+ix_conf
 ix_start_swan
 check "tunsec up gw (to the new charon)" ix_tunsec up gw
 swan_wait_sas w 1 1 10 || die "no IKE SA + CHILD_SA at the new charon"

@@ -8,13 +8,17 @@
 # length, boundaries kept), in order and not duplicated, and that at most
 # 1 % went missing. IPv4 and IPv6. Then the counters prove the paths were
 # taken: the client sent ESP with UDP_SEGMENT (udp-gso-sent), the server
+# received those runs whole on its UDP_GRO port-4500 sockets, IPv4 and IPv6,
+# and cut them back into the ESP datagrams (esp-gro-rx, esp-gro-segments),
 # wrote inner UDP super-packets into its TUN (udp-gro-merged, when its
 # kernel's TUN took USO), and neither side refused one (udp-gso-failed,
 # udp-gro-failed, esp-gro-bad stay 0); no icv or replay drops; both daemons
-# exit 0.
+# exit 0. Last, with tunsec.udp_gro = no on both sides, the same traffic
+# arrives as intact, and the kernel, not tunsecd, cuts the runs apart
+# (esp-gro-rx stays 0).
 . "$(dirname "$0")/../lib.sh"
-lib_init pfu
-topo3 pfu
+lib_init pf2
+topo3 pf2
 
 pair_up aes256gcm16 yes || die "tunnel did not come up"
 ok "tunnel up: first ping $C_IN4 -> $S_IN4"
@@ -85,11 +89,23 @@ udp_xfer() {
 }
 
 udp_xfer "IPv4" $S_IN4 40000
+gro4=$(tstat s total esp-gro-rx)
+check_ge "server received coalesced ESP over IPv4 (UDP_GRO)" "${gro4:-0}" 1
 udp_xfer "IPv6" $S_IN6 20000
+check_ge "server received coalesced ESP over IPv6 (UDP_GRO) as well" \
+	"$(tstat s total esp-gro-rx)" $((${gro4:-0} + 1))
 
 tsc c stats | grep -E 'total (udp-g|esp-gro)' | sed 's/^/     client: /'
 tsc s stats | grep -E 'total (udp-g|esp-gro)' | sed 's/^/     server: /'
 check_stat "client sent ESP with UDP_SEGMENT" c total udp-gso-sent 1
+check_stat "server received ESP runs whole (UDP_GRO)" s total esp-gro-rx 1
+# every run the client sent held 2 datagrams or more, and so does every
+# coalesced receive; nearly all of what was sent in runs came in runs
+check_ge "... cut into at least 2 ESP datagrams each" "$(tstat s total esp-gro-segments)" \
+	$((2 * $(tstat s total esp-gro-rx)))
+check_ge "... 95 % of the datagrams the client sent in runs" \
+	"$(tstat s total esp-gro-segments)" $(($(tstat c total udp-gso-segments) * 95 / 100))
+check "server's kernel took UDP_GRO" sh -c "! grep -q 'no UDP_GRO' '${TSD_LOG[s]}'"
 # tunsecd logs "USO" among its offloads when the kernel's TUN took it (6.2+)
 if grep -q 'offloads on (.*USO' "${TSD_LOG[s]}"; then
 	check_stat "server wrote inner UDP super-packets into its TUN" s total udp-gro-merged 1
@@ -106,6 +122,17 @@ for side in c s; do
 	check_eq "$side: no replay drops" "$(tstat $side total replay)" 0
 done
 
+check "client tunsecd exits 0 on SIGTERM" tsd_stop c
+check "server tunsecd exits 0 on SIGTERM" tsd_stop s
+
+# tunsec.udp_gro = no: the receive path of before, one datagram per entry
+TSEC_EXTRA="udp_gro = no" pair_up aes256gcm16 yes || die "tunnel (udp_gro = no) did not come up"
+ok "tunnel up again with udp_gro = no"
+udp_xfer "IPv4, udp_gro = no" $S_IN4 20000
+check_stat "client still sent ESP with UDP_SEGMENT" c total udp-gso-sent 1
+check_eq "server took no coalesced receive" "$(tstat s total esp-gro-rx)" 0
+check_eq "server: no bad UDP_GRO receives" "$(tstat s total esp-gro-bad)" 0
+check_eq "server: no icv drops" "$(tstat s total icv)" 0
 check "client tunsecd exits 0 on SIGTERM" tsd_stop c
 check "server tunsecd exits 0 on SIGTERM" tsd_stop s
 lib_finish
