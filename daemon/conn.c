@@ -817,6 +817,28 @@ static void conn_routes(struct daemon *d, const struct conn *c)
 	child_routes(d, &ci);
 }
 
+int conns_check(const struct tunsec_config *cfg)
+{
+	struct daemon d;
+	int rc = 0;
+
+	/* conn_new() needs only the configuration from the daemon; the
+	 * default local ID falls back to a route lookup, as at start. */
+	memset(&d, 0, sizeof(d));
+	d.cfg = *cfg;
+	for (size_t i = 0; i < cfg->n_conns; i++) {
+		struct conn *c = conn_new(&d, &cfg->conns[i]);
+
+		if (!c) {
+			rc = -1;
+			continue;
+		}
+		conn_free(&d, c);
+	}
+	sodium_memzero(&d, sizeof(d)); /* the copy holds PSK pointers only */
+	return rc;
+}
+
 int conns_setup(struct daemon *d)
 {
 	if (!d->cfg.n_conns)

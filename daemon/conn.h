@@ -59,6 +59,11 @@ struct conn {
 	uint64_t refused_quiet;   /* refusals not logged since the last line */
 };
 
+/* `tunsecd -t`: what conns_setup() would refuse without touching the
+ * system: certificates, keys and trust anchors load, and each
+ * connection's IKE settings pass ike_config_check(). 0 or -1 (logged). */
+int conns_check(const struct tunsec_config *cfg);
+
 /* Create the engines of d->cfg's connections. 0 or -errno (logged). */
 int conns_setup(struct daemon *d);
 

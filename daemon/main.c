@@ -27,9 +27,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tunsecd [-d] [-c FILE]\n"
+	fprintf(f, "usage: tunsecd [-d] [-t] [-c FILE]\n"
 		   "  -c FILE  configuration (default /etc/tunsec.conf), see tunsec.conf(5)\n"
 		   "  -d       debug logging\n"
+		   "  -t       check the configuration (and the certificates and keys it\n"
+		   "           names) and exit: 0 if tunsecd would start with it\n"
 		   "  -V       print the version and exit\n");
 }
 
@@ -329,6 +331,7 @@ static void teardown(struct daemon *d)
 int main(int argc, char **argv)
 {
 	const char *path = "/etc/tunsec.conf";
+	bool check_only = false;
 	struct daemon d;
 	char err[512];
 	int opt, rc;
@@ -336,8 +339,11 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.tun.fd = d.udp4_natt = d.udp6_natt = d.udp4_ike = d.udp6_ike = -1;
 	d.raw4 = d.raw6 = d.ctl_fd = -1;
-	while ((opt = getopt(argc, argv, "c:dVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:dtVh")) != -1) {
 		switch (opt) {
+		case 't':
+			check_only = true;
+			break;
 		case 'c':
 			path = optarg;
 			break;
@@ -366,6 +372,15 @@ int main(int argc, char **argv)
 	if (config_load(&d.cfg, path, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
+	}
+	if (check_only) {
+		rc = conns_check(&d.cfg);
+		if (rc == 0)
+			printf("%s: configuration OK: %zu connection%s, %zu static-key tunnel%s\n",
+			       path, d.cfg.n_conns, d.cfg.n_conns == 1 ? "" : "s", d.cfg.n_manual,
+			       d.cfg.n_manual == 1 ? "" : "s");
+		config_free(&d.cfg);
+		return rc == 0 ? 0 : 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	d.started = time(NULL);

@@ -10,6 +10,7 @@
 #  - RFC 7296 §2.23: charon (behind its "NAT") moved to port 4500 and
 #    tunsecd answers there;
 #  - RFC 4303 / RFC 7634 through the CHILD_SA: ping both ways;
+#  - charon's own swanctl.conf passes `tunsecd -t` unchanged;
 #  - RFC 7296 §1.4.1: charon deletes the IKE SA (swanctl --terminate):
 #    tunsecd answers the INFORMATIONAL (charon logs "IKE_SA deleted" after
 #    its request is answered, not after a timeout), lists no SA afterwards
@@ -24,6 +25,15 @@ W_ESP=chacha20poly1305
 ix_conf
 ix_start_swan
 ix_start_tsd
+
+# The issue's promise: a strongSwan configuration that uses only what
+# tunsec supports loads unchanged. Charon's own swanctl.conf, included as
+# is after a tunsec section, passes `tunsecd -t`.
+printf 'tunsec {\n\tsocket = %s/check.sock\n}\ninclude %s\n' "$WORK" \
+	"${SWAN_DIR[w]}/swanctl.conf" >"$WORK/swanctl-as-tunsec.conf"
+out=$("$TUNSECD" -t -c "$WORK/swanctl-as-tunsec.conf" 2>&1)
+say "tunsecd -t: $out"
+check "charon's swanctl.conf loads unchanged in tunsecd (-t)" grep -q "configuration OK: 1 connection" <<<"$out"
 
 if ! swan_initiate w net gw; then
 	sed 's/^/     | /' "${SWAN_DIR[w]}/initiate.out" | tail -n 15

@@ -40,6 +40,9 @@ if out=$(reload); then bad "reload of a broken file must fail"; else ok "reload 
 say "reload: $out"
 check "the error names file, line and key" sh -c "echo '$out' | grep -q 'c.conf:[0-9]*: connections.gw.bogus_key: unknown key'"
 check "nothing changed after the failed reload" test "$(child_line)" = "$before"
+if out=$("$TUNSECD" -t -c "$WORK/c.conf" 2>&1); then bad "tunsecd -t must refuse the broken file"; else ok "tunsecd -t refuses the broken file"; fi
+check "tunsecd -t names file, line and key" grep -q 'c.conf:[0-9]*: connections.gw.bogus_key: unknown key' <<<"$out"
+check "tunsecd -t accepts the good file" "$TUNSECD" -t -c "$WORK/c.good"
 
 client_conf chacha20poly1305
 out=$(reload)
