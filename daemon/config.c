@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,19 +104,27 @@ static void join(char *out, const char *prefix, const char *name)
 /* ---------------------------------------------------------------------- */
 /* Key tables */
 
+/* parse NULL: a yes/no key stored in the bool at offset bool_off of obj. */
 struct key_spec {
 	const char *name;
 	bool required;
 	int (*parse)(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path);
+	size_t bool_off;
 };
+
+#define BOOL_KEY(name, type, field) {name, false, NULL, offsetof(type, field)}
+
+static int get_bool(struct loader *l, const struct conftree_kv *kv, const char *path, bool *out);
 
 /*
  * Check every key of s against the table (unknown names are errors, in file
  * order), then parse the keys in table order. Subsections are the caller's
  * business. path is s's own ("manual.gw").
  */
-static int load_kvs_only(struct loader *l, const struct conftree_section *s, const char *path,
-                         const struct key_spec *keys, size_t n, void *obj)
+/* Every key of s must be in the table (file order: the first unknown one
+ * is the error). */
+static int check_keys(struct loader *l, const struct conftree_section *s, const char *path,
+                      const struct key_spec *keys, size_t n)
 {
 	char kpath[PATH_MAX_LEN];
 
@@ -129,8 +138,18 @@ static int load_kvs_only(struct loader *l, const struct conftree_section *s, con
 			return kv_fail(l, kv, kpath, "unknown key");
 		}
 	}
+	return 0;
+}
+
+/* Parse the keys present, in table order; a missing required one fails. */
+static int parse_keys(struct loader *l, const struct conftree_section *s, const char *path,
+                      const struct key_spec *keys, size_t n, void *obj)
+{
+	char kpath[PATH_MAX_LEN];
+
 	for (size_t i = 0; i < n; i++) {
 		const struct conftree_kv *kv = conftree_kv(s, keys[i].name);
+		int rc;
 
 		join(kpath, path, keys[i].name);
 		if (!kv) {
@@ -138,10 +157,22 @@ static int load_kvs_only(struct loader *l, const struct conftree_section *s, con
 				return sec_fail(l, s, kpath, "required but missing");
 			continue;
 		}
-		if (keys[i].parse(l, obj, kv, kpath) < 0)
+		if (keys[i].parse)
+			rc = keys[i].parse(l, obj, kv, kpath);
+		else
+			rc = get_bool(l, kv, kpath, (bool *)((char *)obj + keys[i].bool_off));
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int load_kvs_only(struct loader *l, const struct conftree_section *s, const char *path,
+                         const struct key_spec *keys, size_t n, void *obj)
+{
+	if (check_keys(l, s, path, keys, n) < 0)
+		return -1;
+	return parse_keys(l, s, path, keys, n, obj);
 }
 
 /* The same for a section that has no subsections. */
@@ -150,21 +181,13 @@ static int load_keys(struct loader *l, const struct conftree_section *s, const c
 {
 	char kpath[PATH_MAX_LEN];
 
-	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
-		size_t i;
-
-		for (i = 0; i < n && strcmp(keys[i].name, kv->key) != 0; i++)
-			;
-		if (i == n) {
-			join(kpath, path, kv->key);
-			return kv_fail(l, kv, kpath, "unknown key");
-		}
-	}
+	if (check_keys(l, s, path, keys, n) < 0)
+		return -1;
 	for (const struct conftree_section *sub = s->children; sub; sub = sub->next) {
 		join(kpath, path, sub->name);
 		return sec_fail(l, sub, kpath, "unknown section");
 	}
-	return load_kvs_only(l, s, path, keys, n, obj);
+	return parse_keys(l, s, path, keys, n, obj);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -405,42 +428,6 @@ static int p_keepalive(struct loader *l, void *obj, const struct conftree_kv *kv
 	return 0;
 }
 
-static int p_mss_clamp(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
-{
-	struct tunsec_config *c = obj;
-
-	return get_bool(l, kv, path, &c->mss_clamp);
-}
-
-static int p_offload(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
-{
-	struct tunsec_config *c = obj;
-
-	return get_bool(l, kv, path, &c->offload);
-}
-
-static int p_udp_gso(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
-{
-	struct tunsec_config *c = obj;
-
-	return get_bool(l, kv, path, &c->udp_gso);
-}
-
-static int p_udp_gro(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
-{
-	struct tunsec_config *c = obj;
-
-	return get_bool(l, kv, path, &c->udp_gro);
-}
-
-static int p_legacy_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
-                           const char *path)
-{
-	struct tunsec_config *c = obj;
-
-	return get_bool(l, kv, path, &c->legacy_groups);
-}
-
 static int p_cookie_threshold(struct loader *l, void *obj, const struct conftree_kv *kv,
                               const char *path)
 {
@@ -503,24 +490,24 @@ static int p_retransmit_tries(struct loader *l, void *obj, const struct conftree
 
 /* user before group: group checks it. */
 static const struct key_spec tunsec_keys[] = {
-    {"interface", false, p_interface},
-    {"addrs", false, p_addrs},
-    {"mtu", false, p_mtu},
-    {"user", false, p_user},
-    {"group", false, p_group},
-    {"socket", false, p_socket},
-    {"port", false, p_port},
-    {"port_nat_t", false, p_port_nat_t},
-    {"keepalive", false, p_keepalive},
-    {"mss_clamp", false, p_mss_clamp},
-    {"offload", false, p_offload},
-    {"udp_gso", false, p_udp_gso},
-    {"udp_gro", false, p_udp_gro},
-    {"legacy_groups", false, p_legacy_groups},
-    {"cookie_threshold", false, p_cookie_threshold},
-    {"retransmit_timeout", false, p_retransmit_timeout},
-    {"retransmit_base", false, p_retransmit_base},
-    {"retransmit_tries", false, p_retransmit_tries},
+    {"interface", false, p_interface, 0},
+    {"addrs", false, p_addrs, 0},
+    {"mtu", false, p_mtu, 0},
+    {"user", false, p_user, 0},
+    {"group", false, p_group, 0},
+    {"socket", false, p_socket, 0},
+    {"port", false, p_port, 0},
+    {"port_nat_t", false, p_port_nat_t, 0},
+    {"keepalive", false, p_keepalive, 0},
+    BOOL_KEY("mss_clamp", struct tunsec_config, mss_clamp),
+    BOOL_KEY("offload", struct tunsec_config, offload),
+    BOOL_KEY("udp_gso", struct tunsec_config, udp_gso),
+    BOOL_KEY("udp_gro", struct tunsec_config, udp_gro),
+    BOOL_KEY("legacy_groups", struct tunsec_config, legacy_groups),
+    {"cookie_threshold", false, p_cookie_threshold, 0},
+    {"retransmit_timeout", false, p_retransmit_timeout, 0},
+    {"retransmit_base", false, p_retransmit_base, 0},
+    {"retransmit_tries", false, p_retransmit_tries, 0},
 };
 
 static int load_tunsec(struct loader *l, const struct conftree_section *s)
@@ -782,20 +769,20 @@ static int p_nat_keepalive(struct loader *l, void *obj, const struct conftree_kv
 /* Order matters: addresses before ports, encap before what needs UDP,
  * esp_proposals before the keys whose length it fixes. */
 static const struct key_spec manual_keys[] = {
-    {"local_addrs", true, p_local_addrs},
-    {"remote_addrs", true, p_remote_addrs},
-    {"encap", false, p_encap},
-    {"local_port", false, p_local_port},
-    {"remote_port", false, p_remote_port},
-    {"esp_proposals", true, p_esp_proposals},
-    {"spi_in", true, p_spi_in},
-    {"spi_out", true, p_spi_out},
-    {"key_in", true, p_key_in},
-    {"key_out", true, p_key_out},
-    {"local_ts", true, p_local_ts},
-    {"remote_ts", true, p_remote_ts},
-    {"replay_window", false, p_replay_window},
-    {"nat_keepalive", false, p_nat_keepalive},
+    {"local_addrs", true, p_local_addrs, 0},
+    {"remote_addrs", true, p_remote_addrs, 0},
+    {"encap", false, p_encap, 0},
+    {"local_port", false, p_local_port, 0},
+    {"remote_port", false, p_remote_port, 0},
+    {"esp_proposals", true, p_esp_proposals, 0},
+    {"spi_in", true, p_spi_in, 0},
+    {"spi_out", true, p_spi_out, 0},
+    {"key_in", true, p_key_in, 0},
+    {"key_out", true, p_key_out, 0},
+    {"local_ts", true, p_local_ts, 0},
+    {"remote_ts", true, p_remote_ts, 0},
+    {"replay_window", false, p_replay_window, 0},
+    {"nat_keepalive", false, p_nat_keepalive, 0},
 };
 
 static int load_manual(struct loader *l, const struct conftree_section *s)
@@ -1230,21 +1217,21 @@ static int p_c_mobike(struct loader *l, void *obj, const struct conftree_kv *kv,
 }
 
 static const struct key_spec conn_keys[] = {
-    {"version", false, p_c_version},
-    {"local_addrs", false, p_c_local_addrs},
-    {"remote_addrs", false, p_c_remote_addrs},
-    {"proposals", false, p_c_proposals},
-    {"encap", false, p_c_encap},
-    {"fragmentation", false, p_c_fragmentation},
-    {"dpd_delay", false, p_c_dpd_delay},
-    {"dpd_timeout", false, p_c_dpd_timeout},
-    {"rekey_time", false, p_c_rekey_time},
-    {"reauth_time", false, p_c_reauth_time},
-    {"over_time", false, p_c_over_time},
-    {"rand_time", false, p_c_rand_time},
-    {"send_certreq", false, p_c_send_certreq},
-    {"send_cert", false, p_c_send_cert},
-    {"mobike", false, p_c_mobike},
+    {"version", false, p_c_version, 0},
+    {"local_addrs", false, p_c_local_addrs, 0},
+    {"remote_addrs", false, p_c_remote_addrs, 0},
+    {"proposals", false, p_c_proposals, 0},
+    {"encap", false, p_c_encap, 0},
+    {"fragmentation", false, p_c_fragmentation, 0},
+    {"dpd_delay", false, p_c_dpd_delay, 0},
+    {"dpd_timeout", false, p_c_dpd_timeout, 0},
+    {"rekey_time", false, p_c_rekey_time, 0},
+    {"reauth_time", false, p_c_reauth_time, 0},
+    {"over_time", false, p_c_over_time, 0},
+    {"rand_time", false, p_c_rand_time, 0},
+    {"send_certreq", false, p_c_send_certreq, 0},
+    {"send_cert", false, p_c_send_cert, 0},
+    {"mobike", false, p_c_mobike, 0},
 };
 
 /* local { } / remote { } */
@@ -1326,15 +1313,15 @@ static int p_e_cacerts(struct loader *l, void *obj, const struct conftree_kv *kv
 }
 
 static const struct key_spec local_keys[] = {
-    {"auth", false, p_e_auth},
-    {"id", false, p_e_id},
-    {"certs", false, p_e_certs},
+    {"auth", false, p_e_auth, 0},
+    {"id", false, p_e_id, 0},
+    {"certs", false, p_e_certs, 0},
 };
 
 static const struct key_spec remote_keys[] = {
-    {"auth", false, p_e_auth},
-    {"id", false, p_e_id},
-    {"cacerts", false, p_e_cacerts},
+    {"auth", false, p_e_auth, 0},
+    {"id", false, p_e_id, 0},
+    {"cacerts", false, p_e_cacerts, 0},
 };
 
 /* children { CHILD { } } */
@@ -1648,21 +1635,21 @@ static int p_ch_replay_window(struct loader *l, void *obj, const struct conftree
 }
 
 static const struct key_spec child_keys[] = {
-    {"local_ts", false, p_ch_local_ts},
-    {"remote_ts", false, p_ch_remote_ts},
-    {"esp_proposals", false, p_ch_esp_proposals},
-    {"mode", false, p_ch_mode},
-    {"rekey_time", false, p_ch_rekey_time},
-    {"life_time", false, p_ch_life_time},
-    {"rand_time", false, p_ch_rand_time},
-    {"rekey_bytes", false, p_ch_rekey_bytes},
-    {"life_bytes", false, p_ch_life_bytes},
-    {"rekey_packets", false, p_ch_rekey_packets},
-    {"life_packets", false, p_ch_life_packets},
-    {"start_action", false, p_ch_start_action},
-    {"dpd_action", false, p_ch_dpd_action},
-    {"close_action", false, p_ch_close_action},
-    {"replay_window", false, p_ch_replay_window},
+    {"local_ts", false, p_ch_local_ts, 0},
+    {"remote_ts", false, p_ch_remote_ts, 0},
+    {"esp_proposals", false, p_ch_esp_proposals, 0},
+    {"mode", false, p_ch_mode, 0},
+    {"rekey_time", false, p_ch_rekey_time, 0},
+    {"life_time", false, p_ch_life_time, 0},
+    {"rand_time", false, p_ch_rand_time, 0},
+    {"rekey_bytes", false, p_ch_rekey_bytes, 0},
+    {"life_bytes", false, p_ch_life_bytes, 0},
+    {"rekey_packets", false, p_ch_rekey_packets, 0},
+    {"life_packets", false, p_ch_life_packets, 0},
+    {"start_action", false, p_ch_start_action, 0},
+    {"dpd_action", false, p_ch_dpd_action, 0},
+    {"close_action", false, p_ch_close_action, 0},
+    {"replay_window", false, p_ch_replay_window, 0},
 };
 
 /* rekey + 10%, saturating (strongSwan's default hard limits). */
