@@ -2073,84 +2073,79 @@ static int send_create_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	return send_request(e, sa, IKE_REQ_CREATE_CHILD, ike_build_finish(&b, NULL), now);
 }
 
-/* Start rekeying old (the window is free). */
-static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child *old,
-                       ike_time_t now)
+/*
+ * Begin our CREATE_CHILD_SA request (the window is free): a new SPI and
+ * nonce, the selectors given (NULL: the configured ones, §2.9), and a key
+ * exchange with the first group we name (PFS; INVALID_KE_PAYLOAD may move
+ * it). 0, or IKE_ERR_CRYPTO with the request cleared.
+ */
+static int creq_begin(struct ike_engine *e, struct ike_sa *sa, const struct ike_ts_list *local,
+                      const struct ike_ts_list *remote)
 {
 	struct ike_child_req *r = &sa->creq;
-	int rc;
 
 	creq_clear(sa);
 	r->active = true;
-	r->old_spi_in = old->spi_in;
 	r->c.state = IKE_CHILD_PROPOSED;
 	r->c.spi_in = new_esp_spi(e);
-	r->c.local = old->local;
-	r->c.remote = old->remote;
+	if (local) {
+		r->c.local = *local;
+		r->c.remote = *remote;
+	} else {
+		proposal_ts(e, sa, &r->c);
+	}
 	r->ni_len = IKE_NONCE_LEN;
 	rnd(e, r->ni, r->ni_len);
-	/* PFS with the first group we name, INVALID_KE_PAYLOAD may move it. */
 	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
 	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
 		creq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
+	return 0;
+}
+
+/* Send the request begun; on failure it is cleared. */
+static int creq_send(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	int rc = send_create_child(e, sa, now);
+
+	if (rc < 0)
+		creq_clear(sa);
+	return rc;
+}
+
+/* Start rekeying old (the window is free). */
+static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child *old,
+                       ike_time_t now)
+{
+	int rc;
+
+	if ((rc = creq_begin(e, sa, &old->local, &old->remote)) < 0)
+		return rc;
+	sa->creq.old_spi_in = old->spi_in;
 	old->rekeying = true;
 	old->want_rekey = false;
 	old->rekey_at = IKE_TIME_NEVER;
-	if ((rc = send_create_child(e, sa, now)) < 0) {
+	if ((rc = creq_send(e, sa, now)) < 0)
 		old->rekeying = false;
-		creq_clear(sa);
-	}
 	return rc;
 }
 
 /* A new CHILD_SA for the acquired packet (the window is free). */
 static int start_new_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_child_req *r = &sa->creq;
-	int rc;
+	int rc = creq_begin(e, sa, NULL, NULL);
 
-	creq_clear(sa);
-	r->active = true;
-	r->c.state = IKE_CHILD_PROPOSED;
-	r->c.spi_in = new_esp_spi(e);
-	proposal_ts(e, sa, &r->c);
-	r->ni_len = IKE_NONCE_LEN;
-	rnd(e, r->ni, r->ni_len);
-	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
-		creq_clear(sa);
-		return IKE_ERR_CRYPTO;
-	}
-	if ((rc = send_create_child(e, sa, now)) < 0)
-		creq_clear(sa);
-	return rc;
+	return rc < 0 ? rc : creq_send(e, sa, now);
 }
 
 /* §2.25: a CHILD_SA the peer did not know, made again from scratch with
  * the selectors it had (the window is free). */
 static int start_recreate_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_child_req *r = &sa->creq;
-	int rc;
+	int rc = creq_begin(e, sa, &sa->re_local, &sa->re_remote);
 
-	creq_clear(sa);
-	r->active = true;
-	r->c.state = IKE_CHILD_PROPOSED;
-	r->c.spi_in = new_esp_spi(e);
-	r->c.local = sa->re_local;
-	r->c.remote = sa->re_remote;
-	r->ni_len = IKE_NONCE_LEN;
-	rnd(e, r->ni, r->ni_len);
-	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
-		creq_clear(sa);
-		return IKE_ERR_CRYPTO;
-	}
-	if ((rc = send_create_child(e, sa, now)) < 0)
-		creq_clear(sa);
-	return rc;
+	return rc < 0 ? rc : creq_send(e, sa, now);
 }
 
 static void create_child_error(struct ike_engine *e, struct ike_sa *sa, const struct ike_hdr *rh,
