@@ -303,41 +303,57 @@ size_t offload_gso_segment(const struct offload_gso *g, unsigned i, uint8_t *out
 
 /* ---- into the TUN: coalescing ----------------------------------------- */
 
+/*
+ * The IP header of a packet that may join a run: IPv4 without options or
+ * fragments, with DF (without it the IDs would have to follow each other
+ * exactly for the kernel to cut the same packets again) and a right
+ * header checksum, or IPv6 without extension headers; the length field
+ * must be the packet's. The layer-4 offset in *l4; not_mine when it is not
+ * of that protocol.
+ */
+static enum offload_gro_why gro_ip(struct offload_seg *s, const uint8_t *pkt, size_t len,
+				   uint8_t proto, enum offload_gro_why not_mine, size_t *l4)
+{
+	if (len < IPV4_HDR_MIN)
+		return not_mine;
+	if (pkt[0] >> 4 == 4) {
+		uint16_t frag = get16(pkt + 6);
+
+		s->v6 = false;
+		if ((pkt[0] & 0x0f) != 5 || pkt[9] != proto || (frag & (IP4_MF | IP4_OFFMASK)))
+			return not_mine;
+		if (get16(pkt + 2) != len)
+			return OFFLOAD_GRO_MALFORMED;
+		if (offload_csum_fold(offload_csum_add(0, pkt, IPV4_HDR_MIN)) != 0xffff)
+			return OFFLOAD_GRO_MALFORMED;
+		if (!(frag & IP4_DF))
+			return OFFLOAD_GRO_IP_FIELDS;
+		*l4 = IPV4_HDR_MIN;
+		return OFFLOAD_GRO_OK;
+	}
+	if (pkt[0] >> 4 != 6)
+		return not_mine;
+	s->v6 = true;
+	if (len < IPV6_HDR_LEN || pkt[6] != proto)
+		return not_mine;
+	if ((size_t)get16(pkt + 4) + IPV6_HDR_LEN != len)
+		return OFFLOAD_GRO_MALFORMED;
+	*l4 = IPV6_HDR_LEN;
+	return OFFLOAD_GRO_OK;
+}
+
 enum offload_gro_why offload_gro_parse(struct offload_seg *s, uint8_t *pkt, size_t len)
 {
+	enum offload_gro_why why;
 	size_t l4;
 	uint8_t fl;
 
 	s->pkt = pkt;
 	s->len = len;
 	s->udp = false;
-	if (len < IPV4_HDR_MIN)
-		return OFFLOAD_GRO_NOT_TCP;
-	if (pkt[0] >> 4 == 4) {
-		uint16_t frag = get16(pkt + 6);
-
-		s->v6 = false;
-		if ((pkt[0] & 0x0f) != 5 || pkt[9] != PROTO_TCP || (frag & (IP4_MF | IP4_OFFMASK)))
-			return OFFLOAD_GRO_NOT_TCP;
-		if (get16(pkt + 2) != len)
-			return OFFLOAD_GRO_MALFORMED;
-		if (offload_csum_fold(offload_csum_add(0, pkt, IPV4_HDR_MIN)) != 0xffff)
-			return OFFLOAD_GRO_MALFORMED;
-		/* Without DF the IDs would have to follow each other exactly
-		 * for the kernel to cut the same packets again. */
-		if (!(frag & IP4_DF))
-			return OFFLOAD_GRO_IP_FIELDS;
-		l4 = IPV4_HDR_MIN;
-	} else if (pkt[0] >> 4 == 6) {
-		s->v6 = true;
-		if (len < IPV6_HDR_LEN || pkt[6] != PROTO_TCP)
-			return OFFLOAD_GRO_NOT_TCP;
-		if ((size_t)get16(pkt + 4) + IPV6_HDR_LEN != len)
-			return OFFLOAD_GRO_MALFORMED;
-		l4 = IPV6_HDR_LEN;
-	} else {
-		return OFFLOAD_GRO_NOT_TCP;
-	}
+	why = gro_ip(s, pkt, len, PROTO_TCP, OFFLOAD_GRO_NOT_TCP, &l4);
+	if (why != OFFLOAD_GRO_OK)
+		return why;
 	if (l4 + TCP_HDR_MIN > len)
 		return OFFLOAD_GRO_MALFORMED;
 	s->l4_off = l4;
@@ -370,6 +386,7 @@ enum offload_gro_why offload_gro_parse(struct offload_seg *s, uint8_t *pkt, size
  */
 enum offload_gro_why offload_gro_parse_udp(struct offload_seg *s, uint8_t *pkt, size_t len)
 {
+	enum offload_gro_why why;
 	size_t l4;
 
 	s->pkt = pkt;
@@ -377,31 +394,9 @@ enum offload_gro_why offload_gro_parse_udp(struct offload_seg *s, uint8_t *pkt, 
 	s->udp = true;
 	s->seq = 0;
 	s->flags = 0;
-	if (len < IPV4_HDR_MIN)
-		return OFFLOAD_GRO_NOT_UDP;
-	if (pkt[0] >> 4 == 4) {
-		uint16_t frag = get16(pkt + 6);
-
-		s->v6 = false;
-		if ((pkt[0] & 0x0f) != 5 || pkt[9] != PROTO_UDP || (frag & (IP4_MF | IP4_OFFMASK)))
-			return OFFLOAD_GRO_NOT_UDP;
-		if (get16(pkt + 2) != len)
-			return OFFLOAD_GRO_MALFORMED;
-		if (offload_csum_fold(offload_csum_add(0, pkt, IPV4_HDR_MIN)) != 0xffff)
-			return OFFLOAD_GRO_MALFORMED;
-		if (!(frag & IP4_DF))
-			return OFFLOAD_GRO_IP_FIELDS;
-		l4 = IPV4_HDR_MIN;
-	} else if (pkt[0] >> 4 == 6) {
-		s->v6 = true;
-		if (len < IPV6_HDR_LEN || pkt[6] != PROTO_UDP)
-			return OFFLOAD_GRO_NOT_UDP;
-		if ((size_t)get16(pkt + 4) + IPV6_HDR_LEN != len)
-			return OFFLOAD_GRO_MALFORMED;
-		l4 = IPV6_HDR_LEN;
-	} else {
-		return OFFLOAD_GRO_NOT_UDP;
-	}
+	why = gro_ip(s, pkt, len, PROTO_UDP, OFFLOAD_GRO_NOT_UDP, &l4);
+	if (why != OFFLOAD_GRO_OK)
+		return why;
 	if (l4 + UDP_HDR_LEN > len || get16(pkt + l4 + 4) != len - l4)
 		return OFFLOAD_GRO_MALFORMED;
 	s->l4_off = l4;
