@@ -130,6 +130,7 @@ struct loop {
 	uv_timer_t keepalive;
 	uv_timer_t ike_timer; /* the engines' earliest deadline */
 	uv_timer_t tick;      /* once a second: lifetimes, activity, keepalives */
+	bool ike_seen;        /* an IKE datagram went to an engine this batch */
 	uv_pipe_t ctl;
 	bool ctl_open;
 	uint8_t *tun_cells;
@@ -719,6 +720,7 @@ static void ike_input(struct loop *l, const struct msghdr *m, uint16_t port, str
 	gro_flush(l);
 	ike_path_of(&path, m, port, from);
 	conns_ike_input(d, &path, p->data, p->len, conn_mono_now());
+	l->ike_seen = true;
 }
 
 static void sock_datagram(struct loop *l, struct sock_watch *w, struct pkt *p,
@@ -860,8 +862,11 @@ static void on_sock(uv_poll_t *h, int status, int events)
 	/* The runs point into the socket cells (or the UDP_GRO buffers): out
 	 * before the next batch. */
 	gro_flush(l);
-	if (l->d->n_conns)
+	/* The engines' deadlines move only when one of them got a datagram. */
+	if (l->ike_seen) {
+		l->ike_seen = false;
 		ike_rearm(l);
+	}
 }
 
 /* ---- timers, signals -------------------------------------------------- */
