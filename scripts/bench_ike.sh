@@ -168,95 +168,76 @@ ss_conf() { # side
 	EOF
 }
 
+# ss_conn NAME PROPOSALS SIDE: one swanctl.conf connection as SIDE (l or
+# r) sees it; AUTH (psk or pubkey) picks the authentication.
+ss_conn() {
+	local me=$UL_L peer=$UL_R id=vl.hsb pid=vr.hsb net=10.211.1.0/24 pnet=10.211.2.0/24
+	local cert=l.crt local remote
+	if [ "$3" = r ]; then
+		me=$UL_R peer=$UL_L id=vr.hsb pid=vl.hsb net=10.211.2.0/24 pnet=10.211.1.0/24
+		cert=r.crt
+	fi
+	if [ "$AUTH" = pubkey ]; then
+		# the certificates name moon.hsb (l) and sun.hsb (r)
+		[ "$3" = r ] && id=sun.hsb pid=moon.hsb || { id=moon.hsb pid=sun.hsb; }
+		local="auth = pubkey
+				certs = $cert
+				id = $id"
+		remote="auth = pubkey
+				cacerts = ca.crt
+				id = $pid"
+	else
+		local="auth = psk
+				id = $id"
+		remote="auth = psk
+				id = $pid"
+	fi
+	cat <<-EOF
+		$1 {
+			version = 2
+			local_addrs = $me
+			remote_addrs = $peer
+			proposals = $2
+			dpd_delay = 0
+			local { $local }
+			remote { $remote }
+			children { net { local_ts = $net
+					remote_ts = $pnet
+					esp_proposals = aes128gcm16 } }
+		}
+	EOF
+}
+
 # swanctl.conf of both sides. Initiator (l): one connection per group and
 # one ECDSA connection; responder (r): one PSK and one ECDSA connection
 # that accept every group (charon picks the peer config by identity).
 ss_swanctl() {
-	local g prop conns="" all=""
+	local g all="" side conns
 	for g in $IKE_GROUPS; do
 		all+="-$g"
 	done
-	for g in $IKE_GROUPS; do
-		conns+="
-		psk-$g {
-			version = 2
-			local_addrs = $UL_L
-			remote_addrs = $UL_R
-			proposals = aes128gcm16-prfsha256-$g
-			dpd_delay = 0
-			local { auth = psk
-				id = vl.hsb }
-			remote { auth = psk
-				id = vr.hsb }
-			children { net { local_ts = 10.211.1.0/24
-					remote_ts = 10.211.2.0/24
-					esp_proposals = aes128gcm16 } }
-		}"
+	for side in l r; do
+		conns=""
+		if [ $side = l ]; then
+			for g in $IKE_GROUPS; do
+				conns+=$(AUTH=psk ss_conn "psk-$g" "aes128gcm16-prfsha256-$g" l)$'\n'
+			done
+			conns+=$(AUTH=pubkey ss_conn ecdsa aes128gcm16-prfsha256-curve25519 l)
+		else
+			conns+=$(AUTH=psk ss_conn psk "aes128gcm16-prfsha256$all" r)$'\n'
+			conns+=$(AUTH=pubkey ss_conn ecdsa "aes128gcm16-prfsha256$all" r)
+		fi
+		cat >"$WORK/$side/swanctl.conf" <<-EOF
+		connections {
+		$conns
+		}
+		secrets {
+			ike-psk { id-a = vl.hsb
+				id-b = vr.hsb
+				secret = 0x$PSK }
+		}
+		EOF
 	done
-	cat >"$WORK/l/swanctl.conf" <<-EOF
-	connections {$conns
-		ecdsa {
-			version = 2
-			local_addrs = $UL_L
-			remote_addrs = $UL_R
-			proposals = aes128gcm16-prfsha256-curve25519
-			dpd_delay = 0
-			local { auth = pubkey
-				certs = l.crt
-				id = moon.hsb }
-			remote { auth = pubkey
-				cacerts = ca.crt
-				id = sun.hsb }
-			children { net { local_ts = 10.211.1.0/24
-					remote_ts = 10.211.2.0/24
-					esp_proposals = aes128gcm16 } }
-		}
-	}
-	secrets {
-		ike-psk { id-a = vl.hsb
-			id-b = vr.hsb
-			secret = 0x$PSK }
-	}
-	EOF
-	cat >"$WORK/r/swanctl.conf" <<-EOF
-	connections {
-		psk {
-			version = 2
-			local_addrs = $UL_R
-			remote_addrs = $UL_L
-			proposals = aes128gcm16-prfsha256$all
-			dpd_delay = 0
-			local { auth = psk
-				id = vr.hsb }
-			remote { auth = psk
-				id = vl.hsb }
-			children { net { local_ts = 10.211.2.0/24
-					remote_ts = 10.211.1.0/24
-					esp_proposals = aes128gcm16 } }
-		}
-		ecdsa {
-			version = 2
-			local_addrs = $UL_R
-			remote_addrs = $UL_L
-			proposals = aes128gcm16-prfsha256$all
-			dpd_delay = 0
-			local { auth = pubkey
-				certs = r.crt
-				id = sun.hsb }
-			remote { auth = pubkey
-				cacerts = ca.crt
-				id = moon.hsb }
-			children { net { local_ts = 10.211.2.0/24
-					remote_ts = 10.211.1.0/24
-					esp_proposals = aes128gcm16 } }
-		}
-	}
-	secrets {
-		ike-psk { id-a = vl.hsb
-			id-b = vr.hsb
-			secret = 0x$PSK }
-	}
-	EOF
 }
 
 # ECDSA P-256 with strongSwan's pki, into $WORK/pki: a CA (ca.crt) and one
