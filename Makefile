@@ -80,16 +80,19 @@ build-tests: all $(B)/unit_tests $(TOOLS)
 
 # TESTS=pattern narrows the suite (a substring of the test's name).
 test: build-tests
-	BUILDS=$(B) tests/run.sh $(TESTS)
+	BUILD=$(B) ASAN_BUILD= tests/run.sh $(TESTS)
 
 check-asan:
-	$(MAKE) test SANITIZE=1
+	$(MAKE) build-tests SANITIZE=1
+	BUILD=build-asan ASAN_BUILD= tests/run.sh $(TESTS)
 
-# What CI runs: the suite on the normal build, then again under ASan +
-# UBSan, with one summary line for both.
+# What CI runs: every test on the normal build; the unit tests, the fuzz
+# targets (ASan + UBSan by construction) and the scripts marked "# asan:"
+# on the ASan + UBSan build; one summary line (tests/run.sh says more).
 check: build-tests
 	$(MAKE) build-tests SANITIZE=1
-	BUILDS="$(B) build-asan" tests/run.sh $(TESTS)
+	$(MAKE) fuzz
+	BUILD=$(B) ASAN_BUILD=build-asan tests/run.sh $(TESTS)
 
 unit: $(B)/unit_tests
 	$(B)/unit_tests $(TESTS)

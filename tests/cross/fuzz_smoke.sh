@@ -7,22 +7,18 @@
 # the reproducer, which is kept (with the fuzzer's log) in a directory under
 # /tmp; on success nothing is left behind.
 #
-# Run by tests/run.sh once per build directory; it does not use $BUILD
-# except to shorten the second pass: the fuzz binaries carry ASan and UBSan
-# already, so in the ASan pass (BUILD contains "asan") each target runs for
-# 5 s instead of 20 s, a quick check that the same binaries still pass.
+# The fuzz binaries carry ASan and UBSan themselves, so tests/run.sh runs
+# this script once, on the normal build only. Each target first replays its
+# whole seed corpus (every file a regression input), then fuzzes for the
+# rest of its time.
 #
-#   FUZZ_SECONDS=N    seconds per target (default 20; 5 in the ASan pass)
+#   FUZZ_SECONDS=N    seconds per target (default 8)
 #   FUZZ_TARGETS="a b" only these targets (names without _fuzz)
 #   FUZZ_JOBS=N       targets run at once (default: the number of CPUs)
 set -u
 cd "${TUNSEC_TOP:-$(dirname "$0")/../..}"
 
-case ${BUILD:-} in
-*asan*) default_secs=5 ;;
-*) default_secs=20 ;;
-esac
-secs=${FUZZ_SECONDS:-$default_secs}
+secs=${FUZZ_SECONDS:-8}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 fail() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: a foreign initiator (charon) through the responder path
 # Interop, strongSwan 5.9 (charon, kernel-libipsec) initiates, tunsecd
 # responds; PSK (RFC 7296 §2.15); ChaCha20-Poly1305 (RFC 7634) with
 # PRF-HMAC-SHA256 and MODP 2048 (group 14, RFC 3526) for the IKE SA,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: tampered and replayed ESP through the data path
 # Replay and tampering from the wire (RFC 4303 §3.4.3, §3.4.4): the middle
 # holds back three ESP packets the client sends (captured, dropped), lets
 # traffic move the server's window past them, then injects them with scapy:

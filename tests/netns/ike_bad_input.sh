@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: hostile IKE input reaching the parsers through the sockets
 # Hostile IKE datagrams at a running tunsecd (RFC 7296 §1.5, §2.5, §3.1):
 # from the client namespace a script sends, to ports 500 and 4500 (behind
 # the non-ESP marker, RFC 3948 §2.2): garbage, truncated headers, a length

@@ -1,4 +1,5 @@
 #!/bin/bash
+# asan: the IKE engine and the data path, end to end, with rekeys
 # Two tunsecd negotiate their SAs with IKEv2 (RFC 7296), through a routing
 # middle namespace, or through a real NAT (iptables MASQUERADE) when run
 # as NAT=yes (that is ike_nat.sh).
