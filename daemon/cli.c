@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		   "  stats      every counter, one per line: SCOPE COUNTER VALUE\n"
 		   "  up NAME    initiate connection NAME\n"
 		   "  down NAME  delete connection NAME's IKE SAs (and CHILD_SAs)\n"
+		   "  rekey NAME rekey connection NAME's CHILD_SAs now\n"
 		   "  reload     re-read the configuration file\n"
 		   "  version    versions of the CLI and the daemon\n"
 		   "  -s SOCKET  control socket (default /run/tunsec.sock)\n");
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
-	if (!strcmp(cmd, "up") || !strcmp(cmd, "down")) {
+	if (!strcmp(cmd, "up") || !strcmp(cmd, "down") || !strcmp(cmd, "rekey")) {
 		/* A name is one word of the config's syntax: no spaces, no
 		 * newline that could smuggle a second command. */
 		if (optind + 2 != argc || !argv[optind + 1][0] ||

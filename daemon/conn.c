@@ -256,6 +256,11 @@ static void ike_send(struct daemon *d, const struct ike_path *p, const uint8_t *
 
 /* ---- CHILD_SAs into the SAD --------------------------------------------- */
 
+static uint64_t ld(_Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
 static void path_to_peer(const struct ike_addr *a, bool encap, struct esp_sa *sa)
 {
 	memset(&sa->peer, 0, sizeof(sa->peer));
@@ -301,6 +306,10 @@ static int esp_side(struct esp_sa *sa, const struct ike_child_info *ci, bool inb
 
 static void tunnel_free(struct daemon *d, struct tunnel *t)
 {
+	for (int i = 1; i < ESP_DROP_MAX; i++)
+		d->cnt.gone_drops[i] += ld(&t->in.stats.drops[i]) + ld(&t->out.stats.drops[i]);
+	d->cnt.gone_packets_in += ld(&t->in.stats.packets);
+	d->cnt.gone_packets_out += ld(&t->out.stats.packets);
 	sad_remove(d->sad, &t->in);
 	sad_remove(d->sad, &t->out);
 	esp_sa_destroy(&t->in); /* wipes the keys */
@@ -352,6 +361,93 @@ static void child_routes(struct daemon *d, const struct ike_child_info *ci)
 	}
 }
 
+/*
+ * Rekeys without a lost packet (RFC 7296 §2.8). The data plane must never
+ * send on an SPI the peer cannot decrypt yet, nor drop a packet the peer
+ * sent on an SPI it was entitled to use:
+ *
+ * - The rekey's initiator has seen the response: the responder installed
+ *   the new inbound SA before answering. It sends on the new SA at once.
+ * - The responder cannot know when the response arrives (it may be lost,
+ *   retransmitted, or overtaken by ESP: raw ESP and IKE come in on
+ *   different sockets, and a GRO batch of ESP can be read before the IKE
+ *   datagram that preceded it on the wire). It keeps sending on the old
+ *   SA until the initiator deletes that, or sends on the new SA itself
+ *   (both prove it has installed it), as strongSwan does.
+ * - The loser of a simultaneous rekey (§2.8.1) never carries traffic.
+ * - After its Delete, a replaced SA's inbound half lingers for a few
+ *   seconds (strongSwan: charon.delete_rekeyed_delay): packets the peer
+ *   sent on it before it switched may arrive after the Delete exchange,
+ *   on another socket or late from the network.
+ */
+#define REKEYED_LINGER_NS (5 * NS_PER_SEC)
+
+static struct tunnel *lingering_find(struct conn *c, uint32_t spi_in, struct tunnel ***at)
+{
+	for (struct tunnel **pp = &c->lingering; *pp; pp = &(*pp)->next)
+		if ((*pp)->in.spi == spi_in) {
+			if (at)
+				*at = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+/* An SPI may be handed out again (the engine does not know that a deleted
+ * SA still lingers here): the new SA wins. */
+static void lingering_drop(struct daemon *d, struct conn *c, uint32_t spi_in)
+{
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct tunnel **at, *t = lingering_find(d->conns[i], spi_in, &at);
+
+		if (t) {
+			*at = t->next;
+			tunnel_free(d, t);
+			return;
+		}
+	}
+	(void)c;
+}
+
+static void lingering_expire(struct daemon *d, struct conn *c, uint64_t now, bool all)
+{
+	for (struct tunnel **pp = &c->lingering; *pp;) {
+		struct tunnel *t = *pp;
+
+		if (!all && now < t->linger_until) {
+			pp = &t->next;
+			continue;
+		}
+		*pp = t->next;
+		tunnel_free(d, t);
+	}
+}
+
+/* t's outbound SA takes the selectors from the SA it replaces; any other
+ * successor still waiting for them (a simultaneous rekey's loser) never
+ * gets them. */
+static void out_take_over(struct daemon *d, struct conn *c, struct tunnel *t, const char *why)
+{
+	struct tunnel *old = t->rekey_of ? child_find(c, t->rekey_of) : NULL;
+	int rc = sad_add_out(d->sad, &t->out);
+
+	if (rc < 0) {
+		/* The old SA keeps sending: no traffic is lost, and the next
+		 * trigger tries again. */
+		log_err("%s/%s: cannot send on CHILD_SA 0x%08x: %s", c->cfg.name,
+			c->cfg.child_name, t->out.spi, strerror(-rc));
+		return;
+	}
+	t->out_pending = false;
+	if (old)
+		sad_remove(d->sad, &old->out);
+	for (struct tunnel *o = c->children; o; o = o->next)
+		if (o != t && o->out_pending && o->rekey_of == t->rekey_of)
+			o->out_pending = false;
+	log_info("%s/%s: sending on CHILD_SA 0x%08x (was 0x%08x): %s", c->cfg.name,
+		 c->cfg.child_name, t->out.spi, old ? old->out.spi : 0, why);
+}
+
 static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
@@ -374,9 +470,16 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->up_at = now;
 	t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
 	t->hard_at = cc->child_life_time ? now + secs(cc->child_life_time) : 0;
+	old = ci->rekeyed_spi_in ? child_find(c, ci->rekeyed_spi_in) : NULL;
+	t->rekey_of = old ? old->in.spi : 0;
+	/* The new SA sends at once unless we answered its rekey (see above)
+	 * or it lost a simultaneous rekey. */
+	t->out_pending = old && !ci->we_initiated && !ci->redundant;
+	lingering_drop(d, c, ci->spi_in);
 	if ((rc = esp_side(&t->in, ci, true, cc->replay_window, &ev->path.remote)) < 0 ||
 	    (rc = esp_side(&t->out, ci, false, 0, &ev->path.remote)) < 0 ||
-	    (rc = sad_add_in(d->sad, &t->in)) < 0 || (rc = sad_add_out(d->sad, &t->out)) < 0) {
+	    (rc = sad_add_in(d->sad, &t->in)) < 0 ||
+	    (!t->out_pending && !ci->redundant && (rc = sad_add_out(d->sad, &t->out)) < 0)) {
 		log_err("%s: cannot install CHILD_SA 0x%08x: %s", cc->name, ci->spi_in,
 			rc == -EEXIST ? "SPI in use" : strerror(-rc));
 		tunnel_free(d, t);
@@ -386,11 +489,13 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->in.owner = t->out.owner = t;
 	t->next = c->children;
 	c->children = t;
-	/* Make-before-break (RFC 7296 §2.8): the new outbound SA took the
-	 * selectors; the old inbound SA decrypts until its Delete. */
-	if (ci->rekeyed_spi_in && (old = child_find(c, ci->rekeyed_spi_in))) {
+	/* Make-before-break (RFC 7296 §2.8): the old inbound SA decrypts
+	 * until its Delete (and a little longer); the old outbound one sends
+	 * until the new one takes over. */
+	if (old && !ci->redundant) {
 		old->replaced = old->rekey_asked = true;
-		sad_remove(d->sad, &old->out);
+		if (!t->out_pending)
+			out_take_over(d, c, t, "we rekeyed it");
 	}
 	child_routes(d, ci);
 	l[0] = r[0] = '\0';
@@ -398,14 +503,18 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 		esp_sel_str(&ci->local[0], l, sizeof(l));
 	if (ci->n_remote)
 		esp_sel_str(&ci->remote[0], r, sizeof(r));
-	log_info("%s/%s: CHILD_SA %s, SPIs 0x%08x in / 0x%08x out, %s%s%s, %s%s === %s%s",
+	log_info("%s/%s: CHILD_SA %s, SPIs 0x%08x in / 0x%08x out, %s%s%s, %s%s === %s%s%s",
 		 cc->name, cc->child_name, ci->rekeyed_spi_in ? "rekeyed" : "up", ci->spi_in,
 		 ci->spi_out, aead_name(t->out.aead), ci->esn ? ", ESN" : "",
 		 ci->encap ? ", ESP in UDP" : ", raw ESP", l, ci->n_local > 1 ? ",..." : "", r,
-		 ci->n_remote > 1 ? ",..." : "");
+		 ci->n_remote > 1 ? ",..." : "",
+		 ci->redundant     ? " (lost a simultaneous rekey: deleting it)"
+		 : t->out_pending ? " (the peer's rekey: sending on it once the peer does)"
+				  : "");
 }
 
-static void on_child_down(struct daemon *d, struct conn *c, const struct ike_event *ev)
+static void on_child_down(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			  uint64_t now)
 {
 	struct tunnel *t = child_find(c, ev->child.spi_in);
 
@@ -414,7 +523,19 @@ static void on_child_down(struct daemon *d, struct conn *c, const struct ike_eve
 	log_info("%s/%s: CHILD_SA 0x%08x/0x%08x down (%s), %llu packets in, %llu out",
 		 c->cfg.name, c->cfg.child_name, t->in.spi, t->out.spi, ike_reason_name(ev->reason),
 		 (unsigned long long)t->in.stats.packets, (unsigned long long)t->out.stats.packets);
+	/* The SA we still sent on is deleted: the peer has the new one. */
+	for (struct tunnel *n = c->children; n; n = n->next)
+		if (n->out_pending && n->rekey_of == t->in.spi)
+			out_take_over(d, c, n, "the old SA is deleted");
 	child_unlink(c, t);
+	if (t->replaced &&
+	    (ev->reason == IKE_REASON_DELETED_LOCAL || ev->reason == IKE_REASON_DELETED_PEER)) {
+		sad_remove(d->sad, &t->out);
+		t->linger_until = now + REKEYED_LINGER_NS;
+		t->next = c->lingering;
+		c->lingering = t;
+		return;
+	}
 	tunnel_free(d, t);
 }
 
@@ -556,8 +677,8 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 	struct ike_event ev;
 	ssize_t n;
 
-	while ((n = ike_engine_poll_tx(c->e, &path, buf, sizeof(buf))) > 0)
-		ike_send(d, &path, buf, (size_t)n);
+	/* Events first: a CHILD_SA we answered is installed before its
+	 * response leaves (the peer may send on it as soon as it has that). */
 	while (ike_engine_poll_event(c->e, &ev) == 1) {
 		switch (ev.type) {
 		case IKE_EV_IKE_UP:
@@ -570,7 +691,7 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 			on_child_up(d, c, &ev, now);
 			break;
 		case IKE_EV_CHILD_DOWN:
-			on_child_down(d, c, &ev);
+			on_child_down(d, c, &ev, now);
 			break;
 		case IKE_EV_REFUSED:
 			on_refused(c, &ev, now);
@@ -582,7 +703,7 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 		}
 		ike_event_wipe(&ev);
 	}
-	/* A CHILD_UP may have queued a Delete (install failure). */
+	/* (A CHILD_UP may also have queued a Delete: install failure.) */
 	while ((n = ike_engine_poll_tx(c->e, &path, buf, sizeof(buf))) > 0)
 		ike_send(d, &path, buf, (size_t)n);
 }
@@ -793,6 +914,7 @@ fail:
 
 static void conn_free(struct daemon *d, struct conn *c)
 {
+	lingering_expire(d, c, 0, true);
 	while (c->children) {
 		struct tunnel *t = c->children;
 
@@ -963,17 +1085,12 @@ void conns_expire(struct daemon *d, uint64_t now)
 
 /* ---- the once-a-second tick ------------------------------------------------ */
 
-static uint64_t ld(_Atomic uint64_t *v)
-{
-	return atomic_load_explicit(v, memory_order_relaxed);
-}
-
 static bool over(uint64_t v, uint64_t limit)
 {
 	return limit && v >= limit;
 }
 
-static void child_tick(struct conn *c, struct tunnel *t, uint64_t now)
+static void child_tick(struct daemon *d, struct conn *c, struct tunnel *t, uint64_t now)
 {
 	const struct cfg_conn *cc = &c->cfg;
 	uint64_t pin = ld(&t->in.stats.packets), pout = ld(&t->out.stats.packets);
@@ -984,6 +1101,9 @@ static void child_tick(struct conn *c, struct tunnel *t, uint64_t now)
 	if (pin != t->seen_in) {
 		t->seen_in = pin;
 		ike_engine_child_activity(c->e, t->in.spi, now);
+		/* The rekey's initiator sends on the new SA: it has it. */
+		if (t->out_pending)
+			out_take_over(d, c, t, "the peer sends on it");
 	}
 	if (t->deleting || t->replaced)
 		return;
@@ -1077,7 +1197,8 @@ void conns_tick(struct daemon *d, uint64_t now)
 		struct conn *c = d->conns[i];
 
 		for (struct tunnel *t = c->children; t; t = t->next)
-			child_tick(c, t, now);
+			child_tick(d, c, t, now);
+		lingering_expire(d, c, now, false);
 		for (size_t j = 0; j < CONN_MAX_SA; j++)
 			if (c->sas[j].id)
 				ikesa_tick(d, c, &c->sas[j], now);
@@ -1172,6 +1293,35 @@ int conn_up(struct daemon *d, const char *name, uint64_t now, char *msg, size_t 
 		return -EINVAL;
 	}
 	snprintf(msg, cap, "%s: initiating", name);
+	return 0;
+}
+
+int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap)
+{
+	struct conn *c = conn_by_name(d, name);
+	unsigned n = 0;
+
+	if (!c) {
+		snprintf(msg, cap, "no connection named '%s'", name);
+		return -ENOENT;
+	}
+	for (struct tunnel *t = c->children; t; t = t->next) {
+		if (t->replaced || t->deleting || t->out_pending || t->rekey_asked)
+			continue;
+		if (ike_engine_rekey_child(c->e, t->in.spi, now) == 0) {
+			t->rekey_asked = true;
+			log_info("%s/%s: rekeying CHILD_SA 0x%08x (tunsec rekey)", c->cfg.name,
+				 c->cfg.child_name, t->in.spi);
+			n++;
+		}
+	}
+	drain(d, c, now);
+	if (!n) {
+		snprintf(msg, cap, "%s: no CHILD_SA to rekey (none up, or each already rekeying)",
+			 name);
+		return -EALREADY;
+	}
+	snprintf(msg, cap, "%s: rekeying %u CHILD_SA%s", name, n, n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -51,6 +51,9 @@ struct conn {
 	struct ike_creds *creds; /* certificates, key, trust anchors (pubkey) */
 	struct conn_ikesa sas[CONN_MAX_SA];
 	struct tunnel *children; /* installed CHILD_SAs, newest first */
+	/* Rekeyed CHILD_SAs after their Delete: inbound only, until their
+	 * linger_until, for the packets still in flight (see conn.c). */
+	struct tunnel *lingering;
 	bool trap;		 /* an unprotected packet starts the SA */
 	uint64_t restart_at;	 /* re-initiate then (dpd/close_action) */
 	uint64_t acquire_after;	 /* rate limit for trap-started initiation */
@@ -96,6 +99,9 @@ bool conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now
  * with a line for the user in msg. */
 int conn_up(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap);
 int conn_down(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap);
+/* `tunsec rekey NAME`: rekey each CHILD_SA of the connection now (as its
+ * rekey_time would). 0, -ENOENT, or -EALREADY (nothing to rekey). */
+int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap);
 
 /* `tunsec reload`: re-read the file; connections added, removed or
  * changed are started, deleted or replaced; unchanged ones keep their

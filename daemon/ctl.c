@@ -142,6 +142,8 @@ static void child_status(struct out *o, const struct conn *c, const struct tunne
 	     (unsigned long long)((now - t->up_at) / 1000000000ULL));
 	if (t->replaced)
 		outf(o, ", rekeyed (awaiting its Delete)");
+	else if (t->out_pending)
+		outf(o, ", the peer's rekey (we send on the old SA until the peer uses this one)");
 	else if (!t->rekey_asked)
 		until_out(o, "rekey", t->rekey_at, now);
 	outf(o, "\n");
@@ -222,16 +224,24 @@ static void sa_stats(struct out *o, const char *name, const char *dir, struct es
 
 /* Per connection: its CHILD_SAs' ESP counters (SCOPE conn/SPI/dir, and
  * into the totals) and its engine's. */
-static void conn_stats(struct out *o, struct conn *c, uint64_t *total)
+static void conn_sa_stats(struct out *o, struct conn *c, uint64_t *total, uint64_t *rx,
+			  uint64_t *tx)
 {
-	struct ike_engine_stats st;
 	char name[CFG_NAME_MAX + 16];
 
 	for (struct tunnel *t = c->children; t; t = t->next) {
 		snprintf(name, sizeof(name), "%s/%08x", c->cfg.name, t->in.spi);
 		sa_stats(o, name, "in", &t->in, total);
 		sa_stats(o, name, "out", &t->out, total);
+		*rx += ld(&t->in.stats.packets);
+		*tx += ld(&t->out.stats.packets);
 	}
+}
+
+static void conn_stats(struct out *o, struct conn *c)
+{
+	struct ike_engine_stats st;
+
 	ike_engine_get_stats(c->e, &st);
 	outf(o, "%s/ike up %llu\n", c->cfg.name, (unsigned long long)c->up_count);
 	outf(o, "%s/ike initiations %llu\n", c->cfg.name, (unsigned long long)c->initiations);
@@ -259,6 +269,8 @@ static void conn_stats(struct out *o, struct conn *c, uint64_t *total)
 	outf(o, "%s/ike child-not-found %llu\n", c->cfg.name, (unsigned long long)st.child_not_found);
 	outf(o, "%s/ike rekey-collisions %llu\n", c->cfg.name,
 	     (unsigned long long)st.rekey_collisions);
+	outf(o, "%s/ike child-rekey-collisions %llu\n", c->cfg.name,
+	     (unsigned long long)st.child_rekey_collisions);
 }
 
 static void stats(struct daemon *d, struct out *o)
@@ -275,6 +287,14 @@ static void stats(struct daemon *d, struct out *o)
 		rx += ld(&t->in.stats.packets);
 		tx += ld(&t->out.stats.packets);
 	}
+	/* Negotiated SAs count into the totals too, and so do those that
+	 * are gone (their drops must not vanish with them). */
+	for (size_t i = 0; i < d->n_conns; i++)
+		conn_sa_stats(o, d->conns[i], total, &rx, &tx);
+	for (int i = 1; i < ESP_DROP_MAX; i++)
+		total[i] += c->gone_drops[i];
+	rx += c->gone_packets_in;
+	tx += c->gone_packets_out;
 	outf(o, "total packets-in %llu\n", (unsigned long long)rx);
 	outf(o, "total packets-out %llu\n", (unsigned long long)tx);
 	for (int i = 1; i < ESP_DROP_MAX; i++)
@@ -305,7 +325,7 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total ike-send-failed %llu\n", (unsigned long long)c->ike_tx_failed);
 	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
 	for (size_t i = 0; i < d->n_conns; i++)
-		conn_stats(o, d->conns[i], total);
+		conn_stats(o, d->conns[i]);
 }
 
 static void control(struct daemon *d, const char *cmd, struct out *o)
@@ -317,6 +337,8 @@ static void control(struct daemon *d, const char *cmd, struct out *o)
 		rc = conns_reload(d, conn_mono_now(), msg, sizeof(msg));
 	else if (cmd[0] == 'u')
 		rc = conn_up(d, cmd + 3, conn_mono_now(), msg, sizeof(msg));
+	else if (cmd[0] == 'r')
+		rc = conn_rekey(d, cmd + 6, conn_mono_now(), msg, sizeof(msg));
 	else
 		rc = conn_down(d, cmd + 5, conn_mono_now(), msg, sizeof(msg));
 	outf(o, "%s%s\n", rc < 0 ? "error: " : "", msg);
@@ -334,10 +356,11 @@ size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)
 	else if (strcmp(cmd, "version") == 0)
 		outf(&o, "tunsecd %s\n", TUNSEC_VERSION);
 	else if (strncmp(cmd, "up ", 3) == 0 || strncmp(cmd, "down ", 5) == 0 ||
-		 strcmp(cmd, "reload") == 0)
+		 strncmp(cmd, "rekey ", 6) == 0 || strcmp(cmd, "reload") == 0)
 		control(d, cmd, &o);
 	else
-		outf(&o, "error: unknown command (try status, stats, version, up, down, reload)\n");
+		outf(&o, "error: unknown command (try status, stats, version, up, down, rekey, "
+			 "reload)\n");
 	return o.len;
 }
 

@@ -41,12 +41,21 @@ struct tunnel {
 	uint64_t seen_in;    /* inbound packets at the last activity report */
 	bool rekey_asked;    /* rekey requested (or the peer rekeyed it) */
 	bool deleting;	     /* Delete requested */
-	bool replaced;	     /* a rekeyed SA took over its selectors */
+	bool replaced;	     /* a rekeyed SA took over (or will take over) */
+	/* A rekey we answered (RFC 7296 §2.8): the new outbound SA waits
+	 * outside the SAD until the initiator shows it has the SA installed
+	 * (it deletes the old SA, or sends on the new one). */
+	bool out_pending;
+	uint32_t rekey_of;   /* spi_in of the SA a rekey replaces, or 0 */
+	uint64_t linger_until; /* deleted, inbound kept until then (ns) */
 };
 
 /* Counters for what has no SA to be counted on. */
 struct daemon_counters {
 	struct esp_stats esp; /* unknown-spi, no-sa, not-ip, short, ... */
+	/* What negotiated SAs counted before they were deleted. */
+	uint64_t gone_drops[ESP_DROP_MAX];
+	uint64_t gone_packets_in, gone_packets_out;
 	uint64_t keepalives_rx;
 	uint64_t keepalives_tx;
 	uint64_t ike_ignored; /* IKE datagrams no connection wanted */

@@ -1472,6 +1472,7 @@ struct child_keying {
 	const uint8_t *gir, *ni, *nr;
 	size_t gir_len, ni_len, nr_len;
 	uint32_t rekeyed_spi_in;
+	bool redundant; /* §2.8.1 loser of a simultaneous rekey */
 };
 
 /* Mark c up (its rekey timer running) and report it with its keys. */
@@ -1488,6 +1489,8 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 	rc = ike_child_keys(c, &sa->keys, k->we_initiated, k->gir, k->gir_len, k->ni, k->ni_len,
 	                    k->nr, k->nr_len, sa->nat_local || sa->nat_remote, &ev.child);
 	ev.child.rekeyed_spi_in = k->rekeyed_spi_in;
+	ev.child.we_initiated = k->we_initiated;
+	ev.child.redundant = k->redundant;
 	if (rc == 0)
 		ev_push(e, &ev);
 	else
@@ -1500,7 +1503,8 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 static int child_up_event(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
                           ike_time_t now)
 {
-	struct child_keying k = {sa->initiator, NULL, sa->ni, sa->nr, 0, sa->ni_len, sa->nr_len, 0};
+	struct child_keying k = {sa->initiator, NULL,       sa->ni, sa->nr, 0,
+	                         sa->ni_len,    sa->nr_len, 0,      false};
 
 	return child_up_event_ex(e, sa, c, &k, now);
 }
@@ -2312,7 +2316,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	{
 		struct child_keying kk = {
 		    false,   gir,          m->nonce.data, nr,
-		    gir_len, m->nonce.len, sizeof(nr),    old ? old->spi_in : 0};
+		    gir_len, m->nonce.len, sizeof(nr),    old ? old->spi_in : 0, false};
 
 		rc = child_up_event_ex(e, sa, slot, &kk, now);
 	}
@@ -2323,6 +2327,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 		old->rekey_at = IKE_TIME_NEVER;
 		old->want_rekey = false;
 		if (sa->creq.active && sa->creq.old_spi_in == old->spi_in) {
+			e->stats.child_rekey_collisions++;
 			sa->creq.collided = true;
 			nonce_min(m->nonce.data, m->nonce.len, nr, sizeof(nr), sa->creq.peer_min,
 			          &sa->creq.peer_min_len);
@@ -2385,9 +2390,20 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		fail = IKE_N_NO_ADDITIONAL_SAS;
 	} else {
 		struct child_keying kk = {true,    gir,       r->ni,        m->nonce.data,
-		                          gir_len, r->ni_len, m->nonce.len, r->old_spi_in};
-		bool redundant = false;
+		                          gir_len, r->ni_len, m->nonce.len, r->old_spi_in, false};
 
+		if (r->collided) {
+			uint8_t mine[IKE_NONCE_MAX];
+			size_t mine_len;
+
+			/* §2.8.1: the SA made with the lowest of the four
+			 * nonces is deleted by whoever made it; the other
+			 * side's winner then deletes the old SA. Decided
+			 * before CHILD_UP so that the daemon never sends on
+			 * the loser. */
+			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
+			kk.redundant = nonce_cmp(mine, mine_len, r->peer_min, r->peer_min_len) < 0;
+		}
 		*slot = r->c;
 		slot->suite = cs;
 		slot->spi_out = ike_child_spi(cs.spi);
@@ -2397,17 +2413,7 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		memcpy(slot->remote.s, e->sel_r, sizeof(slot->remote.s));
 		rc = child_up_event_ex(e, sa, slot, &kk, now);
 		sa->tmpfail_since = IKE_TIME_NEVER;
-		if (rc == 0 && r->collided) {
-			uint8_t mine[IKE_NONCE_MAX];
-			size_t mine_len;
-
-			/* §2.8.1: the SA made with the lowest of the four
-			 * nonces is deleted by whoever made it; the other
-			 * side's winner then deletes the old SA. */
-			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
-			redundant = nonce_cmp(mine, mine_len, r->peer_min, r->peer_min_len) < 0;
-		}
-		if (rc == 0 && redundant)
+		if (rc == 0 && kk.redundant)
 			slot->want_delete = true;
 		else if (old)
 			old->want_delete = true;

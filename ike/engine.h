@@ -254,6 +254,15 @@ struct ike_child_info {
 	 * replaces (send with the new one from now on; the old one goes
 	 * with its own CHILD_DOWN once deleted); 0 for a new CHILD_SA. */
 	uint32_t rekeyed_spi_in;
+	/* Who made it (§2.8): true if we initiated the CREATE_CHILD_SA (or
+	 * IKE_AUTH) exchange. A rekey's responder cannot know when the
+	 * initiator has installed the new SA (its response may still be in
+	 * flight, and ESP may overtake it): it should keep sending on the old
+	 * SA until the initiator deletes that or uses the new one. */
+	bool we_initiated;
+	/* §2.8.1: a simultaneous rekey made this SA with the lowest nonce: we
+	 * delete it at once; never send on it. */
+	bool redundant;
 	size_t keymat_len;
 	uint8_t key_in[AEAD_MAX_KEYMAT];
 	uint8_t key_out[AEAD_MAX_KEYMAT];
@@ -319,6 +328,7 @@ struct ike_engine_stats {
 	uint64_t tmp_failure;      /* TEMPORARY_FAILURE sent (§2.25) */
 	uint64_t child_not_found;  /* CHILD_SA_NOT_FOUND sent (§2.25) */
 	uint64_t rekey_collisions; /* simultaneous IKE SA rekeys (§2.8.2) */
+	uint64_t child_rekey_collisions; /* simultaneous CHILD_SA rekeys (§2.8.1) */
 };
 
 #define IKE_ENGINE_UNPROT_BURST 10

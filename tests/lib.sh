@@ -648,20 +648,17 @@ nfq_delay() {
 	    send(MSG_VERDICT, attr(VERDICT_HDR, struct.pack("!II", NF_ACCEPT, pid)))
 	held, n = [], 0
 	def bye(*_):
+	    # The caller removed its NFQUEUE rule first. Packets still waiting
+	    # in the socket would be dropped by the kernel when it closes (a
+	    # loss the test did not ask for): take them, then release all.
+	    while select.select([s], [], [], 0.05)[0]:
+	        take()
 	    for _, pid in held:
 	        verdict(pid)
 	    print("delayed %d packets" % n, flush=True)
 	    os._exit(0)
-	signal.signal(signal.SIGTERM, bye)
-	signal.signal(signal.SIGINT, bye)
-	print("bound", flush=True)
-	while True:
-	    now = time.monotonic()
-	    while held and held[0][0] <= now:
-	        verdict(heapq.heappop(held)[1])
-	    wait = max(0.0, held[0][0] - now) if held else 1.0
-	    if not select.select([s], [], [], wait)[0]:
-	        continue
+	def take():
+	    global n
 	    while True:
 	        try:
 	            buf = s.recv(65536, socket.MSG_DONTWAIT)
@@ -684,6 +681,16 @@ nfq_delay() {
 	                        n += 1
 	                    a += (alen + 3) & ~3
 	            off += (ln + 3) & ~3
+	signal.signal(signal.SIGTERM, bye)
+	signal.signal(signal.SIGINT, bye)
+	print("bound", flush=True)
+	while True:
+	    now = time.monotonic()
+	    while held and held[0][0] <= now:
+	        verdict(heapq.heappop(held)[1])
+	    wait = max(0.0, held[0][0] - now) if held else 1.0
+	    if select.select([s], [], [], wait)[0]:
+	        take()
 	PYEOF
 	lib_bg "$WORK/nfq_delay.log" ip netns exec "$1" "$PY" -u "$WORK/nfq_delay.py" "$2" "$3" "$4"
 	NFQ_PID=$LIB_PID
