@@ -156,9 +156,7 @@ TEST(conftree_strongswan_conf5_syntax_sections_keys_quotes)
 	CHECK_EQ(conftree_load_buf(&t, "mem.conf", text, sizeof(text) - 1, err, sizeof(err)), 0);
 	CHECK(err[0] == '\0');
 	a = conftree_section(&t.root, "a");
-	CHECK(a != NULL);
-	if (!a)
-		return;
+	REQUIRE(a != NULL);
 	CHECK_EQ(a->line, 2);
 	CHECK(strcmp(a->file, "mem.conf") == 0);
 
@@ -585,11 +583,7 @@ TEST(config_good_full_every_key)
 	CHECK_EQ(c.keepalive_sec, 120);
 	CHECK_EQ(c.mss_clamp, false);
 	CHECK_EQ(c.raw_esp, true);
-	CHECK_EQ(c.n_manual, 3);
-	if (c.n_manual != 3) {
-		config_free(&c);
-		return;
-	}
+	REQUIRE_EQ(c.n_manual, 3);
 
 	m = &c.manual[0];
 	CHECK(strcmp(m->name, "gw") == 0);
@@ -1971,9 +1965,7 @@ TEST(config_tunsec_retransmit_rfc7296_2_1)
 				test_fail(__FILE__, __LINE__, "case %zu: '%s'", i, err);
 			continue;
 		}
-		CHECK_EQ(rc, 0);
-		if (rc < 0)
-			continue;
+		REQUIRE_EQ(rc, 0);
 		CHECK_EQ(c.retransmit_timeout_ms, cases[i].timeout_ms);
 		CHECK_EQ(c.retransmit_base, cases[i].base);
 		CHECK_EQ(c.retransmit_tries, cases[i].tries);

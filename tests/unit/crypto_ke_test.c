@@ -99,9 +99,7 @@ TEST(ke_rfc5903_8_ecp_vectors_each_library)
 
 		snprintf(rec, sizeof(rec), "ecp_%d", grps[g]);
 		flen = test_vector_get("ke_rfc5903.txt", rec, "i", i, sizeof(i));
-		CHECK(flen == 32 || flen == 48 || flen == 66);
-		if (flen <= 0)
-			continue;
+		REQUIRE(flen == 32 || flen == 48 || flen == 66);
 		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "r", r, sizeof(r)), flen);
 		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "gi", gi, sizeof(gi)), 2 * flen);
 		CHECK_EQ(test_vector_get("ke_rfc5903.txt", rec, "gr", gr, sizeof(gr)), 2 * flen);
@@ -234,12 +232,10 @@ TEST(ke_rfc3526_modp_python_known_answers_each_library)
 		int xrl = test_vector_get("ke_modp.txt", recs[v].rec, "xr", xr, sizeof(xr));
 		int pl = (int)ke_group_public_len(recs[v].group);
 
-		CHECK(xl > 0 && xrl > 0);
+		REQUIRE(xl > 0 && xrl > 0);
 		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "yi", yi, sizeof(yi)), pl);
 		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "yr", yr, sizeof(yr)), pl);
 		CHECK_EQ(test_vector_get("ke_modp.txt", recs[v].rec, "shared", s, sizeof(s)), pl);
-		if (xl <= 0 || xrl <= 0)
-			continue;
 		for (size_t l = 0; l < 2; l++) {
 			struct ke ki, kr;
 			size_t out_len = 0;

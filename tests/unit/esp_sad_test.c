@@ -42,9 +42,7 @@ TEST(sad_in_by_spi_10000)
 	struct sad *s = sad_new();
 	unsigned misses = 0;
 
-	CHECK(sas && s);
-	if (!sas || !s)
-		goto out;
+	REQUIRE(sas && s);
 	/* Sequential and scattered SPIs alike. */
 	for (uint32_t i = 0; i < N; i++) {
 		sas[i].spi = i % 2 ? 0x100 + i : (i * 2654435761u) | 1;
@@ -78,7 +76,6 @@ TEST(sad_in_by_spi_10000)
 	sad_remove(s, &sas[0]);
 	CHECK_EQ(sad_add_in(s, &sas[0]), 0);
 	CHECK(sad_lookup_in(s, sas[0].spi) == &sas[0]);
-out:
 	sad_free(s);
 	free(sas);
 }

@@ -310,26 +310,21 @@ TEST(ike_cert_rfc7427_3_sign_verify_every_method)
 		CHECK(c);
 		CHECK_EQ(verify_chain(trust, c, NOW_2026, &pc), 0);
 		n = ike_creds_sign(c, rows[i].s, octets, sizeof(octets), sig, sizeof(sig));
-		CHECK(n > 0);
+		REQUIRE(n > 0);
 		if (rows[i].raw_len)
 			CHECK_EQ(n, rows[i].raw_len);
-		if (n > 0) {
-			CHECK_EQ(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets,
-			                                   sizeof(octets)),
-			         0);
-			octets[5] ^= 0x40;
-			CHECK_EQ(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets,
-			                                   sizeof(octets)),
-			         IKE_CERT_ERR_SIGNATURE);
-			octets[5] ^= 0x40;
-			sig[n - 1] ^= 1;
-			CHECK(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets,
-			                                sizeof(octets)) < 0);
-			sig[n - 1] ^= 1;
-			/* A truncated signature fails too. */
-			CHECK(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n - 1, octets,
-			                                sizeof(octets)) < 0);
-		}
+		CHECK_EQ(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets, sizeof(octets)),
+		         0);
+		octets[5] ^= 0x40;
+		CHECK_EQ(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets, sizeof(octets)),
+		         IKE_CERT_ERR_SIGNATURE);
+		octets[5] ^= 0x40;
+		sig[n - 1] ^= 1;
+		CHECK(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n, octets, sizeof(octets)) < 0);
+		sig[n - 1] ^= 1;
+		/* A truncated signature fails too. */
+		CHECK(ike_peer_cert_verify_auth(pc, m, sig, (size_t)n - 1, octets, sizeof(octets)) <
+		      0);
 		ike_peer_cert_free(pc);
 		ike_creds_free(c);
 	}
@@ -368,24 +363,22 @@ TEST(ike_cert_rfc4754_rfc7427_method_must_fit_key)
 	CHECK_EQ(ike_peer_cert_verify_auth(pec, IKE_AUTH_PSK, sig, 96, octets, 64),
 	         IKE_CERT_ERR_METHOD);
 	n = ike_creds_sign(ec384, IKE_SIG_DS_ECDSA_SHA384, octets, 64, ds, sizeof(ds));
-	CHECK(n > 13);
-	if (n > 13) {
-		size_t alen;
-		const uint8_t *rsa_aid = ike_sig_algid(IKE_SIG_DS_RSA_SHA256, &alen);
-		uint8_t forged[1200];
-		size_t flen = 1 + alen + (size_t)(n - 1 - ds[0]);
+	REQUIRE(n > 13);
+	size_t alen;
+	const uint8_t *rsa_aid = ike_sig_algid(IKE_SIG_DS_RSA_SHA256, &alen);
+	uint8_t forged[1200];
+	size_t flen = 1 + alen + (size_t)(n - 1 - ds[0]);
 
-		forged[0] = (uint8_t)alen;
-		memcpy(forged + 1, rsa_aid, alen);
-		memcpy(forged + 1 + alen, ds + 1 + ds[0], (size_t)(n - 1 - ds[0]));
-		CHECK_EQ(ike_peer_cert_verify_auth(pec, IKE_AUTH_DIGITAL_SIGNATURE, forged, flen,
-		                                   octets, 64),
-		         IKE_CERT_ERR_METHOD);
-		/* An AlgorithmIdentifier length past the data. */
-		ds[0] = (uint8_t)n;
-		CHECK(ike_peer_cert_verify_auth(pec, IKE_AUTH_DIGITAL_SIGNATURE, ds, (size_t)n,
-		                                octets, 64) < 0);
-	}
+	forged[0] = (uint8_t)alen;
+	memcpy(forged + 1, rsa_aid, alen);
+	memcpy(forged + 1 + alen, ds + 1 + ds[0], (size_t)(n - 1 - ds[0]));
+	CHECK_EQ(
+	    ike_peer_cert_verify_auth(pec, IKE_AUTH_DIGITAL_SIGNATURE, forged, flen, octets, 64),
+	    IKE_CERT_ERR_METHOD);
+	/* An AlgorithmIdentifier length past the data. */
+	ds[0] = (uint8_t)n;
+	CHECK(ike_peer_cert_verify_auth(pec, IKE_AUTH_DIGITAL_SIGNATURE, ds, (size_t)n, octets,
+	                                64) < 0);
 	ike_peer_cert_free(prsa);
 	ike_peer_cert_free(pec);
 	ike_creds_free(trust);
@@ -407,25 +400,23 @@ TEST(ike_cert_rfc7427_a_4_3_original_pss_encoding_accepted)
 	uint8_t octets[40] = {9}, sig[1200], alt[1300], aid[100];
 	int n, alen = test_unhex(orig, aid, sizeof(aid));
 
-	CHECK(trust && rsa && alen == 72);
+	REQUIRE(trust && rsa && alen == 72);
 	CHECK_EQ(verify_chain(trust, rsa, NOW_2026, &pc), 0);
 	n = ike_creds_sign(rsa, IKE_SIG_DS_PSS_SHA256, octets, 40, sig, sizeof(sig));
-	CHECK(n > 100);
-	if (n > 100 && alen == 72) {
-		size_t slen = (size_t)(n - 1 - sig[0]);
+	REQUIRE(n > 100);
+	size_t slen = (size_t)(n - 1 - sig[0]);
 
-		alt[0] = (uint8_t)alen;
-		memcpy(alt + 1, aid, (size_t)alen);
-		memcpy(alt + 1 + alen, sig + 1 + sig[0], slen);
-		CHECK_EQ(ike_peer_cert_verify_auth(pc, IKE_AUTH_DIGITAL_SIGNATURE, alt,
-		                                   1 + (size_t)alen + slen, octets, 40),
-		         0);
-		/* Salt 0 in the parameters: the signature (salt 32) fails. */
-		alt[1 + 66] = 0x00;
-		CHECK_EQ(ike_peer_cert_verify_auth(pc, IKE_AUTH_DIGITAL_SIGNATURE, alt,
-		                                   1 + (size_t)alen + slen, octets, 40),
-		         IKE_CERT_ERR_SIGNATURE);
-	}
+	alt[0] = (uint8_t)alen;
+	memcpy(alt + 1, aid, (size_t)alen);
+	memcpy(alt + 1 + alen, sig + 1 + sig[0], slen);
+	CHECK_EQ(ike_peer_cert_verify_auth(pc, IKE_AUTH_DIGITAL_SIGNATURE, alt,
+	                                   1 + (size_t)alen + slen, octets, 40),
+	         0);
+	/* Salt 0 in the parameters: the signature (salt 32) fails. */
+	alt[1 + 66] = 0x00;
+	CHECK_EQ(ike_peer_cert_verify_auth(pc, IKE_AUTH_DIGITAL_SIGNATURE, alt,
+	                                   1 + (size_t)alen + slen, octets, 40),
+	         IKE_CERT_ERR_SIGNATURE);
 	ike_peer_cert_free(pc);
 	ike_creds_free(trust);
 	ike_creds_free(rsa);

@@ -79,14 +79,12 @@ TEST(ike_engine_rfc7296_2_6_owns_by_our_spi)
 	attach(&s, 1, &c1);
 	c2.rand_ctx = &s.node[1].rand_state;
 	other = ike_engine_new(&c2);
-	CHECK(other != NULL);
+	REQUIRE(other != NULL);
 	sim_path(&s, 0, &p);
 	CHECK(ike_engine_initiate(s.node[0].e, &p, s.now) > 0);
 	sim_flush(&s);
 	q = queued_for(&s, 1);
-	CHECK(q != NULL);
-	if (!q || !other)
-		goto out;
+	REQUIRE(q != NULL);
 	req = *q;
 	/* A fresh IKE_SA_INIT request: nobody's yet (the daemon picks the
 	 * connection by address); our own request is ours as initiator. */
@@ -96,9 +94,7 @@ TEST(ike_engine_rfc7296_2_6_owns_by_our_spi)
 	CHECK(sim_step(&s, 5 * SEC)); /* delivered: node 1 answers */
 	sim_flush(&s);
 	q = queued_for(&s, 0);
-	CHECK(q != NULL);
-	if (!q)
-		goto out;
+	REQUIRE(q != NULL);
 	resp = *q;
 	/* A retransmitted request now belongs to the half-open responder SA
 	 * (from the same address), and the response to the initiator. */
@@ -112,7 +108,6 @@ TEST(ike_engine_rfc7296_2_6_owns_by_our_spi)
 	CHECK(!ike_engine_owns(s.node[1].e, &req.path, req.buf, req.len));
 	sim_run(&s, 5 * SEC);
 	CHECK_EQ(sim_count(&s, 0, IKE_EV_CHILD_UP), 1);
-out:
 	ike_engine_free(other);
 	sim_free(&s);
 }

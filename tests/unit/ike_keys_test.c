@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "tests/unit/suites.h"
 #include "tests/unit/test.h"
 
 /* Field of a "[record]" in tests/vectors/<file>; bytes, or -1. */
@@ -55,49 +56,35 @@ static void check_all(const char *rec, const char *prefix, const struct ike_keys
 	check_key(rec, prefix, "sk_pr", k->sk_pr, k->prf_len);
 }
 
+/* The records of ikekeys_kat.txt: a prf, and a cipher from suites.c. */
 static const struct {
 	const char *rec;
-	struct ike_suite suite;
-	size_t encr_len, integ_len;
+	int prf;
+	const char *suite;
 } kat[] = {
-    {"prfsha256_aes256gcm16",
-     {.proto = IKE_PROTO_IKE,
-      .encr = ENCR_AES_GCM_16,
-      .key_bits = 256,
-      .prf = PRF_HMAC_SHA2_256,
-      .integ = AUTH_NONE},
-     36,
-     0},
-    {"prfsha256_aes256_sha256",
-     {.proto = IKE_PROTO_IKE,
-      .encr = ENCR_AES_CBC,
-      .key_bits = 256,
-      .prf = PRF_HMAC_SHA2_256,
-      .integ = AUTH_HMAC_SHA2_256_128},
-     32,
-     32},
-    {"prfsha512_aes256gcm16",
-     {.proto = IKE_PROTO_IKE,
-      .encr = ENCR_AES_GCM_16,
-      .key_bits = 256,
-      .prf = PRF_HMAC_SHA2_512,
-      .integ = AUTH_NONE},
-     36,
-     0},
-    {"prfsha512_aes256_sha256",
-     {.proto = IKE_PROTO_IKE,
-      .encr = ENCR_AES_CBC,
-      .key_bits = 256,
-      .prf = PRF_HMAC_SHA2_512,
-      .integ = AUTH_HMAC_SHA2_256_128},
-     32,
-     32},
+    {"prfsha256_aes256gcm16", PRF_HMAC_SHA2_256, "aes256gcm16"},
+    {"prfsha256_aes256_sha256", PRF_HMAC_SHA2_256, "aes256-sha256"},
+    {"prfsha512_aes256gcm16", PRF_HMAC_SHA2_512, "aes256gcm16"},
+    {"prfsha512_aes256_sha256", PRF_HMAC_SHA2_512, "aes256-sha256"},
 };
+
+static struct ike_suite kat_suite(size_t i)
+{
+	const struct test_suite *t = test_suite(kat[i].suite);
+
+	return (struct ike_suite){.proto = IKE_PROTO_IKE,
+	                          .encr = t->encr,
+	                          .key_bits = t->bits,
+	                          .prf = kat[i].prf,
+	                          .integ = t->integ};
+}
 
 TEST(ike_keys_rfc7296_2_14_skeyseed_and_sk_keys_python_vectors)
 {
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		struct kv ni, nr, spi_i, spi_r, gir, seed;
+		const struct ike_suite ike = kat_suite(i);
+		const struct test_suite *t = test_suite(kat[i].suite);
 		uint8_t skeyseed[PRF_MAX_OUT];
 		struct ike_keys k;
 
@@ -107,20 +94,21 @@ TEST(ike_keys_rfc7296_2_14_skeyseed_and_sk_keys_python_vectors)
 		get(&spi_r, "ikekeys_kat.txt", kat[i].rec, "spi_r");
 		get(&gir, "ikekeys_kat.txt", kat[i].rec, "gir");
 		get(&seed, "ikekeys_kat.txt", kat[i].rec, "skeyseed");
-		if (ni.n < 0 || nr.n < 0 || gir.n < 0 || seed.n < 0 || spi_i.n != 8 || spi_r.n != 8)
-			continue;
+		REQUIRE(ni.n >= 0 && nr.n >= 0 && gir.n >= 0 && seed.n >= 0 && spi_i.n == 8 &&
+		        spi_r.n == 8);
 		CHECK_EQ(gir.b[0], 0); /* a padded g^ir: leading zero kept */
-		CHECK_EQ(ike_keys_skeyseed(kat[i].suite.prf, ni.b, ni.n, nr.b, nr.n, gir.b, gir.n,
-		                           skeyseed),
+		CHECK_EQ(ike_keys_skeyseed(ike.prf, ni.b, ni.n, nr.b, nr.n, gir.b, gir.n, skeyseed),
 		         0);
-		CHECK_EQ(seed.n, prf_out_len(kat[i].suite.prf));
+		CHECK_EQ(seed.n, prf_out_len(ike.prf));
 		CHECK_MEM(skeyseed, seed.b, seed.n);
-		CHECK_EQ(ike_keys_derive(&k, &kat[i].suite, ni.b, ni.n, nr.b, nr.n, spi_i.b,
-		                         spi_r.b, gir.b, gir.n),
+		CHECK_EQ(ike_keys_derive(&k, &ike, ni.b, ni.n, nr.b, nr.n, spi_i.b, spi_r.b, gir.b,
+		                         gir.n),
 		         0);
-		CHECK_EQ(k.prf_len, prf_out_len(kat[i].suite.prf));
-		CHECK_EQ(k.encr_len, kat[i].encr_len);
-		CHECK_EQ(k.integ_len, kat[i].integ_len);
+		CHECK_EQ(k.prf_len, prf_out_len(ike.prf));
+		/* RFC 7296 §2.14: SK_e is the whole encryption keymat (with the
+		 * salt, RFC 5282), SK_a the HMAC key. */
+		CHECK_EQ(k.encr_len, t->encr_key);
+		CHECK_EQ(k.integ_len, t->integ_key);
 		check_all(kat[i].rec, "", &k);
 		ike_keys_wipe(&k);
 		CHECK(sodium_is_zero((const uint8_t *)&k, sizeof(k)));
@@ -132,8 +120,9 @@ TEST(ike_keys_rfc7296_2_17_child_keymat_with_and_without_pfs)
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		struct kv ni, nr, spi_i, spi_r, gir, cni, cnr, cgir, i2r, r2i, pi2r, pr2i;
 		const char *rec = kat[i].rec;
+		const struct ike_suite ike = kat_suite(i);
 		struct ike_child_keys ck;
-		struct ike_suite esp = kat[i].suite;
+		struct ike_suite esp = ike;
 		struct ike_keys k;
 
 		get(&ni, "ikekeys_kat.txt", rec, "ni");
@@ -148,10 +137,9 @@ TEST(ike_keys_rfc7296_2_17_child_keymat_with_and_without_pfs)
 		get(&r2i, "ikekeys_kat.txt", rec, "child_r2i");
 		get(&pi2r, "ikekeys_kat.txt", rec, "child_pfs_i2r");
 		get(&pr2i, "ikekeys_kat.txt", rec, "child_pfs_r2i");
-		if (spi_i.n != 8 || spi_r.n != 8 || cgir.n < 0 || i2r.n < 0 || pi2r.n < 0)
-			continue;
-		CHECK_EQ(ike_keys_derive(&k, &kat[i].suite, ni.b, ni.n, nr.b, nr.n, spi_i.b,
-		                         spi_r.b, gir.b, gir.n),
+		REQUIRE(spi_i.n == 8 && spi_r.n == 8 && cgir.n >= 0 && i2r.n >= 0 && pi2r.n >= 0);
+		CHECK_EQ(ike_keys_derive(&k, &ike, ni.b, ni.n, nr.b, nr.n, spi_i.b, spi_r.b, gir.b,
+		                         gir.n),
 		         0);
 		esp.proto = IKE_PROTO_ESP;
 		esp.prf = 0;
@@ -176,7 +164,8 @@ TEST(ike_keys_rfc7296_2_18_ike_sa_rekey_same_and_other_prf)
 	for (size_t i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
 		struct kv ni, nr, spi_i, spi_r, gir, rni, rnr, rspi_i, rspi_r, rgir, rseed;
 		const char *rec = kat[i].rec;
-		struct ike_suite other = kat[i].suite;
+		const struct ike_suite ike = kat_suite(i);
+		struct ike_suite other = ike;
 		uint8_t skeyseed[PRF_MAX_OUT];
 		struct ike_keys k, nk;
 
@@ -191,23 +180,22 @@ TEST(ike_keys_rfc7296_2_18_ike_sa_rekey_same_and_other_prf)
 		get(&rspi_r, "ikekeys_kat.txt", rec, "rekey_spi_r");
 		get(&rgir, "ikekeys_kat.txt", rec, "rekey_gir");
 		get(&rseed, "ikekeys_kat.txt", rec, "rekey_skeyseed");
-		if (spi_i.n != 8 || spi_r.n != 8 || rspi_i.n != 8 || rspi_r.n != 8 || rseed.n < 0)
-			continue;
-		CHECK_EQ(ike_keys_derive(&k, &kat[i].suite, ni.b, ni.n, nr.b, nr.n, spi_i.b,
-		                         spi_r.b, gir.b, gir.n),
+		REQUIRE(spi_i.n == 8 && spi_r.n == 8 && rspi_i.n == 8 && rspi_r.n == 8 &&
+		        rseed.n >= 0);
+		CHECK_EQ(ike_keys_derive(&k, &ike, ni.b, ni.n, nr.b, nr.n, spi_i.b, spi_r.b, gir.b,
+		                         gir.n),
 		         0);
 		CHECK_EQ(ike_keys_rekey_skeyseed(k.prf, k.sk_d, k.prf_len, rgir.b, rgir.n, rni.b,
 		                                 rni.n, rnr.b, rnr.n, skeyseed),
 		         0);
 		CHECK_MEM(skeyseed, rseed.b, rseed.n);
-		CHECK_EQ(ike_keys_rekey(&nk, &k, &kat[i].suite, rni.b, rni.n, rnr.b, rnr.n,
-		                        rspi_i.b, rspi_r.b, rgir.b, rgir.n),
+		CHECK_EQ(ike_keys_rekey(&nk, &k, &ike, rni.b, rni.n, rnr.b, rnr.n, rspi_i.b,
+		                        rspi_r.b, rgir.b, rgir.n),
 		         0);
 		check_all(rec, "rekey_", &nk);
 		/* The new SA picks the other SHA-2 prf: SKEYSEED still comes
 		 * from the old one, the keys from the new one. */
-		other.prf =
-		    kat[i].suite.prf == PRF_HMAC_SHA2_256 ? PRF_HMAC_SHA2_512 : PRF_HMAC_SHA2_256;
+		other.prf = ike.prf == PRF_HMAC_SHA2_256 ? PRF_HMAC_SHA2_512 : PRF_HMAC_SHA2_256;
 		CHECK_EQ(ike_keys_rekey(&nk, &k, &other, rni.b, rni.n, rnr.b, rnr.n, rspi_i.b,
 		                        rspi_r.b, rgir.b, rgir.n),
 		         0);
@@ -247,8 +235,7 @@ TEST(ike_keys_nist_cavs_ikev2_kdf_sha256_sample)
 	get(&seed, f, "cavs_sha256", "skeyseed");
 	get(&dkm, f, "cavs_sha256", "dkm");
 	get(&seed_rekey, f, "cavs_sha256", "skeyseed_rekey");
-	if (spi_i.n != 8 || spi_r.n != 8 || dkm.n != 132 || seed_rekey.n != 32)
-		return;
+	REQUIRE(spi_i.n == 8 && spi_r.n == 8 && dkm.n == 132 && seed_rekey.n == 32);
 	CHECK_EQ(ike_keys_skeyseed(PRF_HMAC_SHA2_256, ni.b, ni.n, nr.b, nr.n, gir.b, gir.n, out),
 	         0);
 	CHECK_MEM(out, seed.b, 32);
@@ -272,7 +259,7 @@ TEST(ike_keys_nist_cavs_ikev2_kdf_sha256_sample)
 
 TEST(ike_keys_rfc7296_2_14_swapped_inputs_change_everything)
 {
-	struct ike_suite s = kat[0].suite;
+	struct ike_suite s = kat_suite(0);
 	uint8_t ni[32], nr[32], spi_i[8], spi_r[8], gir[32];
 	struct ike_keys a, b;
 
@@ -295,7 +282,7 @@ TEST(ike_keys_rfc7296_2_14_swapped_inputs_change_everything)
 
 TEST(ike_keys_sk_keymat_feeds_aead_new)
 {
-	struct ike_suite s = kat[1].suite; /* AES-CBC-256 + HMAC-SHA2-256-128 */
+	struct ike_suite s = kat_suite(1); /* AES-CBC-256 + HMAC-SHA2-256-128 */
 	uint8_t ni[32] = {1}, nr[32] = {2}, spi_i[8] = {3}, spi_r[8] = {4}, gir[32] = {5};
 	uint8_t km[AEAD_MAX_KEYMAT];
 	struct ike_child_keys ck;
@@ -328,7 +315,7 @@ TEST(ike_keys_sk_keymat_feeds_aead_new)
 
 TEST(ike_keys_bad_arguments_rejected)
 {
-	struct ike_suite s = kat[0].suite;
+	struct ike_suite s = kat_suite(0);
 	uint8_t n32[32] = {0}, big[300] = {0}, spi[8] = {0}, gir[513] = {0};
 	struct ike_child_keys ck;
 	struct ike_keys k;
@@ -339,13 +326,13 @@ TEST(ike_keys_bad_arguments_rejected)
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
 	s.prf = 2;
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
-	s = kat[0].suite;
+	s = kat_suite(0);
 	s.key_bits = 192; /* not in crypto/aead.c */
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
-	s = kat[0].suite;
+	s = kat_suite(0);
 	s.integ = AUTH_HMAC_SHA2_256_128; /* integrity next to GCM */
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
-	s = kat[0].suite;
+	s = kat_suite(0);
 	CHECK_EQ(ike_keys_derive(&k, &s, big, 257, n32, 32, spi, spi, gir, 32), -EINVAL);
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 0, n32, 32, spi, spi, gir, 32), -EINVAL);
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 513), -EINVAL);

@@ -12,29 +12,14 @@
 #include <stdlib.h>
 
 #include "crypto/aead.h"
+#include "tests/unit/suites.h"
 #include "tests/unit/test.h"
-
-struct suite {
-	const char *name;
-	int encr;
-	unsigned bits;
-	int integ;
-};
-
-static const struct suite suites[] = {
-    {"aes128gcm16", ENCR_AES_GCM_16, 128, AUTH_NONE},
-    {"aes256gcm16", ENCR_AES_GCM_16, 256, AUTH_NONE},
-    {"chacha20poly1305", ENCR_CHACHA20_POLY1305, 256, AUTH_NONE},
-    {"aes128-sha256", ENCR_AES_CBC, 128, AUTH_HMAC_SHA2_256_128},
-    {"aes256-sha384", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_384_192},
-    {"aes256-sha512", ENCR_AES_CBC, 256, AUTH_HMAC_SHA2_512_256},
-};
-#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
 
 static struct ike_msg m;
 static struct ike_frag_reasm reasm;
 
-static struct aead *suite_aead(const struct suite *s, uint8_t seed)
+/* A context for the suite; the test cannot go on without it. */
+static struct aead *suite_aead(const struct test_suite *s, uint8_t seed)
 {
 	uint8_t km[AEAD_MAX_KEYMAT];
 	size_t n = aead_keymat_len(s->encr, s->bits, s->integ);
@@ -44,7 +29,7 @@ static struct aead *suite_aead(const struct suite *s, uint8_t seed)
 		km[i] = (uint8_t)(seed + 7 * i);
 	if (n == 0 || aead_new(&a, s->encr, s->bits, s->integ, km, n) != 0) {
 		test_fail(__FILE__, __LINE__, "suite %s unavailable", s->name);
-		return NULL;
+		test_abort();
 	}
 	return a;
 }
@@ -113,13 +98,11 @@ static void check_auth_payloads(size_t cert_len)
 
 TEST(msg_rfc7296_s3_14_sk_round_trip_every_suite)
 {
-	for (size_t s = 0; s < N_SUITES; s++) {
-		struct aead *a = suite_aead(&suites[s], 1);
+	for (const struct test_suite *s = test_suites; s->name; s++) {
+		struct aead *a = suite_aead(s, 1);
 		uint8_t plain[1024], enc[1200];
 		int pn, en;
 
-		if (!a)
-			continue;
 		pn = build_auth_plain(plain, sizeof(plain), 0);
 		CHECK(pn > 0);
 		en = ike_msg_encrypt(a, plain, (size_t)pn, enc, sizeof(enc));
@@ -151,13 +134,11 @@ TEST(msg_rfc7296_s3_14_sk_round_trip_every_suite)
  * all covered; a flip anywhere is IKE_ERR_AUTH. */
 TEST(msg_rfc5282_s5_every_protected_byte_is_authenticated)
 {
-	for (size_t s = 0; s < N_SUITES; s++) {
-		struct aead *a = suite_aead(&suites[s], 2);
+	for (const struct test_suite *s = test_suites; s->name; s++) {
+		struct aead *a = suite_aead(s, 2);
 		uint8_t plain[1024], enc[1200], copy[1200];
 		int pn, en;
 
-		if (!a)
-			continue;
 		pn = build_auth_plain(plain, sizeof(plain), 0);
 		en = ike_msg_encrypt(a, plain, (size_t)pn, enc, sizeof(enc));
 		CHECK(en > 0);
@@ -171,8 +152,8 @@ TEST(msg_rfc5282_s5_every_protected_byte_is_authenticated)
 				continue; /* the framing itself broke: dropped earlier */
 			rc = ike_msg_decrypt(a, copy, (size_t)en, &m);
 			if (rc != IKE_ERR_AUTH)
-				test_fail(__FILE__, __LINE__, "%s: flip at %d: %s", suites[s].name,
-				          pos, ike_err_name(rc));
+				test_fail(__FILE__, __LINE__, "%s: flip at %d: %s", s->name, pos,
+				          ike_err_name(rc));
 		}
 		aead_free(a);
 	}
@@ -180,43 +161,39 @@ TEST(msg_rfc5282_s5_every_protected_byte_is_authenticated)
 
 TEST(msg_rfc7296_s3_14_wrong_key_and_short_body)
 {
-	struct aead *a = suite_aead(&suites[0], 3), *b = suite_aead(&suites[0], 4);
+	const struct test_suite *gcm = test_suite("aes128gcm16");
+	struct aead *a = suite_aead(gcm, 3), *b = suite_aead(gcm, 4);
 	uint8_t plain[1024], enc[1200];
 	int pn, en;
 
-	if (!a || !b)
-		goto out;
 	pn = build_auth_plain(plain, sizeof(plain), 0);
 	en = ike_msg_encrypt(a, plain, (size_t)pn, enc, sizeof(enc));
 	CHECK_EQ(ike_msg_parse(&m, enc, (size_t)en), en);
 	CHECK_EQ(ike_msg_decrypt(b, enc, (size_t)en, &m), IKE_ERR_AUTH);
 
 	/* SK body of IV + ICV only: no Pad Length byte. */
-	en = IKE_HDR_LEN + 4 + 8 + 16;
+	en = (int)(IKE_HDR_LEN + 4 + gcm->iv + gcm->icv);
 	wire_store32(enc + 24, (uint32_t)en);
-	wire_store16(enc + IKE_HDR_LEN + 2, 4 + 8 + 16);
+	wire_store16(enc + IKE_HDR_LEN + 2, (uint16_t)(4 + gcm->iv + gcm->icv));
 	CHECK_EQ(ike_msg_parse(&m, enc, (size_t)en), en);
 	CHECK_EQ(ike_msg_decrypt(a, enc, (size_t)en, &m), IKE_ERR_LENGTH);
 	/* A message without SK. */
 	en = build_auth_plain(plain, sizeof(plain), 0);
 	CHECK_EQ(ike_msg_parse(&m, plain, (size_t)en), en);
 	CHECK_EQ(ike_msg_decrypt(a, plain, (size_t)en, &m), IKE_ERR_INVAL);
-out:
 	aead_free(a);
 	aead_free(b);
 }
 
 TEST(msg_rfc7296_s1_4_empty_informational_liveness)
 {
-	for (size_t s = 0; s < N_SUITES; s++) {
-		struct aead *a = suite_aead(&suites[s], 5);
+	for (const struct test_suite *s = test_suites; s->name; s++) {
+		struct aead *a = suite_aead(s, 5);
 		struct ike_hdr h = auth_hdr;
 		struct ike_build b;
 		uint8_t plain[64], enc[128];
 		int pn, en;
 
-		if (!a)
-			continue;
 		h.exchange = IKE_INFORMATIONAL;
 		h.msg_id = 9;
 		ike_build_init(&b, plain, sizeof(plain), &h);
@@ -233,12 +210,10 @@ TEST(msg_rfc7296_s1_4_empty_informational_liveness)
 
 TEST(msg_encrypt_checks_input_and_capacity)
 {
-	struct aead *a = suite_aead(&suites[3], 6);
+	struct aead *a = suite_aead(test_suite("aes128-sha256"), 6);
 	uint8_t plain[1024], enc[1200];
 	int pn;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 0);
 	CHECK_EQ(
 	    ike_msg_encrypt(a, plain, (size_t)pn, enc, ike_msg_encrypted_len(a, (size_t)pn) - 1),
@@ -253,13 +228,12 @@ TEST(msg_encrypt_checks_input_and_capacity)
  * broken inner payload. */
 TEST(msg_rfc7296_s3_14_authenticated_garbage_is_fatal)
 {
-	struct aead *a = suite_aead(&suites[0], 7);
+	const struct test_suite *gcm = test_suite("aes128gcm16");
+	struct aead *a = suite_aead(gcm, 7);
 	uint8_t msg[128];
-	size_t iv = 8, icv = 16, ct = 20, len = IKE_HDR_LEN + 4 + iv + ct + icv;
+	size_t iv = gcm->iv, icv = gcm->icv, ct = 20, len = IKE_HDR_LEN + 4 + iv + ct + icv;
 	struct ike_build b;
 
-	if (!a)
-		return;
 	for (int round = 0; round < 2; round++) {
 		ike_build_init(&b, msg, sizeof(msg), &auth_hdr);
 		ike_build_finish(&b, NULL);
@@ -346,7 +320,13 @@ TEST(msg_rfc5282_s5_decrypts_python_cryptography_vectors)
 			test_fail(__FILE__, __LINE__, "%s: vector missing", recs[i]);
 			continue;
 		}
-		/* suite: encr(2) bits(2) integ(2) */
+		/* suite: encr(2) bits(2) integ(2), the record's in our table */
+		const struct test_suite *t = test_suite(recs[i]);
+
+		CHECK_EQ(wire_load16(sel), t->encr);
+		CHECK_EQ(wire_load16(sel + 2), t->bits);
+		CHECK_EQ(wire_load16(sel + 4), t->integ);
+		CHECK_EQ(kn, test_suite_keymat(t));
 		if (aead_new(&a, wire_load16(sel), wire_load16(sel + 2), wire_load16(sel + 4), km,
 		             (size_t)kn) != 0) {
 			test_fail(__FILE__, __LINE__, "%s: aead_new", recs[i]);
@@ -372,9 +352,7 @@ TEST(msg_rfc7296_s1_2_sa_init_vector_parses_as_tshark_decodes)
 	struct ike_build b;
 	struct ike_ke ke;
 
-	CHECK(n > 0);
-	if (n <= 0)
-		return;
+	REQUIRE(n > 0);
 	CHECK_EQ(ike_msg_parse(&m, msg, (size_t)n), n);
 	CHECK(m.hdr.spi_i == 0x5e1e9a2b7c3d4f60ULL);
 	CHECK(m.hdr.spi_r == 0);
@@ -452,9 +430,7 @@ static void check_reassembled(const uint8_t *plain, size_t pn, size_t cert_len)
 	uint8_t np = 0;
 	int n = ike_frag_assemble(&reasm, out, sizeof(out), &np);
 
-	CHECK_EQ(n, (int)(pn - IKE_HDR_LEN));
-	if (n < 0)
-		return;
+	REQUIRE_EQ(n, pn - IKE_HDR_LEN);
 	CHECK_EQ(np, plain[16]);
 	CHECK_MEM(out, plain + IKE_HDR_LEN, (size_t)n);
 	CHECK_EQ(ike_msg_parse_inner(&m, np, out, (size_t)n), n);
@@ -465,12 +441,10 @@ TEST(msg_rfc7383_s2_5_split_shape_every_suite)
 {
 	static uint8_t plain[8192];
 
-	for (size_t s = 0; s < N_SUITES; s++) {
-		struct aead *a = suite_aead(&suites[s], 8);
+	for (const struct test_suite *s = test_suites; s->name; s++) {
+		struct aead *a = suite_aead(s, 8);
 		int pn, n;
 
-		if (!a)
-			continue;
 		pn = build_auth_plain(plain, sizeof(plain), 3000);
 		n = split(a, plain, (size_t)pn, 1280);
 		CHECK(n >= 3);
@@ -497,11 +471,9 @@ TEST(msg_rfc7383_s2_5_split_shape_every_suite)
 TEST(msg_rfc7383_s2_6_random_order_with_duplicates)
 {
 	static uint8_t plain[8192];
-	struct aead *a = suite_aead(&suites[1], 9);
+	struct aead *a = suite_aead(test_suite("aes256gcm16"), 9);
 	int pn, n, order[IKE_FRAG_MAX], done = 0, dups = 0;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 5000);
 	n = split(a, plain, (size_t)pn, 1000);
 	CHECK(n >= 6);
@@ -535,12 +507,10 @@ TEST(msg_rfc7383_s2_6_random_order_with_duplicates)
 TEST(msg_rfc7383_s2_6_missing_fragment_stays_incomplete)
 {
 	static uint8_t plain[8192], out[IKE_FRAG_BUF];
-	struct aead *a = suite_aead(&suites[2], 10);
+	struct aead *a = suite_aead(test_suite("chacha20poly1305"), 10);
 	uint8_t np;
 	int pn, n;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 4000);
 	n = split(a, plain, (size_t)pn, 1200);
 	ike_frag_reset(&reasm);
@@ -557,11 +527,9 @@ TEST(msg_rfc7383_s2_6_missing_fragment_stays_incomplete)
 TEST(msg_rfc7383_windows_600_byte_fragments)
 {
 	static uint8_t plain[16384];
-	struct aead *a = suite_aead(&suites[4], 11);
+	struct aead *a = suite_aead(test_suite("aes256-sha384"), 11);
 	int pn, n;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 12000);
 	n = split(a, plain, (size_t)pn, 600);
 	CHECK(n > 16);
@@ -588,12 +556,10 @@ TEST(msg_rfc7383_s2_6_total_fragments_changes)
 {
 	static uint8_t plain[8192], big[IKE_FRAG_MAX * 1400];
 	static size_t big_len[IKE_FRAG_MAX];
-	struct aead *a = suite_aead(&suites[0], 12);
+	struct aead *a = suite_aead(test_suite("aes128gcm16"), 12);
 	int pn, n_big, n_small;
 	size_t off;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 4000);
 	n_big = ike_frag_split(a, plain, (size_t)pn, 1300, big, sizeof(big), big_len, IKE_FRAG_MAX);
 	n_small = split(a, plain, (size_t)pn, 700);
@@ -631,11 +597,10 @@ TEST(msg_rfc7383_s2_6_total_fragments_changes)
 TEST(msg_rfc7383_s2_6_forged_fragment_changes_nothing)
 {
 	static uint8_t plain[8192];
-	struct aead *a = suite_aead(&suites[3], 13), *other = suite_aead(&suites[3], 14);
+	const struct test_suite *cbc = test_suite("aes128-sha256");
+	struct aead *a = suite_aead(cbc, 13), *other = suite_aead(cbc, 14);
 	int pn, n;
 
-	if (!a || !other)
-		goto out;
 	pn = build_auth_plain(plain, sizeof(plain), 3000);
 	n = split(a, plain, (size_t)pn, 1024);
 	ike_frag_reset(&reasm);
@@ -656,7 +621,6 @@ TEST(msg_rfc7383_s2_6_forged_fragment_changes_nothing)
 	for (int i = 1; i < n; i++)
 		CHECK_EQ(offer(a, i), i + 1 < n ? IKE_FRAG_WAIT : IKE_FRAG_DONE);
 	check_reassembled(plain, (size_t)pn, 3000);
-out:
 	aead_free(a);
 	aead_free(other);
 }
@@ -664,11 +628,9 @@ out:
 TEST(msg_rfc7383_s2_6_other_message_or_exchange)
 {
 	static uint8_t plain[8192];
-	struct aead *a = suite_aead(&suites[1], 15);
+	struct aead *a = suite_aead(test_suite("aes256gcm16"), 15);
 	int pn, n;
 
-	if (!a)
-		return;
 	pn = build_auth_plain(plain, sizeof(plain), 3000);
 	n = split(a, plain, (size_t)pn, 1024);
 	ike_frag_reset(&reasm);

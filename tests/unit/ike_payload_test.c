@@ -253,9 +253,7 @@ static int parse_built(int (*build)(uint8_t *, size_t), uint8_t *buf, size_t cap
 {
 	int n = build(buf, cap);
 
-	CHECK(n > IKE_HDR_LEN);
-	if (n <= 0)
-		return n;
+	REQUIRE(n > IKE_HDR_LEN);
 	return ike_msg_parse(&m, buf, (size_t)n) == n ? n : -1;
 }
 
@@ -502,9 +500,7 @@ TEST(payload_rfc7296_s3_10_notify_round_trip)
 	CHECK(parse_built(build_notify, buf, sizeof(buf)) > 0);
 	CHECK_EQ(m.n_notify, 1);
 	n = ike_msg_notify(&m, IKE_N_REKEY_SA);
-	CHECK(n != NULL);
-	if (!n)
-		return;
+	REQUIRE(n != NULL);
 	CHECK_EQ(n->proto, IKE_PROTO_ESP);
 	CHECK_EQ(n->spi_len, 4);
 	CHECK_MEM(n->spi, "\xde\xad\xbe\xef", 4);

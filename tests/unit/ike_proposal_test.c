@@ -13,6 +13,7 @@
 #include "crypto/aead.h"
 #include "crypto/ke.h"
 #include "crypto/prf.h"
+#include "tests/unit/suites.h"
 #include "tests/unit/test.h"
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -88,6 +89,26 @@ TEST(ike_proposal_rfc8247_parse_strongswan_strings_table)
 			          "row %zu \"%s\": rc %d, %zu proposals, err \"%s\"", i,
 			          parse_rows[i].str, rc, l.n, err);
 		}
+	}
+}
+
+/* Each suite's name is its ESP keyword: one proposal, exactly that cipher. */
+TEST(ike_proposal_every_test_suite_name_is_its_esp_proposal)
+{
+	for (const struct test_suite *t = test_suites; t->name; t++) {
+		struct ike_proposal_list l;
+		char err[256];
+
+		REQUIRE_EQ(ike_proposal_parse(&l, IKE_PROTO_ESP, t->name, false, err, sizeof(err)),
+		           0);
+		REQUIRE_EQ(l.n, 1);
+		CHECK_EQ(l.p[0].n_encr, 1);
+		CHECK_EQ(l.p[0].encr[0].id, t->encr);
+		/* RFC 7634 §2: ChaCha20-Poly1305 has no Key Length attribute. */
+		CHECK_EQ(l.p[0].encr[0].key_bits, t->encr == ENCR_CHACHA20_POLY1305 ? 0 : t->bits);
+		CHECK_EQ(l.p[0].n_integ, t->integ == AUTH_NONE ? 0 : 1);
+		if (t->integ != AUTH_NONE)
+			CHECK_EQ(l.p[0].integ[0], t->integ);
 	}
 }
 

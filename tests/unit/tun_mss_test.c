@@ -374,9 +374,7 @@ TEST(mss_rfc9293_3_2_malformed_options)
 			uint8_t *b = malloc(len);
 
 			CHECK_EQ(clamp_checked(pkt, len, 1000, 0), 0);
-			CHECK(b != NULL);
-			if (!b)
-				return;
+			REQUIRE(b != NULL);
 			memcpy(b, pkt, len);
 			CHECK_EQ(mss_clamp(b, len, 1000), 0);
 			free(b);
@@ -432,9 +430,7 @@ TEST(mss_truncated_packets_untouched)
 		for (size_t k = 0; k < len; k++) {
 			uint8_t *b = malloc(k ? k : 1);
 
-			CHECK(b != NULL);
-			if (!b)
-				return;
+			REQUIRE(b != NULL);
 			memcpy(b, pkt, k);
 			CHECK_EQ(mss_clamp(b, k, 1000), 0);
 			CHECK(k == 0 || memcmp(b, pkt, k) == 0);
@@ -443,9 +439,7 @@ TEST(mss_truncated_packets_untouched)
 		/* The full packet in the same kind of buffer is clamped. */
 		uint8_t *b = malloc(len);
 
-		CHECK(b != NULL);
-		if (!b)
-			return;
+		REQUIRE(b != NULL);
 		memcpy(b, pkt, len);
 		CHECK_EQ(mss_clamp(b, len, 1000), 1);
 		CHECK(tcp_csum_ok(b));
