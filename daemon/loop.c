@@ -338,6 +338,15 @@ static void tun_outbound(struct loop *l, struct pkt *p)
 		count(&d->cnt.esp, ESP_DROP_NOT_IP);
 		return;
 	}
+	/* RFC 4291 §2.5.6, §2.7: link-scope traffic the kernel sends on
+	 * the TUN (router solicitations, MLD reports) ends at this link; it
+	 * has its own counter so that no-sa counts only packets that wanted
+	 * a tunnel (and never starts one). */
+	if (family == AF_INET6 &&
+	    ((dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) || (dst[0] == 0xff && (dst[1] & 0x0f) <= 2))) {
+		count(&d->cnt.esp, ESP_DROP_LINK_SCOPE);
+		return;
+	}
 	sa = sad_lookup_out(d->sad, family, dst);
 	if (!sa) {
 		count(&d->cnt.esp, ESP_DROP_NO_SA);

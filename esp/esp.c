@@ -39,6 +39,7 @@ static const char *const drop_names[ESP_DROP_MAX] = {
     [ESP_DROP_TUN_WRITE] = "tun-write",
     [ESP_DROP_SEND] = "send",
     [ESP_DROP_DUMMY] = "dummy",
+    [ESP_DROP_LINK_SCOPE] = "link-scope",
 };
 
 const char *esp_drop_name(enum esp_drop d)

@@ -43,6 +43,8 @@ enum esp_drop {
 	ESP_DROP_TUN_WRITE,	/* decrypted fine but the TUN write failed */
 	ESP_DROP_SEND,		/* encrypted fine but the socket send failed */
 	ESP_DROP_DUMMY,		/* next header 59: discarded by design */
+	ESP_DROP_LINK_SCOPE,	/* outbound: IPv6 link-local or link-scope multicast
+				   (the kernel's RS, MLD, ND on the TUN): never tunnelled */
 	ESP_DROP_MAX
 };
 
