@@ -861,50 +861,64 @@ static int get_sbool(struct loader *l, const struct conftree_kv *kv, const char 
 
 /*
  * swanctl.conf durations (vici's parse_time): decimal seconds, or a number
- * and a unit s, m, h or d in either case, blanks allowed between. Unlike
- * strongSwan we refuse strtoul's 0x and leading-0 octal forms: "010m" is a
- * typo, not 8 minutes.
+ * and a unit s, m, h or d in either case, blanks allowed between; in
+ * milliseconds. Unlike strongSwan we refuse strtoul's 0x and leading-0
+ * octal forms ("010m" is a typo, not 8 minutes), and we take "ms" as well:
+ * DPD, rekeys and lifetimes below a second serve tests and labs (a file
+ * with them does not load into strongSwan).
  */
 static int parse_duration(const char *s, uint64_t *out)
 {
-	uint64_t v = 0, mult = 1;
+	uint64_t v = 0, mult = 1000;
 
 	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > DURATION_MAX)
+		if (v > DURATION_MAX * 1000)
 			return -1;
 	}
 	while (*s == ' ' || *s == '\t')
 		s++;
 	if (*s) {
 		switch (*s) {
-		case 's': case 'S': mult = 1; break;
-		case 'm': case 'M': mult = 60; break;
-		case 'h': case 'H': mult = 3600; break;
-		case 'd': case 'D': mult = 86400; break;
+		case 's': case 'S': mult = 1000; break;
+		case 'm': case 'M': mult = (s[1] == 's' || s[1] == 'S') ? 1 : 60000; break;
+		case 'h': case 'H': mult = 3600000; break;
+		case 'd': case 'D': mult = 86400000; break;
 		default: return -1;
 		}
+		if (mult == 1)
+			s++;
 		if (s[1])
 			return -1;
 	}
-	if (v > DURATION_MAX / mult)
+	if (v > DURATION_MAX * 1000 / mult)
 		return -1;
 	*out = v * mult;
 	return 0;
 }
 
+/* "90s", "1500ms": a duration as a user wrote it, for messages. */
+static const char *dur_str(uint64_t ms, char *buf, size_t cap)
+{
+	if (ms % 1000)
+		snprintf(buf, cap, "%llums", (unsigned long long)ms);
+	else
+		snprintf(buf, cap, "%llus", (unsigned long long)(ms / 1000));
+	return buf;
+}
+
 static int get_duration(struct loader *l, const struct conftree_kv *kv, const char *path,
-                        unsigned *out)
+                        uint64_t *out)
 {
 	uint64_t v;
 
 	if (parse_duration(kv->value, &v) < 0)
 		return kv_fail(l, kv, path,
-		               "expected a duration: seconds, or a number with s, m, h or d "
+		               "expected a duration: seconds, or a number with ms, s, m, h or d "
 		               "(e.g. 90m, 4h, 1d)");
-	*out = (unsigned)v;
+	*out = v;
 	return 0;
 }
 
@@ -1667,27 +1681,31 @@ static int check_life(struct loader *l, const struct conftree_section *t, const 
                       const char *rekey_key, const char *life_key, uint64_t rekey, uint64_t life)
 {
 	const struct conftree_kv *kv = conftree_kv(t, life_key);
-	char kpath[PATH_MAX_LEN];
+	char kpath[PATH_MAX_LEN], v[32];
 
 	if (!kv || rekey == 0 || life == 0 || life > rekey)
 		return 0;
 	join(kpath, path, life_key);
-	return kv_fail(l, kv, kpath, "must be more than %s (%llu)", rekey_key,
-	               (unsigned long long)rekey);
+	if (strcmp(rekey_key, "rekey_time") == 0)
+		dur_str(rekey, v, sizeof(v));
+	else
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)rekey);
+	return kv_fail(l, kv, kpath, "must be more than %s (%s)", rekey_key, v);
 }
 
 /* rand_time is subtracted at random from the rekey time: it must leave
  * some of it, or a rekey could fall due at once. */
 static int check_rand(struct loader *l, const struct conftree_section *t, const char *path,
-                      unsigned rand, unsigned rekey)
+                      uint64_t rand, uint64_t rekey)
 {
 	const struct conftree_kv *kv = conftree_kv(t, "rand_time");
-	char kpath[PATH_MAX_LEN];
+	char kpath[PATH_MAX_LEN], v[32];
 
 	if (!kv || rand == 0 || rekey == 0 || rand < rekey)
 		return 0;
 	join(kpath, path, "rand_time");
-	return kv_fail(l, kv, kpath, "must be less than the rekey time (%us)", rekey);
+	return kv_fail(l, kv, kpath, "must be less than the rekey time (%s)",
+	               dur_str(rekey, v, sizeof(v)));
 }
 
 static int load_child(struct loader *l, const struct conftree_section *t, const char *path,
@@ -1699,7 +1717,7 @@ static int load_child(struct loader *l, const struct conftree_section *t, const 
 		return sec_fail(l, t, path, "name longer than %zu characters",
 		                sizeof(cc->child_name) - 1);
 	memcpy(cc->child_name, t->name, strlen(t->name) + 1);
-	cc->child_rekey_time = 3600;
+	cc->child_rekey_time = 3600 * 1000;
 	cc->close_action = CFG_ACTION_NONE;
 	/* Not strongSwan's 32: our receive path takes packets in batches
 	 * and several queues may reorder them, so a window of 32 would drop
@@ -1710,7 +1728,7 @@ static int load_child(struct loader *l, const struct conftree_section *t, const 
 	/* swanctl.conf(5) defaults: hard limits 10% above the rekey ones, the
 	 * random part the difference. */
 	if (!conftree_kv(t, "life_time"))
-		cc->child_life_time = (unsigned)plus_10pct(cc->child_rekey_time);
+		cc->child_life_time = plus_10pct(cc->child_rekey_time);
 	if (!conftree_kv(t, "rand_time"))
 		cc->child_rand_time = cc->child_life_time > cc->child_rekey_time
 		                          ? cc->child_life_time - cc->child_rekey_time
@@ -1744,7 +1762,7 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
 	struct conn_ctx x = {l, cc, NULL};
 	const struct conftree_section *local = NULL, *remote = NULL, *children = NULL, *child;
-	unsigned base;
+	uint64_t base;
 
 	join(path, "connections", t->name);
 	if (strlen(t->name) >= sizeof(cc->name))
@@ -1823,7 +1841,7 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	 * the longer; rand_time over_time, but at most half of the shorter
 	 * one in use. */
 	if (!conftree_kv(t, "rekey_time") && !conftree_kv(t, "reauth_time"))
-		cc->rekey_time = 4 * 3600;
+		cc->rekey_time = 4 * 3600 * 1000;
 	if (!conftree_kv(t, "over_time"))
 		cc->over_time = (cc->rekey_time > cc->reauth_time ? cc->rekey_time
 		                                                  : cc->reauth_time) /

@@ -109,12 +109,13 @@ struct cfg_conn {
 	char esp_proposals[CFG_PROPOSALS_MAX];	/* children.X.esp_proposals */
 	bool encap;				/* encap = no (default) | yes: force UDP */
 	enum cfg_frag fragmentation;
-	unsigned dpd_delay;			/* default 0 (off) */
-	unsigned dpd_timeout;			/* IKEv1 only in strongSwan: kept, unused */
-	unsigned rekey_time;			/* IKE SA, default 4h */
-	unsigned reauth_time;			/* default 0 */
-	unsigned over_time;			/* default 10% of max(rekey, reauth) */
-	unsigned rand_time;			/* default over_time */
+	/* Durations in milliseconds (swanctl.conf's s, m, h, d, and our ms). */
+	uint64_t dpd_delay;			/* default 0 (off) */
+	uint64_t dpd_timeout;			/* IKEv1 only in strongSwan: kept, unused */
+	uint64_t rekey_time;			/* IKE SA, default 4h */
+	uint64_t reauth_time;			/* default 0 */
+	uint64_t over_time;			/* default 10% of max(rekey, reauth) */
+	uint64_t rand_time;			/* default over_time */
 	bool send_certreq;			/* default yes */
 	enum cfg_send_cert send_cert;
 	struct cfg_end local, remote;
@@ -128,9 +129,9 @@ struct cfg_conn {
 	unsigned n_local_ts;
 	struct esp_sel remote_ts[ESP_MAX_SELS];	/* default: the peer's address */
 	unsigned n_remote_ts;
-	unsigned child_rekey_time;		/* default 1h */
-	unsigned child_life_time;		/* default rekey_time * 1.1 */
-	unsigned child_rand_time;		/* default life_time - rekey_time */
+	uint64_t child_rekey_time;		/* default 1h */
+	uint64_t child_life_time;		/* default rekey_time * 1.1 */
+	uint64_t child_rand_time;		/* default life_time - rekey_time */
 	uint64_t rekey_bytes, life_bytes;	/* default 0; life: rekey * 1.1 */
 	uint64_t rekey_packets, life_packets;
 	enum cfg_start_action start_action;

@@ -44,20 +44,26 @@ static uint64_t secs(unsigned s)
 	return (uint64_t)s * NS_PER_SEC;
 }
 
-/* A deadline `base` seconds from now, minus up to `jitter` seconds picked
+static uint64_t msecs(uint64_t ms)
+{
+	return ms * 1000000ULL;
+}
+
+/* A deadline `base` milliseconds from now, minus up to `jitter` ms picked
  * at random (swanctl.conf's rand_time: peers that came up together must
  * not all rekey in the same second). 0 when base is 0 (never). */
-static uint64_t deadline(uint64_t now, unsigned base, unsigned jitter)
+static uint64_t deadline(uint64_t now, uint64_t base, uint64_t jitter)
 {
 	uint64_t j = 0;
 
 	if (!base)
 		return 0;
 	if (jitter && jitter < base)
-		/* milliseconds of jitter, in 32 bits for jitters below ~49 days */
-		j = jitter < 4000000U ? (uint64_t)randombytes_uniform(jitter * 1000U) * 1000000ULL
-		                      : (uint64_t)randombytes_uniform(jitter) * NS_PER_SEC;
-	return now + secs(base) - j;
+		/* to the millisecond, in 32 bits below ~49 days of jitter */
+		j = jitter <= UINT32_MAX ? msecs(randombytes_uniform((uint32_t)jitter))
+		                         : (uint64_t)randombytes_uniform((uint32_t)(jitter / 1000)) *
+		                               NS_PER_SEC;
+	return now + msecs(base) - j;
 }
 
 const char *conn_tunnel_name(const struct tunnel *t)
@@ -469,7 +475,7 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->created = time(NULL);
 	t->up_at = now;
 	t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
-	t->hard_at = cc->child_life_time ? now + secs(cc->child_life_time) : 0;
+	t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
 	old = ci->rekeyed_spi_in ? child_find(c, ci->rekeyed_spi_in) : NULL;
 	t->rekey_of = old ? old->in.spi : 0;
 	/* The new SA sends at once unless we answered its rekey (see above)
@@ -554,7 +560,7 @@ static void on_ike_up(struct conn *c, const struct ike_event *ev, uint64_t now)
 	const struct cfg_conn *cc = &c->cfg;
 	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
 	char suite[128], peer[64];
-	unsigned life;
+	uint64_t life;
 
 	if (!s && !(s = ikesa_find(c, 0))) {
 		log_warn("%s: more than %d IKE SAs: not tracking #%u", cc->name, CONN_MAX_SA,
@@ -573,7 +579,7 @@ static void on_ike_up(struct conn *c, const struct ike_event *ev, uint64_t now)
 	s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
 	s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
 	life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
-	s->hard_at = life ? now + secs(life) + secs(cc->over_time) : 0;
+	s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
 	s->keepalive_at = now;
 	c->up_count++;
 	/* The children of a rekeyed IKE SA now belong to the new one. */
@@ -878,7 +884,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 		     cc->n_local_addrs, pp, true);
 	sels_default(ic->remote_ts, &ic->n_remote_ts, cc->remote_ts, cc->n_remote_ts,
 		     cc->remote_addrs, cc->n_remote_addrs, pp, false);
-	ic->dpd_delay = secs(cc->dpd_delay);
+	ic->dpd_delay = msecs(cc->dpd_delay);
 	ic->retransmit_timeout = d->cfg.retransmit_timeout_ms * 1000000ULL;
 	ic->retransmit_base = d->cfg.retransmit_base;
 	ic->retransmit_tries = d->cfg.retransmit_tries;
@@ -1189,6 +1195,28 @@ static void ikesa_tick(struct daemon *d, struct conn *c, struct conn_ikesa *s, u
 		s->keepalive_at = now;
 		keepalive(d, s);
 	}
+}
+
+static void shortest(uint64_t *min, uint64_t ms)
+{
+	if (ms && ms < *min)
+		*min = ms;
+}
+
+unsigned conns_tick_ms(const struct daemon *d)
+{
+	uint64_t min = 10000;
+
+	for (size_t i = 0; i < d->n_conns; i++) {
+		const struct cfg_conn *cc = &d->conns[i]->cfg;
+
+		shortest(&min, cc->child_rekey_time);
+		shortest(&min, cc->child_life_time);
+		shortest(&min, cc->rekey_time);
+		shortest(&min, cc->reauth_time);
+	}
+	min /= 10;
+	return min < 50 ? 50 : (unsigned)min;
 }
 
 void conns_tick(struct daemon *d, uint64_t now)

@@ -87,8 +87,11 @@ void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_
 uint64_t conns_next_expiry(struct daemon *d);
 void conns_expire(struct daemon *d, uint64_t now);
 
-/* Once a second: activity, lifetimes, keepalives, restarts. */
+/* Every conns_tick_ms(): activity, lifetimes, keepalives, restarts. */
 void conns_tick(struct daemon *d, uint64_t now);
+/* The tick's period: a second, shorter (down to 50 ms) where a connection's
+ * lifetimes are so short that a second would be a tenth of one of them. */
+unsigned conns_tick_ms(const struct daemon *d);
 
 /* An unprotected packet from the TUN found no SA (RFC 4301 §5.2's
  * "trap"): start or extend an SA if a trap connection covers it. True if

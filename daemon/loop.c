@@ -930,6 +930,8 @@ static void on_tick(uv_timer_t *h)
 	struct loop *l = h->data;
 
 	conns_tick(l->d, conn_mono_now());
+	/* (a reload may have brought shorter lifetimes) */
+	uv_timer_set_repeat(&l->tick, conns_tick_ms(l->d));
 	ike_rearm(l);
 }
 
@@ -1165,7 +1167,7 @@ static int loop_setup(struct loop *l, struct daemon *d)
 	uv_timer_init(&l->uv, &l->ike_timer);
 	uv_timer_init(&l->uv, &l->tick);
 	l->ike_timer.data = l->tick.data = l;
-	uv_timer_start(&l->tick, on_tick, 1000, 1000);
+	uv_timer_start(&l->tick, on_tick, conns_tick_ms(d), conns_tick_ms(d));
 	conns_start(d, conn_mono_now());
 	ike_rearm(l);
 

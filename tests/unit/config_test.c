@@ -1291,12 +1291,12 @@ TEST(config_swanctl_conf5_connection_every_key)
 	CHECK_EQ(cc->encap, true);
 	CHECK_EQ(c.raw_esp, false); /* encap = yes: UDP only */
 	CHECK_EQ(cc->fragmentation, CFG_FRAG_FORCE);
-	CHECK_EQ(cc->dpd_delay, 30);
-	CHECK_EQ(cc->dpd_timeout, 120);
-	CHECK_EQ(cc->rekey_time, 7200);
-	CHECK_EQ(cc->reauth_time, 86400);
-	CHECK_EQ(cc->over_time, 900);
-	CHECK_EQ(cc->rand_time, 300);
+	CHECK_EQ(cc->dpd_delay, 30 * 1000);
+	CHECK_EQ(cc->dpd_timeout, 120 * 1000);
+	CHECK_EQ(cc->rekey_time, 7200 * 1000);
+	CHECK_EQ(cc->reauth_time, 86400 * 1000);
+	CHECK_EQ(cc->over_time, 900 * 1000);
+	CHECK_EQ(cc->rand_time, 300 * 1000);
 	CHECK_EQ(cc->send_certreq, false);
 	CHECK_EQ(cc->send_cert, CFG_CERT_NEVER);
 	CHECK_EQ(cc->local.auth, CFG_AUTH_PSK);
@@ -1323,9 +1323,9 @@ TEST(config_swanctl_conf5_connection_every_key)
 	CHECK_MEM(cc->remote_ts[1].start, sel.start, 4);
 	CHECK(esp_sel_parse(&sel, "10.3.0.9") == 0);
 	CHECK_MEM(cc->remote_ts[1].end, sel.start, 4);
-	CHECK_EQ(cc->child_rekey_time, 1200);
-	CHECK_EQ(cc->child_life_time, 1800);
-	CHECK_EQ(cc->child_rand_time, 60);
+	CHECK_EQ(cc->child_rekey_time, 1200 * 1000);
+	CHECK_EQ(cc->child_life_time, 1800 * 1000);
+	CHECK_EQ(cc->child_rand_time, 60 * 1000);
 	CHECK_EQ(cc->rekey_bytes, 500ull << 20);
 	CHECK_EQ(cc->life_bytes, 1ull << 30);
 	CHECK_EQ(cc->rekey_packets, 1000000);
@@ -1384,10 +1384,10 @@ TEST(config_swanctl_conf5_connection_defaults)
 	CHECK_EQ(c.raw_esp, true); /* encap = no: raw ESP where no NAT */
 	CHECK_EQ(cc->fragmentation, CFG_FRAG_YES);
 	CHECK_EQ(cc->dpd_delay, 0);
-	CHECK_EQ(cc->rekey_time, 4 * 3600);
+	CHECK_EQ(cc->rekey_time, 4 * 3600 * 1000);
 	CHECK_EQ(cc->reauth_time, 0);
-	CHECK_EQ(cc->over_time, 4 * 360);   /* 10% of rekey_time */
-	CHECK_EQ(cc->rand_time, 4 * 360);   /* over_time (< half of rekey_time) */
+	CHECK_EQ(cc->over_time, 4 * 360 * 1000);   /* 10% of rekey_time */
+	CHECK_EQ(cc->rand_time, 4 * 360 * 1000);   /* over_time (< half of rekey_time) */
 	CHECK_EQ(cc->send_certreq, true);
 	CHECK_EQ(cc->send_cert, CFG_CERT_IFASKED);
 	CHECK_EQ(cc->local.id.type, 0);
@@ -1395,9 +1395,9 @@ TEST(config_swanctl_conf5_connection_defaults)
 	CHECK_EQ(cc->psk_len, 1);
 	CHECK_EQ(cc->n_local_ts, 0); /* dynamic */
 	CHECK_EQ(cc->n_remote_ts, 0);
-	CHECK_EQ(cc->child_rekey_time, 3600);
-	CHECK_EQ(cc->child_life_time, 3960); /* 110% */
-	CHECK_EQ(cc->child_rand_time, 360);  /* life - rekey */
+	CHECK_EQ(cc->child_rekey_time, 3600 * 1000);
+	CHECK_EQ(cc->child_life_time, 3960 * 1000); /* 110% */
+	CHECK_EQ(cc->child_rand_time, 360 * 1000);  /* life - rekey */
 	CHECK_EQ(cc->rekey_bytes, 0);
 	CHECK_EQ(cc->life_bytes, 0);
 	CHECK_EQ(cc->start_action, CFG_START_NONE);
@@ -1412,9 +1412,9 @@ TEST(config_swanctl_conf5_connection_defaults)
 	/* reauth_time alone: no rekeying; over_time 10% of it; rand_time at
 	 * most half of it. */
 	CHECK_EQ(cc->rekey_time, 0);
-	CHECK_EQ(cc->reauth_time, 36000);
-	CHECK_EQ(cc->over_time, 3600);
-	CHECK_EQ(cc->rand_time, 3600);
+	CHECK_EQ(cc->reauth_time, 36000 * 1000);
+	CHECK_EQ(cc->over_time, 3600 * 1000);
+	CHECK_EQ(cc->rand_time, 3600 * 1000);
 	CHECK_EQ(cc->life_bytes, 1100);
 	CHECK_EQ(cc->life_packets, 110);
 	config_free(&c);
@@ -1573,6 +1573,13 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"c:rand_time = 0x10", "connections.gw.rand_time: expected a duration"},
 	    {"c:rekey_time = 99999999999", "connections.gw.rekey_time: expected a duration"},
 	    {"c:rekey_time = 1H", NULL},
+	    /* milliseconds: ours, not strongSwan's (tests, labs) */
+	    {"c:dpd_delay = 500ms", NULL},
+	    {"c:dpd_delay = 500 MS", NULL},
+	    {"c:dpd_delay = 500mss", "connections.gw.dpd_delay: expected a duration"},
+	    {"c:dpd_delay = 5m5", "connections.gw.dpd_delay: expected a duration"},
+	    {"ch:rekey_time = 1500ms\n life_time = 1s",
+	     "connections.gw.children.net.life_time: must be more than rekey_time (1500ms)"},
 	    {"ch:life_time = 30d", NULL},
 	    {"ch:rekey_bytes = 1T", "connections.gw.children.net.rekey_bytes: expected a byte"},
 	    {"ch:rekey_bytes = 99999999999G", "rekey_bytes: expected a byte count"},
@@ -1580,7 +1587,7 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"ch:replay_window = 65537", "replay_window: expected a number in 0..65536"},
 	    /* lifetimes: hard above soft; rand below rekey */
 	    {"ch:rekey_time = 1h\n life_time = 1h",
-	     "connections.gw.children.net.life_time: must be more than rekey_time (3600)"},
+	     "connections.gw.children.net.life_time: must be more than rekey_time (3600s)"},
 	    {"ch:rekey_bytes = 2M\n life_bytes = 1M", "life_bytes: must be more than rekey_bytes"},
 	    {"ch:rekey_packets = 5\n life_packets = 5", "life_packets: must be more than"},
 	    {"ch:rekey_time = 1h\n rand_time = 1h",
