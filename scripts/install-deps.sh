@@ -25,7 +25,8 @@ export DEBIAN_FRONTEND=noninteractive
 #   interop: charon with kernel-libipsec (extra plugins), the openssl, kdf,
 #     pem, pkcs1, x509 plugins (standard plugins), eap-* (extauth, for EAP),
 #     pki for test certificates, swanctl
-#   benchmark anchors: wireguard-go, openvpn; stress-ng for the soak under load
+#   benchmark anchors: wireguard-go, openvpn; stress-ng for the soak under
+#     load; debootstrap for scripts/fresh-check.sh (the README on a fresh system)
 PKGS="
 	build-essential pkg-config clang libclang-rt-14-dev
 	libsodium-dev libmbedtls-dev libuv1-dev libssl-dev
@@ -33,12 +34,12 @@ PKGS="
 	python3 python3-scapy python3-cryptography
 	strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 	libcharon-extra-plugins libcharon-extauth-plugins strongswan-pki
-	wireguard-go wireguard-tools openvpn stress-ng
+	wireguard-go wireguard-tools openvpn stress-ng debootstrap
 "
 
 # Commands the scripts run, and the files behind the features they use.
 CMDS="cc clang pkg-config ip iptables conntrack ping iperf3 tcpdump tshark jq
-	pgrep openssl /usr/bin/python3 swanctl pki wireguard-go wg openvpn stress-ng
+	pgrep openssl /usr/bin/python3 swanctl pki wireguard-go wg openvpn stress-ng debootstrap
 	timeout unshare ss"
 SWAN_PLUGINS="random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey constraints
 	kernel-libipsec kernel-netlink socket-default vici"
