@@ -207,6 +207,14 @@ static void conn_status(struct out *o, const struct conn *c, uint64_t now)
 			if (t->sa_id == s->id)
 				child_status(o, c, t, now);
 	}
+	for (const struct tunnel *t = c->lingering; t; t = t->next)
+		outf(o, "  rekeyed and deleted: 0x%08x in still decrypts late packets for %llus "
+			"(%llu packets in)\n",
+		     t->in.spi,
+		     (unsigned long long)(t->linger_until > now
+					      ? (t->linger_until - now + 999999999ULL) / 1000000000ULL
+					      : 0),
+		     (unsigned long long)ld((_Atomic uint64_t *)&t->in.stats.packets));
 }
 
 static void sa_stats(struct out *o, const char *name, const char *dir, struct esp_sa *sa,
@@ -229,13 +237,15 @@ static void conn_sa_stats(struct out *o, struct conn *c, uint64_t *total, uint64
 {
 	char name[CFG_NAME_MAX + 16];
 
-	for (struct tunnel *t = c->children; t; t = t->next) {
-		snprintf(name, sizeof(name), "%s/%08x", c->cfg.name, t->in.spi);
-		sa_stats(o, name, "in", &t->in, total);
-		sa_stats(o, name, "out", &t->out, total);
-		*rx += ld(&t->in.stats.packets);
-		*tx += ld(&t->out.stats.packets);
-	}
+	/* (lingering SAs still count packets: they are in the totals) */
+	for (int pass = 0; pass < 2; pass++)
+		for (struct tunnel *t = pass ? c->lingering : c->children; t; t = t->next) {
+			snprintf(name, sizeof(name), "%s/%08x", c->cfg.name, t->in.spi);
+			sa_stats(o, name, "in", &t->in, total);
+			sa_stats(o, name, "out", &t->out, total);
+			*rx += ld(&t->in.stats.packets);
+			*tx += ld(&t->out.stats.packets);
+		}
 }
 
 static void conn_stats(struct out *o, struct conn *c)

@@ -89,6 +89,11 @@ phase() {
 	esac
 	if wait_for 8 settled c "$old_c" && wait_for 8 settled s "$old_s"; then
 		ok "$name: rekeyed: client $old_c-> $(spis c), server $old_s-> $(spis s)"
+		# The old inbound SAs linger a few seconds after their Delete.
+		check "$name: client status: ${old_c%%/*} lingers for late packets" \
+			sh -c "'$TUNSEC' -s '${TSD_SOCK[c]}' status | grep -q 'rekeyed and deleted: ${old_c%%/*} in'"
+		check "$name: server status: ${old_s%%/*} lingers for late packets" \
+			sh -c "'$TUNSEC' -s '${TSD_SOCK[s]}' status | grep -q 'rekeyed and deleted: ${old_s%%/*} in'"
 	else
 		bad "$name: rekey did not settle: client $(spis c)($(children c) CHILD_SAs), server $(spis s)($(children s))"
 	fi
