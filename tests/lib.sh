@@ -41,11 +41,12 @@ bad() { CHECKS=$((CHECKS + 1)); FAILED=$((FAILED + 1)); echo "FAIL $*"; }
 say() { echo "--   $*"; }
 die() { echo "FAIL $*"; FAILED=$((FAILED + 1)); lib_dump_logs; exit 1; }
 
-# check "what" cmd...: the command succeeds
+# check "what" cmd...: the command succeeds (returns 1 if not, so that a
+# test can print what explains a failure: `check ... || say ...`)
 check() {
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
+	if "$@"; then ok "$what"; else bad "$what"; return 1; fi
 }
 
 # check_ge "what" A B: integer A >= B (prints both)
@@ -642,12 +643,30 @@ nfq_delay() {
 	    body = struct.pack("=BBH", socket.AF_UNSPEC, 0, socket.htons(queue)) + payload
 	    hdr = struct.pack("=IHHII", 16 + len(body), SUBSYS_QUEUE << 8 | msg, NLM_F_REQUEST, seq, 0)
 	    s.send(hdr + body)
+	CFG_FLAGS, CFG_MASK, F_FAIL_OPEN = 5, 6, 1
 	send(MSG_CONFIG, attr(CFG_CMD, struct.pack("!BxH", CMD_BIND, 0)))
 	send(MSG_CONFIG, attr(CFG_PARAMS, struct.pack("!IB", 0, COPY_META)))
+	# Fail open: a packet the queue cannot take goes on undelayed, never
+	# dropped (the tests count every packet; the listener must lose none).
+	send(MSG_CONFIG, attr(CFG_FLAGS, struct.pack("!I", F_FAIL_OPEN)) +
+	     attr(CFG_MASK, struct.pack("!I", F_FAIL_OPEN)))
+	held, n, released, overflows = [], 0, 0, 0
 	def verdict(pid):
+	    global released
 	    send(MSG_VERDICT, attr(VERDICT_HDR, struct.pack("!II", NF_ACCEPT, pid)))
-	held, n = [], 0
-	def bye(*_):
+	    released += 1
+	# SIGTERM only raises a flag (through the wakeup pipe, so that select
+	# returns): a handler that released packets itself could run between
+	# a recv() and the loop that queues what it received, and those would
+	# never get a verdict.
+	stop = False
+	def on_term(*_):
+	    global stop
+	    stop = True
+	wr, ww = os.pipe()
+	os.set_blocking(ww, False)
+	signal.set_wakeup_fd(ww)
+	def finish():
 	    # The caller removed its NFQUEUE rule first. Packets still waiting
 	    # in the socket would be dropped by the kernel when it closes (a
 	    # loss the test did not ask for): take them, then release all.
@@ -655,15 +674,19 @@ nfq_delay() {
 	        take()
 	    for _, pid in held:
 	        verdict(pid)
-	    print("delayed %d packets" % n, flush=True)
+	    print("delayed %d packets, released %d, socket overflows %d" % (n, released, overflows),
+	          flush=True)
 	    os._exit(0)
 	def take():
-	    global n
+	    global n, overflows
 	    while True:
 	        try:
 	            buf = s.recv(65536, socket.MSG_DONTWAIT)
 	        except BlockingIOError:
 	            break
+	        except OSError:  # ENOBUFS: fail-open let those through
+	            overflows += 1
+	            continue
 	        off = 0
 	        while off + 16 <= len(buf):
 	            ln, typ = struct.unpack_from("=IH", buf, off)
@@ -681,15 +704,20 @@ nfq_delay() {
 	                        n += 1
 	                    a += (alen + 3) & ~3
 	            off += (ln + 3) & ~3
-	signal.signal(signal.SIGTERM, bye)
-	signal.signal(signal.SIGINT, bye)
+	signal.signal(signal.SIGTERM, on_term)
+	signal.signal(signal.SIGINT, on_term)
 	print("bound", flush=True)
 	while True:
+	    if stop:
+	        finish()
 	    now = time.monotonic()
 	    while held and held[0][0] <= now:
 	        verdict(heapq.heappop(held)[1])
 	    wait = max(0.0, held[0][0] - now) if held else 1.0
-	    if select.select([s], [], [], wait)[0]:
+	    ready = select.select([s, wr], [], [], wait)[0]
+	    if wr in ready:
+	        os.read(wr, 64)
+	    if s in ready:
 	        take()
 	PYEOF
 	lib_bg "$WORK/nfq_delay.log" ip netns exec "$1" "$PY" -u "$WORK/nfq_delay.py" "$2" "$3" "$4"

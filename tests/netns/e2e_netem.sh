@@ -75,7 +75,7 @@ check_eq "no icv drops (server)" "$(tstat s total icv)" 0
 check_eq "no icv drops (client)" "$(tstat c total icv)" 0
 if [ "$IMPAIR" = iptables ]; then
 	lib_stop "$NFQ_PID"
-	held=$(sed -n 's/^delayed \([0-9]*\) packets/\1/p' "$WORK/nfq_delay.log")
+	held=$(sed -n 's/^delayed \([0-9]*\) packets.*/\1/p' "$WORK/nfq_delay.log")
 	d_s=$(dups 1)
 	d_c=$(dups 2)
 	say "middle: $d_s copies towards the server, $d_c towards the client," \

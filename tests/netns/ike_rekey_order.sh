@@ -65,7 +65,8 @@ hold() {
 unhold() {
 	nsx "$M_NS" iptables -D FORWARD "${HOLD_RULE[@]}" -j NFQUEUE --queue-num 7
 	lib_stop "$NFQ_PID"
-	HELD=$(sed -n 's/^delayed \([0-9]*\) packets/\1/p' "$WORK/nfq_delay.log")
+	HELD=$(sed -n 's/^delayed \([0-9]*\) packets.*/\1/p' "$WORK/nfq_delay.log")
+	RELEASED=$(sed -n 's/^delayed .* released \([0-9]*\),.*/\1/p' "$WORK/nfq_delay.log")
 }
 
 # phase NAME WHO_REKEYS(c|s|both) WHAT_IS_HELD MIN MAX iptables-match...
@@ -102,6 +103,7 @@ phase() {
 	# a held packet: a missing reply is a lost packet.
 	unhold
 	check_ge "$name: $what held back (the ordering was forced)" "${HELD:-0}" 1
+	check_eq "$name: every held packet released (the harness lost none)" "${RELEASED:-}" "${HELD:-}"
 	wait_for 20 sh -c "! kill -0 $pc 2>/dev/null && ! kill -0 $ps 2>/dev/null"
 	# Every ESP packet one side sent, the other decrypted.
 	check "$name: ESP packets sent by the client = decrypted by the server" \
