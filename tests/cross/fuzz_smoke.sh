@@ -12,7 +12,10 @@
 # whole seed corpus (every file a regression input), then fuzzes for the
 # rest of its time.
 #
-#   FUZZ_SECONDS=N    seconds per target (default 8)
+#   FUZZ_SECONDS=N    seconds per target (default 8: the suite's budget is
+#                     five minutes for everything; every corpus file is still
+#                     replayed in full, and long campaigns run as
+#                     FUZZ_SECONDS=600 tests/cross/fuzz_smoke.sh)
 #   FUZZ_TARGETS="a b" only these targets (names without _fuzz)
 #   FUZZ_JOBS=N       targets run at once (default: the number of CPUs)
 set -u
