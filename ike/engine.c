@@ -55,6 +55,11 @@
 #define KE_RETRIES_MAX    2 /* INVALID_KE_PAYLOAD rounds before giving up */
 #define COOKIE_ROUNDS_MAX 2 /* COOKIE demands the initiator follows */
 #define COOKIE_LEN        (1 + 32)
+/* §2.6: the cookie secret changes every minute; a cookie made with the one
+ * before is still taken for a few seconds after the change (the initiator
+ * that got it is retrying now), never later. */
+#define COOKIE_SECRET_SWITCH (60 * IKE_SEC)
+#define COOKIE_PREV_VALID    (10 * IKE_SEC)
 
 struct txq_ent {
 	struct ike_path path;
@@ -99,9 +104,15 @@ struct ike_engine {
 	uint8_t rx[IKE_ENGINE_MSG_MAX];
 	uint8_t plain[IKE_ENGINE_MSG_MAX];
 	uint8_t out[IKE_ENGINE_MSG_MAX];
-	/* §2.6: our COOKIE secret, and its version (the first cookie byte) */
+	/* §2.6: our COOKIE secret, and its version (the first cookie byte),
+	 * in use since cookie_since; the one before until cookie_prev_until */
 	uint8_t cookie_secret[32];
 	uint8_t cookie_version;
+	bool cookie_started;
+	ike_time_t cookie_since;
+	uint8_t cookie_prev[32];
+	uint8_t cookie_prev_version;
+	ike_time_t cookie_prev_until;
 	/* payload structs too big for the stack (an SA payload is ~9 KiB) */
 	struct ike_sa_pl sapl;
 	struct ike_ts_pl tsi_pl, tsr_pl;
@@ -964,7 +975,7 @@ static size_t half_open_count(const struct ike_engine *e)
 
 /* §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
  * here with HMAC-SHA-256 keyed by the secret. */
-static void make_cookie(const struct ike_engine *e, uint8_t version, const struct ike_msg *m,
+static void make_cookie(const uint8_t secret[32], uint8_t version, const struct ike_msg *m,
                         const struct ike_path *path, uint8_t out[COOKIE_LEN])
 {
 	uint8_t data[IKE_NONCE_MAX + 16 + 2 + 8];
@@ -979,21 +990,48 @@ static void make_cookie(const struct ike_engine *e, uint8_t version, const struc
 	for (int i = 7; i >= 0; i--)
 		data[n++] = (uint8_t)(m->hdr.spi_i >> (8 * i));
 	out[0] = version;
-	prf_compute(PRF_HMAC_SHA2_256, e->cookie_secret, sizeof(e->cookie_secret), data, n,
-	            out + 1);
+	prf_compute(PRF_HMAC_SHA2_256, secret, 32, data, n, out + 1);
+}
+
+/* §2.6: "change the value of <secret> frequently, especially if under
+ * attack": a cookie an attacker collected stops working within a minute. */
+static void cookie_rotate(struct ike_engine *e, ike_time_t now)
+{
+	if (!e->cookie_started) {
+		e->cookie_started = true;
+		e->cookie_since = now;
+		return;
+	}
+	if (now - e->cookie_since < COOKIE_SECRET_SWITCH)
+		return;
+	/* Valid for a while after it was due to retire, not after it did
+	 * (with no IKE_SA_INIT for an hour, that is long ago). */
+	memcpy(e->cookie_prev, e->cookie_secret, sizeof(e->cookie_prev));
+	e->cookie_prev_version = e->cookie_version;
+	e->cookie_prev_until = e->cookie_since + COOKIE_SECRET_SWITCH + COOKIE_PREV_VALID;
+	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	e->cookie_version++;
+	e->cookie_since = now;
 }
 
 static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
-                      const struct ike_path *path)
+                      const struct ike_path *path, ike_time_t now)
 {
 	const struct ike_notify *c = ike_msg_notify(m, IKE_N_COOKIE);
+	const uint8_t *secret;
 	uint8_t want[COOKIE_LEN];
 
 	/* §2.6: the COOKIE notify must come first. */
 	if (!c || c != &m->notify[0] || m->n_payloads == 0 || m->order[0] != IKE_PL_NOTIFY ||
-	    c->len != COOKIE_LEN || c->data[0] != e->cookie_version)
+	    c->len != COOKIE_LEN)
 		return false;
-	make_cookie(e, e->cookie_version, m, path, want);
+	if (c->data[0] == e->cookie_version)
+		secret = e->cookie_secret;
+	else if (c->data[0] == e->cookie_prev_version && now < e->cookie_prev_until)
+		secret = e->cookie_prev;
+	else
+		return false;
+	make_cookie(secret, c->data[0], m, path, want);
 	return sodium_memcmp(want, c->data, COOKIE_LEN) == 0;
 }
 
@@ -1032,12 +1070,13 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 		e->stats.rx_malformed++;
 		return IKE_ERR_SYNTAX;
 	}
+	cookie_rotate(e, now);
 	if (e->cfg.cookie_threshold && half_open_count(e) >= e->cfg.cookie_threshold &&
-	    !cookie_ok(e, m, path)) {
+	    !cookie_ok(e, m, path, now)) {
 		uint8_t c[COOKIE_LEN];
 
 		/* §2.6: no state, just the cookie the retry must carry. */
-		make_cookie(e, e->cookie_version, m, path, c);
+		make_cookie(e->cookie_secret, e->cookie_version, m, path, c);
 		e->stats.cookie_sent++;
 		send_init_error(e, path, rh, IKE_N_COOKIE, c, sizeof(c));
 		return IKE_OK;

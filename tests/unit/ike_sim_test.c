@@ -1301,6 +1301,110 @@ TEST(ike_sim_rfc7296_2_6_cookie)
 	sim_free(&s);
 }
 
+/* A third party at .host asks node 1 for an IKE SA at the simulation's
+ * time: its first request (answered with a COOKIE), then, into retry, the
+ * request it repeats with that cookie. Returns the cookie's version byte,
+ * or -1. */
+static int cookie_for(struct simnet *s, const struct ike_config *cx, uint64_t *xstate,
+                      uint8_t host, uint8_t *retry, ssize_t *retry_len)
+{
+	static uint8_t req[IKE_ENGINE_MSG_MAX], resp[IKE_ENGINE_MSG_MAX];
+	struct ike_path px, tp;
+	struct ike_engine *x;
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	const struct ike_notify *c;
+	int version = -1;
+	ssize_t n, r;
+
+	*xstate += host;
+	x = ike_engine_new(cx);
+	px.local = s->node[1].addr;
+	px.local.addr[3] = host;
+	px.remote = s->node[1].addr;
+	if (m && x && ike_engine_initiate(x, &px, s->now) > 0 &&
+	    (n = ike_engine_poll_tx(x, &tp, req, sizeof(req))) > 0 &&
+	    (r = from_third(s, host, req, (size_t)n, resp, sizeof(resp))) > 0 &&
+	    ike_msg_parse(m, resp, (size_t)r) == r && (c = ike_msg_notify(m, IKE_N_COOKIE)) &&
+	    c->len > 0) {
+		struct ike_path back = {.local = px.local, .remote = px.remote};
+
+		version = c->data[0];
+		if (ike_engine_recv(x, &back, resp, (size_t)r, s->now) != 0 ||
+		    (*retry_len = ike_engine_poll_tx(x, &tp, retry, IKE_ENGINE_MSG_MAX)) <= 0)
+			version = -1;
+	}
+	ike_engine_free(x);
+	free(m);
+	return version;
+}
+
+/*
+ * §2.6: the cookie secret changes every minute. A cookie made with the
+ * previous one is still taken for 10 s after it was due to change (its
+ * initiator is retrying just then), never later: a cookie collected by an
+ * attacker stops opening SAs.
+ */
+TEST(ike_sim_rfc7296_2_6_cookie_secret_rotates)
+{
+	static uint8_t retry78[IKE_ENGINE_MSG_MAX], retry79[IKE_ENGINE_MSG_MAX];
+	static uint8_t resp[IKE_ENGINE_MSG_MAX], req[IKE_ENGINE_MSG_MAX];
+	struct ike_config c0, c1, cx;
+	struct ike_path px, tp;
+	struct simnet s;
+	struct ike_engine *x;
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint64_t xstate = 4242;
+	ssize_t n78 = 0, n79 = 0, n, r;
+	int v0, v1, v2;
+
+	sim_init(&s, 500, false);
+	base_cfg(&c0, 0, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cookie-cookie");
+	base_cfg(&c1, 1, "aes256gcm16-prfsha256-x25519", "aes256gcm16", "cookie-cookie");
+	c1.cookie_threshold = 1;
+	c1.half_open_timeout = 600 * SEC; /* the half-open SA below stays */
+	attach(&s, 0, &c0);
+	attach(&s, 1, &c1);
+	cx = c0;
+	cx.rand_ctx = &xstate;
+	REQUIRE(m && s.node[1].e);
+
+	/* One half-open SA: from now on IKE_SA_INIT needs a cookie. */
+	x = ike_engine_new(&cx);
+	px.local = s.node[1].addr;
+	px.local.addr[3] = 77;
+	px.remote = s.node[1].addr;
+	REQUIRE(x && ike_engine_initiate(x, &px, 0) > 0);
+	n = ike_engine_poll_tx(x, &tp, req, sizeof(req));
+	REQUIRE(n > 0 && from_third(&s, 77, req, (size_t)n, resp, sizeof(resp)) > 0);
+	ike_engine_free(x);
+	REQUIRE_EQ(ike_engine_sa_count(s.node[1].e), 1);
+
+	v0 = cookie_for(&s, &cx, &xstate, 78, retry78, &n78);
+	REQUIRE(v0 >= 0);
+	/* 65 s later the secret has changed; the cookie of 0 s is taken
+	 * (it was due to change at 60 s: 5 s ago). */
+	s.now = 65 * SEC;
+	v1 = cookie_for(&s, &cx, &xstate, 79, retry79, &n79);
+	REQUIRE(v1 >= 0);
+	CHECK_NE(v1, v0);
+	r = from_third(&s, 78, retry78, (size_t)n78, resp, sizeof(resp));
+	REQUIRE(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r);
+	CHECK(ike_msg_has(m, IKE_PL_SA));
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 2);
+	/* The cookie of 65 s, tried at 136 s: its secret was due to change
+	 * at 125 s, 11 s ago: another COOKIE (a newer version), no SA. */
+	s.now = 136 * SEC;
+	r = from_third(&s, 79, retry79, (size_t)n79, resp, sizeof(resp));
+	REQUIRE(r > 0 && ike_msg_parse(m, resp, (size_t)r) == r);
+	CHECK(!ike_msg_has(m, IKE_PL_SA));
+	REQUIRE(ike_msg_notify(m, IKE_N_COOKIE) && ike_msg_notify(m, IKE_N_COOKIE)->len > 0);
+	v2 = ike_msg_notify(m, IKE_N_COOKIE)->data[0];
+	CHECK(v2 != v1 && v2 != v0);
+	CHECK_EQ(ike_engine_sa_count(s.node[1].e), 2);
+	free(m);
+	sim_free(&s);
+}
+
 /* RFC 7383: with a small fragment length both sides fragment IKE_AUTH
  * (and nothing unencrypted); with loss the fragments are retransmitted as
  * a whole and reassembled; the CHILD_SA keys agree. */
