@@ -92,7 +92,7 @@ struct cfg_end {
 
 /*
  * One IKEv2 connection (connections.NAME) with its one CHILD_SA config
- * (children.CHILD). Durations in seconds; 0 means "never"/"off" except
+ * (children.CHILD). Durations in milliseconds; 0 means "never"/"off" except
  * where noted. Defaults are strongSwan's (swanctl.conf(5)).
  */
 struct cfg_conn {

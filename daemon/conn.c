@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -945,8 +946,50 @@ static void conn_routes(struct daemon *d, const struct conn *c)
 	child_routes(d, &ci);
 }
 
+/* `tunsecd -t`: our certificates must be valid now, or peers refuse them. */
+static void check_own_certs(const struct conn *c)
+{
+	char why[160];
+
+	for (size_t i = 0; i < ike_creds_n_certs(c->creds) && i < c->cfg.local.n_certs; i++)
+		if (ike_creds_cert_validity(c->creds, i, (long long)time(NULL), why, sizeof(why)) > 0)
+			log_warn("%s: certificate %s %s: peers will refuse it", c->cfg.name,
+				 c->cfg.local.certs[i], why);
+}
+
+/* `tunsecd -t`: a local_addrs host address that this host does not have
+ * can neither send nor receive IKE (the usual cause: a file written for
+ * another host, or an address not configured yet). */
+static void check_local_addrs(const struct cfg_conn *cc, const struct ifaddrs *ifa)
+{
+	for (unsigned k = 0; k < cc->n_local_addrs; k++) {
+		const struct cfg_prefix *p = &cc->local_addrs[k];
+		size_t alen = p->family == AF_INET ? 4 : 16;
+		bool found = false;
+		char ip[INET6_ADDRSTRLEN];
+
+		if (!prefix_is_host(p))
+			continue;
+		for (const struct ifaddrs *i = ifa; i && !found; i = i->ifa_next) {
+			const struct sockaddr *sa = i->ifa_addr;
+
+			if (!sa || sa->sa_family != p->family)
+				continue;
+			found = memcmp(p->family == AF_INET
+					   ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+					   : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr,
+				       p->addr, alen) == 0;
+		}
+		if (!found)
+			log_warn("%s: local_addrs %s is not an address of this host: IKE cannot use it "
+				 "until it is",
+				 cc->name, inet_ntop(p->family, p->addr, ip, sizeof(ip)));
+	}
+}
+
 int conns_check(const struct tunsec_config *cfg)
 {
+	struct ifaddrs *ifa = NULL;
 	struct daemon d;
 	int rc = 0;
 
@@ -954,6 +997,8 @@ int conns_check(const struct tunsec_config *cfg)
 	 * default local ID falls back to a route lookup, as at start. */
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
+	if (getifaddrs(&ifa) < 0)
+		ifa = NULL;
 	for (size_t i = 0; i < cfg->n_conns; i++) {
 		struct conn *c = conn_new(&d, &cfg->conns[i]);
 
@@ -961,8 +1006,14 @@ int conns_check(const struct tunsec_config *cfg)
 			rc = -1;
 			continue;
 		}
+		if (c->creds)
+			check_own_certs(c);
+		if (ifa)
+			check_local_addrs(&cfg->conns[i], ifa);
 		conn_free(&d, c);
 	}
+	if (ifa)
+		freeifaddrs(ifa);
 	sodium_memzero(&d, sizeof(d)); /* the copy holds PSK pointers only */
 	return rc;
 }

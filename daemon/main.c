@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -328,6 +329,32 @@ static void teardown(struct daemon *d)
 	config_free(&d->cfg);
 }
 
+/* `tunsecd -t`: what would stop the daemon at start although the file is
+ * well-formed. The control socket's folder must exist (the daemon creates
+ * the socket, not its folder). */
+static int check_start(const struct tunsec_config *cfg)
+{
+	char dir[sizeof(cfg->socket_path)];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", cfg->socket_path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) < 0) {
+		log_err("control socket %s: folder %s: %s", cfg->socket_path, dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_err("control socket %s: %s is not a folder", cfg->socket_path, dir);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/etc/tunsec.conf";
@@ -375,6 +402,8 @@ int main(int argc, char **argv)
 	}
 	if (check_only) {
 		rc = conns_check(&d.cfg);
+		if (check_start(&d.cfg) < 0)
+			rc = -1;
 		if (rc == 0)
 			printf("%s: configuration OK: %zu connection%s, %zu static-key tunnel%s\n",
 			       path, d.cfg.n_conns, d.cfg.n_conns == 1 ? "" : "s", d.cfg.n_manual,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -435,6 +436,36 @@ bool ike_creds_can_sign(const struct ike_creds *c)
 size_t ike_creds_n_cas(const struct ike_creds *c)
 {
 	return c ? c->n_cas : 0;
+}
+
+static void asn1_time_str(const ASN1_TIME *t, char *buf, size_t cap)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n = b && ASN1_TIME_print(b, t) ? BIO_read(b, buf, (int)cap - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+int ike_creds_cert_validity(const struct ike_creds *c, size_t i, long long now, char *why,
+                            size_t cap)
+{
+	time_t t = (time_t)now;
+	char when[64];
+
+	if (!c || i >= c->n_certs)
+		return -1;
+	if (X509_cmp_time(X509_get0_notAfter(c->cert[i]), &t) < 0) {
+		asn1_time_str(X509_get0_notAfter(c->cert[i]), when, sizeof(when));
+		snprintf(why, cap, "expired on %s", when);
+		return 1;
+	}
+	if (X509_cmp_time(X509_get0_notBefore(c->cert[i]), &t) > 0) {
+		asn1_time_str(X509_get0_notBefore(c->cert[i]), when, sizeof(when));
+		snprintf(why, cap, "not valid before %s", when);
+		return 1;
+	}
+	return 0;
 }
 
 size_t ike_creds_n_certs(const struct ike_creds *c)

@@ -129,6 +129,15 @@ bool ike_creds_can_sign(const struct ike_creds *c);
 /* Number of trust anchors. */
 size_t ike_creds_n_cas(const struct ike_creds *c);
 
+/*
+ * Our certificate i at time `now` (UNIX seconds): 0 if valid, else 1 and a
+ * line for the operator in why ("expired on ...", "not valid before ...").
+ * -1 if there is no such certificate. (A peer refuses an expired
+ * certificate; `tunsecd -t` says so before it happens.)
+ */
+int ike_creds_cert_validity(const struct ike_creds *c, size_t i, long long now, char *why,
+                            size_t cap);
+
 /* Our certificates: 0 the end entity, then intermediates. Their DER into
  * *der and *len (borrowed from c). 0, or IKE_CERT_ERR_INVAL (no such cert). */
 size_t ike_creds_n_certs(const struct ike_creds *c);
