@@ -84,10 +84,19 @@ static void conn_status(struct out *o, const struct conn *c, uint64_t now);
 static void status(struct daemon *d, struct out *o)
 {
 	char peer[80], sels[128];
+	size_t n_ike = 0, n_child = 0;
 
-	outf(o, "tunsecd %s, up %lds, interface %s (MTU %u), %zu tunnel%s\n", TUNSEC_VERSION,
-	     (long)(time(NULL) - d->started), d->tun.name, d->mtu, d->n_tunnels,
-	     d->n_tunnels == 1 ? "" : "s");
+	for (size_t i = 0; i < d->n_conns; i++) {
+		n_ike += ike_engine_sa_count(d->conns[i]->e);
+		for (const struct tunnel *t = d->conns[i]->children; t; t = t->next)
+			n_child++;
+	}
+	outf(o,
+	     "tunsecd %s, up %lds, interface %s (MTU %u), %zu tunnel%s, %zu IKE SA%s, "
+	     "%zu CHILD_SA%s\n",
+	     TUNSEC_VERSION, (long)(time(NULL) - d->started), d->tun.name, d->mtu, d->n_tunnels,
+	     d->n_tunnels == 1 ? "" : "s", n_ike, n_ike == 1 ? "" : "s", n_child,
+	     n_child == 1 ? "" : "s");
 	for (size_t i = 0; i < d->n_tunnels; i++) {
 		struct tunnel *t = &d->tunnels[i];
 

@@ -46,6 +46,8 @@ settled() { # SIDE OLD_SPIS: one CHILD_SA, not the old one, nothing pending
 }
 check "client: CHILD_SA up" wait_for 10 sh -c "[ \"\$('$TUNSEC' -s '$WORK/c.sock' status | grep -c 'net{0x')\" = 1 ]"
 wait_for 5 ping_n "$C_NS" $S_IN4 1 >/dev/null || die "no ping through the tunnel"
+check "status header counts the negotiated SAs" \
+	sh -c "'$TUNSEC' -s '$WORK/s.sock' status | head -n 1 | grep -q '0 tunnels, 1 IKE SA, 1 CHILD_SA\$'"
 
 rekey() { "$TUNSEC" -s "${TSD_SOCK[$1]}" rekey gw >/dev/null; }
 same_count() { [ "$(tstat "$1" total "$2")" = "$(tstat "$3" total "$4")" ]; }
@@ -124,6 +126,17 @@ phase() {
 	done
 	if [ "$FAILED" != "$failed0" ]; then
 		grep -h transmitted "$WORK/ping-$name-c.txt" "$WORK/ping-$name-s.txt" | sed 's/^/     | /'
+		# The kernel's drops: raw sockets (the last column of
+		# /proc/net/raw), UDP sockets, IP discards, per namespace.
+		for ns in "$C_NS" "$M_NS" "$S_NS"; do
+			say "$ns: raw socket drops $(nsx "$ns" awk 'NR > 1 { d += $NF } END { print d + 0 }' /proc/net/raw),"\
+				"UDP InErrors/RcvbufErrors $(nsx "$ns" awk '/^Udp:/ { if (h) { print $4 "/" $6; exit } h = 1 }' /proc/net/snmp)," \
+				"IP InDiscards $(nsx "$ns" awk '/^Ip:/ { if (h) { print $9; exit } h = 1 }' /proc/net/snmp)," \
+				"links (rx/tx dropped): $(nsx "$ns" ip -s -o link | awk '{ for (i = 1; i <= NF; i++) if ($i == "RX:") rx = $(i + 11); else if ($i == "TX:") tx = $(i + 11); printf "%s %s/%s ", $2, rx, tx }')"
+		done
+		local sn=0 a b rest
+		while read -r a b rest; do sn=$((sn + 16#$b)); done </proc/net/softnet_stat
+		say "kernel backlog drops (all CPUs, /proc/net/softnet_stat): $sn"
 		for side in c s; do
 			say "$side: CHILD_SA lines of this run"
 			grep -E 'CHILD_SA|sending on' "${TSD_LOG[$side]}" | tail -n 12 | sed 's/^/     | /'
