@@ -66,6 +66,10 @@ hold() {
 }
 unhold() {
 	nsx "$M_NS" iptables -D FORWARD "${HOLD_RULE[@]}" -j NFQUEUE --queue-num 7
+	# The listener releases what it holds on time (at most 300 ms) before
+	# it is stopped: nothing can be left in the kernel's queue, which drops
+	# whatever is still there when its listener goes.
+	sleep 0.5
 	lib_stop "$NFQ_PID"
 	HELD=$(sed -n 's/^delayed \([0-9]*\) packets.*/\1/p' "$WORK/nfq_delay.log")
 	RELEASED=$(sed -n 's/^delayed .* released \([0-9]*\),.*/\1/p' "$WORK/nfq_delay.log")
