@@ -620,6 +620,8 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
 	bool was_up = s != NULL;
 	struct tunnel **pp = &c->children;
+	char more[64] = "";
+	uint64_t held = 0;
 
 	if (s)
 		memset(s, 0, sizeof(*s));
@@ -640,16 +642,25 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 		log_info("%s: IKE SA #%u replaced by its rekey", c->cfg.name, ev->sa_id);
 		return;
 	}
+	/* An SA that never came up can be any sender's doing (a wrong key,
+	 * a flood of half-open SAs timing out): 5 lines a second at most. */
+	if (!was_up && !log_limit_ok(&c->failed_log, now, 5, &held)) {
+		after_down(c, ev->reason, now);
+		return;
+	}
+	if (held)
+		snprintf(more, sizeof(more), " (and %llu more failures not logged)",
+			 (unsigned long long)held);
 	if (ev->auth_err)
-		log_warn("%s: IKE SA #%u %s: %s: %s", c->cfg.name, ev->sa_id,
+		log_warn("%s: IKE SA #%u %s: %s: %s%s", c->cfg.name, ev->sa_id,
 			 was_up ? "down" : "failed", ike_reason_name(ev->reason),
-			 ike_cert_strerror(ev->auth_err));
+			 ike_cert_strerror(ev->auth_err), more);
 	else if (ev->notify)
-		log_info("%s: IKE SA #%u %s: %s (notify %u)", c->cfg.name, ev->sa_id,
-			 was_up ? "down" : "failed", ike_reason_name(ev->reason), ev->notify);
+		log_info("%s: IKE SA #%u %s: %s (notify %u)%s", c->cfg.name, ev->sa_id,
+			 was_up ? "down" : "failed", ike_reason_name(ev->reason), ev->notify, more);
 	else
-		log_info("%s: IKE SA #%u %s: %s", c->cfg.name, ev->sa_id,
-			 was_up ? "down" : "failed", ike_reason_name(ev->reason));
+		log_info("%s: IKE SA #%u %s: %s%s", c->cfg.name, ev->sa_id,
+			 was_up ? "down" : "failed", ike_reason_name(ev->reason), more);
 	after_down(c, ev->reason, now);
 }
 
@@ -660,20 +671,20 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
  */
 static void on_refused(struct conn *c, const struct ike_event *ev, uint64_t now)
 {
-	char peer[64];
+	char peer[64], more[64] = "";
+	uint64_t held;
 
-	if (now < c->refused_log_at) {
-		c->refused_quiet++;
+	if (!log_limit_ok(&c->refused_log, now, 1, &held))
 		return;
-	}
-	c->refused_log_at = now + NS_PER_SEC;
+	if (held)
+		snprintf(more, sizeof(more), " (and %llu more refusals not logged)",
+			 (unsigned long long)held);
 	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s", c->cfg.name,
 		 ev->offered_ike ? "IKE" : "ESP", ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
 		 ev->offered[0] ? ev->offered : "nothing",
 		 ev->offered_ike ? (c->cfg.proposals[0] ? c->cfg.proposals : "default")
 				 : (c->cfg.esp_proposals[0] ? c->cfg.esp_proposals : "default"),
-		 c->refused_quiet ? " (and more refusals not logged)" : "");
-	c->refused_quiet = 0;
+		 more);
 }
 
 /* Send what the engine queued and act on its events. */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "daemon/config.h"
+#include "daemon/log.h"
 #include "ike/engine.h"
 
 struct daemon;
@@ -58,8 +59,8 @@ struct conn {
 	uint64_t restart_at;	 /* re-initiate then (dpd/close_action) */
 	uint64_t acquire_after;	 /* rate limit for trap-started initiation */
 	uint64_t initiations, acquires, up_count;
-	uint64_t refused_log_at;  /* rate limit of "refused proposal" lines */
-	uint64_t refused_quiet;   /* refusals not logged since the last line */
+	struct log_limit refused_log; /* "refused proposal" lines */
+	struct log_limit failed_log;  /* IKE SAs that failed before they were up */
 };
 
 /* `tunsecd -t`: what conns_setup() would refuse without touching the

@@ -35,3 +35,19 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+int log_limit_ok(struct log_limit *l, uint64_t now_ns, unsigned burst, uint64_t *suppressed)
+{
+	if (now_ns - l->window >= 1000000000ULL || now_ns < l->window) {
+		l->window = now_ns;
+		l->n = 0;
+	}
+	if (l->n >= burst) {
+		l->held++;
+		return 0;
+	}
+	l->n++;
+	*suppressed = l->held;
+	l->held = 0;
+	return 1;
+}
