@@ -402,7 +402,7 @@ static struct tunnel *lingering_find(struct conn *c, uint32_t spi_in, struct tun
 
 /* An SPI may be handed out again (the engine does not know that a deleted
  * SA still lingers here): the new SA wins. */
-static void lingering_drop(struct daemon *d, struct conn *c, uint32_t spi_in)
+static void lingering_drop(struct daemon *d, uint32_t spi_in)
 {
 	for (size_t i = 0; i < d->n_conns; i++) {
 		struct tunnel **at, *t = lingering_find(d->conns[i], spi_in, &at);
@@ -413,7 +413,6 @@ static void lingering_drop(struct daemon *d, struct conn *c, uint32_t spi_in)
 			return;
 		}
 	}
-	(void)c;
 }
 
 static void lingering_expire(struct daemon *d, struct conn *c, uint64_t now, bool all)
@@ -479,14 +478,14 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
 	old = ci->rekeyed_spi_in ? child_find(c, ci->rekeyed_spi_in) : NULL;
 	t->rekey_of = old ? old->in.spi : 0;
-	/* The new SA sends at once unless we answered its rekey (see above)
-	 * or it lost a simultaneous rekey. */
-	t->out_pending = old && !ci->we_initiated && !ci->redundant;
-	lingering_drop(d, c, ci->spi_in);
+	/* A rekey's SA takes the outbound selectors below (at once, or once
+	 * the peer shows it has it); a new CHILD_SA gets them now. */
+	t->out_pending = old && !ci->redundant;
+	lingering_drop(d, ci->spi_in);
 	if ((rc = esp_side(&t->in, ci, true, cc->replay_window, &ev->path.remote)) < 0 ||
 	    (rc = esp_side(&t->out, ci, false, 0, &ev->path.remote)) < 0 ||
 	    (rc = sad_add_in(d->sad, &t->in)) < 0 ||
-	    (!t->out_pending && !ci->redundant && (rc = sad_add_out(d->sad, &t->out)) < 0)) {
+	    (!old && (rc = sad_add_out(d->sad, &t->out)) < 0)) {
 		log_err("%s: cannot install CHILD_SA 0x%08x: %s", cc->name, ci->spi_in,
 			rc == -EEXIST ? "SPI in use" : strerror(-rc));
 		tunnel_free(d, t);
@@ -501,7 +500,8 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	 * until the new one takes over. */
 	if (old && !ci->redundant) {
 		old->replaced = old->rekey_asked = true;
-		if (!t->out_pending)
+		/* (should that fail, it stays pending and is tried again) */
+		if (ci->we_initiated)
 			out_take_over(d, c, t, "we rekeyed it");
 	}
 	child_routes(d, ci);
