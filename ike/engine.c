@@ -91,8 +91,10 @@ struct ike_engine {
 
 	struct txq_ent txq[IKE_ENGINE_TXQ];
 	unsigned tx_head, tx_n;
-	struct ike_event evq[IKE_ENGINE_EVENTS];
-	unsigned ev_head, ev_n;
+	/* events, a ring that grows (never drops one: a lost CHILD_DOWN
+	 * would leave keys in the data plane) */
+	struct ike_event *evq;
+	unsigned ev_cap, ev_head, ev_n;
 	struct ike_engine_stats stats;
 	/* §1.5: token bucket of unprotected one-way notifies */
 	bool tb_started;
@@ -335,19 +337,46 @@ void ike_engine_free(struct ike_engine *e)
 	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
 		ike_sa_clear(&e->sa[i]);
 	ike_frag_reset(&e->frag);
+	if (e->evq) {
+		sodium_memzero(e->evq, e->ev_cap * sizeof(*e->evq));
+		free(e->evq);
+	}
 	sodium_memzero(e, sizeof(*e));
 	free(e);
 }
 
 /* ---- queues ------------------------------------------------------------- */
 
+/* Twice the room, the events kept in order; the old ring is wiped (a
+ * CHILD_UP carries keys). -1 only when memory is out. */
+static int ev_grow(struct ike_engine *e)
+{
+	unsigned cap = e->ev_cap ? 2 * e->ev_cap : IKE_ENGINE_EVENTS;
+	struct ike_event *q = malloc(cap * sizeof(*q));
+
+	if (!q || cap > IKE_ENGINE_EVENTS_MAX) {
+		free(q);
+		return -1;
+	}
+	for (unsigned i = 0; i < e->ev_n; i++)
+		q[i] = e->evq[(e->ev_head + i) % e->ev_cap];
+	if (e->evq) {
+		sodium_memzero(e->evq, e->ev_cap * sizeof(*e->evq));
+		free(e->evq);
+	}
+	e->evq = q;
+	e->ev_cap = cap;
+	e->ev_head = 0;
+	return 0;
+}
+
 static void ev_push(struct ike_engine *e, const struct ike_event *ev)
 {
-	if (e->ev_n == IKE_ENGINE_EVENTS) {
+	if (e->ev_n == e->ev_cap && ev_grow(e) < 0) {
 		e->stats.events_lost++;
 		return;
 	}
-	e->evq[(e->ev_head + e->ev_n++) % IKE_ENGINE_EVENTS] = *ev;
+	e->evq[(e->ev_head + e->ev_n++) % e->ev_cap] = *ev;
 }
 
 int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev)
@@ -359,7 +388,7 @@ int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev)
 	q = &e->evq[e->ev_head];
 	*ev = *q;
 	sodium_memzero(q, sizeof(*q)); /* CHILD_UP keys */
-	e->ev_head = (e->ev_head + 1) % IKE_ENGINE_EVENTS;
+	e->ev_head = (e->ev_head + 1) % e->ev_cap;
 	e->ev_n--;
 	return 1;
 }

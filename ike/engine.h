@@ -408,7 +408,9 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
 /*
  * Next event: 1 with *ev filled, 0 when none. CHILD_UP events carry keys:
  * wipe them with ike_event_wipe() once installed. Drain after every call
- * into the engine; the queue holds IKE_ENGINE_EVENTS.
+ * into the engine. The queue starts with room for IKE_ENGINE_EVENTS and
+ * grows as one call needs (a peer's Delete of many SAs, INITIAL_CONTACT):
+ * no event is ever dropped, unless memory runs out (then events_lost).
  *
  * Order, which a daemon may rely on:
  * - IKE_UP of an IKE SA comes before any CHILD_UP, CHILD_DOWN or
@@ -428,7 +430,8 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
  *   daemon following IKE_UP.rekeyed_sa_id therefore always ends with
  *   exactly one IKE SA owning all CHILD_SAs.
  */
-#define IKE_ENGINE_EVENTS 64
+#define IKE_ENGINE_EVENTS     16
+#define IKE_ENGINE_EVENTS_MAX (1u << 20) /* far beyond any one call */
 int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev);
 
 void ike_event_wipe(struct ike_event *ev);
