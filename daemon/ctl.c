@@ -290,6 +290,8 @@ static void conn_stats(struct out *o, struct conn *c)
 	     (unsigned long long)st.rekey_collisions);
 	outf(o, "%s/ike child-rekey-collisions %llu\n", c->cfg.name,
 	     (unsigned long long)st.child_rekey_collisions);
+	outf(o, "%s/ike frag-refused %llu\n", c->cfg.name, (unsigned long long)st.frag_refused);
+	outf(o, "%s/ike frag-timeout %llu\n", c->cfg.name, (unsigned long long)st.frag_timeout);
 }
 
 static void stats(struct daemon *d, struct out *o)

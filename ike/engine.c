@@ -120,8 +120,6 @@ struct ike_engine {
 	struct ike_ts_pl tsi_pl, tsr_pl;
 	struct esp_sel sel_i[ESP_MAX_SELS], sel_r[ESP_MAX_SELS];
 	struct ike_ts_result tsres;
-	struct ike_frag_reasm frag;  /* RFC 7383: one message at a time */
-	uint32_t frag_sa;            /* the IKE SA whose fragments frag holds */
 	uint8_t inner[IKE_FRAG_BUF]; /* a reassembled message's payloads */
 	struct ike_train train;      /* the message being sent */
 	size_t inner_len;
@@ -326,7 +324,6 @@ struct ike_engine *ike_engine_new(const struct ike_config *cfg)
 	                   NULL, 0);
 	e->next_id = 1;
 	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
-	ike_frag_reset(&e->frag);
 	return e;
 }
 
@@ -336,7 +333,6 @@ void ike_engine_free(struct ike_engine *e)
 		return;
 	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
 		ike_sa_clear(&e->sa[i]);
-	ike_frag_reset(&e->frag);
 	if (e->evq) {
 		sodium_memzero(e->evq, e->ev_cap * sizeof(*e->evq));
 		free(e->evq);
@@ -603,11 +599,6 @@ static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r
 	 * (it never had a CHILD_SA). */
 	if ((peer = collided_peer(e, sa)))
 		ike_sa_clear(peer);
-	/* Fragments of its messages hold decrypted payloads. */
-	if (e->frag_sa == sa->id) {
-		ike_frag_reset(&e->frag);
-		e->frag_sa = 0;
-	}
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
 		child_down(e, sa, &sa->child[j], reason);
 	/* CHILD_DOWNs first, IKE_DOWN last (engine.h); a redundant SA of a
@@ -2937,7 +2928,16 @@ static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
  * fragments into the reassembly buffer (RFC 7383 §2.6), then parsed into
  * e->msg. IKE_FRAG_WAIT (> 0) while fragments are missing.
  */
-static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len)
+static size_t reasm_count(const struct ike_engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
+		n += e->sa[i].frag != NULL;
+	return n;
+}
+
+static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, ike_time_t now)
 {
 	struct ike_msg *m = &e->msg;
 	uint8_t np;
@@ -2947,19 +2947,29 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len)
 		return ike_msg_decrypt(sa->rx, e->rx, len, m);
 	if (!ike_msg_has(m, IKE_PL_SKF))
 		return IKE_ERR_SYNTAX;
-	/* One reassembly buffer for all SAs: fragments of another SA's
-	 * message must not join (each SA authenticates its own). */
-	if (e->frag.active && e->frag_sa != sa->id)
-		ike_frag_reset(&e->frag);
-	e->frag_sa = sa->id;
-	rc = ike_frag_add(&e->frag, sa->rx, e->rx, len, m);
+	/* Each SA reassembles its own messages (RFC 7383 §2.6): a fragment,
+	 * authentic or not, of one SA never touches another's. The memory
+	 * is bounded: IKE_ENGINE_REASM_MAX at once, each IKE_FRAG_BUF, and
+	 * each given up after IKE_ENGINE_REASM_TIMEOUT (the sender then
+	 * retransmits every fragment). */
+	if (!sa->frag) {
+		if (reasm_count(e) >= IKE_ENGINE_REASM_MAX ||
+		    !(sa->frag = malloc(sizeof(*sa->frag)))) {
+			e->stats.frag_refused++;
+			return 1;
+		}
+		memset(sa->frag, 0, sizeof(*sa->frag));
+		ike_frag_reset(sa->frag);
+		sa->frag_deadline = add_time(now, IKE_ENGINE_REASM_TIMEOUT);
+	}
+	rc = ike_frag_add(sa->frag, sa->rx, e->rx, len, m);
 	if (rc == IKE_FRAG_WAIT || rc == IKE_FRAG_DUP)
 		return 1;
 	if (rc < 0)
 		return rc;
 	/* Complete: the inner chain replaces the fragment's content. */
-	n = ike_frag_assemble(&e->frag, e->inner, sizeof(e->inner), &np);
-	ike_frag_reset(&e->frag);
+	n = ike_frag_assemble(sa->frag, e->inner, sizeof(e->inner), &np);
+	ike_sa_frag_free(sa);
 	if (n < 0)
 		return IKE_ERR_TOO_MANY;
 	e->inner_len = (size_t)n;
@@ -3079,7 +3089,7 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 	}
 	/* Only authentic messages may do anything, even trigger a replay of
 	 * our cached response (which would otherwise amplify forgeries). */
-	rc = open_protected(e, sa, len);
+	rc = open_protected(e, sa, len, now);
 	if (rc > 0)
 		return IKE_OK;
 	if (rc == IKE_ERR_AUTH) {
@@ -3207,6 +3217,8 @@ ike_time_t ike_engine_next_expiry(const struct ike_engine *e)
 			t = sa->req_deadline;
 		if (sa->half_open_deadline < t)
 			t = sa->half_open_deadline;
+		if (sa->frag && sa->frag_deadline < t)
+			t = sa->frag_deadline;
 		if ((d = dpd_deadline(e, sa)) < t)
 			t = d;
 		for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++)
@@ -3235,6 +3247,10 @@ int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now)
 		if (now >= sa->half_open_deadline && !sa->ireq.active) {
 			sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
 			continue;
+		}
+		if (sa->frag && now >= sa->frag_deadline) {
+			e->stats.frag_timeout++;
+			ike_sa_frag_free(sa);
 		}
 		if (sa->req_kind != IKE_REQ_NONE && now >= sa->req_deadline) {
 			if (sa->req_sent > e->cfg.retransmit_tries) {

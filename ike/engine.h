@@ -329,6 +329,8 @@ struct ike_engine_stats {
 	uint64_t child_not_found;  /* CHILD_SA_NOT_FOUND sent (§2.25) */
 	uint64_t rekey_collisions; /* simultaneous IKE SA rekeys (§2.8.2) */
 	uint64_t child_rekey_collisions; /* simultaneous CHILD_SA rekeys (§2.8.1) */
+	uint64_t frag_refused;  /* a fragmented message not taken: reassemblies full */
+	uint64_t frag_timeout;  /* a reassembly given up, incomplete */
 };
 
 #define IKE_ENGINE_UNPROT_BURST 10
@@ -430,6 +432,11 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
  *   daemon following IKE_UP.rekeyed_sa_id therefore always ends with
  *   exactly one IKE SA owning all CHILD_SAs.
  */
+/* RFC 7383 reassemblies at once (each up to IKE_FRAG_BUF, allocated only
+ * while a fragmented message is arriving), and how long one may take. */
+#define IKE_ENGINE_REASM_MAX     8
+#define IKE_ENGINE_REASM_TIMEOUT (15 * IKE_SEC)
+
 #define IKE_ENGINE_EVENTS     16
 #define IKE_ENGINE_EVENTS_MAX (1u << 20) /* far beyond any one call */
 int ike_engine_poll_event(struct ike_engine *e, struct ike_event *ev);

@@ -1,6 +1,7 @@
 /* IKE SA state, retransmission and response cache, NAT detection; see sa.h. */
 #include "ike/sa.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -10,8 +11,19 @@
 #include "crypto/aead.h"
 #include "crypto/mbedtls_compat.h"
 
+void ike_sa_frag_free(struct ike_sa *sa)
+{
+	if (!sa->frag)
+		return;
+	ike_frag_reset(sa->frag); /* decrypted payloads */
+	free(sa->frag);
+	sa->frag = NULL;
+	sa->frag_deadline = IKE_TIME_NEVER;
+}
+
 void ike_sa_clear(struct ike_sa *sa)
 {
+	ike_sa_frag_free(sa);
 	aead_free(sa->tx);
 	aead_free(sa->rx);
 	ke_free(&sa->ke);

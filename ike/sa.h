@@ -20,6 +20,7 @@
 #include "ike/child.h"
 #include "ike/engine.h"
 #include "ike/keys.h"
+#include "ike/msg.h"
 #include "ike/proposal.h"
 
 #define IKE_NONCE_LEN 32
@@ -119,6 +120,11 @@ struct ike_sa {
 	struct ike_path path; /* where our requests go */
 	bool nat_local, nat_remote;
 	bool peer_frag; /* the peer sent IKEV2_FRAGMENTATION_SUPPORTED */
+	/* RFC 7383 §2.6: the fragments of the peer's message being
+	 * reassembled, this SA's own (allocated at the first fragment, freed
+	 * when complete, at frag_deadline, or with the SA). */
+	struct ike_frag_reasm *frag;
+	ike_time_t frag_deadline;
 	struct ike_identity peer_id; /* as authenticated in IKE_AUTH */
 
 	/* IKE_SA_INIT */
@@ -190,6 +196,8 @@ struct ike_sa {
 
 /* Wipe keys, free the SK contexts and zero the SA (state IKE_SA_FREE). */
 void ike_sa_clear(struct ike_sa *sa);
+/* Free (wiped) the SA's fragment reassembly, if any. */
+void ike_sa_frag_free(struct ike_sa *sa);
 
 /* The SA's SPIs as their 8 wire bytes each. */
 void ike_sa_spi_bytes(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8]);

@@ -413,3 +413,172 @@ TEST(ike_engine_events_never_dropped)
 	CHECK_EQ(st.events_lost, 0);
 	sim_free(&s);
 }
+
+/* Everything x sends now, for y, received at `now`; count returned. */
+static int deliver_all(struct ike_engine *x, struct ike_engine *y, ike_time_t now)
+{
+	static uint8_t buf[IKE_ENGINE_MSG_MAX];
+	struct ike_path p, rx;
+	ssize_t n;
+	int k = 0;
+
+	while ((n = ike_engine_poll_tx(x, &p, buf, sizeof(buf))) > 0) {
+		rx.local = p.remote;
+		rx.remote = p.local;
+		ike_engine_recv(y, &rx, buf, (size_t)n, now);
+		k++;
+	}
+	return k;
+}
+
+/*
+ * RFC 7383 §2.6: each IKE SA reassembles its own fragments. Two initiators
+ * send their fragmented IKE_AUTH at once, fragments interleaved at the
+ * responder, and every other one of B's repeated once more (a replay by
+ * B's own side): both complete on the first transmission, no
+ * retransmission needed. With one reassembly buffer for the whole engine
+ * each fragment of the other SA threw the first one's away.
+ */
+TEST(ike_engine_rfc7383_2_6_reassembly_per_sa)
+{
+	static uint8_t fa[64][IKE_ENGINE_MSG_MAX], fb[64][IKE_ENGINE_MSG_MAX];
+	static struct ike_path pa[64], pb[64];
+	size_t la[64], lb[64], na = 0, nb = 0;
+	struct ike_config cr, ca, cb;
+	struct ike_engine *r, *a, *b;
+	struct ike_engine_stats st;
+	struct ike_path path;
+	struct ike_event ev;
+	uint64_t ra = 1, rb = 2, rr = 3;
+	int up_a = 0, up_b = 0;
+	ssize_t n;
+
+	cfg(&cr, 1);
+	cfg(&ca, 0);
+	cfg(&cb, 0);
+	cr.fragment_len = ca.fragment_len = cb.fragment_len = 128;
+	cr.rand_ctx = &rr;
+	ca.rand_ctx = &ra;
+	cb.rand_ctx = &rb;
+	r = ike_engine_new(&cr);
+	a = ike_engine_new(&ca);
+	b = ike_engine_new(&cb);
+	REQUIRE(r && a && b);
+	memset(&path, 0, sizeof(path));
+	path.local.family = path.remote.family = AF_INET;
+	path.local.port = path.remote.port = 500;
+	memcpy(path.remote.addr, "\x0a\x00\x00\x01", 4);
+	memcpy(path.local.addr, "\x0a\x00\x00\x0a", 4);
+	REQUIRE(ike_engine_initiate(a, &path, 0) > 0);
+	memcpy(path.local.addr, "\x0a\x00\x00\x0b", 4);
+	REQUIRE(ike_engine_initiate(b, &path, 0) > 0);
+	/* IKE_SA_INIT both ways for each. */
+	CHECK(deliver_all(a, r, 0) == 1 && deliver_all(r, a, 0) == 1);
+	CHECK(deliver_all(b, r, 0) == 1 && deliver_all(r, b, 0) == 1);
+	/* Their IKE_AUTH fragments, held. */
+	while (na < 64 && (n = ike_engine_poll_tx(a, &pa[na], fa[na], sizeof(fa[0]))) > 0)
+		la[na++] = (size_t)n;
+	while (nb < 64 && (n = ike_engine_poll_tx(b, &pb[nb], fb[nb], sizeof(fb[0]))) > 0)
+		lb[nb++] = (size_t)n;
+	REQUIRE(na > 2 && nb > 2);
+	/* Interleaved at the responder, and B's repeated. */
+	for (size_t i = 0; i < na || i < nb; i++) {
+		struct ike_path rx;
+
+		if (i < na) {
+			rx.local = pa[i].remote;
+			rx.remote = pa[i].local;
+			ike_engine_recv(r, &rx, fa[i], la[i], 0);
+		}
+		for (int rep = 0; i < nb && rep < 1 + (int)(i % 2); rep++) {
+			rx.local = pb[i].remote;
+			rx.remote = pb[i].local;
+			ike_engine_recv(r, &rx, fb[i], lb[i], 0);
+		}
+	}
+	/* The responses go back to whoever they are for. */
+	{
+		static uint8_t buf[IKE_ENGINE_MSG_MAX];
+		struct ike_path p, rx;
+
+		while ((n = ike_engine_poll_tx(r, &p, buf, sizeof(buf))) > 0) {
+			rx.local = p.remote;
+			rx.remote = p.local;
+			ike_engine_recv(p.remote.addr[3] == 0x0a ? a : b, &rx, buf, (size_t)n, 0);
+		}
+	}
+	while (ike_engine_poll_event(a, &ev) == 1) {
+		up_a += ev.type == IKE_EV_CHILD_UP;
+		ike_event_wipe(&ev);
+	}
+	while (ike_engine_poll_event(b, &ev) == 1) {
+		up_b += ev.type == IKE_EV_CHILD_UP;
+		ike_event_wipe(&ev);
+	}
+	CHECK_EQ(up_a, 1);
+	CHECK_EQ(up_b, 1);
+	ike_engine_get_stats(r, &st);
+	CHECK_EQ(st.frag_refused, 0);
+	ike_engine_free(a);
+	ike_engine_free(b);
+	ike_engine_free(r);
+}
+
+/* RFC 7383 §2.6: an incomplete reassembly is given up after
+ * IKE_ENGINE_REASM_TIMEOUT (its memory freed, counted); the sender's
+ * retransmission of all fragments then completes it. */
+TEST(ike_engine_rfc7383_2_6_reassembly_times_out)
+{
+	static uint8_t fa[64][IKE_ENGINE_MSG_MAX];
+	static struct ike_path pa[64];
+	size_t la[64], na = 0;
+	struct ike_config cr, ca;
+	struct ike_engine *r, *a;
+	struct ike_engine_stats st;
+	struct ike_path path, rx;
+	struct ike_event ev;
+	uint64_t ra = 5, rr = 6;
+	ike_time_t later = IKE_ENGINE_REASM_TIMEOUT + SEC;
+	int up = 0;
+	ssize_t n;
+
+	cfg(&cr, 1);
+	cfg(&ca, 0);
+	cr.fragment_len = ca.fragment_len = 128;
+	cr.rand_ctx = &rr;
+	ca.rand_ctx = &ra;
+	r = ike_engine_new(&cr);
+	a = ike_engine_new(&ca);
+	REQUIRE(r && a);
+	memset(&path, 0, sizeof(path));
+	path.local.family = path.remote.family = AF_INET;
+	path.local.port = path.remote.port = 500;
+	memcpy(path.remote.addr, "\x0a\x00\x00\x01", 4);
+	memcpy(path.local.addr, "\x0a\x00\x00\x0a", 4);
+	REQUIRE(ike_engine_initiate(a, &path, 0) > 0);
+	CHECK(deliver_all(a, r, 0) == 1 && deliver_all(r, a, 0) == 1);
+	while (na < 64 && (n = ike_engine_poll_tx(a, &pa[na], fa[na], sizeof(fa[0]))) > 0)
+		la[na++] = (size_t)n;
+	REQUIRE(na > 2);
+	rx.local = pa[0].remote;
+	rx.remote = pa[0].local;
+	ike_engine_recv(r, &rx, fa[0], la[0], 0);
+	CHECK(ike_engine_next_expiry(r) <= IKE_ENGINE_REASM_TIMEOUT);
+	ike_engine_handle_expiry(r, later);
+	ike_engine_get_stats(r, &st);
+	CHECK_EQ(st.frag_timeout, 1);
+	/* All of them again, as the initiator's retransmission sends them. */
+	for (size_t i = 0; i < na; i++) {
+		rx.local = pa[i].remote;
+		rx.remote = pa[i].local;
+		ike_engine_recv(r, &rx, fa[i], la[i], later);
+	}
+	deliver_all(r, a, later);
+	while (ike_engine_poll_event(a, &ev) == 1) {
+		up += ev.type == IKE_EV_CHILD_UP;
+		ike_event_wipe(&ev);
+	}
+	CHECK_EQ(up, 1);
+	ike_engine_free(a);
+	ike_engine_free(r);
+}
