@@ -141,6 +141,8 @@ phase() {
 		local sn=0 a b rest
 		while read -r a b rest; do sn=$((sn + 16#$b)); done </proc/net/softnet_stat
 		say "kernel backlog drops (all CPUs, /proc/net/softnet_stat): $sn"
+		say "$(esp_path $S_UL $C_UL "$C_NS") (the client decrypted $(tstat c total packets-in))"
+		say "$(esp_path $C_UL $S_UL "$S_NS") (the server decrypted $(tstat s total packets-in))"
 		for side in c s; do
 			say "$side: CHILD_SA lines of this run"
 			grep -E 'CHILD_SA|sending on' "${TSD_LOG[$side]}" | tail -n 12 | sed 's/^/     | /'
@@ -149,6 +151,23 @@ phase() {
 	fi
 }
 
+# Where an ESP packet could be lost, counted by the kernel: entering the
+# middle (mangle PREROUTING), leaving it (mangle POSTROUTING, after the
+# delayer) and arriving at each end (mangle INPUT); printed on a failure.
+for dir in "$S_UL $C_UL" "$C_UL $S_UL"; do
+	set -- $dir
+	nsx "$M_NS" iptables -t mangle -A PREROUTING -s "$1" -d "$2" -p esp
+	nsx "$M_NS" iptables -t mangle -A POSTROUTING -s "$1" -d "$2" -p esp
+done
+nsx "$C_NS" iptables -t mangle -A INPUT -s $S_UL -p esp
+nsx "$S_NS" iptables -t mangle -A INPUT -s $C_UL -p esp
+esp_path() { # FROM_UL TO_UL TO_NS
+	local m_in m_out end
+	m_in=$(nsx "$M_NS" iptables -t mangle -nvxL PREROUTING | awk -v s="$1" -v d="$2" '$3 == "50" && $7 == s && $8 == d { print $1 }')
+	m_out=$(nsx "$M_NS" iptables -t mangle -nvxL POSTROUTING | awk -v s="$1" -v d="$2" '$3 == "50" && $7 == s && $8 == d { print $1 }')
+	end=$(nsx "$3" iptables -t mangle -nvxL INPUT | awk -v s="$1" '$3 == "50" && $7 == s { print $1 }')
+	echo "ESP $1 -> $2: into the middle $m_in, out of it $m_out, into the receiver's stack $end"
+}
 IKE_S2C=(-s $S_UL -d $C_UL -p udp -m multiport --sports 500,4500)
 IKE_C2S=(-s $C_UL -d $S_UL -p udp -m multiport --sports 500,4500)
 phase A c "server's IKE" 200 300 "${IKE_S2C[@]}"
