@@ -637,19 +637,31 @@ nfq_delay() {
 	def attr(t, payload):
 	    a = struct.pack("=HH", 4 + len(payload), t) + payload
 	    return a + b"\0" * (-len(a) % 4)
-	def send(msg, payload):
+	def send(msg, payload, flags=0):
 	    global seq
 	    seq += 1
 	    body = struct.pack("=BBH", socket.AF_UNSPEC, 0, socket.htons(queue)) + payload
-	    hdr = struct.pack("=IHHII", 16 + len(body), SUBSYS_QUEUE << 8 | msg, NLM_F_REQUEST, seq, 0)
+	    hdr = struct.pack("=IHHII", 16 + len(body), SUBSYS_QUEUE << 8 | msg,
+	                      NLM_F_REQUEST | flags, seq, 0)
 	    s.send(hdr + body)
-	CFG_FLAGS, CFG_MASK, F_FAIL_OPEN = 5, 6, 1
-	send(MSG_CONFIG, attr(CFG_CMD, struct.pack("!BxH", CMD_BIND, 0)))
-	send(MSG_CONFIG, attr(CFG_PARAMS, struct.pack("!IB", 0, COPY_META)))
+	def config(payload):
+	    # with an acknowledgement: a queue we could not bind is an error,
+	    # not a listener that never sees a packet
+	    NLM_F_ACK, NLMSG_ERROR = 4, 2
+	    send(MSG_CONFIG, payload, NLM_F_ACK)
+	    buf = s.recv(65536)
+	    ln, typ = struct.unpack_from("=IH", buf, 0)
+	    err = struct.unpack_from("=i", buf, 16)[0] if typ == NLMSG_ERROR else 0
+	    if err:
+	        print("config failed: %s" % os.strerror(-err), flush=True)
+	        sys.exit(1)
+	CFG_MASK, CFG_FLAGS, F_FAIL_OPEN = 4, 5, 1  # NFQA_CFG_MASK, NFQA_CFG_FLAGS
+	config(attr(CFG_CMD, struct.pack("!BxH", CMD_BIND, 0)))
+	config(attr(CFG_PARAMS, struct.pack("!IB", 0, COPY_META)))
 	# Fail open: a packet the queue cannot take goes on undelayed, never
 	# dropped (the tests count every packet; the listener must lose none).
-	send(MSG_CONFIG, attr(CFG_FLAGS, struct.pack("!I", F_FAIL_OPEN)) +
-	     attr(CFG_MASK, struct.pack("!I", F_FAIL_OPEN)))
+	config(attr(CFG_FLAGS, struct.pack("!I", F_FAIL_OPEN)) +
+	       attr(CFG_MASK, struct.pack("!I", F_FAIL_OPEN)))
 	held, n, released, overflows = [], 0, 0, 0
 	def verdict(pid):
 	    global released

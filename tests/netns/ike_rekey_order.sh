@@ -59,13 +59,18 @@ snap() { # SIDE -> "v1 v2 ..." for $DROPS
 }
 
 # hold WHAT MIN MAX iptables-match...: NFQUEUE those forwarded packets in M
+# (--queue-bypass: with no listener bound, packets pass rather than drop;
+# every iptables change is checked, a failed one ends the test: a rule left
+# behind would drop or delay packets in the phases after it.)
 hold() {
-	nfq_delay "$M_NS" 7 "$2" "$3"
-	nsx "$M_NS" iptables -A FORWARD "${@:4}" -j NFQUEUE --queue-num 7
-	HOLD_RULE=("${@:4}")
+	nfq_delay "$M_NS" 7 "$2" "$3" || die "the NFQUEUE listener did not start"
+	HOLD_RULE=("${@:4}" -j NFQUEUE --queue-num 7 --queue-bypass)
+	nsx "$M_NS" iptables -w -A FORWARD "${HOLD_RULE[@]}" || die "iptables -A failed"
 }
 unhold() {
-	nsx "$M_NS" iptables -D FORWARD "${HOLD_RULE[@]}" -j NFQUEUE --queue-num 7
+	nsx "$M_NS" iptables -w -D FORWARD "${HOLD_RULE[@]}" || die "iptables -D failed"
+	! nsx "$M_NS" iptables -w -C FORWARD "${HOLD_RULE[@]}" 2>/dev/null ||
+		die "the NFQUEUE rule is still there after its delete"
 	# The listener releases what it holds on time (at most 300 ms) before
 	# it is stopped: nothing can be left in the kernel's queue, which drops
 	# whatever is still there when its listener goes.
