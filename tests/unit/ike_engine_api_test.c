@@ -414,6 +414,17 @@ TEST(ike_engine_events_never_dropped)
 	sim_free(&s);
 }
 
+/* From 10.0.0.HOST:500 to the responder at 10.0.0.1:500. */
+static void initiator_path(struct ike_path *p, uint8_t host)
+{
+	memset(p, 0, sizeof(*p));
+	p->local.family = p->remote.family = AF_INET;
+	p->local.port = p->remote.port = 500;
+	memcpy(p->remote.addr, "\x0a\x00\x00\x01", 4);
+	memcpy(p->local.addr, "\x0a\x00\x00\x00", 4);
+	p->local.addr[3] = host;
+}
+
 /* Everything x sends now, for y, received at `now`; count returned. */
 static int deliver_all(struct ike_engine *x, struct ike_engine *y, ike_time_t now)
 {
@@ -464,13 +475,9 @@ TEST(ike_engine_rfc7383_2_6_reassembly_per_sa)
 	a = ike_engine_new(&ca);
 	b = ike_engine_new(&cb);
 	REQUIRE(r && a && b);
-	memset(&path, 0, sizeof(path));
-	path.local.family = path.remote.family = AF_INET;
-	path.local.port = path.remote.port = 500;
-	memcpy(path.remote.addr, "\x0a\x00\x00\x01", 4);
-	memcpy(path.local.addr, "\x0a\x00\x00\x0a", 4);
+	initiator_path(&path, 0x0a);
 	REQUIRE(ike_engine_initiate(a, &path, 0) > 0);
-	memcpy(path.local.addr, "\x0a\x00\x00\x0b", 4);
+	initiator_path(&path, 0x0b);
 	REQUIRE(ike_engine_initiate(b, &path, 0) > 0);
 	/* IKE_SA_INIT both ways for each. */
 	CHECK(deliver_all(a, r, 0) == 1 && deliver_all(r, a, 0) == 1);
@@ -550,11 +557,7 @@ TEST(ike_engine_rfc7383_2_6_reassembly_times_out)
 	r = ike_engine_new(&cr);
 	a = ike_engine_new(&ca);
 	REQUIRE(r && a);
-	memset(&path, 0, sizeof(path));
-	path.local.family = path.remote.family = AF_INET;
-	path.local.port = path.remote.port = 500;
-	memcpy(path.remote.addr, "\x0a\x00\x00\x01", 4);
-	memcpy(path.local.addr, "\x0a\x00\x00\x0a", 4);
+	initiator_path(&path, 0x0a);
 	REQUIRE(ike_engine_initiate(a, &path, 0) > 0);
 	CHECK(deliver_all(a, r, 0) == 1 && deliver_all(r, a, 0) == 1);
 	while (na < 64 && (n = ike_engine_poll_tx(a, &pa[na], fa[na], sizeof(fa[0]))) > 0)
