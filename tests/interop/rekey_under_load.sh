@@ -2,7 +2,7 @@
 # Interop with strongSwan 5.9 (charon, kernel-libipsec): CHILD_SA and IKE SA
 # rekeys, initiated by both sides, while traffic flows.
 # tunsecd initiates the tunnel; then for 16 s, with iperf3 TCP paced at
-# 100 Mbit/s and a ping every 0.1 s running through it:
+# 50 Mbit/s and a ping every 0.1 s running through it:
 #  - charon rekeys the CHILD_SA three times in the first 4 s (swanctl
 #    --rekey) and the IKE SA once; afterwards tunsecd's own timers take over
 #    (children rekey_time = 5s, IKE rekey_time = 9s, rand_time = 0): each
@@ -91,7 +91,12 @@ TSD_RCVBUF0=$(ip netns exec "$T_NS" awk '/^Udp:/ { if (h) { print $6; exit } h =
 # rekeys in both logs.
 lib_bg "$WORK/ping.txt" ip netns exec "$T_NS" ping -n -D -O -c 150 -i 0.1 -W 2 $W_IN4
 PING=$LIB_PID
-if ix_iperf "$T_NS" $W_IN4 16 -b 100M; then
+# 50 Mbit/s, not more: at 100 Mbit/s on this 2-core machine with the rest
+# of the suite running, libipsec's single reader let the kernel drop 600 to
+# 1000 datagrams per run at charon's socket, and each drop of an IKE
+# message costs charon a 4 s retransmission that pushes its later rekeys
+# out of the window. The load on tunsecd is the same kind either way.
+if ix_iperf "$T_NS" $W_IN4 16 -b 50M; then
 	check_eq "iperf3 over 16 s of rekeys: no 0.5 s interval without data" "$IX_IPERF_ZERO" 0
 	check_ge "iperf3: intervals reported" "$IX_IPERF_N" 30
 	check_ge "iperf3: lowest interval (Mbit/s)" $((IX_IPERF_MIN / 1000000)) 1
@@ -150,9 +155,12 @@ fi
 
 delta() { echo $(($(swan_log_count w "${!1}") - $(eval echo "\$N0_$1"))); }
 # tunsecd's timers fire at about 8.5 s and 13.5 s (CHILD_SA) and 11.7 s
-# (IKE SA) into the 16 s run; on a loaded machine give them a little longer
-wait_for 8 sh -c "[ \$(grep -cE '$RQ_IN' '${SWAN_DIR[w]}/charon.log') -ge $((N0_RQ_IN + 2)) ] &&
-	[ \$(grep -cE '$IKE_IN' '${SWAN_DIR[w]}/charon.log') -ge $((N0_IKE_IN + 1)) ]"
+# (IKE SA) into the 16 s run; on a loaded machine give them a little longer,
+# and charon's own rekeys too (one of its requests lost at its socket
+# delays the next by its 4 s retransmission timeout).
+wait_for 12 sh -c "[ \$(grep -cE '$RQ_IN' '${SWAN_DIR[w]}/charon.log') -ge $((N0_RQ_IN + 2)) ] &&
+	[ \$(grep -cE '$IKE_IN' '${SWAN_DIR[w]}/charon.log') -ge $((N0_IKE_IN + 1)) ] &&
+	[ \$(grep -cE '$RQ_OUT' '${SWAN_DIR[w]}/charon.log') -ge $((N0_RQ_OUT + 2)) ]"
 check_ge "RFC 7296 §1.3.3: CHILD_SA rekeys initiated by charon (N(REKEY_SA), KE)" "$(delta RQ_OUT)" 2
 check_ge "RFC 7296 §1.3.3: ... answered by tunsecd with SA No KE TSi TSr" "$(delta RS_IN)" "$(delta RQ_OUT)"
 check_ge "RFC 7296 §1.3.3: CHILD_SA rekeys initiated by tunsecd (N(REKEY_SA), KE)" "$(delta RQ_IN)" 2
