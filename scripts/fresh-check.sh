@@ -67,8 +67,13 @@ trap 'exit 130' INT TERM HUP
 step() { echo "== fresh-check: $* ($(date +%T))"; }
 
 step "debootstrap bookworm (minbase) from $MIRROR into $ROOT"
-debootstrap --variant=minbase bookworm "$ROOT" "$MIRROR" >"$ROOT.log" 2>&1 ||
-	{ tail -n 20 "$ROOT.log"; rm -f "$ROOT.log"; exit 1; }
+debootstrap --variant=minbase bookworm "$ROOT" "$MIRROR" >"$ROOT.log" 2>&1 || {
+	tail -n 20 "$ROOT.log"
+	rm -f "$ROOT.log"
+	echo "fresh-check: debootstrap failed"
+	echo "0 passed, 1 failed"
+	exit 1
+}
 rm -f "$ROOT.log"
 # The host's archive list (updates and security too), and no service
 # starts from a package's postinst: nothing runs a chroot's services.
