@@ -389,30 +389,19 @@ static void child_routes(struct daemon *d, const struct ike_child_info *ci)
  */
 #define REKEYED_LINGER_NS (5 * NS_PER_SEC)
 
-static struct tunnel *lingering_find(struct conn *c, uint32_t spi_in, struct tunnel ***at)
-{
-	for (struct tunnel **pp = &c->lingering; *pp; pp = &(*pp)->next)
-		if ((*pp)->in.spi == spi_in) {
-			if (at)
-				*at = pp;
-			return *pp;
-		}
-	return NULL;
-}
-
 /* An SPI may be handed out again (the engine does not know that a deleted
  * SA still lingers here): the new SA wins. */
 static void lingering_drop(struct daemon *d, uint32_t spi_in)
 {
-	for (size_t i = 0; i < d->n_conns; i++) {
-		struct tunnel **at, *t = lingering_find(d->conns[i], spi_in, &at);
+	for (size_t i = 0; i < d->n_conns; i++)
+		for (struct tunnel **pp = &d->conns[i]->lingering; *pp; pp = &(*pp)->next)
+			if ((*pp)->in.spi == spi_in) {
+				struct tunnel *t = *pp;
 
-		if (t) {
-			*at = t->next;
-			tunnel_free(d, t);
-			return;
-		}
-	}
+				*pp = t->next;
+				tunnel_free(d, t);
+				return;
+			}
 }
 
 static void lingering_expire(struct daemon *d, struct conn *c, uint64_t now, bool all)
@@ -1151,7 +1140,7 @@ void conns_expire(struct daemon *d, uint64_t now)
 	}
 }
 
-/* ---- the once-a-second tick ------------------------------------------------ */
+/* ---- the tick (conns_tick_ms) ---------------------------------------------- */
 
 static bool over(uint64_t v, uint64_t limit)
 {

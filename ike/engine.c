@@ -2954,11 +2954,10 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, i
 	 * retransmits every fragment). */
 	if (!sa->frag) {
 		if (reasm_count(e) >= IKE_ENGINE_REASM_MAX ||
-		    !(sa->frag = malloc(sizeof(*sa->frag)))) {
+		    !(sa->frag = calloc(1, sizeof(*sa->frag)))) {
 			e->stats.frag_refused++;
 			return 1;
 		}
-		memset(sa->frag, 0, sizeof(*sa->frag));
 		ike_frag_reset(sa->frag);
 		sa->frag_deadline = add_time(now, IKE_ENGINE_REASM_TIMEOUT);
 	}
