@@ -54,6 +54,8 @@ static const char *const err_names[] = {
     "no certificate and private key to sign with",
     "crypto library failure",
     "buffer too small",
+    "no connection accepts these identities and this AUTH method",
+    "refused by the connection's uniqueness policy (unique = keep)",
 };
 
 const char *ike_cert_strerror(int err)

@@ -39,6 +39,9 @@ enum {
 	IKE_CERT_ERR_NO_KEY = -10,   /* we have no certificate and key to sign with */
 	IKE_CERT_ERR_CRYPTO = -11,   /* signing failed / out of memory */
 	IKE_CERT_ERR_NOSPACE = -12,  /* output buffer too small */
+	/* not about certificates, but why the engine refused an IKE_AUTH */
+	IKE_CERT_ERR_NO_PEER = -13, /* no connection fits IDi, IDr, AUTH method */
+	IKE_CERT_ERR_UNIQUE = -14,  /* unique = keep, and the identity has an SA */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */

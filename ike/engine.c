@@ -31,6 +31,7 @@
 #include "ike/engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,9 @@
 #include "ike/payload.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
+#include "ike/satab.h"
 #include "ike/ts.h"
 
-#define IKE_ENGINE_MAX_SA 8
 #define IKE_ENGINE_TXQ    80 /* a whole train of IKE_SA_MAX_FRAGS fragments and more */
 #define KE_RETRIES_MAX    2 /* INVALID_KE_PAYLOAD rounds before giving up */
 #define COOKIE_ROUNDS_MAX 2 /* COOKIE demands the initiator follows */
@@ -67,27 +68,40 @@ struct txq_ent {
 	uint8_t buf[IKE_ENGINE_MSG_MAX];
 };
 
-/* Public key authentication state of one IKE SA slot (valid while sa_id
- * matches the slot's SA): what the peer said in IKE_SA_INIT. */
-struct sa_auth {
-	uint32_t sa_id;
-	unsigned peer_hashes; /* RFC 7427 §4: bit (1 << IKE_HASH_*) */
-	bool certreq_seen;    /* a CERTREQ came (strongSwan's COND_CERTREQ_SEEN) */
-};
-
 /* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */
 #define AUTH_OCTETS_MAX (IKE_ENGINE_MSG_MAX + IKE_NONCE_MAX + PRF_MAX_OUT)
 /* AUTH data: RFC 7427 length + AlgorithmIdentifier + an RSA-8192 signature. */
 #define AUTH_DATA_MAX 1200
 
-struct ike_engine {
+/*
+ * One configured connection (strongSwan's peer_cfg with its ike_cfg): who
+ * we are and whom we accept, credentials, proposals, selectors, timers.
+ * SAs point at theirs; a removed peer lives on, unmatched, until its last
+ * SA is gone.
+ */
+struct ike_peer {
+	uint32_t id;
+	void *user;
 	struct ike_config cfg; /* cfg.psk points at psk below */
 	uint8_t psk[IKE_PSK_MAX];
 	struct ike_proposal_list ike_props, esp_props;
-	uint32_t next_id;
-	bool had_sa; /* an IKE SA with this peer came up before */
+	bool had_sa; /* an IKE SA under this peer came up before */
+	bool removed;
+	size_t refs; /* SAs pointing here */
+	struct ike_sa *sas; /* its SAs (sa->peer_next) */
+};
 
-	struct ike_sa sa[IKE_ENGINE_MAX_SA];
+struct ike_engine {
+	struct ike_engine_opts opts;
+	struct ike_peer **peers;
+	size_t n_peers, cap_peers;
+	uint32_t next_peer_id;
+	uint32_t next_id;
+
+	struct satab tab;
+	struct ike_sa *dirty; /* touched by this call (sa->dirty_next) */
+	struct ike_sa *grave; /* removed by this call, freed at its end */
+	size_t n_reasm;       /* SAs with a reassembly buffer */
 
 	struct txq_ent txq[IKE_ENGINE_TXQ];
 	unsigned tx_head, tx_n;
@@ -124,7 +138,6 @@ struct ike_engine {
 	struct ike_train train;      /* the message being sent */
 	size_t inner_len;
 	/* certificate authentication (ike/cert.h) */
-	struct sa_auth sa_auth[IKE_ENGINE_MAX_SA];
 	int auth_err; /* IKE_CERT_ERR_* of the last refused AUTH */
 	uint8_t octets[AUTH_OCTETS_MAX];
 	uint8_t authbuf[AUTH_DATA_MAX];
@@ -286,53 +299,148 @@ out:
 	return rc;
 }
 
-struct ike_engine *ike_engine_new(const struct ike_config *cfg)
+static void peer_unref(struct ike_engine *e, struct ike_peer *p);
+
+struct ike_engine *ike_engine_create(const struct ike_engine_opts *opts)
 {
 	struct ike_engine *e;
+	uint8_t key[16];
 
-	if (ike_config_check(cfg, NULL, 0) < 0 || crypto_init() < 0)
+	if (crypto_init() < 0 || !(e = calloc(1, sizeof(*e))))
 		return NULL;
-	if (!(e = calloc(1, sizeof(*e))))
-		return NULL;
-	e->cfg = *cfg;
-	if (cfg->psk && cfg->psk_len) {
-		memcpy(e->psk, cfg->psk, cfg->psk_len);
-		e->cfg.psk = e->psk;
-	} else {
-		e->cfg.psk = NULL;
-		e->cfg.psk_len = 0;
+	if (opts)
+		e->opts = *opts;
+	if (!e->opts.cookie_threshold)
+		e->opts.cookie_threshold = IKE_DEFAULT_COOKIE_THRESHOLD;
+	if (!e->opts.cookie_threshold_ip)
+		e->opts.cookie_threshold_ip = IKE_DEFAULT_COOKIE_THRESHOLD_IP;
+	if (!e->opts.block_threshold)
+		e->opts.block_threshold = IKE_DEFAULT_BLOCK_THRESHOLD;
+	if (!e->opts.half_open_max)
+		e->opts.half_open_max = IKE_DEFAULT_HALF_OPEN_MAX;
+	if (!e->opts.sa_max)
+		e->opts.sa_max = IKE_DEFAULT_SA_MAX;
+	e->next_id = 1;
+	e->next_peer_id = 1;
+	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	rnd(e, key, sizeof(key));
+	satab_init(&e->tab, key);
+	sodium_memzero(key, sizeof(key));
+	return e;
+}
+
+int ike_engine_peer_add(struct ike_engine *e, const struct ike_config *cfg, void *user)
+{
+	struct ike_peer *p;
+
+	if (!e || !cfg || ike_config_check(cfg, NULL, 0) < 0)
+		return IKE_ERR_INVAL;
+	if (e->n_peers == e->cap_peers) {
+		size_t cap = e->cap_peers ? 2 * e->cap_peers : 8;
+		struct ike_peer **v = realloc(e->peers, cap * sizeof(*v));
+
+		if (!v)
+			return IKE_ERR_NOSPACE;
+		e->peers = v;
+		e->cap_peers = cap;
 	}
-	if (!e->cfg.retransmit_timeout)
-		e->cfg.retransmit_timeout = IKE_DEFAULT_RETRANSMIT_TIMEOUT;
-	if (!e->cfg.retransmit_base)
-		e->cfg.retransmit_base = IKE_DEFAULT_RETRANSMIT_BASE;
-	if (!e->cfg.retransmit_tries)
-		e->cfg.retransmit_tries = IKE_DEFAULT_RETRANSMIT_TRIES;
-	if (e->cfg.no_retransmit)
-		e->cfg.retransmit_tries = 0;
-	if (!e->cfg.half_open_timeout)
-		e->cfg.half_open_timeout = IKE_DEFAULT_HALF_OPEN_TIMEOUT;
-	if (!e->cfg.fragment_len)
-		e->cfg.fragment_len = IKE_DEFAULT_FRAGMENT_LEN;
-	e->cfg.ike_proposals = NULL; /* borrowed strings: not kept */
-	e->cfg.esp_proposals = NULL;
-	ike_proposal_parse(&e->ike_props, IKE_PROTO_IKE,
+	if (!(p = calloc(1, sizeof(*p))))
+		return IKE_ERR_NOSPACE;
+	p->cfg = *cfg;
+	p->user = user;
+	if (cfg->psk && cfg->psk_len) {
+		memcpy(p->psk, cfg->psk, cfg->psk_len);
+		p->cfg.psk = p->psk;
+	} else {
+		p->cfg.psk = NULL;
+		p->cfg.psk_len = 0;
+	}
+	if (!p->cfg.retransmit_timeout)
+		p->cfg.retransmit_timeout = IKE_DEFAULT_RETRANSMIT_TIMEOUT;
+	if (!p->cfg.retransmit_base)
+		p->cfg.retransmit_base = IKE_DEFAULT_RETRANSMIT_BASE;
+	if (!p->cfg.retransmit_tries)
+		p->cfg.retransmit_tries = IKE_DEFAULT_RETRANSMIT_TRIES;
+	if (p->cfg.no_retransmit)
+		p->cfg.retransmit_tries = 0;
+	if (!p->cfg.half_open_timeout)
+		p->cfg.half_open_timeout = IKE_DEFAULT_HALF_OPEN_TIMEOUT;
+	if (!p->cfg.fragment_len)
+		p->cfg.fragment_len = IKE_DEFAULT_FRAGMENT_LEN;
+	p->cfg.ike_proposals = NULL; /* borrowed strings: not kept */
+	p->cfg.esp_proposals = NULL;
+	ike_proposal_parse(&p->ike_props, IKE_PROTO_IKE,
 	                   cfg->ike_proposals ? cfg->ike_proposals : "default", cfg->allow_legacy,
 	                   NULL, 0);
-	ike_proposal_parse(&e->esp_props, IKE_PROTO_ESP,
+	ike_proposal_parse(&p->esp_props, IKE_PROTO_ESP,
 	                   cfg->esp_proposals ? cfg->esp_proposals : "default", cfg->allow_legacy,
 	                   NULL, 0);
-	e->next_id = 1;
-	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	p->id = e->next_peer_id++;
+	p->refs = 1; /* the engine's own, until removed */
+	e->peers[e->n_peers++] = p;
+	return (int)p->id;
+}
+
+struct ike_engine *ike_engine_new(const struct ike_config *cfg)
+{
+	struct ike_engine_opts o;
+	struct ike_engine *e;
+
+	if (ike_config_check(cfg, NULL, 0) < 0)
+		return NULL;
+	/* As the engine of one connection always was: COOKIE by the
+	 * connection's threshold, counted over every source; no other
+	 * half-open limit than the SA cap. */
+	memset(&o, 0, sizeof(o));
+	o.rand = cfg->rand;
+	o.rand_ctx = cfg->rand_ctx;
+	o.wall_time = cfg->wall_time;
+	o.wall_ctx = cfg->wall_ctx;
+	o.no_cookies = !cfg->cookie_threshold;
+	o.cookie_threshold = o.cookie_threshold_ip = cfg->cookie_threshold;
+	o.block_threshold = o.half_open_max = UINT_MAX;
+	if (!(e = ike_engine_create(&o)))
+		return NULL;
+	if (ike_engine_peer_add(e, cfg, NULL) < 0) {
+		ike_engine_free(e);
+		return NULL;
+	}
 	return e;
+}
+
+static void sa_free_now(struct ike_sa *sa)
+{
+	ike_sa_clear(sa);
+	free(sa);
+}
+
+static void free_grave(struct ike_engine *e)
+{
+	while (e->grave) {
+		struct ike_sa *sa = e->grave;
+
+		e->grave = sa->grave_next;
+		free(sa);
+	}
 }
 
 void ike_engine_free(struct ike_engine *e)
 {
 	if (!e)
 		return;
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
-		ike_sa_clear(&e->sa[i]);
+	while (e->tab.all) {
+		struct ike_sa *sa = e->tab.all;
+
+		satab_remove(&e->tab, sa);
+		sa_free_now(sa);
+	}
+	free_grave(e);
+	for (size_t i = 0; i < e->n_peers; i++) {
+		sodium_memzero(e->peers[i], sizeof(*e->peers[i]));
+		free(e->peers[i]);
+	}
+	free(e->peers);
+	satab_free(&e->tab);
 	if (e->evq) {
 		sodium_memzero(e->evq, e->ev_cap * sizeof(*e->evq));
 		free(e->evq);
@@ -433,8 +541,8 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
 
 static void rnd(struct ike_engine *e, void *buf, size_t len)
 {
-	if (e->cfg.rand)
-		e->cfg.rand(e->cfg.rand_ctx, buf, len);
+	if (e->opts.rand)
+		e->opts.rand(e->opts.rand_ctx, buf, len);
 	else
 		rand_bytes(buf, len);
 }
@@ -444,7 +552,8 @@ static uint64_t new_ike_spi(struct ike_engine *e)
 	uint64_t v = 0;
 	uint8_t b[8];
 
-	while (v == 0) { /* §3.1: zero means "not yet known" */
+	/* §3.1: zero means "not yet known"; ours name our SAs: unique */
+	while (v == 0 || satab_by_spi(&e->tab, v)) {
 		rnd(e, b, sizeof(b));
 		v = 0;
 		for (int i = 0; i < 8; i++)
@@ -453,27 +562,35 @@ static uint64_t new_ike_spi(struct ike_engine *e)
 	return v;
 }
 
-static bool spi_in_use(const struct ike_engine *e, uint32_t spi)
+/* Does IKE SA sa_id still have a CHILD_SA (or one being made) whose
+ * inbound SPI is spi? */
+static bool esp_spi_live(void *ctx, uint32_t spi, uint32_t sa_id)
 {
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		const struct ike_sa *sa = &e->sa[i];
+	struct ike_engine *e = ctx;
+	const struct ike_sa *sa = satab_by_id(&e->tab, sa_id);
 
-		if (sa->state == IKE_SA_FREE)
-			continue;
-		if (sa->pending.state != IKE_CHILD_FREE && sa->pending.spi_in == spi)
+	if (!sa || sa->state == IKE_SA_FREE)
+		return false;
+	if (sa->pending.state != IKE_CHILD_FREE && sa->pending.spi_in == spi)
+		return true;
+	if (sa->creq.active && sa->creq.c.spi_in == spi)
+		return true;
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
 			return true;
-		if (sa->creq.active && sa->creq.c.spi_in == spi)
-			return true;
-		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
-				return true;
-	}
 	return false;
 }
 
-/* An inbound ESP SPI: RFC 4303 §2.1 reserves 1..255, and it must be unique
- * on this host. */
-static uint32_t new_esp_spi(struct ike_engine *e)
+static bool spi_in_use(struct ike_engine *e, uint32_t spi)
+{
+	uint32_t id = satab_esp_get(&e->tab, spi);
+
+	return id && esp_spi_live(e, spi, id);
+}
+
+/* An inbound ESP SPI for a CHILD_SA of sa: RFC 4303 §2.1 reserves 1..255,
+ * and it must be unique on this host (the table says in O(1)). */
+static uint32_t new_esp_spi(struct ike_engine *e, struct ike_sa *sa)
 {
 	uint8_t b[4];
 	uint32_t v;
@@ -482,50 +599,157 @@ static uint32_t new_esp_spi(struct ike_engine *e)
 		rnd(e, b, sizeof(b));
 		v = ike_child_spi(b);
 	} while (v < 256 || spi_in_use(e, v));
+	/* Out of memory the SPI still works; only lookups by it scan. */
+	satab_esp_put(&e->tab, v, sa->id);
+	satab_esp_maybe_sweep(&e->tab, esp_spi_live, e);
 	return v;
 }
 
-static struct ike_sa *sa_alloc(struct ike_engine *e)
+/* Mark sa as changed by this call: its deadline is recomputed, and its
+ * deferred work started, before the call returns (flush()). */
+static struct ike_sa *touch(struct ike_engine *e, struct ike_sa *sa)
 {
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
-
-		if (sa->state != IKE_SA_FREE)
-			continue;
-		ike_sa_clear(sa);
-		sa->id = e->next_id++;
-		if (e->next_id == 0)
-			e->next_id = 1;
-		sa->req_deadline = IKE_TIME_NEVER;
-		sa->half_open_deadline = IKE_TIME_NEVER;
-		sa->rekey_at = IKE_TIME_NEVER;
-		sa->tmpfail_since = IKE_TIME_NEVER;
-		return sa;
+	if (sa && !sa->dirty) {
+		sa->dirty = true;
+		sa->dirty_next = e->dirty;
+		e->dirty = sa;
 	}
-	return NULL;
+	return sa;
+}
+
+static void peer_link(struct ike_sa *sa, struct ike_peer *p)
+{
+	sa->peer = p;
+	p->refs++;
+	sa->peer_prev = NULL;
+	sa->peer_next = p->sas;
+	if (p->sas)
+		p->sas->peer_prev = sa;
+	p->sas = sa;
+}
+
+static void peer_unlink(struct ike_engine *e, struct ike_sa *sa)
+{
+	struct ike_peer *p = sa->peer;
+
+	if (!p)
+		return;
+	if (sa->peer_prev)
+		sa->peer_prev->peer_next = sa->peer_next;
+	else
+		p->sas = sa->peer_next;
+	if (sa->peer_next)
+		sa->peer_next->peer_prev = sa->peer_prev;
+	sa->peer_prev = sa->peer_next = NULL;
+	sa->peer = NULL;
+	peer_unref(e, p);
+}
+
+/* IKE_AUTH chose another connection for sa. */
+static void peer_move(struct ike_engine *e, struct ike_sa *sa, struct ike_peer *p)
+{
+	if (sa->peer == p)
+		return;
+	p->refs++; /* before the unlink: p may be sa's only hold on it */
+	peer_unlink(e, sa);
+	peer_link(sa, p);
+	p->refs--;
+}
+
+static void peer_unref(struct ike_engine *e, struct ike_peer *p)
+{
+	if (--p->refs)
+		return;
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (e->peers[i] == p) {
+			e->peers[i] = e->peers[--e->n_peers];
+			break;
+		}
+	sodium_memzero(p, sizeof(*p));
+	free(p);
+}
+
+/*
+ * A new IKE SA of connection p, in the tables under our SPI. NULL when
+ * the engine holds opts.sa_max SAs or memory runs out.
+ */
+static struct ike_sa *sa_alloc(struct ike_engine *e, struct ike_peer *p, bool initiator,
+                               uint64_t our_spi)
+{
+	struct ike_sa *sa;
+
+	if (e->tab.n_sa >= e->opts.sa_max || !(sa = calloc(1, sizeof(*sa))))
+		return NULL;
+	sa->id = e->next_id++;
+	if (e->next_id == 0)
+		e->next_id = 1;
+	sa->initiator = initiator;
+	if (initiator)
+		sa->spi_i = our_spi;
+	else
+		sa->spi_r = our_spi;
+	sa->key_spi = our_spi;
+	sa->req_deadline = IKE_TIME_NEVER;
+	sa->half_open_deadline = IKE_TIME_NEVER;
+	sa->rekey_at = IKE_TIME_NEVER;
+	sa->tmpfail_since = IKE_TIME_NEVER;
+	sa->frag_deadline = IKE_TIME_NEVER;
+	sa->due = IKE_TIME_NEVER;
+	if (satab_insert(&e->tab, sa) < 0) {
+		free(sa);
+		return NULL;
+	}
+	peer_link(sa, p);
+	return touch(e, sa);
+}
+
+/*
+ * Take sa out of every table, wipe it (ike_sa_clear: keys, nonces) and
+ * leave it, state IKE_SA_FREE, for free_grave() at the end of the API
+ * call: handlers may still look at the SA they just removed.
+ */
+/* Free sa's reassembly, if any (counted against IKE_ENGINE_REASM_MAX). */
+static void frag_drop(struct ike_engine *e, struct ike_sa *sa)
+{
+	if (sa->frag) {
+		ike_sa_frag_free(sa);
+		e->n_reasm--;
+	}
+}
+
+static void sa_discard(struct ike_engine *e, struct ike_sa *sa)
+{
+	bool dirty = sa->dirty;
+	struct ike_sa *dirty_next = sa->dirty_next;
+
+	if (!sa->in_tab)
+		return;
+	satab_remove(&e->tab, sa);
+	peer_unlink(e, sa);
+	frag_drop(e, sa);
+	ike_sa_clear(sa);
+	sa->dirty = dirty; /* it stays in this call's list, skipped there */
+	sa->dirty_next = dirty_next;
+	sa->grave_next = e->grave;
+	e->grave = sa;
 }
 
 static struct ike_sa *sa_by_id(struct ike_engine *e, uint32_t id)
 {
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
-		if (e->sa[i].state != IKE_SA_FREE && e->sa[i].id == id)
-			return &e->sa[i];
-	return NULL;
+	return touch(e, satab_by_id(&e->tab, id));
 }
 
 static struct ike_child *child_by_spi_in(struct ike_engine *e, uint32_t spi, struct ike_sa **owner)
 {
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
+	struct ike_sa *sa = sa_by_id(e, satab_esp_get(&e->tab, spi));
 
-		if (sa->state == IKE_SA_FREE)
-			continue;
-		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi) {
-				*owner = sa;
-				return &sa->child[j];
-			}
-	}
+	if (!sa)
+		return NULL;
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi) {
+			*owner = sa;
+			return &sa->child[j];
+		}
 	return NULL;
 }
 
@@ -538,6 +762,10 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 	ev->spi_r = sa->spi_r;
 	ev->initiator = sa->initiator;
 	ev->path = sa->path;
+	if (sa->peer) {
+		ev->peer = sa->peer->id;
+		ev->peer_user = sa->peer->user;
+	}
 	if (type == IKE_EV_IKE_UP) {
 		ev->suite = sa->suite;
 		ev->behind_nat = sa->nat_local;
@@ -547,14 +775,18 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 
 /* NO_PROPOSAL_CHOSEN sent: say what the peer offered (sa may be NULL). */
 static void refused_event(struct ike_engine *e, const struct ike_sa *sa,
-                          const struct ike_path *path, const struct ike_sa_pl *offer, bool ike)
+                          const struct ike_peer *p, const struct ike_path *path,
+                          const struct ike_sa_pl *offer, bool ike)
 {
 	struct ike_event ev;
 
-	if (sa)
+	if (sa) {
 		ev_base(sa, IKE_EV_REFUSED, &ev);
-	else
+	} else {
 		memset(&ev, 0, sizeof(ev));
+		ev.peer = p->id;
+		ev.peer_user = p->user;
+	}
 	ev.type = IKE_EV_REFUSED;
 	ev.path = *path;
 	ev.reason = IKE_REASON_NO_PROPOSAL;
@@ -598,7 +830,7 @@ static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r
 	/* §2.8.2 undecided: the peer's new SA goes with ours, unreported
 	 * (it never had a CHILD_SA). */
 	if ((peer = collided_peer(e, sa)))
-		ike_sa_clear(peer);
+		sa_discard(e, peer);
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
 		child_down(e, sa, &sa->child[j], reason);
 	/* CHILD_DOWNs first, IKE_DOWN last (engine.h); a redundant SA of a
@@ -612,7 +844,7 @@ static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r
 		ev_push(e, &ev);
 	}
 	e->auth_err = 0;
-	ike_sa_clear(sa);
+	sa_discard(e, sa);
 }
 
 static void hdr_for(const struct ike_sa *sa, uint8_t exchange, bool response, uint32_t msg_id,
@@ -638,9 +870,11 @@ static void notify_add(struct ike_build *b, uint16_t type, const uint8_t *data, 
 	ike_build_notify(b, &n);
 }
 
-static ike_time_t rto(const struct ike_engine *e, unsigned sent)
+static ike_time_t rto(const struct ike_sa *sa, unsigned sent)
 {
-	return ike_sa_rto(e->cfg.retransmit_timeout, e->cfg.retransmit_base, sent);
+	const struct ike_config *c = &sa->peer->cfg;
+
+	return ike_sa_rto(c->retransmit_timeout, c->retransmit_base, sent);
 }
 
 static ike_time_t add_time(ike_time_t a, ike_time_t b)
@@ -673,8 +907,8 @@ static int seal(struct ike_engine *e, struct ike_sa *sa, int plain_len)
 	if (plain_len < 0)
 		return plain_len;
 	if (sa->peer_frag &&
-	    ike_msg_encrypted_len(sa->tx, (size_t)plain_len) > e->cfg.fragment_len) {
-		n = ike_frag_split(sa->tx, e->plain, (size_t)plain_len, e->cfg.fragment_len, t->buf,
+	    ike_msg_encrypted_len(sa->tx, (size_t)plain_len) > sa->peer->cfg.fragment_len) {
+		n = ike_frag_split(sa->tx, e->plain, (size_t)plain_len, sa->peer->cfg.fragment_len, t->buf,
 		                   sizeof(t->buf), t->len, IKE_SA_MAX_FRAGS);
 		if (n > 0) {
 			t->n = (size_t)n;
@@ -700,7 +934,7 @@ static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_req_ki
 
 	if (rc < 0)
 		return rc;
-	ike_sa_set_request(sa, kind, &e->train, now, rto(e, 1));
+	ike_sa_set_request(sa, kind, &e->train, now, rto(sa, 1));
 	tx_push_train(e, &sa->path, &e->train);
 	return IKE_OK;
 }
@@ -766,7 +1000,7 @@ static void natd_add(struct ike_engine *e, struct ike_build *b, const struct ike
 	/* Source: our address as we send from it; destination: the peer's
 	 * as we send to it (§2.23). Forced encapsulation sends a random
 	 * source hash, which no address matches. */
-	if (e->cfg.force_encap)
+	if (sa->peer->cfg.force_encap)
 		rnd(e, h, sizeof(h));
 	else
 		ike_natd_hash(sa->spi_i, sa->spi_r, &sa->path.local, h);
@@ -786,20 +1020,9 @@ static const struct ike_notify *first_error(const struct ike_msg *m)
 
 /* ---- certificate authentication helpers (§2.15, §3.6-3.8, RFC 7427) ---- */
 
-static bool uses_pubkey(const struct ike_engine *e)
+static bool uses_pubkey(const struct ike_peer *p)
 {
-	return e->cfg.local_auth == IKE_AUTHBY_PUBKEY || e->cfg.remote_auth == IKE_AUTHBY_PUBKEY;
-}
-
-static struct sa_auth *auth_state(struct ike_engine *e, const struct ike_sa *sa)
-{
-	struct sa_auth *a = &e->sa_auth[sa - e->sa];
-
-	if (a->sa_id != sa->id) {
-		memset(a, 0, sizeof(*a));
-		a->sa_id = sa->id;
-	}
-	return a;
+	return p->cfg.local_auth == IKE_AUTHBY_PUBKEY || p->cfg.remote_auth == IKE_AUTHBY_PUBKEY;
 }
 
 /* RFC 7427 §4: the hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS
@@ -835,23 +1058,23 @@ static bool certreq_seen(const struct ike_msg *m)
 
 /* SIGNATURE_HASH_ALGORITHMS with SHA2-256/384/512 (RFC 7427 §4), only when
  * certificates are in play, so that PSK exchanges stay as they were. */
-static void sighash_add(struct ike_engine *e, struct ike_build *b, bool send)
+static void sighash_add(const struct ike_peer *p, struct ike_build *b, bool send)
 {
 	static const uint8_t h[] = {0, IKE_HASH_SHA256, 0, IKE_HASH_SHA384, 0, IKE_HASH_SHA512};
 
-	if (send && uses_pubkey(e))
+	if (send && uses_pubkey(p))
 		notify_add(b, IKE_N_SIGNATURE_HASH_ALGORITHMS, h, sizeof(h));
 }
 
 /* CERTREQ (§3.7): SHA-1 of every trust anchor's SubjectPublicKeyInfo. */
-static void certreq_add(struct ike_engine *e, struct ike_build *b)
+static void certreq_add(struct ike_engine *e, const struct ike_peer *p, struct ike_build *b)
 {
 	struct ike_cert c = {IKE_CERT_X509_SIG, e->certreq, 0};
 	int n;
 
-	if (!e->cfg.send_certreq || e->cfg.remote_auth != IKE_AUTHBY_PUBKEY)
+	if (!p->cfg.send_certreq || p->cfg.remote_auth != IKE_AUTHBY_PUBKEY)
 		return;
-	if ((n = ike_creds_certreq(e->cfg.creds, e->certreq, sizeof(e->certreq))) <= 0)
+	if ((n = ike_creds_certreq(p->cfg.creds, e->certreq, sizeof(e->certreq))) <= 0)
 		return;
 	c.len = (size_t)n;
 	ike_build_cert(b, IKE_PL_CERTREQ, &c);
@@ -859,15 +1082,15 @@ static void certreq_add(struct ike_engine *e, struct ike_build *b)
 
 /* Our CERT payloads (§3.6): end entity, then intermediates, X.509 DER,
  * as the send_cert policy says; asked: the peer sent a CERTREQ. */
-static void certs_add(struct ike_engine *e, struct ike_build *b, bool asked)
+static void certs_add(const struct ike_peer *p, struct ike_build *b, bool asked)
 {
-	if (e->cfg.local_auth != IKE_AUTHBY_PUBKEY || e->cfg.send_cert == IKE_SEND_CERT_NEVER ||
-	    (e->cfg.send_cert == IKE_SEND_CERT_IFASKED && !asked))
+	if (p->cfg.local_auth != IKE_AUTHBY_PUBKEY || p->cfg.send_cert == IKE_SEND_CERT_NEVER ||
+	    (p->cfg.send_cert == IKE_SEND_CERT_IFASKED && !asked))
 		return;
-	for (size_t i = 0; i < ike_creds_n_certs(e->cfg.creds); i++) {
+	for (size_t i = 0; i < ike_creds_n_certs(p->cfg.creds); i++) {
 		struct ike_cert c = {IKE_CERT_X509_SIG, NULL, 0};
 
-		if (ike_creds_cert_der(e->cfg.creds, i, &c.data, &c.len) == 0)
+		if (ike_creds_cert_der(p->cfg.creds, i, &c.data, &c.len) == 0)
 			ike_build_cert(b, IKE_PL_CERT, &c);
 	}
 }
@@ -885,8 +1108,8 @@ static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
 	int n;
 
 	memset(sapl, 0, sizeof(*sapl));
-	for (size_t i = 0; i < e->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
-		ike_proposal_to_offer(&e->ike_props.p[i], (uint8_t)(i + 1), no_spi, 0, 0,
+	for (size_t i = 0; i < sa->peer->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
+		ike_proposal_to_offer(&sa->peer->ike_props.p[i], (uint8_t)(i + 1), no_spi, 0, 0,
 		                      &sapl->p[sapl->n_proposals++]);
 	ke_public(&sa->ke, pub);
 	ke.group = sa->ke_group;
@@ -902,9 +1125,9 @@ static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
 	ike_build_ke(&b, &ke);
 	ike_build_nonce(&b, sa->ni, sa->ni_len);
 	natd_add(e, &b, sa);
-	if (!e->cfg.no_fragmentation)
+	if (!sa->peer->cfg.no_fragmentation)
 		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	sighash_add(e, &b, true);
+	sighash_add(sa->peer, &b, true);
 	n = ike_build_finish(&b, NULL);
 	memset(sapl, 0, sizeof(*sapl));
 	if (n < 0)
@@ -923,47 +1146,87 @@ static int send_init_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 		return n;
 	if ((rc = ike_train_one(&e->train, e->out, (size_t)n)) < 0)
 		return rc;
-	ike_sa_set_request(sa, IKE_REQ_INIT, &e->train, now, rto(e, 1));
+	ike_sa_set_request(sa, IKE_REQ_INIT, &e->train, now, rto(sa, 1));
 	tx_push(e, &sa->path, e->out, (size_t)n);
 	return IKE_OK;
 }
 
-int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_time_t now)
+static struct ike_peer *peer_by_id(const struct ike_engine *e, uint32_t id)
+{
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (e->peers[i]->id == id && !e->peers[i]->removed)
+			return e->peers[i];
+	return NULL;
+}
+
+static struct ike_peer *first_peer(const struct ike_engine *e)
+{
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (!e->peers[i]->removed)
+			return e->peers[i];
+	return NULL;
+}
+
+static int initiate(struct ike_engine *e, struct ike_peer *p, const struct ike_path *path,
+                    ike_time_t now)
 {
 	struct ike_sa *sa;
 	int rc;
 
-	if (!e || !path || !ike_addr_valid(&path->local) || !ike_addr_valid(&path->remote) ||
+	if (!p || !path || !ike_addr_valid(&path->local) || !ike_addr_valid(&path->remote) ||
 	    path->local.family != path->remote.family)
 		return IKE_ERR_INVAL;
-	if (!(sa = sa_alloc(e)))
+	if (!(sa = sa_alloc(e, p, true, new_ike_spi(e))))
 		return IKE_ERR_TOO_MANY;
 	sa->state = IKE_SA_INIT_SENT;
-	sa->initiator = true;
 	sa->path = *path;
-	sa->spi_i = new_ike_spi(e);
 	sa->ni_len = IKE_NONCE_LEN;
 	rnd(e, sa->ni, sa->ni_len);
 	/* Our first group of our first proposal; INVALID_KE_PAYLOAD may
 	 * move us to another one we offered (§1.2). */
-	sa->ke_group = e->ike_props.p[0].ke[0];
+	sa->ke_group = p->ike_props.p[0].ke[0];
 	sa->last_heard = now;
-	if (ke_new(&sa->ke, sa->ke_group, e->cfg.allow_legacy) < 0) {
-		ike_sa_clear(sa);
+	if (ke_new(&sa->ke, sa->ke_group, p->cfg.allow_legacy) < 0) {
+		sa_discard(e, sa);
 		return IKE_ERR_CRYPTO;
 	}
 	if ((rc = send_init_request(e, sa, now)) < 0) {
-		ike_sa_clear(sa);
+		sa_discard(e, sa);
 		return rc;
 	}
 	return (int)sa->id;
 }
 
-static bool group_offered(const struct ike_engine *e, uint16_t g)
+static void flush(struct ike_engine *e, ike_time_t now);
+
+int ike_engine_initiate_peer(struct ike_engine *e, uint32_t peer, const struct ike_path *path,
+                             ike_time_t now)
 {
-	for (size_t i = 0; i < e->ike_props.n; i++)
-		for (size_t j = 0; j < e->ike_props.p[i].n_ke; j++)
-			if (e->ike_props.p[i].ke[j] == g)
+	int rc;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	rc = initiate(e, peer_by_id(e, peer), path, now);
+	flush(e, now);
+	return rc;
+}
+
+int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_time_t now)
+{
+	int rc;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	rc = initiate(e, first_peer(e), path, now);
+	flush(e, now);
+	return rc;
+}
+
+static bool group_offered(const struct ike_peer *p, uint16_t g)
+{
+	for (size_t i = 0; i < p->ike_props.n; i++)
+		for (size_t j = 0; j < p->ike_props.p[i].n_ke; j++)
+			if (p->ike_props.p[i].ke[j] == g)
 				return true;
 	return false;
 }
@@ -971,26 +1234,65 @@ static bool group_offered(const struct ike_engine *e, uint16_t g)
 static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
                                      const struct ike_addr *remote)
 {
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
-
-		/* The port may have moved to 4500 since (§2.23). */
-		if (sa->state != IKE_SA_FREE && !sa->initiator && sa->spi_i == spi_i &&
-		    sa->path.remote.family == remote->family &&
-		    memcmp(sa->path.remote.addr, remote->addr,
-		           remote->family == AF_INET ? 4 : 16) == 0)
-			return sa;
-	}
-	return NULL;
+	return touch(e, satab_ho_find(&e->tab, spi_i, remote));
 }
 
-static size_t half_open_count(const struct ike_engine *e)
-{
-	size_t n = 0;
+/* ---- connections by address (the first of the two steps) --------------- */
 
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
-		n += e->sa[i].state == IKE_SA_INIT_ANSWERED;
-	return n;
+static bool prefix_has(const struct ike_prefix *p, const struct ike_addr *a)
+{
+	unsigned bits = p->len, i;
+
+	if (p->family != a->family)
+		return false;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (p->addr[i] != a->addr[i])
+			return false;
+	return bits == 0 || ((p->addr[i] ^ a->addr[i]) & (0xFF00 >> bits)) == 0;
+}
+
+/* How well a list of prefixes fits a: 0 not at all, 1 any (empty list),
+ * 2 a subnet, 3 the host itself. */
+static int prefixes_score(const struct ike_prefix *p, size_t n, const struct ike_addr *a)
+{
+	int best = n ? 0 : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		int sc = p[i].len == (p[i].family == AF_INET ? 32 : 128) ? 3 : 2;
+
+		if (prefix_has(&p[i], a) && sc > best)
+			best = sc;
+	}
+	return best;
+}
+
+/* 0: the connection does not apply to path; else the higher the better,
+ * the peer's address weighing more than ours. */
+static int addr_score(const struct ike_peer *p, const struct ike_path *path)
+{
+	int l = prefixes_score(p->cfg.local_addrs, p->cfg.n_local_addrs, &path->local);
+	int r = prefixes_score(p->cfg.remote_addrs, p->cfg.n_remote_addrs, &path->remote);
+
+	return l && r ? r * 4 + l : 0;
+}
+
+/* The candidate connection of a new IKE_SA_INIT (strongSwan's ike_cfg
+ * lookup): best address fit, the first added on a tie. */
+static struct ike_peer *peer_for_init(const struct ike_engine *e, const struct ike_path *path)
+{
+	struct ike_peer *best = NULL;
+	int best_score = 0;
+
+	for (size_t i = 0; i < e->n_peers; i++) {
+		struct ike_peer *p = e->peers[i];
+		int sc = p->removed ? 0 : addr_score(p, path);
+
+		if (sc > best_score || (sc && sc == best_score && p->id < best->id)) {
+			best = p;
+			best_score = sc;
+		}
+	}
+	return best;
 }
 
 /* §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
@@ -1055,6 +1357,18 @@ static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
 	return sodium_memcmp(want, c->data, COOKIE_LEN) == 0;
 }
 
+/* §2.6: a responder under load answers IKE_SA_INIT with a COOKIE and keeps
+ * no state. "Under load" is many half-open SAs in all, or a few from the
+ * request's own address (strongSwan's cookie_threshold_ip: one host
+ * flooding from its real address gets cookies before others do). */
+static bool cookie_wanted(const struct ike_engine *e, const struct ike_path *path)
+{
+	if (e->opts.no_cookies)
+		return false;
+	return e->tab.n_half_open >= e->opts.cookie_threshold ||
+	       satab_ho_from(&e->tab, &path->remote) >= e->opts.cookie_threshold_ip;
+}
+
 static int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t len,
                            ike_time_t now)
 {
@@ -1066,6 +1380,7 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	struct ike_build b;
 	struct ike_ke ke;
 	struct ike_sa_pl *reply = &e->sapl;
+	struct ike_peer *p;
 	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED];
 	size_t gir_len = 0;
 	int rc, n;
@@ -1090,9 +1405,12 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 		e->stats.rx_malformed++;
 		return IKE_ERR_SYNTAX;
 	}
+	if (!(p = peer_for_init(e, path))) {
+		e->stats.no_peer++;
+		return IKE_OK;
+	}
 	cookie_rotate(e, now);
-	if (e->cfg.cookie_threshold && half_open_count(e) >= e->cfg.cookie_threshold &&
-	    !cookie_ok(e, m, path, now)) {
+	if (cookie_wanted(e, path) && !cookie_ok(e, m, path, now)) {
 		uint8_t c[COOKIE_LEN];
 
 		/* §2.6: no state, just the cookie the retry must carry. */
@@ -1101,7 +1419,16 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 		send_init_error(e, path, rh, IKE_N_COOKIE, c, sizeof(c));
 		return IKE_OK;
 	}
-	rc = ike_proposal_select(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals,
+	/* §2.6: past the cookie, the request's source address is real;
+	 * it may still hold only so many half-open SAs, and all of them
+	 * together only so many (strongSwan's block_threshold and
+	 * init_limit_half_open). */
+	if (satab_ho_from(&e->tab, &path->remote) >= e->opts.block_threshold ||
+	    e->tab.n_half_open >= e->opts.half_open_max) {
+		e->stats.half_open_blocked++;
+		return IKE_OK;
+	}
+	rc = ike_proposal_select(p->ike_props.p, p->ike_props.n, m->sa.p, m->sa.n_proposals,
 	                         m->ke.group, 0, &suite);
 	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
 		uint8_t g[2] = {(uint8_t)(suite.ke >> 8), (uint8_t)suite.ke};
@@ -1113,45 +1440,48 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	if (rc < 0) {
 		e->stats.no_proposal++;
 		send_init_error(e, path, rh, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		refused_event(e, NULL, path, &m->sa, true);
+		refused_event(e, NULL, p, path, &m->sa, true);
 		return IKE_OK;
 	}
-	if (!(sa = sa_alloc(e))) {
+	if (!(sa = sa_alloc(e, p, false, new_ike_spi(e)))) {
 		e->stats.sa_full++;
 		return IKE_OK;
 	}
-	sa->initiator = false;
 	sa->path = *path;
 	sa->spi_i = rh->spi_i;
-	sa->spi_r = new_ike_spi(e);
+	if (satab_ho_add(&e->tab, sa) < 0 || satab_half_open_begin(&e->tab, sa) < 0) {
+		sa_discard(e, sa);
+		e->stats.sa_full++;
+		return IKE_OK;
+	}
 	sa->suite = suite;
 	sa->ke_group = suite.ke;
 	memcpy(sa->ni, m->nonce.data, m->nonce.len);
 	sa->ni_len = m->nonce.len;
 	sa->nr_len = IKE_NONCE_LEN;
 	rnd(e, sa->nr, sa->nr_len);
-	if (ke_new(&sa->ke, suite.ke, e->cfg.allow_legacy) < 0) {
-		ike_sa_clear(sa);
+	if (ke_new(&sa->ke, suite.ke, p->cfg.allow_legacy) < 0) {
+		sa_discard(e, sa);
 		return IKE_OK;
 	}
 	if (ke_shared(&sa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
 		/* An invalid public value (§5): refuse, keep nothing. */
-		ike_sa_clear(sa);
+		sa_discard(e, sa);
 		e->stats.rx_malformed++;
 		send_init_error(e, path, rh, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return IKE_OK;
 	}
 	sa->nat_remote =
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, 0, &path->remote);
-	sa->peer_frag = !e->cfg.no_fragmentation &&
+	sa->peer_frag = !p->cfg.no_fragmentation &&
 	                ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	/* Forced encapsulation: we act as if behind a NAT (strongSwan). */
 	sa->nat_local =
-	    e->cfg.force_encap ||
+	    p->cfg.force_encap ||
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, 0, &path->local);
 	memcpy(sa->init_req, e->rx, len);
 	sa->init_req_len = len;
-	auth_state(e, sa)->peer_hashes = peer_hash_set(m);
+	sa->peer_hashes = peer_hash_set(m);
 
 	memset(reply, 0, sizeof(*reply));
 	ike_suite_to_offer(&suite, NULL, 0, &reply->p[0]);
@@ -1166,17 +1496,17 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	ike_build_ke(&b, &ke);
 	ike_build_nonce(&b, sa->nr, sa->nr_len);
 	natd_add(e, &b, sa);
-	if (!e->cfg.no_fragmentation)
+	if (!p->cfg.no_fragmentation)
 		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	/* RFC 7427 §4: answer the peer's hash list with ours; strongSwan's
 	 * responder sends its CERTREQ here (ike_cert_pre.c). */
-	sighash_add(e, &b, auth_state(e, sa)->peer_hashes != 0);
-	certreq_add(e, &b);
+	sighash_add(sa->peer, &b, sa->peer_hashes != 0);
+	certreq_add(e, sa->peer, &b);
 	n = ike_build_finish(&b, NULL);
 	memset(reply, 0, sizeof(*reply));
 	if (n < 0 || (rc = ike_sa_derive(sa, gir, gir_len)) < 0) {
 		sodium_memzero(gir, sizeof(gir));
-		ike_sa_clear(sa);
+		sa_discard(e, sa);
 		return n < 0 ? n : rc;
 	}
 	sodium_memzero(gir, sizeof(gir));
@@ -1187,7 +1517,7 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	ike_sa_set_response(sa, &e->train, path);
 	sa->state = IKE_SA_INIT_ANSWERED;
 	sa->last_heard = now;
-	sa->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+	sa->half_open_deadline = add_time(now, p->cfg.half_open_timeout);
 	tx_push(e, path, e->out, (size_t)n);
 	return IKE_OK;
 }
@@ -1211,10 +1541,9 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 	size_t gir_len = 0;
 	int rc;
 
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA && !sa; i++)
-		if (e->sa[i].state == IKE_SA_INIT_SENT && e->sa[i].spi_i == rh->spi_i)
-			sa = &e->sa[i];
-	if (!sa || rh->msg_id != 0 || (rh->flags & IKE_FLAG_I)) {
+	sa = touch(e, satab_by_spi(&e->tab, rh->spi_i));
+	if (!sa || sa->state != IKE_SA_INIT_SENT || !sa->initiator || rh->msg_id != 0 ||
+	    (rh->flags & IKE_FLAG_I)) {
 		e->stats.rx_no_sa++;
 		return IKE_OK;
 	}
@@ -1238,14 +1567,14 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
 
 		/* §1.2: retry with the group asked for, if we offered it. */
-		if (g == sa->ke_group || !group_offered(e, g) || sa->ke_retries >= KE_RETRIES_MAX) {
+		if (g == sa->ke_group || !group_offered(sa->peer, g) || sa->ke_retries >= KE_RETRIES_MAX) {
 			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
 			return IKE_OK;
 		}
 		ke_free(&sa->ke);
 		sa->ke_group = g;
 		sa->ke_retries++;
-		if (ke_new(&sa->ke, g, e->cfg.allow_legacy) < 0) {
+		if (ke_new(&sa->ke, g, sa->peer->cfg.allow_legacy) < 0) {
 			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
 			return IKE_OK;
 		}
@@ -1265,7 +1594,7 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 		e->stats.rx_malformed++;
 		return IKE_ERR_SYNTAX;
 	}
-	if (ike_proposal_check_reply(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals, 0,
+	if (ike_proposal_check_reply(sa->peer->ike_props.p, sa->peer->ike_props.n, m->sa.p, m->sa.n_proposals, 0,
 	                             &suite) < 0 ||
 	    suite.ke != sa->ke_group || m->ke.group != sa->ke_group) {
 		sa_fail(e, sa, IKE_REASON_NO_PROPOSAL, 0);
@@ -1288,13 +1617,13 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 	}
 	memcpy(sa->init_resp, e->rx, len);
 	sa->init_resp_len = len;
-	auth_state(e, sa)->peer_hashes = peer_hash_set(m);
-	auth_state(e, sa)->certreq_seen = certreq_seen(m);
+	sa->peer_hashes = peer_hash_set(m);
+	sa->certreq_seen = certreq_seen(m);
 	sa->nat_remote =
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, sa->spi_r, &path->remote);
-	sa->peer_frag = !e->cfg.no_fragmentation &&
+	sa->peer_frag = !sa->peer->cfg.no_fragmentation &&
 	                ike_msg_notify(m, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
-	sa->nat_local = e->cfg.force_encap ||
+	sa->nat_local = sa->peer->cfg.force_encap ||
 	                natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i,
 	                              sa->spi_r, &path->local);
 	/* §2.23: with a NAT in between, continue on port 4500. */
@@ -1367,7 +1696,7 @@ static void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_
 
 static int64_t wall_now(const struct ike_engine *e)
 {
-	return e->cfg.wall_time ? e->cfg.wall_time(e->cfg.wall_ctx) : -1;
+	return e->opts.wall_time ? e->opts.wall_time(e->opts.wall_ctx) : -1;
 }
 
 /*
@@ -1382,18 +1711,18 @@ static int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_a
 	int n, rc;
 
 	memset(a, 0, sizeof(*a));
-	if (e->cfg.local_auth != IKE_AUTHBY_PUBKEY) {
-		if (ike_auth_psk(sa->keys.prf, e->psk, e->cfg.psk_len, o, e->authbuf) < 0)
+	if (sa->peer->cfg.local_auth != IKE_AUTHBY_PUBKEY) {
+		if (ike_auth_psk(sa->keys.prf, sa->peer->psk, sa->peer->cfg.psk_len, o, e->authbuf) < 0)
 			return IKE_ERR_CRYPTO;
 		a->method = IKE_AUTH_PSK;
 		a->data = e->authbuf;
 		a->len = sa->keys.prf_len;
 		return IKE_OK;
 	}
-	sch = ike_creds_pick_scheme(e->cfg.creds, auth_state(e, sa)->peer_hashes, e->cfg.rsa_pss);
+	sch = ike_creds_pick_scheme(sa->peer->cfg.creds, sa->peer_hashes, sa->peer->cfg.rsa_pss);
 	if ((n = ike_auth_signed_octets(sa->keys.prf, o, e->octets, sizeof(e->octets))) < 0)
 		return IKE_ERR_CRYPTO;
-	rc = ike_creds_sign(e->cfg.creds, sch, e->octets, (size_t)n, e->authbuf,
+	rc = ike_creds_sign(sa->peer->cfg.creds, sch, e->octets, (size_t)n, e->authbuf,
 	                    sizeof(e->authbuf));
 	sodium_memzero(e->octets, (size_t)n);
 	if (rc < 0)
@@ -1421,15 +1750,15 @@ static bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiat
 
 	e->auth_err = 0;
 	auth_octets(sa, of_initiator, id->body, id->body_len, &o);
-	if (e->cfg.remote_auth != IKE_AUTHBY_PUBKEY) {
+	if (sa->peer->cfg.remote_auth != IKE_AUTHBY_PUBKEY) {
 		if (m->auth.method != IKE_AUTH_PSK) {
 			e->auth_err = IKE_CERT_ERR_METHOD;
 			return false;
 		}
-		return ike_auth_psk_verify(sa->keys.prf, e->psk, e->cfg.psk_len, &o, m->auth.data,
+		return ike_auth_psk_verify(sa->keys.prf, sa->peer->psk, sa->peer->cfg.psk_len, &o, m->auth.data,
 		                           m->auth.len);
 	}
-	rc = ike_peer_cert_verify(e->cfg.creds, m->cert, m->n_cert, wall_now(e), &pc);
+	rc = ike_peer_cert_verify(sa->peer->cfg.creds, m->cert, m->n_cert, wall_now(e), &pc);
 	if (rc == 0 && !ike_peer_cert_id_ok(pc, id->type, id->data, id->len))
 		rc = IKE_CERT_ERR_ID;
 	if (rc < 0) {
@@ -1459,10 +1788,10 @@ static void proposal_ts(const struct ike_engine *e, const struct ike_sa *sa, str
 		c->local.s[nl++] = sa->acq_src;
 		c->remote.s[nr++] = sa->acq_dst;
 	}
-	for (size_t i = 0; i < e->cfg.n_local_ts && nl < ESP_MAX_SELS; i++)
-		c->local.s[nl++] = e->cfg.local_ts[i];
-	for (size_t i = 0; i < e->cfg.n_remote_ts && nr < ESP_MAX_SELS; i++)
-		c->remote.s[nr++] = e->cfg.remote_ts[i];
+	for (size_t i = 0; i < sa->peer->cfg.n_local_ts && nl < ESP_MAX_SELS; i++)
+		c->local.s[nl++] = sa->peer->cfg.local_ts[i];
+	for (size_t i = 0; i < sa->peer->cfg.n_remote_ts && nr < ESP_MAX_SELS; i++)
+		c->remote.s[nr++] = sa->peer->cfg.remote_ts[i];
 	c->local.n = nl;
 	c->remote.n = nr;
 }
@@ -1479,16 +1808,16 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	struct ike_child *c = &sa->pending;
 	int n, rc;
 
-	id_payload(&e->cfg.local_id, &idi, body, &body_len);
+	id_payload(&sa->peer->cfg.local_id, &idi, body, &body_len);
 	auth_octets(sa, true, body, body_len, &o);
 	if (auth_make(e, sa, &o, &a) < 0)
 		return IKE_ERR_CRYPTO;
 
 	memset(c, 0, sizeof(*c));
 	c->state = IKE_CHILD_PROPOSED;
-	c->spi_in = new_esp_spi(e);
+	c->spi_in = new_esp_spi(e, sa);
 	proposal_ts(e, sa, c);
-	ike_child_offer(&e->esp_props, c->spi_in, IKE_SELECT_NO_KE, &e->sapl);
+	ike_child_offer(&sa->peer->esp_props, c->spi_in, IKE_SELECT_NO_KE, &e->sapl);
 	ike_child_ts_payload(c->local.s, c->local.n, &e->tsi_pl);
 	ike_child_ts_payload(c->remote.s, c->remote.n, &e->tsr_pl);
 
@@ -1496,13 +1825,13 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	ike_build_id(&b, IKE_PL_IDI, &idi);
 	/* strongSwan's order: IDi CERT N(INITIAL_CONTACT) CERTREQ IDr AUTH */
-	certs_add(e, &b, auth_state(e, sa)->certreq_seen);
-	if (e->cfg.initial_contact && !e->had_sa)
+	certs_add(sa->peer, &b, sa->certreq_seen);
+	if (sa->peer->cfg.initial_contact && !sa->peer->had_sa)
 		notify_add(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
-	certreq_add(e, &b);
-	if (e->cfg.remote_id.type) {
+	certreq_add(e, sa->peer, &b);
+	if (sa->peer->cfg.remote_id.type) {
 		/* §3.5: IDr in the request names whom we want to talk to. */
-		id_payload(&e->cfg.remote_id, &idr, idr_body, &idr_len);
+		id_payload(&sa->peer->cfg.remote_id, &idr, idr_body, &idr_len);
 		ike_build_id(&b, IKE_PL_IDR, &idr);
 	}
 	ike_build_auth(&b, &a);
@@ -1543,7 +1872,7 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 
 	c->state = IKE_CHILD_UP;
 	c->rekey_at =
-	    e->cfg.child_rekey_time ? add_time(now, e->cfg.child_rekey_time) : IKE_TIME_NEVER;
+	    sa->peer->cfg.child_rekey_time ? add_time(now, sa->peer->cfg.child_rekey_time) : IKE_TIME_NEVER;
 	ev_base(sa, IKE_EV_CHILD_UP, &ev);
 	rc = ike_child_keys(c, &sa->keys, k->we_initiated, k->gir, k->gir_len, k->ni, k->ni_len,
 	                    k->nr, k->nr_len, sa->nat_local || sa->nat_remote, &ev.child);
@@ -1573,8 +1902,9 @@ static void ike_up_event(struct ike_engine *e, struct ike_sa *sa)
 	struct ike_event ev;
 
 	sa->up = true;
-	e->had_sa = true;
-	sa->rekey_at = e->cfg.ike_rekey_time ? add_time(sa->last_heard, e->cfg.ike_rekey_time)
+	sa->peer->had_sa = true;
+	satab_ident_add(&e->tab, sa); /* out of memory: uniqueness misses it */
+	sa->rekey_at = sa->peer->cfg.ike_rekey_time ? add_time(sa->last_heard, sa->peer->cfg.ike_rekey_time)
 	                                     : IKE_TIME_NEVER;
 	ev_base(sa, IKE_EV_IKE_UP, &ev);
 	ev_push(e, &ev);
@@ -1593,18 +1923,20 @@ static void child_failed_event(struct ike_engine *e, struct ike_sa *sa, uint16_t
 
 /* Responder: choose the CHILD_SA of an IKE_AUTH request into *c; 0 or the
  * error notify to answer with. */
-static uint16_t child_choose(struct ike_engine *e, const struct ike_msg *m, struct ike_child *c)
+static uint16_t child_choose(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m,
+                             struct ike_child *c)
 {
+	const struct ike_config *cfg = &sa->peer->cfg;
 	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
 	struct ike_ts_result *res = &e->tsres;
-	struct ike_ts_policy pol = {e->cfg.local_ts, e->cfg.n_local_ts, e->cfg.remote_ts,
-	                            e->cfg.n_remote_ts};
+	struct ike_ts_policy pol = {cfg->local_ts, cfg->n_local_ts, cfg->remote_ts,
+	                            cfg->n_remote_ts};
 	size_t n_tsi, n_tsr;
 	uint16_t err = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (ike_proposal_select(e->esp_props.p, e->esp_props.n, m->sa.p, m->sa.n_proposals, KE_NONE,
-	                        IKE_SELECT_NO_KE, &c->suite) < 0) {
+	if (ike_proposal_select(sa->peer->esp_props.p, sa->peer->esp_props.n, m->sa.p,
+	                        m->sa.n_proposals, KE_NONE, IKE_SELECT_NO_KE, &c->suite) < 0) {
 		err = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto out;
 	}
@@ -1618,7 +1950,7 @@ static uint16_t child_choose(struct ike_engine *e, const struct ike_msg *m, stru
 	c->remote = res->tsi;
 	c->local = res->tsr;
 	c->spi_out = ike_child_spi(c->suite.spi);
-	c->spi_in = new_esp_spi(e);
+	c->spi_in = new_esp_spi(e, sa);
 	c->state = IKE_CHILD_UP;
 out:
 	if (err)
@@ -1626,14 +1958,123 @@ out:
 	return err;
 }
 
-/* INITIAL_CONTACT (§2.4): the peer lost every earlier IKE SA with us. */
-static void initial_contact(struct ike_engine *e, const struct ike_sa *keep)
-{
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
+static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 
-		if (sa != keep && sa->state != IKE_SA_FREE && sa->up)
-			sa_remove(e, sa, IKE_REASON_REPLACED, IKE_N_INITIAL_CONTACT);
+/* ---- the connection an IKE_AUTH belongs to (the second step) ------------ */
+
+/* 0: want does not accept got; 1: want is "any"; 2: the same ID. */
+static int id_fit(const struct ike_identity *want, const struct ike_id *got)
+{
+	if (want->type == 0)
+		return 1;
+	return got->type == want->type && got->len == want->len &&
+	               memcmp(got->data, want->data, want->len) == 0
+	           ? 2
+	           : 0;
+}
+
+/* Does p's remote_auth fit the AUTH method the peer used? */
+static bool auth_fit(const struct ike_peer *p, uint8_t method)
+{
+	return (p->cfg.remote_auth == IKE_AUTHBY_PSK) == (method == IKE_AUTH_PSK);
+}
+
+/* Would p's IKE proposals have chosen the suite sa runs with? (Its keys
+ * came from the candidate's proposals; another connection must admit
+ * them too.) */
+static bool suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_sa *sa)
+{
+	struct ike_suite out;
+	bool ok;
+
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	ike_suite_to_offer(&sa->suite, NULL, 0, &e->sapl.p[0]);
+	ok = ike_proposal_select(p->ike_props.p, p->ike_props.n, e->sapl.p, 1, sa->suite.ke, 0,
+	                         &out) == 0;
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	return ok;
+}
+
+/*
+ * The connection for the IKE_AUTH request in e->msg (engine.h,
+ * ike_engine_peer_add(): strongSwan's peer_cfg match): addresses, IDi,
+ * AUTH method and the suite decide whether one fits; among those, an
+ * exact IDi beats "any", an IDr naming our local_id comes next (a hint,
+ * never a reason to refuse), then the address fit, then the candidate
+ * IKE_SA_INIT chose. NULL: none fits.
+ */
+static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa *sa,
+                                      const struct ike_path *path)
+{
+	const struct ike_msg *m = &e->msg;
+	bool has_idr = ike_msg_has(m, IKE_PL_IDR);
+	struct ike_peer *best = NULL;
+	long best_score = 0;
+
+	for (size_t i = 0; i < e->n_peers; i++) {
+		struct ike_peer *p = e->peers[i];
+		int a = p->removed ? 0 : addr_score(p, path);
+		int idf = a ? id_fit(&p->cfg.remote_id, &m->idi) : 0;
+		long sc;
+
+		if (!idf || !auth_fit(p, m->auth.method) || !suite_fit(e, p, sa))
+			continue;
+		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
+		     a * 2L + (p == sa->peer);
+		if (sc > best_score || (sc == best_score && p->id < best->id)) {
+			best = p;
+			best_score = sc;
+		}
+	}
+	return best;
+}
+
+static bool same_identity(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return a->peer_id.type == b->peer_id.type && a->peer_id.len == b->peer_id.len &&
+	       memcmp(a->peer_id.data, b->peer_id.data, a->peer_id.len) == 0 &&
+	       a->peer->cfg.local_id.type == b->peer->cfg.local_id.type &&
+	       a->peer->cfg.local_id.len == b->peer->cfg.local_id.len &&
+	       memcmp(a->peer->cfg.local_id.data, b->peer->cfg.local_id.data,
+	              a->peer->cfg.local_id.len) == 0;
+}
+
+/* Another live IKE SA of sa's identity (ours and the peer's), or NULL. */
+static struct ike_sa *twin(struct ike_engine *e, const struct ike_sa *sa)
+{
+	for (struct ike_sa *o = satab_ident_first(&e->tab, &sa->peer_id); o;
+	     o = satab_ident_next(&e->tab, o))
+		if (o != sa && o->up && same_identity(o, sa) && o->state != IKE_SA_REKEYED &&
+		    o->state != IKE_SA_DELETING && !o->redundant)
+			return o;
+	return NULL;
+}
+
+/*
+ * sa (authenticated, not yet in the identity index) replaces every other
+ * IKE SA of its identity: INITIAL_CONTACT (§2.4: "the other IKE SAs of
+ * this identity are gone on the peer's side"; never those of other
+ * identities) or unique = replace. Removed at once, with events: the peer
+ * lost them (INITIAL_CONTACT) or we delete them (replace, with a Delete).
+ */
+static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_contact,
+                          ike_time_t now)
+{
+	struct ike_sa *o, *next;
+
+	for (o = satab_ident_first(&e->tab, &sa->peer_id); o; o = next) {
+		next = satab_ident_next(&e->tab, o);
+		if (o == sa || !same_identity(o, sa))
+			continue;
+		touch(e, o);
+		e->stats.unique_replaced++;
+		if (initial_contact) {
+			sa_remove(e, o, IKE_REASON_REPLACED, IKE_N_INITIAL_CONTACT);
+		} else if (o->state == IKE_SA_ESTABLISHED) {
+			o->want_delete = true;
+			o->del_reason = IKE_REASON_REPLACED;
+			run_pending(e, o, now);
+		}
 	}
 }
 
@@ -1650,22 +2091,37 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	uint8_t body[4 + 255];
 	size_t body_len;
 	uint16_t child_err = IKE_N_NO_PROPOSAL_CHOSEN;
-	bool ok, want_child;
+	bool ok, want_child, ic = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
+	struct ike_peer *p = NULL;
 	int n, rc;
 
 	if (sa->state != IKE_SA_INIT_ANSWERED) {
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
-	/* Verify before anything is committed. */
+	/* Verify before anything is committed: first which connection the
+	 * IDs and the AUTH method ask for, then AUTH with its credentials. */
 	e->auth_err = 0;
-	ok = ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH) &&
-	     id_matches(&e->cfg.remote_id, &m->idi) &&
-	     (!ike_msg_has(m, IKE_PL_IDR) || id_matches(&e->cfg.local_id, &m->idr));
-	if (ok)
+	ok = ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH);
+	if (ok && !(p = peer_for_auth(e, sa, path))) {
+		e->stats.no_peer++;
+		ok = false;
+	}
+	if (ok) {
+		peer_move(e, sa, p);
 		ok = auth_verify(e, sa, true, &m->idi);
+	} else if (ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH)) {
+		e->auth_err = IKE_CERT_ERR_NO_PEER;
+	}
 	if (ok)
 		keep_peer_id(sa, &m->idi);
+	/* unique = keep: the identity's SA stays, this one goes (unless the
+	 * peer says, with INITIAL_CONTACT, that it lost the other). */
+	if (ok && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
+		e->stats.unique_refused++;
+		e->auth_err = IKE_CERT_ERR_UNIQUE;
+		ok = false;
+	}
 	hdr_for(sa, IKE_AUTH, true, m->hdr.msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	if (!ok) {
@@ -1680,19 +2136,20 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	sa->path = *path; /* it may have moved to port 4500 (§2.23) */
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->half_open_deadline = IKE_TIME_NEVER;
+	satab_half_open_end(&e->tab, sa);
 	sa->last_heard = now;
-	if (ike_msg_notify(m, IKE_N_INITIAL_CONTACT))
-		initial_contact(e, sa);
+	if ((ic && p->cfg.unique != IKE_UNIQUE_NEVER) || p->cfg.unique == IKE_UNIQUE_REPLACE)
+		replace_twins(e, sa, ic && p->cfg.unique != IKE_UNIQUE_NEVER, now);
 
 	want_child =
 	    ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_TSI) && ike_msg_has(m, IKE_PL_TSR);
 	memset(&c, 0, sizeof(c));
 	if (want_child && child_slot(sa))
-		child_err = child_choose(e, m, &c);
+		child_err = child_choose(e, sa, m, &c);
 	if (child_err == IKE_N_NO_PROPOSAL_CHOSEN)
-		refused_event(e, sa, path, &m->sa, false);
+		refused_event(e, sa, NULL, path, &m->sa, false);
 
-	id_payload(&e->cfg.local_id, &idr, body, &body_len);
+	id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
 	auth_octets(sa, false, body, body_len, &o);
 	if (auth_make(e, sa, &o, &a) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
@@ -1700,7 +2157,7 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	}
 	ike_build_id(&b, IKE_PL_IDR, &idr);
 	/* The initiator's CERTREQ came in this request (strongSwan). */
-	certs_add(e, &b, certreq_seen(m));
+	certs_add(sa->peer, &b, certreq_seen(m));
 	ike_build_auth(&b, &a);
 	if (want_child && c.state == IKE_CHILD_UP) {
 		ike_child_reply(&c.suite, c.spi_in, &e->sapl);
@@ -1770,7 +2227,7 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	}
 	e->auth_err = 0;
 	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH) &&
-	     id_matches(&e->cfg.remote_id, &m->idr);
+	     id_matches(&sa->peer->cfg.remote_id, &m->idr);
 	if (ok)
 		ok = auth_verify(e, sa, false, &m->idr);
 	if (ok)
@@ -1792,7 +2249,7 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	    !ike_msg_has(m, IKE_PL_TSR)) {
 		err = first_error(m);
 		child_err = err ? err->type : IKE_N_NO_PROPOSAL_CHOSEN;
-	} else if (ike_proposal_check_reply(e->esp_props.p, e->esp_props.n, m->sa.p,
+	} else if (ike_proposal_check_reply(sa->peer->esp_props.p, sa->peer->esp_props.n, m->sa.p,
 	                                    m->sa.n_proposals, IKE_SELECT_NO_KE, &cs) < 0 ||
 	           cs.spi_len != 4) {
 		child_err = IKE_N_NO_PROPOSAL_CHOSEN;
@@ -1974,7 +2431,7 @@ static int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct
 			/* §1.4: sent before the peer saw our rekey of this IKE
 			 * SA complete: the CHILD_SA now lives in the successor
 			 * (a chain at most as long as there are slots). */
-			for (size_t hop = 0; !c && owner->replaced_by && hop < IKE_ENGINE_MAX_SA;
+			for (size_t hop = 0; !c && owner->replaced_by && hop < 8;
 			     hop++) {
 				if (!(owner = sa_by_id(e, owner->replaced_by)))
 					break;
@@ -2074,11 +2531,11 @@ static void nonce_min(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 	memcpy(out, a_low ? a : b, *out_len);
 }
 
-static bool esp_group_offered(const struct ike_engine *e, uint16_t g)
+static bool esp_group_offered(const struct ike_peer *p, uint16_t g)
 {
-	for (size_t i = 0; i < e->esp_props.n; i++)
-		for (size_t j = 0; j < e->esp_props.p[i].n_ke; j++)
-			if (e->esp_props.p[i].ke[j] == g)
+	for (size_t i = 0; i < p->esp_props.n; i++)
+		for (size_t j = 0; j < p->esp_props.p[i].n_ke; j++)
+			if (p->esp_props.p[i].ke[j] == g)
 				return true;
 	return false;
 }
@@ -2119,7 +2576,7 @@ static int send_create_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 		ike_build_notify(&b, &n);
 	}
 	/* With PFS configured the offer carries the groups (§1.3.1). */
-	ike_child_offer(&e->esp_props, r->c.spi_in, 0, &e->sapl);
+	ike_child_offer(&sa->peer->esp_props, r->c.spi_in, 0, &e->sapl);
 	ike_build_sa(&b, &e->sapl);
 	ike_build_nonce(&b, r->ni, r->ni_len);
 	if (r->ke_group != KE_NONE) {
@@ -2150,7 +2607,7 @@ static int creq_begin(struct ike_engine *e, struct ike_sa *sa, const struct ike_
 	creq_clear(sa);
 	r->active = true;
 	r->c.state = IKE_CHILD_PROPOSED;
-	r->c.spi_in = new_esp_spi(e);
+	r->c.spi_in = new_esp_spi(e, sa);
 	if (local) {
 		r->c.local = *local;
 		r->c.remote = *remote;
@@ -2159,8 +2616,8 @@ static int creq_begin(struct ike_engine *e, struct ike_sa *sa, const struct ike_
 	}
 	r->ni_len = IKE_NONCE_LEN;
 	rnd(e, r->ni, r->ni_len);
-	r->ke_group = e->esp_props.p[0].n_ke ? e->esp_props.p[0].ke[0] : KE_NONE;
-	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
+	r->ke_group = sa->peer->esp_props.p[0].n_ke ? sa->peer->esp_props.p[0].ke[0] : KE_NONE;
+	if (r->ke_group != KE_NONE && ke_new(&r->ke, r->ke_group, sa->peer->cfg.allow_legacy) < 0) {
 		creq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2234,8 +2691,8 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_msg *m = &e->msg;
 	const struct ike_notify *rekey = ike_msg_notify(m, IKE_N_REKEY_SA);
-	struct ike_ts_policy pol = {e->cfg.local_ts, e->cfg.n_local_ts, e->cfg.remote_ts,
-	                            e->cfg.n_remote_ts};
+	struct ike_ts_policy pol = {sa->peer->cfg.local_ts, sa->peer->cfg.n_local_ts, sa->peer->cfg.remote_ts,
+	                            sa->peer->cfg.n_remote_ts};
 	struct ike_child *old = NULL, *slot, c;
 	struct ike_hdr h;
 	struct ike_build b;
@@ -2313,7 +2770,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 		return IKE_OK;
 	}
 	memset(&c, 0, sizeof(c));
-	rc = ike_proposal_select(e->esp_props.p, e->esp_props.n, m->sa.p, m->sa.n_proposals,
+	rc = ike_proposal_select(sa->peer->esp_props.p, sa->peer->esp_props.n, m->sa.p, m->sa.n_proposals,
 	                         peer_ke, 0, &c.suite);
 	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
 		uint8_t g[2] = {(uint8_t)(c.suite.ke >> 8), (uint8_t)c.suite.ke};
@@ -2325,7 +2782,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	if (rc < 0) {
 		e->stats.no_proposal++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		refused_event(e, sa, path, &m->sa,
+		refused_event(e, sa, NULL, path, &m->sa,
 		              m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE);
 		return IKE_OK;
 	}
@@ -2337,7 +2794,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	}
 	memset(&k, 0, sizeof(k));
 	if (c.suite.ke != KE_NONE) {
-		if (ke_new(&k, c.suite.ke, e->cfg.allow_legacy) < 0 ||
+		if (ke_new(&k, c.suite.ke, sa->peer->cfg.allow_legacy) < 0 ||
 		    ke_shared(&k, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
 			ke_free(&k);
 			create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
@@ -2347,7 +2804,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	c.remote = e->tsres.tsi;
 	c.local = e->tsres.tsr;
 	c.spi_out = ike_child_spi(c.suite.spi);
-	c.spi_in = new_esp_spi(e);
+	c.spi_in = new_esp_spi(e, sa);
 	rnd(e, nr, sizeof(nr));
 
 	hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h);
@@ -2419,12 +2876,12 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
 
 		/* §1.3: retry with the group asked for, if we offered it. */
-		if (g != r->ke_group && esp_group_offered(e, g) && r->ke_retries < KE_RETRIES_MAX &&
+		if (g != r->ke_group && esp_group_offered(sa->peer, g) && r->ke_retries < KE_RETRIES_MAX &&
 		    (!r->old_spi_in || old)) {
 			ke_free(&r->ke);
 			r->ke_group = g;
 			r->ke_retries++;
-			if (ke_new(&r->ke, g, e->cfg.allow_legacy) == 0)
+			if (ke_new(&r->ke, g, sa->peer->cfg.allow_legacy) == 0)
 				return send_create_child(e, sa, now);
 		}
 		fail = IKE_N_INVALID_KE_PAYLOAD;
@@ -2432,7 +2889,7 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		fail = err->type;
 	} else if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_NONCE) ||
 	           !ike_msg_has(m, IKE_PL_TSI) || !ike_msg_has(m, IKE_PL_TSR) ||
-	           ike_proposal_check_reply(e->esp_props.p, e->esp_props.n, m->sa.p,
+	           ike_proposal_check_reply(sa->peer->esp_props.p, sa->peer->esp_props.n, m->sa.p,
 	                                    m->sa.n_proposals, 0, &cs) < 0 ||
 	           cs.spi_len != 4 || cs.ke != r->ke_group) {
 		fail = IKE_N_NO_PROPOSAL_CHOSEN;
@@ -2525,8 +2982,8 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 		if (old && !r->collided && !sa->want_delete) {
 			old->rekeying = false;
 			old->rekey_at = fail == IKE_N_TEMPORARY_FAILURE ? retry_soon(e, now)
-			                : e->cfg.child_rekey_time
-			                    ? add_time(now, e->cfg.child_rekey_time)
+			                : sa->peer->cfg.child_rekey_time
+			                    ? add_time(now, sa->peer->cfg.child_rekey_time)
 			                    : IKE_TIME_NEVER;
 		}
 	}
@@ -2569,6 +3026,9 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	nsa->peer_id = old->peer_id;
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	memset(old->child, 0, sizeof(old->child));
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (nsa->child[j].state != IKE_CHILD_FREE)
+			satab_esp_put(&e->tab, nsa->child[j].spi_in, nsa->id);
 	/* Work asked of the old SA is the new one's now. */
 	nsa->want_delete = old->want_delete;
 	nsa->del_reason = old->del_reason;
@@ -2582,17 +3042,18 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	old->want_delete = old->want_child = old->want_recreate = false;
 	nsa->state = IKE_SA_ESTABLISHED;
 	nsa->up = true;
+	satab_ident_add(&e->tab, nsa);
 	nsa->rekey_of = 0;
 	nsa->last_heard = now;
 	nsa->half_open_deadline = IKE_TIME_NEVER;
 	nsa->rekey_at =
-	    e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time) : IKE_TIME_NEVER;
+	    old->peer->cfg.ike_rekey_time ? add_time(now, old->peer->cfg.ike_rekey_time) : IKE_TIME_NEVER;
 	old->state = IKE_SA_REKEYED;
 	old->replaced_by = nsa->id;
 	old->rekey_at = IKE_TIME_NEVER;
 	old->want_rekey = false;
 	/* Should the peer never delete the old SA, drop it anyway. */
-	old->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+	old->half_open_deadline = add_time(now, old->peer->cfg.half_open_timeout);
 	ev_base(nsa, IKE_EV_IKE_UP, &ev);
 	ev.rekeyed_sa_id = old->id;
 	ev_push(e, &ev);
@@ -2659,8 +3120,8 @@ static int send_rekey_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t no
 
 	spi_store64(r->spi, spi);
 	memset(&e->sapl, 0, sizeof(e->sapl));
-	for (size_t i = 0; i < e->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
-		ike_proposal_to_offer(&e->ike_props.p[i], (uint8_t)(i + 1), spi, 8, 0,
+	for (size_t i = 0; i < sa->peer->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
+		ike_proposal_to_offer(&sa->peer->ike_props.p[i], (uint8_t)(i + 1), spi, 8, 0,
 		                      &e->sapl.p[e->sapl.n_proposals++]);
 	ke_public(&r->ke, pub);
 	ke.group = r->ke_group;
@@ -2694,7 +3155,7 @@ static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	rnd(e, r->ni, r->ni_len);
 	/* The group in use is one both sides accept. */
 	r->ke_group = sa->suite.ke;
-	if (ke_new(&r->ke, r->ke_group, e->cfg.allow_legacy) < 0) {
+	if (ke_new(&r->ke, r->ke_group, sa->peer->cfg.allow_legacy) < 0) {
 		ireq_clear(sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -2730,7 +3191,7 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return IKE_OK;
 	}
-	rc = ike_proposal_select(e->ike_props.p, e->ike_props.n, m->sa.p, m->sa.n_proposals,
+	rc = ike_proposal_select(sa->peer->ike_props.p, sa->peer->ike_props.n, m->sa.p, m->sa.n_proposals,
 	                         m->ke.group, 0, &suite);
 	if (rc == IKE_PROPOSAL_ERR_INVALID_KE_PAYLOAD) {
 		uint8_t g[2] = {(uint8_t)(suite.ke >> 8), (uint8_t)suite.ke};
@@ -2742,29 +3203,27 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	if (rc < 0 || suite.spi_len != 8 || spi_load64(suite.spi) == 0) {
 		e->stats.no_proposal++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
-		refused_event(e, sa, path, &m->sa,
+		refused_event(e, sa, NULL, path, &m->sa,
 		              m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE);
 		return IKE_OK;
 	}
-	if (!(nsa = sa_alloc(e))) {
+	if (!(nsa = sa_alloc(e, sa->peer, false, new_ike_spi(e)))) {
 		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;
 	}
 	/* §3.1: the I flag follows whoever initiated the last rekey. */
-	nsa->initiator = false;
 	nsa->spi_i = spi_load64(suite.spi);
-	nsa->spi_r = new_ike_spi(e);
 	nsa->suite = suite;
 	nsa->ni_len = m->nonce.len;
 	memcpy(nsa->ni, m->nonce.data, m->nonce.len);
 	nsa->nr_len = IKE_NONCE_LEN;
 	rnd(e, nsa->nr, nsa->nr_len);
-	if (ke_new(&nsa->ke, suite.ke, e->cfg.allow_legacy) < 0 ||
+	if (ke_new(&nsa->ke, suite.ke, sa->peer->cfg.allow_legacy) < 0 ||
 	    ke_shared(&nsa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0 ||
 	    rekey_keys(nsa, sa, nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, gir, gir_len) < 0) {
 		sodium_memzero(gir, sizeof(gir));
-		ike_sa_clear(nsa);
+		sa_discard(e, nsa);
 		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return IKE_OK;
 	}
@@ -2784,7 +3243,7 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	ike_build_ke(&b, &ke);
 	ke_free(&nsa->ke);
 	if ((rc = send_response(e, sa, path, ike_build_finish(&b, NULL))) < 0) {
-		ike_sa_clear(nsa);
+		sa_discard(e, nsa);
 		return rc;
 	}
 	if (collision) {
@@ -2829,29 +3288,27 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 	if ((err = ike_msg_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
 		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
 
-		if (g != r->ke_group && group_offered(e, g) && r->ke_retries < KE_RETRIES_MAX) {
+		if (g != r->ke_group && group_offered(sa->peer, g) && r->ke_retries < KE_RETRIES_MAX) {
 			ke_free(&r->ke);
 			r->ke_group = g;
 			r->ke_retries++;
-			if (ke_new(&r->ke, g, e->cfg.allow_legacy) == 0)
+			if (ke_new(&r->ke, g, sa->peer->cfg.allow_legacy) == 0)
 				return send_rekey_ike(e, sa, now);
 		}
 	} else if (!first_error(m) && ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_NONCE) &&
 	           ike_msg_has(m, IKE_PL_KE) &&
-	           ike_proposal_check_reply(e->ike_props.p, e->ike_props.n, m->sa.p,
+	           ike_proposal_check_reply(sa->peer->ike_props.p, sa->peer->ike_props.n, m->sa.p,
 	                                    m->sa.n_proposals, 0, &suite) == 0 &&
 	           suite.spi_len == 8 && spi_load64(suite.spi) != 0 && suite.ke == r->ke_group &&
 	           m->ke.group == r->ke_group &&
 	           ke_shared(&r->ke, m->ke.data, m->ke.len, gir, &gir_len) == 0 &&
-	           (nsa = sa_alloc(e))) {
-		nsa->initiator = true;
-		nsa->spi_i = r->spi;
+	           (nsa = sa_alloc(e, sa->peer, true, r->spi))) {
 		nsa->spi_r = spi_load64(suite.spi);
 		nsa->suite = suite;
 		ok = rekey_keys(nsa, sa, r->ni, r->ni_len, m->nonce.data, m->nonce.len, gir,
 		                gir_len) == 0;
 		if (!ok)
-			ike_sa_clear(nsa);
+			sa_discard(e, nsa);
 		else
 			nonce_min(r->ni, r->ni_len, m->nonce.data, m->nonce.len, mine, &mine_len);
 	}
@@ -2867,7 +3324,7 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 		 * ours, if any, is redundant (§2.8.2); the peer deletes sa. */
 		if (ok)
 			collision_redundant(e, sa, nsa, now);
-		sa->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+		sa->half_open_deadline = add_time(now, sa->peer->cfg.half_open_timeout);
 		return IKE_OK;
 	}
 	if (peer && (!ok || ours_low)) {
@@ -2888,7 +3345,7 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 			sa->del_reason = IKE_REASON_PROTOCOL;
 		}
 		sa->rekey_at = busy                    ? retry_soon(e, now)
-		               : e->cfg.ike_rekey_time ? add_time(now, e->cfg.ike_rekey_time)
+		               : sa->peer->cfg.ike_rekey_time ? add_time(now, sa->peer->cfg.ike_rekey_time)
 		                                       : IKE_TIME_NEVER;
 		run_pending(e, sa, now);
 		return IKE_OK;
@@ -2897,7 +3354,7 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 		/* §2.8.2: ours survives; the peer made the redundant one and
 		 * deletes it. It waits for that silently, not for ever. */
 		peer->rekey_of = 0;
-		peer->half_open_deadline = add_time(now, e->cfg.half_open_timeout);
+		peer->half_open_deadline = add_time(now, sa->peer->cfg.half_open_timeout);
 	}
 	ike_rekey_commit(e, sa, nsa, now);
 	/* §2.18: the initiator of the (surviving) rekey deletes the old SA. */
@@ -2912,15 +3369,13 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
 {
 	bool we_initiated = !(h->flags & IKE_FLAG_I);
+	struct ike_sa *sa = satab_by_spi(&e->tab, we_initiated ? h->spi_i : h->spi_r);
 
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
-
-		if (sa->state != IKE_SA_FREE && sa->initiator == we_initiated &&
-		    sa->spi_i == h->spi_i && sa->spi_r == h->spi_r && sa->rx)
-			return sa;
-	}
-	return NULL;
+	/* Ours names the SA; the peer's must be the one it has too. */
+	if (!sa || sa->initiator != we_initiated || sa->spi_i != h->spi_i ||
+	    sa->spi_r != h->spi_r || !sa->rx)
+		return NULL;
+	return touch(e, sa);
 }
 
 /*
@@ -2928,14 +3383,6 @@ static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
  * fragments into the reassembly buffer (RFC 7383 §2.6), then parsed into
  * e->msg. IKE_FRAG_WAIT (> 0) while fragments are missing.
  */
-static size_t reasm_count(const struct ike_engine *e)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++)
-		n += e->sa[i].frag != NULL;
-	return n;
-}
 
 static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, ike_time_t now)
 {
@@ -2953,11 +3400,12 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, i
 	 * each given up after IKE_ENGINE_REASM_TIMEOUT (the sender then
 	 * retransmits every fragment). */
 	if (!sa->frag) {
-		if (reasm_count(e) >= IKE_ENGINE_REASM_MAX ||
+		if (e->n_reasm >= IKE_ENGINE_REASM_MAX ||
 		    !(sa->frag = calloc(1, sizeof(*sa->frag)))) {
 			e->stats.frag_refused++;
 			return 1;
 		}
+		e->n_reasm++;
 		ike_frag_reset(sa->frag);
 		sa->frag_deadline = add_time(now, IKE_ENGINE_REASM_TIMEOUT);
 	}
@@ -2968,7 +3416,7 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, i
 		return rc;
 	/* Complete: the inner chain replaces the fragment's content. */
 	n = ike_frag_assemble(sa->frag, e->inner, sizeof(e->inner), &np);
-	ike_sa_frag_free(sa);
+	frag_drop(e, sa);
 	if (n < 0)
 		return IKE_ERR_TOO_MANY;
 	e->inner_len = (size_t)n;
@@ -3188,117 +3636,162 @@ out:
 	sodium_memzero(e->plain, sizeof(e->plain));
 	sodium_memzero(e->inner, e->inner_len);
 	e->inner_len = 0;
+	flush(e, now);
 	return rc < 0 ? rc : IKE_OK;
 }
 
 /* ---- timers ------------------------------------------------------------- */
 
-static ike_time_t dpd_deadline(const struct ike_engine *e, const struct ike_sa *sa)
+static ike_time_t dpd_deadline(const struct ike_sa *sa)
 {
-	if (!e->cfg.dpd_delay || sa->state != IKE_SA_ESTABLISHED || sa->req_kind != IKE_REQ_NONE)
+	if (!sa->peer->cfg.dpd_delay || sa->state != IKE_SA_ESTABLISHED ||
+	    sa->req_kind != IKE_REQ_NONE)
 		return IKE_TIME_NEVER;
-	return add_time(sa->last_heard, e->cfg.dpd_delay);
+	return add_time(sa->last_heard, sa->peer->cfg.dpd_delay);
+}
+
+static ike_time_t min_time(ike_time_t a, ike_time_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The earliest of sa's timers, exactly as sa_expire() acts on them. */
+static ike_time_t sa_due(const struct ike_sa *sa)
+{
+	ike_time_t t = IKE_TIME_NEVER;
+
+	if (sa->req_kind != IKE_REQ_NONE)
+		t = sa->req_deadline;
+	/* A replaced SA whose rekey request is still out (§2.8.2) stays
+	 * until that is answered or given up. */
+	if (!sa->ireq.active)
+		t = min_time(t, sa->half_open_deadline);
+	if (sa->frag)
+		t = min_time(t, sa->frag_deadline);
+	t = min_time(t, dpd_deadline(sa));
+	if (sa->state != IKE_SA_ESTABLISHED)
+		return t;
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j].state == IKE_CHILD_UP && !sa->child[j].rekeying)
+			t = min_time(t, sa->child[j].rekey_at);
+	if (!sa->ireq.active)
+		t = min_time(t, sa->rekey_at);
+	return t;
+}
+
+/*
+ * End of every API call: each SA the call touched gets its deferred work
+ * started (run_pending(): the window may have come free) and its place in
+ * the deadline heap recomputed; SAs it removed are freed. Starting work
+ * may touch more SAs (a rekey's successor): the loop takes them too.
+ */
+static void flush(struct ike_engine *e, ike_time_t now)
+{
+	while (e->dirty) {
+		struct ike_sa *sa = e->dirty;
+
+		e->dirty = sa->dirty_next;
+		sa->dirty = false;
+		sa->dirty_next = NULL;
+		if (!sa->in_tab)
+			continue;
+		run_pending(e, sa, now);
+		if (!sa->in_tab)
+			continue;
+		sa->due = sa_due(sa);
+		satab_sched(&e->tab, sa);
+	}
+	free_grave(e);
 }
 
 ike_time_t ike_engine_next_expiry(const struct ike_engine *e)
 {
-	ike_time_t t = IKE_TIME_NEVER;
+	const struct ike_sa *sa = e ? satab_top(&e->tab) : NULL;
 
-	if (!e)
-		return t;
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		const struct ike_sa *sa = &e->sa[i];
-		ike_time_t d;
+	return sa ? sa->due : IKE_TIME_NEVER;
+}
 
-		if (sa->state == IKE_SA_FREE)
-			continue;
-		if (sa->req_kind != IKE_REQ_NONE && sa->req_deadline < t)
-			t = sa->req_deadline;
-		if (sa->half_open_deadline < t)
-			t = sa->half_open_deadline;
-		if (sa->frag && sa->frag_deadline < t)
-			t = sa->frag_deadline;
-		if ((d = dpd_deadline(e, sa)) < t)
-			t = d;
-		for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++)
-			if (sa->child[j].state == IKE_CHILD_UP && !sa->child[j].rekeying &&
-			    sa->child[j].rekey_at < t)
-				t = sa->child[j].rekey_at;
-		if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && sa->rekey_at < t)
-			t = sa->rekey_at;
+/* Run sa's timers that are due at now. */
+static int sa_expire(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	if (now >= sa->half_open_deadline && !sa->ireq.active) {
+		sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
+		return IKE_OK;
 	}
-	return t;
+	if (sa->frag && now >= sa->frag_deadline) {
+		e->stats.frag_timeout++;
+		frag_drop(e, sa);
+	}
+	if (sa->req_kind != IKE_REQ_NONE && now >= sa->req_deadline) {
+		if (sa->req_sent > sa->peer->cfg.retransmit_tries) {
+			/* §2.4: no answer after all retries: the peer is
+			 * gone. */
+			enum ike_reason r = sa->req_kind == IKE_REQ_DPD ? IKE_REASON_DPD
+			                    : sa->req_kind == IKE_REQ_DELETE_IKE
+			                        ? (sa->del_reason ? sa->del_reason
+			                                          : IKE_REASON_DELETED_LOCAL)
+			                        : IKE_REASON_TIMEOUT;
+
+			sa_remove(e, sa, r, 0);
+			return IKE_OK;
+		}
+		/* §2.1: the same bytes again, the wait growing. */
+		sa->req_sent++;
+		sa->req_deadline = add_time(now, rto(sa, sa->req_sent));
+		e->stats.tx_retransmit++;
+		tx_push_train(e, &sa->path, &sa->req);
+		return IKE_OK;
+	}
+	for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++) {
+		struct ike_child *c = &sa->child[j];
+
+		if (c->state == IKE_CHILD_UP && !c->rekeying && now >= c->rekey_at) {
+			c->rekey_at = IKE_TIME_NEVER;
+			c->want_rekey = true;
+		}
+	}
+	if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && now >= sa->rekey_at) {
+		sa->rekey_at = IKE_TIME_NEVER;
+		sa->want_rekey = true;
+	}
+	run_pending(e, sa, now);
+	if (sa->state == IKE_SA_FREE)
+		return IKE_OK;
+	if (now >= dpd_deadline(sa)) {
+		int rc = send_info(e, sa, IKE_REQ_DPD, now);
+
+		if (rc < 0) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return rc;
+		}
+	}
+	return IKE_OK;
 }
 
 int ike_engine_handle_expiry(struct ike_engine *e, ike_time_t now)
 {
-	int ret = IKE_OK;
+	struct ike_sa *sa;
+	int ret = IKE_OK, rc;
+	size_t budget;
 
 	if (!e)
 		return IKE_ERR_INVAL;
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		struct ike_sa *sa = &e->sa[i];
-
-		if (sa->state == IKE_SA_FREE)
-			continue;
-		/* A replaced SA whose rekey request is still out (§2.8.2)
-		 * stays until that is answered or given up. */
-		if (now >= sa->half_open_deadline && !sa->ireq.active) {
-			sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
-			continue;
-		}
-		if (sa->frag && now >= sa->frag_deadline) {
-			e->stats.frag_timeout++;
-			ike_sa_frag_free(sa);
-		}
-		if (sa->req_kind != IKE_REQ_NONE && now >= sa->req_deadline) {
-			if (sa->req_sent > e->cfg.retransmit_tries) {
-				/* §2.4: no answer after all retries: the peer
-				 * is gone. */
-				enum ike_reason r = sa->req_kind == IKE_REQ_DPD ? IKE_REASON_DPD
-				                    : sa->req_kind == IKE_REQ_DELETE_IKE
-				                        ? (sa->del_reason ? sa->del_reason
-				                                          : IKE_REASON_DELETED_LOCAL)
-				                        : IKE_REASON_TIMEOUT;
-
-				sa_remove(e, sa, r, 0);
-				continue;
-			}
-			/* §2.1: the same bytes again, the wait growing. */
-			sa->req_sent++;
-			sa->req_deadline = add_time(now, rto(e, sa->req_sent));
-			e->stats.tx_retransmit++;
-			tx_push_train(e, &sa->path, &sa->req);
-			continue;
-		}
-		for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++) {
-			struct ike_child *c = &sa->child[j];
-
-			if (c->state == IKE_CHILD_UP && !c->rekeying && now >= c->rekey_at) {
-				c->rekey_at = IKE_TIME_NEVER;
-				c->want_rekey = true;
-			}
-		}
-		if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && now >= sa->rekey_at) {
-			sa->rekey_at = IKE_TIME_NEVER;
-			sa->want_rekey = true;
-		}
-		run_pending(e, sa, now);
-		if (sa->state == IKE_SA_FREE)
-			continue;
-		if (now >= dpd_deadline(e, sa)) {
-			int rc = send_info(e, sa, IKE_REQ_DPD, now);
-
-			if (rc < 0) {
-				sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
-				ret = rc;
-			}
+	/* Each SA due is taken off the heap's top, run, and put back by its
+	 * new deadline at once, so the loop moves on; the budget only guards
+	 * against an SA whose timer its own handler cannot clear. */
+	for (budget = e->tab.n_sa + 16; budget && (sa = satab_top(&e->tab)) && sa->due <= now;
+	     budget--) {
+		touch(e, sa);
+		if ((rc = sa_expire(e, sa, now)) < 0)
+			ret = rc;
+		if (sa->in_tab) {
+			sa->due = sa_due(sa);
+			satab_sched(&e->tab, sa);
 		}
 	}
+	flush(e, now);
 	return ret;
 }
-
-/* ---- control ------------------------------------------------------------ */
 
 int ike_engine_child_activity(struct ike_engine *e, uint32_t spi_in, ike_time_t now)
 {
@@ -3308,6 +3801,7 @@ int ike_engine_child_activity(struct ike_engine *e, uint32_t spi_in, ike_time_t 
 		return IKE_ERR_INVAL;
 	if (now > sa->last_heard)
 		sa->last_heard = now;
+	flush(e, now);
 	return IKE_OK;
 }
 
@@ -3316,19 +3810,20 @@ int ike_engine_delete_child(struct ike_engine *e, uint32_t spi_in, ike_time_t no
 	struct ike_sa *sa;
 	struct ike_child *c;
 
-	if (!e || !(c = child_by_spi_in(e, spi_in, &sa)) || c->state != IKE_CHILD_UP)
+	if (!e)
 		return IKE_ERR_INVAL;
+	if (!(c = child_by_spi_in(e, spi_in, &sa)) || c->state != IKE_CHILD_UP) {
+		flush(e, now);
+		return IKE_ERR_INVAL;
+	}
 	c->want_delete = true;
 	run_pending(e, sa, now);
+	flush(e, now);
 	return IKE_OK;
 }
 
-int ike_engine_delete_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
+static int delete_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_sa *sa;
-
-	if (!e || !(sa = sa_by_id(e, sa_id)))
-		return IKE_ERR_INVAL;
 	if (sa->state == IKE_SA_DELETING)
 		return IKE_OK;
 	if (sa->state != IKE_SA_ESTABLISHED) {
@@ -3340,18 +3835,52 @@ int ike_engine_delete_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
 	return IKE_OK;
 }
 
+int ike_engine_delete_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
+{
+	struct ike_sa *sa;
+	int rc;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	rc = (sa = sa_by_id(e, sa_id)) ? delete_ike(e, sa, now) : IKE_ERR_INVAL;
+	flush(e, now);
+	return rc;
+}
+
+int ike_engine_peer_remove(struct ike_engine *e, uint32_t peer, ike_time_t now)
+{
+	struct ike_peer *p;
+	struct ike_sa *sa, *next;
+
+	if (!e || !(p = peer_by_id(e, peer)))
+		return IKE_ERR_INVAL;
+	p->removed = true;
+	for (sa = p->sas; sa; sa = next) {
+		next = sa->peer_next;
+		delete_ike(e, touch(e, sa), now);
+	}
+	flush(e, now);
+	peer_unref(e, p); /* the engine's own reference */
+	return IKE_OK;
+}
+
 int ike_engine_rekey_child(struct ike_engine *e, uint32_t spi_in, ike_time_t now)
 {
 	struct ike_sa *sa;
 	struct ike_child *c;
+	int rc = IKE_ERR_INVAL;
 
-	if (!e || !(c = child_by_spi_in(e, spi_in, &sa)) || c->state != IKE_CHILD_UP ||
-	    c->rekeying || c->want_delete)
-		return IKE_ERR_INVAL;
-	c->want_rekey = true;
-	c->rekey_at = IKE_TIME_NEVER;
-	run_pending(e, sa, now);
-	return IKE_OK;
+	if (!e)
+		return rc;
+	if ((c = child_by_spi_in(e, spi_in, &sa)) && c->state == IKE_CHILD_UP && !c->rekeying &&
+	    !c->want_delete) {
+		c->want_rekey = true;
+		c->rekey_at = IKE_TIME_NEVER;
+		run_pending(e, sa, now);
+		rc = IKE_OK;
+	}
+	flush(e, now);
+	return rc;
 }
 
 static bool sels_cover(const struct esp_sel *s, size_t n, const struct esp_sel *x)
@@ -3362,24 +3891,21 @@ static bool sels_cover(const struct esp_sel *s, size_t n, const struct esp_sel *
 	return false;
 }
 
-int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const struct esp_sel *src,
-                       const struct esp_sel *dst, ike_time_t now)
+static int acquire(struct ike_engine *e, struct ike_peer *p, const struct ike_path *path,
+                   const struct esp_sel *src, const struct esp_sel *dst, ike_time_t now)
 {
 	struct ike_sa *sa = NULL;
 	int id;
 
-	if (!e || !src || !dst || !sels_cover(e->cfg.local_ts, e->cfg.n_local_ts, src) ||
-	    !sels_cover(e->cfg.remote_ts, e->cfg.n_remote_ts, dst))
+	if (!p || !src || !dst || !sels_cover(p->cfg.local_ts, p->cfg.n_local_ts, src) ||
+	    !sels_cover(p->cfg.remote_ts, p->cfg.n_remote_ts, dst))
 		return IKE_ERR_INVAL;
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA && !sa; i++) {
-		struct ike_sa *s = &e->sa[i];
-
+	for (struct ike_sa *s = p->sas; s && !sa; s = s->peer_next)
 		if (s->state != IKE_SA_FREE && s->state != IKE_SA_REKEYED &&
 		    s->state != IKE_SA_DELETING && s->state != IKE_SA_COLLIDED && !s->redundant)
-			sa = s;
-	}
+			sa = touch(e, s);
 	if (!sa) {
-		if ((id = ike_engine_initiate(e, path, now)) < 0)
+		if ((id = initiate(e, p, path, now)) < 0)
 			return id;
 		sa = sa_by_id(e, (uint32_t)id);
 		sa->has_acq = true;
@@ -3407,26 +3933,55 @@ int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const 
 	return (int)sa->id;
 }
 
+int ike_engine_acquire_peer(struct ike_engine *e, uint32_t peer, const struct ike_path *path,
+                            const struct esp_sel *src, const struct esp_sel *dst, ike_time_t now)
+{
+	int rc;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	rc = acquire(e, peer_by_id(e, peer), path, src, dst, now);
+	flush(e, now);
+	return rc;
+}
+
+int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const struct esp_sel *src,
+                       const struct esp_sel *dst, ike_time_t now)
+{
+	int rc;
+
+	if (!e)
+		return IKE_ERR_INVAL;
+	rc = acquire(e, first_peer(e), path, src, dst, now);
+	flush(e, now);
+	return rc;
+}
+
 int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
 {
 	struct ike_sa *sa;
+	int rc = IKE_ERR_INVAL;
 
-	if (!e || !(sa = sa_by_id(e, sa_id)) || sa->state != IKE_SA_ESTABLISHED ||
-	    sa->ireq.active || sa->want_rekey)
-		return IKE_ERR_INVAL;
-	sa->want_rekey = true;
-	sa->rekey_at = IKE_TIME_NEVER;
-	run_pending(e, sa, now);
-	return IKE_OK;
+	if (!e)
+		return rc;
+	if ((sa = sa_by_id(e, sa_id)) && sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active &&
+	    !sa->want_rekey) {
+		sa->want_rekey = true;
+		sa->rekey_at = IKE_TIME_NEVER;
+		run_pending(e, sa, now);
+		rc = IKE_OK;
+	}
+	flush(e, now);
+	return rc;
 }
 
 size_t ike_engine_child_count(const struct ike_engine *e)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++)
-		for (size_t j = 0; e->sa[i].state != IKE_SA_FREE && j < IKE_SA_MAX_CHILD; j++)
-			n += e->sa[i].child[j].state != IKE_CHILD_FREE;
+	for (const struct ike_sa *sa = e ? e->tab.all : NULL; sa; sa = sa->all_next)
+		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+			n += sa->child[j].state != IKE_CHILD_FREE;
 	return n;
 }
 
@@ -3438,11 +3993,7 @@ void ike_engine_get_stats(const struct ike_engine *e, struct ike_engine_stats *o
 
 size_t ike_engine_sa_count(const struct ike_engine *e)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++)
-		n += e->sa[i].state != IKE_SA_FREE;
-	return n;
+	return e ? e->tab.n_sa : 0;
 }
 
 bool ike_engine_owns(const struct ike_engine *e, const struct ike_path *path, const uint8_t *pkt,
@@ -3455,17 +4006,14 @@ bool ike_engine_owns(const struct ike_engine *e, const struct ike_path *path, co
 		return false;
 	spi_i = (uint64_t)wire_load32(pkt) << 32 | wire_load32(pkt + 4);
 	spi_r = (uint64_t)wire_load32(pkt + 8) << 32 | wire_load32(pkt + 12);
-	we_initiated = !(pkt[19] & IKE_FLAG_I);
-	for (size_t i = 0; i < IKE_ENGINE_MAX_SA; i++) {
-		const struct ike_sa *sa = &e->sa[i];
+	const struct ike_sa *sa;
 
-		if (sa->state == IKE_SA_FREE || sa->initiator != we_initiated)
-			continue;
-		if (we_initiated ? sa->spi_i == spi_i : spi_r != 0 && sa->spi_r == spi_r)
-			return true;
-	}
-	return spi_r == 0 && !we_initiated &&
-	       find_half_open((struct ike_engine *)e, spi_i, &path->remote) != NULL;
+	we_initiated = !(pkt[19] & IKE_FLAG_I);
+	if ((we_initiated || spi_r != 0) &&
+	    (sa = satab_by_spi(&e->tab, we_initiated ? spi_i : spi_r)) &&
+	    sa->initiator == we_initiated)
+		return true;
+	return spi_r == 0 && !we_initiated && satab_ho_find(&e->tab, spi_i, &path->remote) != NULL;
 }
 
 static const char *state_name(enum ike_sa_state s)
@@ -3493,12 +4041,9 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 {
 	size_t n = 0;
 
-	for (size_t i = 0; e && i < IKE_ENGINE_MAX_SA; i++) {
-		const struct ike_sa *sa = &e->sa[i];
+	for (const struct ike_sa *sa = e ? e->tab.all : NULL; sa; sa = sa->all_next) {
 		struct ike_sa_info *o;
 
-		if (sa->state == IKE_SA_FREE)
-			continue;
 		if (n < cap) {
 			o = &out[n];
 			memset(o, 0, sizeof(*o));
@@ -3513,6 +4058,8 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 			o->path = sa->path;
 			o->suite = sa->suite;
 			o->peer_id = sa->peer_id;
+			o->peer = sa->peer->id;
+			o->peer_user = sa->peer->user;
 			for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
 				o->n_children += sa->child[j].state != IKE_CHILD_FREE;
 		}
@@ -3523,5 +4070,9 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 
 struct ike_sa *ike_engine_sa_slot(struct ike_engine *e, size_t i)
 {
-	return e && i < IKE_ENGINE_MAX_SA ? &e->sa[i] : NULL;
+	struct ike_sa *sa = e ? e->tab.all : NULL;
+
+	for (; sa && i; i--)
+		sa = sa->all_next;
+	return sa;
 }

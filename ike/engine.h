@@ -126,6 +126,25 @@ enum {
 
 struct ike_creds; /* ike/cert.h */
 
+/* An address prefix (family AF_INET / AF_INET6, address in network order,
+ * len bits). */
+struct ike_prefix {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+#define IKE_MAX_ADDRS 8
+
+/* What a new IKE SA of an identity that already has one does
+ * (ike_config.unique; swanctl.conf's connections.<name>.unique). */
+enum ike_unique {
+	IKE_UNIQUE_NO = 0,  /* both stay, unless the new one says INITIAL_CONTACT */
+	IKE_UNIQUE_NEVER,   /* both stay, INITIAL_CONTACT too is ignored */
+	IKE_UNIQUE_REPLACE, /* the old ones are deleted */
+	IKE_UNIQUE_KEEP,    /* the new one is refused (unless INITIAL_CONTACT) */
+};
+
 struct ike_config {
 	struct ike_identity local_id;
 	struct ike_identity remote_id;
@@ -208,6 +227,43 @@ struct ike_config {
 	 * private keys and SK IVs always come from crypto/. */
 	ike_rand_fn rand;
 	void *rand_ctx;
+	/* Where this connection applies (an engine with several peers,
+	 * ike_engine_peer_add()): our address and the peer's must each fall
+	 * in one of these prefixes; none: any address. */
+	struct ike_prefix local_addrs[IKE_MAX_ADDRS];
+	size_t n_local_addrs;
+	struct ike_prefix remote_addrs[IKE_MAX_ADDRS];
+	size_t n_remote_addrs;
+	enum ike_unique unique;
+};
+
+/*
+ * Engine-wide settings (ike_engine_create()). Zero fields take the
+ * defaults below. The half-open limits are strongSwan's charon settings
+ * of the same meaning (cookie_threshold, cookie_threshold_ip,
+ * block_threshold, init_limit_half_open), with the same defaults where
+ * strongSwan has one.
+ */
+#define IKE_DEFAULT_COOKIE_THRESHOLD    10    /* half-open SAs in all */
+#define IKE_DEFAULT_COOKIE_THRESHOLD_IP 3     /* ... from one address */
+#define IKE_DEFAULT_BLOCK_THRESHOLD     5     /* refused beyond, per address */
+#define IKE_DEFAULT_HALF_OPEN_MAX       4096  /* refused beyond, in all */
+#define IKE_DEFAULT_SA_MAX              65536 /* IKE SAs in all */
+
+struct ike_engine_opts {
+	ike_rand_fn rand;
+	void *rand_ctx;
+	ike_wall_fn wall_time;
+	void *wall_ctx;
+	/* §2.6: demand a COOKIE in IKE_SA_INIT while at least this many
+	 * half-open IKE SAs exist, in all or from the request's address */
+	unsigned cookie_threshold;
+	unsigned cookie_threshold_ip;
+	bool no_cookies; /* never demand one */
+	/* refuse a new half-open IKE SA (no answer) beyond these */
+	unsigned block_threshold;
+	unsigned half_open_max;
+	size_t sa_max;
 };
 
 enum ike_event_type {
@@ -300,6 +356,12 @@ struct ike_event {
 	 * 0 when the peer refused ours or a PSK did not match. */
 	int auth_err;
 	struct ike_child_info child; /* CHILD_* (keys only in CHILD_UP) */
+	/* The connection (ike_engine_peer_add()) the SA runs under: its id
+	 * and user pointer. An IKE SA may move to another connection when
+	 * IKE_AUTH names identities that fit that one better: IKE_UP says
+	 * which one it ended with. */
+	uint32_t peer;
+	void *peer_user;
 };
 
 /* Counters of what the engine dropped or refused (never per-packet logs). */
@@ -318,6 +380,10 @@ struct ike_engine_stats {
 	uint64_t cert_invalid;  /* peer certificate missing, untrusted, expired, or not its ID */
 	uint64_t sig_invalid;   /* peer AUTH signature wrong or of an unusable method */
 	uint64_t sa_full;       /* IKE_SA_INIT refused: no room for an SA */
+	uint64_t half_open_blocked; /* IKE_SA_INIT refused: too many half-open (block_threshold, half_open_max) */
+	uint64_t no_peer;       /* IKE_SA_INIT or IKE_AUTH fitting no connection */
+	uint64_t unique_replaced; /* IKE SAs deleted for a newer one of the same identity */
+	uint64_t unique_refused;  /* IKE SAs refused: unique = keep */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
 	/* Unprotected one-way notifies (§1.5), for requests only, together
 	 * limited to IKE_ENGINE_UNPROT_BURST at once and
@@ -349,7 +415,44 @@ struct ike_engine;
 int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap);
 
 /*
- * A new engine for cfg (copied; cfg may be freed afterwards). NULL if
+ * An engine without connections (add them with ike_engine_peer_add());
+ * opts may be NULL (all defaults). NULL when memory runs out.
+ */
+struct ike_engine *ike_engine_create(const struct ike_engine_opts *opts);
+
+/*
+ * Add a connection (cfg copied; cfg may be freed afterwards); user comes
+ * back in every event of its SAs. Returns its id (> 0), or IKE_ERR_INVAL
+ * (ike_config_check() refuses cfg), IKE_ERR_NOSPACE (memory).
+ *
+ * Which connection an IKE SA runs under (strongSwan's two steps): a new
+ * IKE_SA_INIT request goes to the connection whose local_addrs and
+ * remote_addrs fit the datagram best (a host beats a subnet beats none,
+ * the peer's address weighing more; ties: the first added); at IKE_AUTH
+ * the final one is chosen among those whose addresses fit and whose IKE
+ * proposals admit the suite already negotiated: remote_id must fit IDi
+ * (exact beats "any"), remote_auth the AUTH method; the IDr the peer
+ * names is a hint (it counts when it matches local_id, never against):
+ * clients name the server's address or a name of their own there.
+ */
+int ike_engine_peer_add(struct ike_engine *e, const struct ike_config *cfg, void *user);
+
+/*
+ * Remove a connection: its established IKE SAs are deleted (an
+ * INFORMATIONAL Delete each, with events as ike_engine_delete_ike()),
+ * half-open ones dropped; new IKE SAs no longer choose it. 0 or
+ * IKE_ERR_INVAL (no such connection).
+ */
+int ike_engine_peer_remove(struct ike_engine *e, uint32_t peer, ike_time_t now);
+
+/* Start an IKE SA of connection `peer`: as ike_engine_initiate(). */
+int ike_engine_initiate_peer(struct ike_engine *e, uint32_t peer, const struct ike_path *path,
+                             ike_time_t now);
+
+/*
+ * One engine with one connection, cfg (the engine-wide settings from cfg
+ * too: rand, wall_time, cookie_threshold with 0 = never; no per-address
+ * limits): what a site-to-site peer or a test needs. NULL if
  * ike_config_check() refuses cfg or memory runs out.
  */
 struct ike_engine *ike_engine_new(const struct ike_config *cfg);
@@ -378,6 +481,9 @@ int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_t
  */
 int ike_engine_acquire(struct ike_engine *e, const struct ike_path *path, const struct esp_sel *src,
                        const struct esp_sel *dst, ike_time_t now);
+/* The same for connection `peer` of an engine with several. */
+int ike_engine_acquire_peer(struct ike_engine *e, uint32_t peer, const struct ike_path *path,
+                            const struct esp_sel *src, const struct esp_sel *dst, ike_time_t now);
 
 /*
  * Hand in one IKE datagram (without non-ESP marker) that arrived along
@@ -434,7 +540,7 @@ ssize_t ike_engine_poll_tx(struct ike_engine *e, struct ike_path *path, uint8_t 
  */
 /* RFC 7383 reassemblies at once (each up to IKE_FRAG_BUF, allocated only
  * while a fragmented message is arriving), and how long one may take. */
-#define IKE_ENGINE_REASM_MAX     8
+#define IKE_ENGINE_REASM_MAX     64 /* 4 MiB at most */
 #define IKE_ENGINE_REASM_TIMEOUT (15 * IKE_SEC)
 
 #define IKE_ENGINE_EVENTS     16
@@ -546,6 +652,8 @@ struct ike_sa_info {
 	struct ike_suite suite;
 	struct ike_identity peer_id; /* type 0 until authenticated */
 	size_t n_children;
+	uint32_t peer; /* its connection */
+	void *peer_user;
 };
 
 /* Up to cap IKE SAs into out; returns how many there are in all. */

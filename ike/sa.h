@@ -22,6 +22,7 @@
 #include "ike/keys.h"
 #include "ike/msg.h"
 #include "ike/proposal.h"
+#include "ike/satab.h"
 
 #define IKE_NONCE_LEN 32
 #define IKE_SA_COOKIE_MAX                                                                          \
@@ -111,9 +112,24 @@ struct ike_child_req {
 	size_t peer_min_len;
 };
 
+struct ike_peer; /* engine.c: one configured connection */
+
 struct ike_sa {
 	enum ike_sa_state state;
 	uint32_t id;
+	/* The connection this SA runs under: at IKE_SA_INIT the candidate its
+	 * addresses chose, from IKE_AUTH on the one the IDs chose. */
+	struct ike_peer *peer;
+	/* satab.c's indexes (the engine's tables; see satab.h) */
+	uint64_t key_spi; /* ours: spi_i if we initiated, else spi_r */
+	struct hlink l_spi, l_id, l_ho, l_ident;
+	bool in_ho, in_ident, in_tab;
+	struct satab_src *half_open; /* counted half-open from there */
+	struct ike_sa *all_prev, *all_next;
+	size_t heap_i;  /* SIZE_MAX: not in the heap */
+	ike_time_t due; /* earliest timer (IKE_TIME_NEVER: none) */
+	bool dirty;     /* touched by this call: reschedule at its end */
+	struct ike_sa *dirty_next;
 	bool initiator;
 	bool up; /* IKE_UP was reported */
 	uint64_t spi_i, spi_r;
@@ -126,6 +142,12 @@ struct ike_sa {
 	struct ike_frag_reasm *frag;
 	ike_time_t frag_deadline;
 	struct ike_identity peer_id; /* as authenticated in IKE_AUTH */
+	/* certificate authentication: what the peer said in IKE_SA_INIT */
+	unsigned peer_hashes; /* RFC 7427 §4: bit (1 << IKE_HASH_*) */
+	bool certreq_seen;    /* a CERTREQ came (strongSwan's COND_CERTREQ_SEEN) */
+	/* the peer's SAs (ike_peer.sas) */
+	struct ike_sa *peer_prev, *peer_next;
+	struct ike_sa *grave_next;
 
 	/* IKE_SA_INIT */
 	struct ike_suite suite;

@@ -262,7 +262,7 @@ static void enqueue(int to, const struct ike_path *rx, const uint8_t *buf, size_
 
 /* Collect datagrams and events of both engines; the engine's paths are
  * what it chose (ports 500/4500), mirrored for the receiver. */
-static void flush(void)
+static void fz_flush(void)
 {
 	struct ike_event ev;
 	struct ike_path p, rx;
@@ -294,7 +294,7 @@ static void deliver(const struct qpkt *p)
 
 	if (rc > 0)
 		abort(); /* 0 or a negative code, nothing else */
-	flush();
+	fz_flush();
 }
 
 static void pop(size_t k, struct qpkt *out)
@@ -309,7 +309,7 @@ static void settle(unsigned steps)
 {
 	static struct qpkt p;
 
-	flush();
+	fz_flush();
 	while (steps-- > 0 && F.nq > 0) {
 		pop(0, &p);
 		deliver(&p);
@@ -318,10 +318,11 @@ static void settle(unsigned steps)
 
 static struct ike_sa *sa_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r)
 {
-	for (size_t k = 0; k < IKE_ENGINE_MAX_SA; k++)
-		if (e->sa[k].state != IKE_SA_FREE && e->sa[k].spi_i == spi_i &&
-		    e->sa[k].spi_r == spi_r)
-			return &e->sa[k];
+	struct ike_sa *sa;
+
+	for (size_t k = 0; (sa = ike_engine_sa_slot(e, k)); k++)
+		if (sa->spi_i == spi_i && sa->spi_r == spi_r)
+			return sa;
 	return NULL;
 }
 
@@ -329,12 +330,12 @@ static struct ike_sa *sa_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t 
  * with SK keys, in the order the input picks. */
 static struct ike_sa *sa_with_keys(struct ike_engine *e, uint8_t pick)
 {
-	for (size_t k = 0; k < IKE_ENGINE_MAX_SA; k++) {
-		struct ike_sa *sa = &e->sa[(k + pick) % IKE_ENGINE_MAX_SA];
+	size_t n = ike_engine_sa_count(e);
+	struct ike_sa *sa;
 
-		if (sa->state != IKE_SA_FREE && sa->tx)
+	for (size_t k = 0; k < n; k++)
+		if ((sa = ike_engine_sa_slot(e, (k + pick) % n)) && sa->tx)
 			return sa;
-	}
 	return NULL;
 }
 
@@ -514,7 +515,7 @@ static void op_api(void)
 		ike_engine_rekey_child(e, in32(), F.now);
 		break;
 	}
-	flush();
+	fz_flush();
 }
 
 static void op_time(void)
@@ -534,7 +535,7 @@ static void op_time(void)
 	for (int i = 0; i < 2; i++)
 		if (ike_engine_handle_expiry(F.e[i], F.now) > 0)
 			abort();
-	flush();
+	fz_flush();
 }
 
 static void run_program(void)
@@ -604,7 +605,7 @@ static void mode_responder(uint8_t sel, const uint8_t *d, size_t n)
 	fz_setup(sel & 4 ? 1 : 0, 0);
 	if (sel & 8) {
 		ike_engine_initiate(F.e[0], &F.path[0], 0);
-		flush();
+		fz_flush();
 		if (F.nq) {
 			pop(0, &p);
 			deliver(&p);
@@ -613,9 +614,9 @@ static void mode_responder(uint8_t sel, const uint8_t *d, size_t n)
 	if (n >= 4)
 		t = (ike_time_t)wire_load32(d + n - 4) * MS;
 	ike_engine_recv(F.e[1], &F.path[1], d, n, 0);
-	flush();
+	fz_flush();
 	ike_engine_handle_expiry(F.e[1], t);
-	flush();
+	fz_flush();
 }
 
 static void mode_init_response(const uint8_t *d, size_t n)
@@ -626,12 +627,12 @@ static void mode_init_response(const uint8_t *d, size_t n)
 	fz_setup(0, 0);
 	if (n > sizeof(plainbuf) || ike_engine_initiate(F.e[0], &F.path[0], 0) <= 0)
 		return;
-	flush();
+	fz_flush();
 	memcpy(buf, d, n);
 	sa = sa_with_keys(F.e[0], 0);
-	for (size_t k = 0; !sa && k < IKE_ENGINE_MAX_SA; k++)
-		if (F.e[0]->sa[k].state == IKE_SA_INIT_SENT)
-			sa = &F.e[0]->sa[k];
+	for (size_t k = 0; !sa && ike_engine_sa_slot(F.e[0], k); k++)
+		if (ike_engine_sa_slot(F.e[0], k)->state == IKE_SA_INIT_SENT)
+			sa = ike_engine_sa_slot(F.e[0], k);
 	if (sa && n >= 8) {
 		uint8_t si[8], sr[8];
 
@@ -639,10 +640,10 @@ static void mode_init_response(const uint8_t *d, size_t n)
 		memcpy(buf, si, 8);
 	}
 	ike_engine_recv(F.e[0], &F.path[0], buf, n, 10 * MS);
-	flush();
+	fz_flush();
 	settle(8);
 	ike_engine_handle_expiry(F.e[0], 60 * IKE_SEC);
-	flush();
+	fz_flush();
 }
 
 static void mode_established(uint8_t sel)
