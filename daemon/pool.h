@@ -19,7 +19,8 @@
  * tables). Leases are created when first given out, never per address of
  * the range, so a /64 costs nothing until it is used: memory is about
  * 72 bytes per lease (56 and the allocator's share) plus its identity, and
- * two bucket pointers per lease at most.
+ * at most four bucket pointers per lease (two tables, each at most twice
+ * as many buckets as leases).
  *
  * Addresses are 16 bytes in network byte order, an IPv4 address in the
  * first 4 (the rest ignored on input, zero on output).
