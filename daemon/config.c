@@ -5,8 +5,8 @@
  * Every section is a table of keys (name, required or not, parser), read in
  * table order so that a key may depend on one before it (key_in's length on
  * esp_proposals); cross-key and cross-section checks run afterwards.
- * swanctl.conf's connections and secrets have loaders in top_sections[];
- * pools and authorities are refused there by name.
+ * swanctl.conf's connections, secrets and pools have loaders in
+ * top_sections[]; authorities are refused there by name.
  *
  * Key material is parsed straight into its place in the result, never into
  * a message; on error everything is wiped and freed.
@@ -1018,6 +1018,279 @@ static int get_file(struct loader *l, const struct conftree_kv *kv, const char *
 }
 
 /* ---------------------------------------------------------------------- */
+/* pools { NAME { addrs = ..., dns = ..., nbns = ..., split_include = ... } } */
+
+static unsigned family_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* a += 1 or a -= 1 on an n-byte big-endian number; false on wrap. */
+static bool addr_step(uint8_t *a, unsigned n, int dir)
+{
+	for (unsigned i = n; i-- > 0;) {
+		uint8_t before = a[i];
+
+		a[i] = (uint8_t)(a[i] + dir);
+		if ((dir > 0 && before != 0xff) || (dir < 0 && before != 0x00))
+			return true;
+	}
+	return false;
+}
+
+/* An address literal (no prefix) into family and 16 bytes. */
+static int parse_host(const char *s, int *family, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, s, out) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Host bits of a prefix set: "10.0.0.1/8" is a typo for an address or
+ * for a subnet, and we would have to guess which. */
+static bool host_bits_set(const struct cfg_prefix *p)
+{
+	unsigned n = family_len(p->family);
+
+	for (unsigned bit = p->prefix; bit < 8 * n; bit++)
+		if (p->addr[bit / 8] & (0x80 >> (bit % 8)))
+			return true;
+	return false;
+}
+
+/* "A-B": both inclusive, one family, A <= B. */
+static int get_pool_range(struct loader *l, const struct conftree_kv *kv, const char *path,
+                          const char *s, struct cfg_pool *pl)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *dash = strchr(s, '-');
+	size_t n = (size_t)(dash - s);
+	int fa, fb;
+
+	if (n == 0 || n >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return kv_fail(l, kv, path, "'%s' is not a subnet or an address range FROM-TO", s);
+	memcpy(a, s, n);
+	a[n] = '\0';
+	memcpy(b, dash + 1, strlen(dash + 1) + 1);
+	if (parse_host(a, &fa, pl->start) < 0 || parse_host(b, &fb, pl->end) < 0)
+		return kv_fail(l, kv, path, "'%s' is not a subnet or an address range FROM-TO", s);
+	if (fa != fb)
+		return kv_fail(l, kv, path, "'%s': FROM and TO are of different address families",
+		               s);
+	pl->family = fa;
+	if (memcmp(pl->start, pl->end, family_len(fa)) > 0)
+		return kv_fail(l, kv, path, "'%s': empty range (FROM is above TO)", s);
+	return 0;
+}
+
+/*
+ * addrs: one subnet, one range FROM-TO, or one address (swanctl.conf(5):
+ * one addrs per pool). From a subnet the network address is left out,
+ * and for IPv4 the broadcast address too, as strongSwan does: a /24 gives
+ * .1 to .254 (RFC 4291 section 2.6.1 makes an IPv6 subnet's first address
+ * the routers' anycast address; its last is an ordinary one).
+ */
+static int p_pool_addrs(struct loader *l, void *obj, const struct conftree_kv *kv,
+                        const char *path)
+{
+	struct cfg_pool *pl = obj;
+	struct conftree_list it;
+	struct cfg_prefix pfx;
+	char buf[ELEM_MAX], more[ELEM_MAX];
+	unsigned n;
+	int rc;
+
+	conftree_list_init(&it, kv->value);
+	rc = conftree_list_next(&it, buf, sizeof(buf));
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (rc == 0)
+		return kv_fail(l, kv, path, "expected a subnet or a range FROM-TO, got nothing");
+	if (conftree_list_next(&it, more, sizeof(more)) != 0)
+		return kv_fail(l, kv, path,
+		               "expected one subnet or range (one addrs per pool; define "
+		               "another pool for more)");
+	if (strchr(buf, '-'))
+		return get_pool_range(l, kv, path, buf, pl);
+	if (parse_prefix(buf, &pfx) < 0)
+		return kv_fail(l, kv, path, "'%s' is not a subnet or an address range FROM-TO",
+		               buf);
+	pl->family = pfx.family;
+	n = family_len(pfx.family);
+	if (!strchr(buf, '/')) {
+		/* a single address: a pool of one */
+		memcpy(pl->start, pfx.addr, n);
+		memcpy(pl->end, pfx.addr, n);
+		return 0;
+	}
+	if (host_bits_set(&pfx))
+		return kv_fail(l, kv, path, "'%s' has host bits set; give the subnet's address",
+		               buf);
+	memcpy(pl->start, pfx.addr, n);
+	memcpy(pl->end, pfx.addr, n);
+	for (unsigned bit = pfx.prefix; bit < 8 * n; bit++)
+		pl->end[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	addr_step(pl->start, n, +1);
+	if (pfx.family == AF_INET)
+		addr_step(pl->end, n, -1);
+	if (pfx.prefix == 8 * n || memcmp(pl->start, pl->end, n) > 0)
+		return kv_fail(l, kv, path,
+		               "'%s' has no host address once the network%s address is left "
+		               "out (give a range FROM-TO or a single address)",
+		               buf, pfx.family == AF_INET ? " and broadcast" : "");
+	return 0;
+}
+
+/* dns, nbns: host addresses; v4only for NBNS, which RFC 7296 section
+ * 3.15.1 has only as INTERNAL_IP4_NBNS. */
+static int get_hosts(struct loader *l, const struct conftree_kv *kv, const char *path, bool v4only,
+                     unsigned max, struct cfg_prefix *out, unsigned *n)
+{
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	int rc;
+
+	*n = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		struct cfg_prefix *h = &out[*n];
+
+		if (*n == max)
+			return kv_fail(l, kv, path, "more than %u addresses", max);
+		memset(h, 0, sizeof(*h));
+		if (parse_host(buf, &h->family, h->addr) < 0)
+			return kv_fail(l, kv, path, "'%s' is not an IPv4 or IPv6 address", buf);
+		if (v4only && h->family != AF_INET)
+			return kv_fail(l, kv, path,
+			               "'%s' is not an IPv4 address (NBNS servers are IPv4 only, "
+			               "RFC 7296 section 3.15.1)",
+			               buf);
+		h->prefix = 8 * family_len(h->family);
+		(*n)++;
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (*n == 0)
+		return kv_fail(l, kv, path, "expected at least one address");
+	return 0;
+}
+
+static int p_pool_dns(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct cfg_pool *pl = obj;
+
+	return get_hosts(l, kv, path, false, CFG_POOL_MAX_DNS, pl->dns, &pl->n_dns);
+}
+
+static int p_pool_nbns(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct cfg_pool *pl = obj;
+
+	return get_hosts(l, kv, path, true, CFG_POOL_MAX_NBNS, pl->nbns, &pl->n_nbns);
+}
+
+/* split_include: the subnets the client should send into the tunnel
+ * (INTERNAL_IP4/6_SUBNET, RFC 7296 section 3.15.2), either family. */
+static int p_pool_split_include(struct loader *l, void *obj, const struct conftree_kv *kv,
+                                const char *path)
+{
+	struct cfg_pool *pl = obj;
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	int rc;
+
+	pl->n_split_include = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		struct cfg_prefix *p = &pl->split_include[pl->n_split_include];
+
+		if (pl->n_split_include == CFG_POOL_MAX_SPLIT)
+			return kv_fail(l, kv, path, "more than %d subnets", CFG_POOL_MAX_SPLIT);
+		if (parse_prefix(buf, p) < 0)
+			return kv_fail(l, kv, path, "'%s' is not a subnet in CIDR notation", buf);
+		if (host_bits_set(p))
+			return kv_fail(l, kv, path,
+			               "'%s' has host bits set; give the subnet's address", buf);
+		pl->n_split_include++;
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (pl->n_split_include == 0)
+		return kv_fail(l, kv, path, "expected at least one subnet");
+	return 0;
+}
+
+static const struct key_spec pool_keys[] = {
+    {"addrs", true, p_pool_addrs, 0},
+    {"dns", false, p_pool_dns, 0},
+    {"nbns", false, p_pool_nbns, 0},
+    {"split_include", false, p_pool_split_include, 0},
+};
+
+static bool pools_overlap(const struct cfg_pool *a, const struct cfg_pool *b)
+{
+	unsigned n = family_len(a->family);
+
+	return a->family == b->family && memcmp(a->start, b->end, n) <= 0 &&
+	       memcmp(b->start, a->end, n) <= 0;
+}
+
+static int load_pools(struct loader *l, const struct conftree_section *s)
+{
+	struct tunsec_config *c = l->c;
+	char path[PATH_MAX_LEN];
+	size_t n = 0;
+
+	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
+		join(path, "pools", kv->key);
+		return kv_fail(l, kv, path,
+		               "unknown key (each pool is a section: pools { NAME { addrs = "
+		               "... } })");
+	}
+	for (const struct conftree_section *t = s->children; t; t = t->next) {
+		if (n == CFG_MAX_POOLS) {
+			join(path, "pools", t->name);
+			return sec_fail(l, t, path, "more than %d pools", CFG_MAX_POOLS);
+		}
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	c->pools = calloc(n, sizeof(*c->pools));
+	if (!c->pools)
+		return sec_fail(l, s, "pools", "out of memory");
+	for (const struct conftree_section *t = s->children; t; t = t->next) {
+		struct cfg_pool *pl = &c->pools[c->n_pools++];
+
+		join(path, "pools", t->name);
+		if (strlen(t->name) >= sizeof(pl->name))
+			return sec_fail(l, t, path, "pool name longer than %zu characters",
+			                sizeof(pl->name) - 1);
+		memcpy(pl->name, t->name, strlen(t->name) + 1);
+		if (load_keys(l, t, path, pool_keys, ARRAY_LEN(pool_keys), pl) < 0)
+			return -1;
+		/* swanctl.conf(5): pools must not overlap; a lease could
+		 * otherwise be handed out twice, once by each. */
+		for (size_t i = 0; i + 1 < c->n_pools; i++)
+			if (pools_overlap(&c->pools[i], pl)) {
+				char kpath[PATH_MAX_LEN];
+
+				join(kpath, path, "addrs");
+				return kv_fail(l, conftree_kv(t, "addrs"), kpath,
+				               "overlaps pools.%s", c->pools[i].name);
+			}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* connections { NAME { ... local { } remote { } children { CHILD { } } } } */
 
 /* What a connection's parsers need besides the struct being filled. */
@@ -1230,6 +1503,54 @@ static int p_c_mobike(struct loader *l, void *obj, const struct conftree_kv *kv,
 	return 0;
 }
 
+/* pools = a, b: each a pools.NAME (pools are loaded before connections,
+ * whatever the order in the file). */
+static int p_c_pools(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct conn_ctx *x = obj;
+	struct cfg_conn *cc = x->conn;
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	int rc;
+
+	cc->n_pools = 0;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		size_t i;
+
+		if (cc->n_pools == CFG_CONN_MAX_POOLS)
+			return kv_fail(l, kv, path, "more than %d pools", CFG_CONN_MAX_POOLS);
+		for (i = 0; i < l->c->n_pools && strcmp(l->c->pools[i].name, buf) != 0; i++)
+			;
+		if (i == l->c->n_pools)
+			return kv_fail(l, kv, path, "unknown pool '%s' (no pools.%s section)", buf,
+			               buf);
+		for (unsigned k = 0; k < cc->n_pools; k++)
+			if (cc->pools[k] == i)
+				return kv_fail(l, kv, path, "pool '%s' named twice", buf);
+		cc->pools[cc->n_pools++] = (unsigned)i;
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (cc->n_pools == 0)
+		return kv_fail(l, kv, path, "expected pool names, got nothing");
+	return 0;
+}
+
+static int p_c_unique(struct loader *l, void *obj, const struct conftree_kv *kv,
+                      const char *path)
+{
+	/* in the order of enum cfg_unique */
+	static const char *const names[] = {"no", "never", "keep", "replace"};
+	struct conn_ctx *x = obj;
+	int v;
+
+	if (get_enum(l, kv, path, names, ARRAY_LEN(names), &v) < 0)
+		return -1;
+	x->conn->unique = (enum cfg_unique)v;
+	return 0;
+}
+
 static const struct key_spec conn_keys[] = {
     {"version", false, p_c_version, 0},
     {"local_addrs", false, p_c_local_addrs, 0},
@@ -1246,6 +1567,8 @@ static const struct key_spec conn_keys[] = {
     {"send_certreq", false, p_c_send_certreq, 0},
     {"send_cert", false, p_c_send_cert, 0},
     {"mobike", false, p_c_mobike, 0},
+    {"pools", false, p_c_pools, 0},
+    {"unique", false, p_c_unique, 0},
 };
 
 /* local { } / remote { } */
@@ -2171,16 +2494,17 @@ struct section_spec {
 static const struct section_spec top_sections[] = {
     {"tunsec", load_tunsec, NULL},
     {"manual", load_manual, NULL},
+    /* before connections: their pools key names pools */
+    {"pools", load_pools, NULL},
     {"connections", load_connections, NULL},
     {"secrets", load_secrets, NULL},
-    {"pools", NULL, "virtual IP address pools"},
     {"authorities", NULL, "certification authority sections (give remote.cacerts)"},
 };
 
 /*
  * RFC 8200 §5: IPv6 needs links of at least 1280 bytes; IPv4 hosts must
  * take 576-byte datagrams (RFC 791). IPv6 is in use if the interface has an
- * IPv6 address or a tunnel carries IPv6 traffic.
+ * IPv6 address or a tunnel carries IPv6 traffic (an IPv6 pool's included).
  */
 static int check_mtu(struct loader *l, const struct conftree *t)
 {
@@ -2207,6 +2531,9 @@ static int check_mtu(struct loader *l, const struct conftree *t)
 			v6 |= cc->local_ts[j].family == AF_INET6;
 		for (unsigned j = 0; j < cc->n_remote_ts; j++)
 			v6 |= cc->remote_ts[j].family == AF_INET6;
+		/* virtual IPs from a pool are inner addresses */
+		for (unsigned j = 0; j < cc->n_pools; j++)
+			v6 |= c->pools[cc->pools[j]].family == AF_INET6;
 		/* dynamic selectors: the inner addresses are the outer ones */
 		if (!cc->n_local_ts || !cc->n_remote_ts) {
 			for (unsigned j = 0; j < cc->n_local_addrs; j++)
@@ -2312,6 +2639,7 @@ void config_free(struct tunsec_config *c)
 		free(c->conns);
 	}
 	free(c->key_files);
+	free(c->pools);
 	sodium_memzero(c, sizeof(*c));
 }
 

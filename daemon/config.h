@@ -18,6 +18,9 @@
  *	secrets {                     # PSKs (ike-*), private key files
  *		ike-X { id = ..., secret = ... }
  *	}
+ *	pools {                       # virtual IPs for road warriors
+ *		NAME { addrs = 10.10.0.0/24, dns = ..., nbns = ..., split_include = ... }
+ *	}
  *
  * Every key is documented in daemon/tunsec.conf.5. Unknown sections or keys,
  * bad values and missing required keys are errors naming file, line and key;
@@ -67,12 +70,50 @@ struct cfg_manual {
 	bool nat_keepalive;		/* send 0xFF keepalives (we are behind a NAT) */
 };
 
+/*
+ * One virtual-IP pool (pools.NAME, swanctl.conf(5)): the addresses handed to
+ * road warriors in CFG replies (RFC 7296 section 2.19) and the attributes
+ * pushed with them (section 3.15.1). daemon/pool.c hands out the leases.
+ */
+#define CFG_MAX_POOLS 64	/* pools { } sections */
+#define CFG_POOL_MAX_DNS 8
+#define CFG_POOL_MAX_NBNS 4
+#define CFG_POOL_MAX_SPLIT 16
+#define CFG_CONN_MAX_POOLS 4	/* connections.NAME.pools */
+
+struct cfg_pool {
+	char name[CFG_NAME_MAX];
+	int family;			/* AF_INET / AF_INET6, of the whole range */
+	/* addrs, inclusive, network byte order, IPv4 in the first 4 bytes.
+	 * From a prefix: its network address and (IPv4) its broadcast
+	 * address left out, as strongSwan does (10.10.0.0/24: .1 to .254);
+	 * from a range "A-B": A to B as written. Never empty. */
+	uint8_t start[16], end[16];
+	struct cfg_prefix dns[CFG_POOL_MAX_DNS];	/* hosts, either family */
+	unsigned n_dns;
+	struct cfg_prefix nbns[CFG_POOL_MAX_NBNS];	/* hosts, IPv4 only */
+	unsigned n_nbns;
+	struct cfg_prefix split_include[CFG_POOL_MAX_SPLIT]; /* subnets */
+	unsigned n_split_include;
+};
+
 /* swanctl.conf's enumerations, strongSwan's defaults first. */
 enum cfg_start_action { CFG_START_NONE = 0, CFG_START_TRAP, CFG_START_START };
 enum cfg_peer_action { CFG_ACTION_CLEAR = 0, CFG_ACTION_NONE, CFG_ACTION_TRAP, CFG_ACTION_RESTART };
 enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY };
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
+/*
+ * connections.NAME.unique: what a new IKE SA does to the IKE SAs that
+ * already exist with the same remote identity (strongSwan compares the
+ * remote IKE identity; swanctl.conf(5)).
+ *   no       (default) keep both, unless the new one is an INITIAL_CONTACT
+ *            (RFC 7296 section 3.16): then the old ones are deleted
+ *   never    keep both, even on INITIAL_CONTACT
+ *   keep     refuse the new IKE SA, keep the old one
+ *   replace  delete the old IKE SA(s) once the new one is up
+ */
+enum cfg_unique { CFG_UNIQUE_NO = 0, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQUE_REPLACE };
 
 #define CFG_PROPOSALS_MAX 512
 #define CFG_MAX_CERTS 4
@@ -138,6 +179,11 @@ struct cfg_conn {
 	enum cfg_peer_action dpd_action;	/* default clear */
 	enum cfg_peer_action close_action;	/* default none */
 	uint32_t replay_window;			/* default REPLAY_DEFAULT */
+	/* pools = a, b: virtual IPs for peers that ask (RFC 7296 section
+	 * 2.19), tried in this order; indexes into tunsec_config.pools */
+	unsigned pools[CFG_CONN_MAX_POOLS];
+	unsigned n_pools;
+	enum cfg_unique unique;			/* default no */
 };
 
 struct tunsec_config {
@@ -173,6 +219,8 @@ struct tunsec_config {
 	 * our (unencrypted) private keys, resolved like local.certs. */
 	char (*key_files)[4096];
 	size_t n_key_files;
+	struct cfg_pool *pools;		/* pools { }, in file order */
+	size_t n_pools;
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/conftree.h"
+#include "daemon/pool.h"
 #include "esp/replay.h"
 #include "tests/unit/test.h"
 
@@ -1504,7 +1505,7 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:mobike = yes", "connections.gw.mobike: MOBIKE is not supported yet"},
 	    {"c:aggressive = yes", "connections.gw.aggressive: unknown key"},
 	    {"c:vips = 0.0.0.0", "connections.gw.vips: unknown key"},
-	    {"c:pools = p", "connections.gw.pools: unknown key"},
+	    {"c:pools = p", "connections.gw.pools: unknown pool 'p' (no pools.p section)"},
 	    {"c:local_port = 4500", "connections.gw.local_port: unknown key"},
 	    {"c:local-1 { auth = psk }",
 	     "connections.gw.local-1: several authentication rounds are not supported"},
@@ -1528,8 +1529,6 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"ch:sub { }", "connections.gw.children.net.sub: unknown section"},
 	    {"x:connections { gw { children { net2 { } } } }",
 	     "connections.gw.children.net2: a second CHILD_SA config is not supported"},
-	    {"x:pools { p { addrs = 10.0.0.0/24 } }",
-	     "pools: virtual IP address pools are not supported by this version"},
 	    {"x:authorities { ca { } }", "authorities: certification authority sections"},
 	    {"x:secrets { eap-carol { secret = x } }",
 	     "secrets.eap-carol: EAP secrets are not supported"},
@@ -1979,5 +1978,278 @@ TEST(config_tunsec_retransmit_rfc7296_2_1)
 		CHECK_EQ(c.no_retransmit, cases[i].none);
 		config_free(&c);
 	}
+	scratch_remove(&s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* pools { } and connections.NAME.pools / unique (swanctl.conf(5)) */
+
+static const char rw_conf[] =
+    "connections {\n"
+    "\trw {\n"
+    "\t\tremote_addrs = %any\n"
+    "\t\tpools = rw4, rw6, lab\n"
+    "\t\tunique = replace\n"
+    "\t\tlocal { auth = psk }\n"
+    "\t\tremote { auth = psk }\n"
+    "\t\tchildren { net { local_ts = 0.0.0.0/0, ::/0 } }\n"
+    "\t}\n"
+    "\tplain {\n"
+    "\t\tremote_addrs = 198.51.100.7\n"
+    "\t\tlocal { auth = psk }\n"
+    "\t\tremote { auth = psk }\n"
+    "\t\tchildren { net { } }\n"
+    "\t}\n"
+    "}\n"
+    "secrets { ike-1 { secret = 0x00112233 } }\n"
+    "# pools after the connections that name them\n"
+    "pools {\n"
+    "\trw4 {\n"
+    "\t\taddrs = 10.10.0.0/24\n"
+    "\t\tdns = 10.10.0.1, 2001:db8::53\n"
+    "\t\tnbns = 10.10.0.2\n"
+    "\t\tsplit_include = 10.0.0.0/8, 192.168.1.0/24, 2001:db8::/32\n"
+    "\t}\n"
+    "\trw6 {\n"
+    "\t\taddrs = fd00:10::/64\n"
+    "\t\tdns = fd00:10::53\n"
+    "\t}\n"
+    "\tlab { addrs = 10.20.0.10-10.20.0.100 }\n"
+    "}\n";
+
+static bool addr_is(int family, const uint8_t *a, const char *text)
+{
+	uint8_t want[16] = {0};
+
+	return inet_pton(family, text, want) == 1 &&
+	       memcmp(a, want, family == AF_INET ? 4 : 16) == 0;
+}
+
+/* RFC 7296 section 2.19: the addresses a road warrior gets, and section
+ * 3.15.1 attributes pushed with them. */
+TEST(config_swanctl_conf5_pools_rfc7296_2_19)
+{
+	struct tunsec_config c;
+	struct scratch s;
+	struct pool_stats st;
+	struct pool *p;
+	char err[512] = "";
+	const struct cfg_pool *pl;
+	const struct cfg_conn *cc;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	if (load_text(&s, rw_conf, &c, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		scratch_remove(&s);
+		return;
+	}
+	REQUIRE_EQ(c.n_pools, 3);
+	pl = &c.pools[0];
+	CHECK_STREQ(pl->name, "rw4");
+	CHECK_EQ(pl->family, AF_INET);
+	/* strongSwan: a /24 without its network and broadcast addresses */
+	CHECK(addr_is(AF_INET, pl->start, "10.10.0.1"));
+	CHECK(addr_is(AF_INET, pl->end, "10.10.0.254"));
+	CHECK_EQ(pl->n_dns, 2);
+	CHECK_EQ(pl->dns[0].family, AF_INET);
+	CHECK(addr_is(AF_INET, pl->dns[0].addr, "10.10.0.1"));
+	CHECK_EQ(pl->dns[1].family, AF_INET6);
+	CHECK(addr_is(AF_INET6, pl->dns[1].addr, "2001:db8::53"));
+	CHECK_EQ(pl->n_nbns, 1);
+	CHECK(addr_is(AF_INET, pl->nbns[0].addr, "10.10.0.2"));
+	CHECK_EQ(pl->n_split_include, 3);
+	CHECK_EQ(pl->split_include[1].prefix, 24);
+	CHECK(addr_is(AF_INET, pl->split_include[1].addr, "192.168.1.0"));
+	CHECK_EQ(pl->split_include[2].family, AF_INET6);
+	/* the pool made from it: .1 first, 254 in all */
+	p = pool_new(pl);
+	REQUIRE(p != NULL);
+	pool_stats(p, &st);
+	CHECK_EQ(st.size, 254);
+	pool_free(p);
+
+	pl = &c.pools[1];
+	CHECK_STREQ(pl->name, "rw6");
+	CHECK_EQ(pl->family, AF_INET6);
+	/* IPv6: only the subnet-router anycast address is left out */
+	CHECK(addr_is(AF_INET6, pl->start, "fd00:10::1"));
+	CHECK(addr_is(AF_INET6, pl->end, "fd00:10::ffff:ffff:ffff:ffff"));
+	CHECK_EQ(pl->n_nbns, 0);
+	CHECK_EQ(pl->n_split_include, 0);
+	pl = &c.pools[2];
+	CHECK(addr_is(AF_INET, pl->start, "10.20.0.10"));
+	CHECK(addr_is(AF_INET, pl->end, "10.20.0.100"));
+	CHECK_EQ(pl->n_dns, 0);
+
+	REQUIRE_EQ(c.n_conns, 2);
+	cc = &c.conns[0];
+	CHECK_EQ(cc->n_pools, 3);
+	CHECK_EQ(cc->pools[0], 0);
+	CHECK_EQ(cc->pools[1], 1);
+	CHECK_EQ(cc->pools[2], 2);
+	CHECK_EQ(cc->unique, CFG_UNIQUE_REPLACE);
+	/* defaults */
+	cc = &c.conns[1];
+	CHECK_EQ(cc->n_pools, 0);
+	CHECK_EQ(cc->unique, CFG_UNIQUE_NO);
+	config_free(&c);
+	scratch_remove(&s);
+}
+
+TEST(config_swanctl_conf5_pools_and_unique_errors)
+{
+	static const struct {
+		const char *extra, *err;
+	} cases[] = {
+	    /* unique: swanctl.conf(5)'s four values */
+	    {"c:unique = never", NULL},
+	    {"c:unique = KEEP", NULL},
+	    {"c:unique = sometimes", "connections.gw.unique: expected no, never, keep or replace"},
+	    /* addrs: one subnet, range or address */
+	    {"x:pools { p { addrs = 10.9.0.5 } }", NULL},
+	    {"x:pools { p { addrs = 10.9.0.0/30 } }", NULL},
+	    {"x:pools { p { addrs = 0.0.0.0/0 } }", NULL},
+	    {"x:pools { p { addrs = 2001:db8::/127 } }", NULL},
+	    {"x:pools { p { addrs = 10.0.0.7-10.0.0.7 } }", NULL},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n foo = 1 } }", "pools.p.foo: unknown key"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n netmask = 255.255.255.0 } }",
+	     "pools.p.netmask: unknown key"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n sub { } } }", "pools.p.sub: unknown section"},
+	    {"x:pools { p { dns = 10.0.0.1 } }", "pools.p.addrs: required but missing"},
+	    {"x:pools { k = v }", "pools.k: unknown key (each pool is a section"},
+	    {"x:pools { p { addrs = 10.0.0.9-10.0.0.1 } }",
+	     "pools.p.addrs: '10.0.0.9-10.0.0.1': empty range (FROM is above TO)"},
+	    {"x:pools { p { addrs = 10.0.0.1-2001:db8::1 } }",
+	     "pools.p.addrs: '10.0.0.1-2001:db8::1': FROM and TO are of different address "
+	     "families"},
+	    {"x:pools { p { addrs = 10.0.0.1- } }", "is not a subnet or an address range FROM-TO"},
+	    {"x:pools { p { addrs = 10.0.0.0/31 } }",
+	     "pools.p.addrs: '10.0.0.0/31' has no host address once the network and broadcast "
+	     "address is left out"},
+	    {"x:pools { p { addrs = 10.0.0.1/32 } }", "'10.0.0.1/32' has no host address"},
+	    {"x:pools { p { addrs = 2001:db8::1/128 } }",
+	     "'2001:db8::1/128' has no host address once the network address is left out"},
+	    {"x:pools { p { addrs = 10.0.0.5/24 } }",
+	     "pools.p.addrs: '10.0.0.5/24' has host bits set"},
+	    {"x:pools { p { addrs = 10.0.0.0/24, 10.1.0.0/24 } }",
+	     "pools.p.addrs: expected one subnet or range"},
+	    {"x:pools { p { addrs = vpn.example.org } }",
+	     "pools.p.addrs: 'vpn.example.org' is not a subnet or an address range FROM-TO"},
+	    {"x:pools { p { addrs = 10.0.0.0/33 } }", "'10.0.0.0/33' is not a subnet"},
+	    {"x:pools { p { addrs = } }", "pools.p.addrs: expected a subnet or a range FROM-TO, "
+	                                  "got nothing"},
+	    /* swanctl.conf(5): pools must not overlap */
+	    {"x:pools { a { addrs = 10.0.0.0/24 }\n b { addrs = 10.0.0.200-10.0.1.5 } }",
+	     "pools.b.addrs: overlaps pools.a"},
+	    {"x:pools { a { addrs = 10.0.0.0/24 }\n b { addrs = 10.0.1.0/24 } }", NULL},
+	    {"x:pools { a { addrs = 10.0.0.0/24 }\n b { addrs = ::a00:0/120 } }", NULL},
+	    /* attributes */
+	    {"x:pools { p { addrs = 10.0.0.0/24\n dns = 10.0.0.1, bogus } }",
+	     "pools.p.dns: 'bogus' is not an IPv4 or IPv6 address"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n dns = 10.0.0.1/32 } }",
+	     "pools.p.dns: '10.0.0.1/32' is not an IPv4 or IPv6 address"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n dns = 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,"
+	     "1.1.1.5,1.1.1.6,1.1.1.7,::8 } }",
+	     NULL},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n dns = 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,"
+	     "1.1.1.5,1.1.1.6,1.1.1.7,1.1.1.8,1.1.1.9 } }",
+	     "pools.p.dns: more than 8 addresses"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n dns = } }",
+	     "pools.p.dns: expected at least one address"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n nbns = 2001:db8::1 } }",
+	     "pools.p.nbns: '2001:db8::1' is not an IPv4 address (NBNS servers are IPv4 only"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n nbns = 1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,"
+	     "1.1.1.5 } }",
+	     "pools.p.nbns: more than 4 addresses"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n split_include = 10.0.0.1/8 } }",
+	     "pools.p.split_include: '10.0.0.1/8' has host bits set"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n split_include = 10.0.0.0/8[tcp] } }",
+	     "pools.p.split_include: '10.0.0.0/8[tcp]' is not a subnet in CIDR notation"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n split_include = 10.0.0.0/8,, } }",
+	     "pools.p.split_include: malformed list"},
+	    {"x:pools { p { addrs = 10.0.0.0/24\n split_include = 1.0.0.0/8,2.0.0.0/8,"
+	     "3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,7.0.0.0/8,8.0.0.0/8,9.0.0.0/8,"
+	     "11.0.0.0/8,12.0.0.0/8,13.0.0.0/8,14.0.0.0/8,15.0.0.0/8,16.0.0.0/8,17.0.0.0/8,"
+	     "18.0.0.0/8 } }",
+	     "pools.p.split_include: more than 16 subnets"},
+	    /* connections.NAME.pools */
+	    {"c:pools = nope", "connections.gw.pools: unknown pool 'nope' (no pools.nope section)"},
+	    {"x:pools { p { addrs = 10.9.0.0/24 } }\nconnections { gw { pools = p, q } }",
+	     "connections.gw.pools: unknown pool 'q'"},
+	    {"x:pools { p { addrs = 10.9.0.0/24 } }\nconnections { gw { pools = p, p } }",
+	     "connections.gw.pools: pool 'p' named twice"},
+	    {"x:pools { a { addrs = 10.1.0.1 }\n b { addrs = 10.2.0.1 }\n c { addrs = 10.3.0.1 }\n"
+	     " d { addrs = 10.4.0.1 }\n e { addrs = 10.5.0.1 } }\n"
+	     "connections { gw { pools = a, b, c, d, e } }",
+	     "connections.gw.pools: more than 4 pools"},
+	    {"x:pools { a { addrs = 10.1.0.1 }\n b { addrs = 10.2.0.1 }\n c { addrs = 10.3.0.1 }\n"
+	     " d { addrs = 10.4.0.1 } }\nconnections { gw { pools = a, b, c, d } }",
+	     NULL},
+	    {"c:pools =", "connections.gw.pools: expected pool names, got nothing"},
+	    /* RFC 8200 section 5: an IPv6 pool puts IPv6 in the tunnel */
+	    {"x:pools { p { addrs = fd00::/64 } }\nconnections { gw { pools = p } }\n"
+	     "tunsec { mtu = 1000 }",
+	     "tunsec.mtu: expected 0 (automatic) or 1280..1500 (IPv6 in use)"},
+	    {"x:pools { p { addrs = 10.9.0.0/24 } }\nconnections { gw { pools = p } }\n"
+	     "tunsec { mtu = 1000 }",
+	     NULL},
+	};
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
+	scratch_remove(&s);
+}
+
+/* Errors in pools name the file and the key's own line; at most
+ * CFG_MAX_POOLS pools. */
+TEST(config_pools_error_file_line_and_limit)
+{
+	static char text[CFG_MAX_POOLS * 64 + 256];
+	struct tunsec_config c;
+	struct scratch s;
+	char want[PATH_MAX + 128], path[PATH_MAX], err[512] = "";
+	size_t off = 0;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	CHECK_EQ(load_text(&s,
+	                   "pools {\n"
+	                   "\tok { addrs = 10.0.0.0/24 }\n"
+	                   "\tbad {\n"
+	                   "\t\tdns = 10.0.0.1\n"
+	                   "\t\taddrs = 10.1.0.9-10.1.0.1\n"
+	                   "\t}\n"
+	                   "}\n",
+	                   &c, err, sizeof(err)),
+	         -1);
+	fmt(want, sizeof(want),
+	    "%s:5: pools.bad.addrs: '10.1.0.9-10.1.0.1': empty range (FROM is above TO)",
+	    scratch_path(&s, "ike.conf", path, sizeof(path)));
+	CHECK_STREQ(err, want);
+
+	off += (size_t)fmt(text + off, sizeof(text) - off, "pools {\n");
+	for (int i = 0; i < CFG_MAX_POOLS; i++)
+		off += (size_t)fmt(text + off, sizeof(text) - off, "\tp%d { addrs = 10.%d.0.0/16 }\n",
+		                   i, i);
+	fmt(text + off, sizeof(text) - off, "}\n");
+	if (load_text(&s, text, &c, err, sizeof(err)) < 0)
+		test_fail(__FILE__, __LINE__, "%s", err);
+	else
+		config_free(&c);
+	fmt(text + off, sizeof(text) - off, "\textra { addrs = 10.200.0.1 }\n}\n");
+	CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+	fmt(want, sizeof(want), "%s:%d: pools.extra: more than %d pools",
+	    scratch_path(&s, "ike.conf", path, sizeof(path)), CFG_MAX_POOLS + 2, CFG_MAX_POOLS);
+	CHECK_STREQ(err, want);
 	scratch_remove(&s);
 }
