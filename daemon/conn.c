@@ -20,9 +20,11 @@
 #include "crypto/aead.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/pool.h"
 #include "esp/natt.h"
 #include "esp/sad.h"
 #include "ike/cert.h"
+#include "ike/id.h"
 #include "ike/payload.h"
 #include "tun/netcfg.h"
 
@@ -93,28 +95,12 @@ static bool prefix_is_host(const struct cfg_prefix *p)
 	return p->prefix == (p->family == AF_INET ? 32U : 128U);
 }
 
-static bool prefix_has(const struct cfg_prefix *p, const struct ike_addr *a)
+static void ike_prefix_from(struct ike_prefix *out, const struct cfg_prefix *p)
 {
-	unsigned bits = p->prefix, i;
-
-	if (p->family != a->family)
-		return false;
-	for (i = 0; bits >= 8; i++, bits -= 8)
-		if (p->addr[i] != a->addr[i])
-			return false;
-	return bits == 0 || ((p->addr[i] ^ a->addr[i]) & (0xFF00 >> bits)) == 0;
-}
-
-/* How well a list of prefixes matches a: 0 no, 1 %any (empty list),
- * 2 a subnet, 3 the host itself. */
-static int prefixes_score(const struct cfg_prefix *p, unsigned n, const struct ike_addr *a)
-{
-	int best = n ? 0 : 1;
-
-	for (unsigned i = 0; i < n; i++)
-		if (prefix_has(&p[i], a) && (prefix_is_host(&p[i]) ? 3 : 2) > best)
-			best = prefix_is_host(&p[i]) ? 3 : 2;
-	return best;
+	memset(out, 0, sizeof(*out));
+	out->family = (uint8_t)p->family;
+	out->len = (uint8_t)p->prefix;
+	memcpy(out->addr, p->addr, 16);
 }
 
 /* The local address the kernel routes toward remote (no packet sent). */
@@ -537,28 +523,81 @@ static void on_child_down(struct daemon *d, struct conn *c, const struct ike_eve
 
 /* ---- IKE SAs ------------------------------------------------------------- */
 
-static struct conn_ikesa *ikesa_find(struct conn *c, uint32_t id)
+/* IKE SA ids are the engine's sequence numbers: a multiplicative hash
+ * spreads them (nobody outside chooses them). */
+static uint64_t id_hash(uint32_t id)
 {
-	for (size_t i = 0; i < CONN_MAX_SA; i++)
-		if (c->sas[i].id == id)
-			return &c->sas[i];
+	return (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+}
+
+static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id)
+{
+	uint64_t h = id_hash(id);
+
+	for (struct hlink *l = htab_first(&d->ikesas, h); l; l = htab_next(l, h)) {
+		struct conn_ikesa *s = container_of(l, struct conn_ikesa, l);
+
+		if (s->id == id)
+			return s;
+	}
 	return NULL;
 }
 
-static void on_ike_up(struct conn *c, const struct ike_event *ev, uint64_t now)
+static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t id)
+{
+	struct conn_ikesa *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (htab_add(&d->ikesas, &s->l, id_hash(id)) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->id = id;
+	s->conn = c;
+	s->next = c->sas;
+	if (c->sas)
+		c->sas->prev = s;
+	c->sas = s;
+	c->n_sas++;
+	return s;
+}
+
+static void leases_release(struct conn_ikesa *s, uint64_t now)
+{
+	for (size_t i = 0; i < s->n_leases; i++)
+		pool_release(s->leases[i].pool, s->leases[i].addr, now / 1000000);
+	s->n_leases = 0;
+}
+
+static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
+{
+	struct conn *c = s->conn;
+
+	leases_release(s, now);
+	htab_del(&d->ikesas, &s->l);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->sas = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	c->n_sas--;
+	free(s);
+}
+
+static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *ev, uint64_t now)
 {
 	const struct cfg_conn *cc = &c->cfg;
-	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
-	char suite[128], peer[64];
+	struct conn_ikesa *s = ikesa_find(d, ev->sa_id), *old;
+	char suite[128], peer[64], vips[128] = "";
 	uint64_t life;
 
-	if (!s && !(s = ikesa_find(c, 0))) {
-		log_warn("%s: more than %d IKE SAs: not tracking #%u", cc->name, CONN_MAX_SA,
-			 ev->sa_id);
+	if (!s && !(s = ikesa_new(d, c, ev->sa_id))) {
+		log_err("%s: out of memory: not tracking IKE SA #%u", cc->name, ev->sa_id);
 		return;
 	}
-	memset(s, 0, sizeof(*s));
-	s->id = ev->sa_id;
+	s->up = true;
 	s->initiator = ev->initiator;
 	s->behind_nat = ev->behind_nat;
 	s->path = ev->path;
@@ -572,17 +611,30 @@ static void on_ike_up(struct conn *c, const struct ike_event *ev, uint64_t now)
 	s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
 	s->keepalive_at = now;
 	c->up_count++;
-	/* The children of a rekeyed IKE SA now belong to the new one. */
-	if (ev->rekeyed_sa_id)
+	/* The children (and addresses) of a rekeyed IKE SA now belong to
+	 * the new one. */
+	if (ev->rekeyed_sa_id) {
 		for (struct tunnel *t = c->children; t; t = t->next)
 			if (t->sa_id == ev->rekeyed_sa_id)
 				t->sa_id = ev->sa_id;
-	log_info("%s: IKE SA #%u %s with %s as %s, %s, SPIs %016llx_i %016llx_r%s", cc->name,
+		if ((old = ikesa_find(d, ev->rekeyed_sa_id)) && old != s) {
+			memcpy(s->leases, old->leases, sizeof(s->leases));
+			s->n_leases = old->n_leases;
+			old->n_leases = 0;
+		}
+	}
+	for (size_t i = 0; i < ev->cp.n_addrs; i++) {
+		size_t n = strlen(vips);
+
+		snprintf(vips + n, sizeof(vips) - n, "%s%s", i ? ", " : ", virtual IP ",
+			 ike_addr_str(&ev->cp.addrs[i], peer, sizeof(peer)));
+	}
+	log_info("%s: IKE SA #%u %s with %s as %s, %s, SPIs %016llx_i %016llx_r%s%s", cc->name,
 		 ev->sa_id, ev->rekeyed_sa_id ? "rekeyed" : "established",
 		 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
 		 ev->initiator ? "initiator" : "responder",
 		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
-		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "");
+		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "", vips);
 }
 
 /* What to do once a connection's IKE SA is gone: swanctl's dpd_action
@@ -606,14 +658,14 @@ static void after_down(struct conn *c, enum ike_reason why, uint64_t now)
 static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
-	struct conn_ikesa *s = ikesa_find(c, ev->sa_id);
-	bool was_up = s != NULL;
+	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
+	bool was_up = s && s->up;
 	struct tunnel **pp = &c->children;
 	char more[64] = "";
 	uint64_t held = 0;
 
 	if (s)
-		memset(s, 0, sizeof(*s));
+		ikesa_free(d, s, now); /* its addresses go back to the pool */
 	/* The engine reports each CHILD_SA's end; any left (a rekeyed IKE SA
 	 * hands its children over and has none) go with their IKE SA. */
 	if (ev->reason != IKE_REASON_REKEYED)
@@ -676,8 +728,108 @@ static void on_refused(struct conn *c, const struct ike_event *ev, uint64_t now)
 		 more);
 }
 
+static struct conn *conn_by_peer(struct daemon *d, uint32_t peer)
+{
+	for (size_t i = 0; i < d->n_conns; i++)
+		if (d->conns[i]->peer == peer)
+			return d->conns[i];
+	return NULL;
+}
+
+/* The identity a lease is sticky to: the peer's authenticated ID, type
+ * first (the same bytes as an FQDN and as a key ID are not one client). */
+static size_t lease_id(const struct ike_identity *id, uint8_t out[1 + IKE_ID_MAX])
+{
+	out[0] = id->type;
+	memcpy(out + 1, id->data, id->len);
+	return 1 + (size_t)id->len;
+}
+
+static void add_addr(struct ike_addr *v, size_t *n, size_t cap, int family, const uint8_t *a)
+{
+	if (*n >= cap)
+		return;
+	memset(&v[*n], 0, sizeof(v[*n]));
+	v[*n].family = (uint8_t)family;
+	memcpy(v[*n].addr, a, family == AF_INET ? 4 : 16);
+	(*n)++;
+}
+
+/* One address of family fam from c's pools (in their order), sticky to
+ * the identity; its pool's servers and subnets go into ans. */
+static bool lease_one(struct daemon *d, struct conn *c, struct conn_ikesa *s, int fam,
+		      const uint8_t *want, const uint8_t *id, size_t id_len, uint64_t now,
+		      struct ike_cp_reply *ans)
+{
+	for (unsigned i = 0; i < c->cfg.n_pools; i++) {
+		struct pool *p = c->cfg.pools[i] < d->n_pools ? d->pools[c->cfg.pools[i]] : NULL;
+		const struct cfg_pool *pc = p ? pool_cfg(p) : NULL;
+		struct conn_lease *l = &s->leases[s->n_leases];
+
+		if (!pc || pc->family != fam || s->n_leases >= IKE_CP_MAX_ADDRS ||
+		    pool_acquire(p, id, id_len, want, now / 1000000, l->addr) < 0)
+			continue;
+		l->pool = p;
+		s->n_leases++;
+		add_addr(ans->addrs, &ans->n_addrs, IKE_CP_MAX_ADDRS, fam, l->addr);
+		for (unsigned k = 0; k < pc->n_dns; k++)
+			add_addr(ans->dns, &ans->n_dns, IKE_CP_MAX_SERVERS, pc->dns[k].family,
+				 pc->dns[k].addr);
+		for (unsigned k = 0; k < pc->n_nbns; k++)
+			add_addr(ans->nbns, &ans->n_nbns, IKE_CP_MAX_NBNS, AF_INET, pc->nbns[k].addr);
+		for (unsigned k = 0; k < pc->n_split_include && ans->n_subnets < IKE_CP_MAX_SUBNETS;
+		     k++) {
+			struct ike_prefix *x = &ans->subnets[ans->n_subnets++];
+
+			x->family = (uint8_t)pc->split_include[k].family;
+			x->len = (uint8_t)pc->split_include[k].prefix;
+			memcpy(x->addr, pc->split_include[k].addr, 16);
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
+ * IKE_EV_NEED, IKE_NEED_CP (RFC 7296 §2.19): addresses for a client from
+ * its connection's pools, then the engine goes on with IKE_AUTH. A pool
+ * that is full (or none of the family asked) gives none: the engine
+ * answers INTERNAL_ADDRESS_FAILURE, and we say so.
+ */
+static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev, uint64_t now)
+{
+	const struct ike_cp_request *rq = &ev->cp_req;
+	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
+	uint8_t id[1 + IKE_ID_MAX], v4[16] = {0}, v6[16];
+	size_t id_len = lease_id(&ev->peer_id, id);
+	struct ike_answer ans;
+	char who[300];
+
+	memset(&ans, 0, sizeof(ans));
+	ans.need = IKE_NEED_CP;
+	if (!s && !(s = ikesa_new(d, c, ev->sa_id))) {
+		ike_engine_resume(d->ike, ev->sa_id, &ans, now); /* ok = false */
+		return;
+	}
+	memcpy(v4, rq->want4, 4);
+	memcpy(v6, rq->want6, 16);
+	if (rq->v4)
+		lease_one(d, c, s, AF_INET, rq->want4_set ? v4 : NULL, id, id_len, now, &ans.cp);
+	if (rq->v6)
+		lease_one(d, c, s, AF_INET6, rq->want6_set ? v6 : NULL, id, id_len, now, &ans.cp);
+	ans.ok = ans.cp.n_addrs > 0;
+	if (!ans.ok) {
+		ike_id_str(&ev->peer_id, who, sizeof(who));
+		log_warn("%s: no virtual IP for %s: %s", c->cfg.name, who,
+			 c->cfg.n_pools ? "its pools are full (or of another address family)"
+					: "the connection has no pools");
+	}
+	if (ike_engine_resume(d->ike, ev->sa_id, &ans, now) < 0)
+		ikesa_free(d, s, now); /* the SA is gone: so are its leases */
+}
+
 /* Send what the engine queued and act on its events. */
-static void drain(struct daemon *d, struct conn *c, uint64_t now)
+static void drain(struct daemon *d, uint64_t now)
 {
 	uint8_t buf[IKE_ENGINE_MSG_MAX + 64];
 	struct ike_path path;
@@ -686,10 +838,19 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 
 	/* Events first: a CHILD_SA we answered is installed before its
 	 * response leaves (the peer may send on it as soon as it has that). */
-	while (ike_engine_poll_event(c->e, &ev) == 1) {
+	while (ike_engine_poll_event(d->ike, &ev) == 1) {
+		struct conn *c = conn_by_peer(d, ev.peer);
+
+		/* A connection removed by a reload: its SAs were dropped from
+		 * the data plane with it; what the engine still says of them
+		 * (their Deletes being answered) concerns nobody. */
+		if (!c) {
+			ike_event_wipe(&ev);
+			continue;
+		}
 		switch (ev.type) {
 		case IKE_EV_IKE_UP:
-			on_ike_up(c, &ev, now);
+			on_ike_up(d, c, &ev, now);
 			break;
 		case IKE_EV_IKE_DOWN:
 			on_ike_down(d, c, &ev, now);
@@ -707,11 +868,14 @@ static void drain(struct daemon *d, struct conn *c, uint64_t now)
 			log_warn("%s/%s: CHILD_SA refused: %s (notify %u)", c->cfg.name,
 				 c->cfg.child_name, ike_reason_name(ev.reason), ev.notify);
 			break;
+		case IKE_EV_NEED:
+			on_need(d, c, &ev, now);
+			break;
 		}
 		ike_event_wipe(&ev);
 	}
 	/* (A CHILD_UP may also have queued a Delete: install failure.) */
-	while ((n = ike_engine_poll_tx(c->e, &path, buf, sizeof(buf))) > 0)
+	while ((n = ike_engine_poll_tx(d->ike, &path, buf, sizeof(buf))) > 0)
 		ike_send(d, &path, buf, (size_t)n);
 }
 
@@ -735,7 +899,7 @@ static int initiate(struct daemon *d, struct conn *c, uint64_t now)
 	c->initiations++;
 	log_info("%s: initiating IKE SA #%d to %s", c->cfg.name, rc,
 		 ike_addr_str(&path.remote, peer, sizeof(peer)));
-	drain(d, c, now);
+	drain(d, now);
 	return 0;
 }
 
@@ -861,6 +1025,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	struct ike_config *ic;
 	struct ike_path p, *pp;
 	char err[256];
+	int rc;
 
 	if (!c)
 		return NULL;
@@ -906,10 +1071,23 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 		log_err("%s: %s", cc->name, err);
 		goto fail;
 	}
-	if (!(c->e = ike_engine_new(ic))) {
-		log_err("%s: cannot create its IKE engine", cc->name);
+	/* Where the connection applies: the engine picks it for a new
+	 * IKE_SA_INIT by these (then by IDs at IKE_AUTH). */
+	for (unsigned i = 0; i < cc->n_local_addrs && i < IKE_MAX_ADDRS; i++)
+		ike_prefix_from(&ic->local_addrs[ic->n_local_addrs++], &cc->local_addrs[i]);
+	for (unsigned i = 0; i < cc->n_remote_addrs && i < IKE_MAX_ADDRS; i++)
+		ike_prefix_from(&ic->remote_addrs[ic->n_remote_addrs++], &cc->remote_addrs[i]);
+	ic->unique = cc->unique == CFG_UNIQUE_NEVER     ? IKE_UNIQUE_NEVER
+		     : cc->unique == CFG_UNIQUE_KEEP    ? IKE_UNIQUE_KEEP
+		     : cc->unique == CFG_UNIQUE_REPLACE ? IKE_UNIQUE_REPLACE
+							: IKE_UNIQUE_NO;
+	ic->assign_vips = cc->n_pools > 0;
+	c->e = d->ike;
+	if ((rc = ike_engine_peer_add(d->ike, ic, NULL)) < 0) {
+		log_err("%s: cannot add it to the IKE engine: %s", cc->name, ike_err_name(rc));
 		goto fail;
 	}
+	c->peer = (uint32_t)rc;
 	c->trap = cc->start_action == CFG_START_TRAP;
 	return c;
 fail:
@@ -919,8 +1097,13 @@ fail:
 	return NULL;
 }
 
-static void conn_free(struct daemon *d, struct conn *c)
+/* Free a connection with its SAs in the data plane and its addresses.
+ * The engine forgets it (its SAs' Deletes, if conn_down() sent them, run
+ * on there); not at exit, where the engine itself goes next. */
+static void conn_free(struct daemon *d, struct conn *c, bool leave_engine)
 {
+	uint64_t now = conn_mono_now();
+
 	lingering_expire(d, c, 0, true);
 	while (c->children) {
 		struct tunnel *t = c->children;
@@ -928,7 +1111,10 @@ static void conn_free(struct daemon *d, struct conn *c)
 		c->children = t->next;
 		tunnel_free(d, t);
 	}
-	ike_engine_free(c->e);
+	while (c->sas)
+		ikesa_free(d, c->sas, now);
+	if (leave_engine && c->peer)
+		ike_engine_peer_remove(d->ike, c->peer, now);
 	ike_creds_free(c->creds); /* wipes the private key */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -997,6 +1183,8 @@ int conns_check(const struct tunsec_config *cfg)
 	 * default local ID falls back to a route lookup, as at start. */
 	memset(&d, 0, sizeof(d));
 	d.cfg = *cfg;
+	if (!(d.ike = ike_engine_create(NULL)))
+		return -1;
 	if (getifaddrs(&ifa) < 0)
 		ifa = NULL;
 	for (size_t i = 0; i < cfg->n_conns; i++) {
@@ -1010,16 +1198,53 @@ int conns_check(const struct tunsec_config *cfg)
 			check_own_certs(c);
 		if (ifa)
 			check_local_addrs(&cfg->conns[i], ifa);
-		conn_free(&d, c);
+		conn_free(&d, c, false);
 	}
 	if (ifa)
 		freeifaddrs(ifa);
+	ike_engine_free(d.ike);
 	sodium_memzero(&d, sizeof(d)); /* the copy holds PSK pointers only */
 	return rc;
 }
 
+/* The engine-wide settings: the tunsec section's. */
+static void engine_opts(const struct tunsec_config *cfg, struct ike_engine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->no_cookies = cfg->cookie_threshold == 0;
+	o->cookie_threshold = cfg->cookie_threshold;
+}
+
+/* The pools of d->cfg; an unchanged one of old (a reload) is kept with
+ * its leases. */
+static int pools_setup(struct daemon *d, struct pool **old, size_t n_old)
+{
+	d->pools = calloc(d->cfg.n_pools ? d->cfg.n_pools : 1, sizeof(*d->pools));
+	if (!d->pools)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->cfg.n_pools; i++) {
+		for (size_t k = 0; k < n_old && !d->pools[i]; k++)
+			if (old[k] && memcmp(pool_cfg(old[k]), &d->cfg.pools[i],
+					     sizeof(d->cfg.pools[i])) == 0) {
+				d->pools[i] = old[k];
+				old[k] = NULL;
+			}
+		if (!d->pools[i] && !(d->pools[i] = pool_new(&d->cfg.pools[i]))) {
+			log_err("pools.%s: cannot create it", d->cfg.pools[i].name);
+			return -ENOMEM;
+		}
+		d->n_pools = i + 1;
+	}
+	return 0;
+}
+
 int conns_setup(struct daemon *d)
 {
+	struct ike_engine_opts o;
+
+	engine_opts(&d->cfg, &o);
+	if (!(d->ike = ike_engine_create(&o)) || pools_setup(d, NULL, 0) < 0)
+		return -ENOMEM;
 	if (!d->cfg.n_conns)
 		return 0;
 	d->conns = calloc(d->cfg.n_conns, sizeof(*d->conns));
@@ -1046,97 +1271,84 @@ void conns_start(struct daemon *d, uint64_t now)
 	}
 }
 
+/* The ids of every IKE SA of connection c (peer 0: of all), malloc'd;
+ * NULL when there are none (or memory is out). */
+static uint32_t *sa_ids(struct daemon *d, uint32_t peer, size_t *n)
+{
+	size_t all = ike_engine_sa_count(d->ike), k = 0;
+	struct ike_sa_info *info = all ? calloc(all, sizeof(*info)) : NULL;
+	uint32_t *ids = all ? calloc(all, sizeof(*ids)) : NULL;
+
+	*n = 0;
+	if (!info || !ids) {
+		free(info);
+		free(ids);
+		return NULL;
+	}
+	all = ike_engine_sa_list(d->ike, info, all);
+	for (size_t j = 0; j < all; j++)
+		if (!peer || info[j].peer == peer)
+			ids[k++] = info[j].id;
+	free(info);
+	*n = k;
+	return ids;
+}
+
 void conns_shutdown(struct daemon *d, uint64_t now)
 {
-	for (size_t i = 0; i < d->n_conns; i++) {
-		struct conn *c = d->conns[i];
-		struct ike_sa_info info[CONN_MAX_SA];
-		size_t n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+	size_t n;
+	uint32_t *ids = sa_ids(d, 0, &n);
 
-		for (size_t j = 0; j < n && j < CONN_MAX_SA; j++)
-			ike_engine_delete_ike(c->e, info[j].id, now);
-		drain(d, c, now);
-	}
+	for (size_t j = 0; j < n; j++)
+		ike_engine_delete_ike(d->ike, ids[j], now);
+	free(ids);
+	drain(d, now);
 }
 
 void conns_free(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_conns; i++)
-		conn_free(d, d->conns[i]);
+		conn_free(d, d->conns[i], false);
 	free(d->conns);
 	d->conns = NULL;
 	d->n_conns = 0;
+	ike_engine_free(d->ike);
+	d->ike = NULL;
+	htab_free(&d->ikesas);
+	for (size_t i = 0; i < d->n_pools; i++)
+		pool_free(d->pools[i]);
+	free(d->pools);
+	d->pools = NULL;
+	d->n_pools = 0;
+	for (size_t i = 0; i < d->n_old_pools; i++)
+		pool_free(d->old_pools[i]);
+	free(d->old_pools);
+	d->old_pools = NULL;
+	d->n_old_pools = 0;
 }
 
 /* ---- input --------------------------------------------------------------- */
 
-/* Which connection answers a new IKE_SA_INIT: the best match of our
- * address against local_addrs and the peer's against remote_addrs (a host
- * beats a subnet beats %any); ties go to the first in the file. */
-static struct conn *conn_for_init(struct daemon *d, const struct ike_path *path)
-{
-	struct conn *best = NULL;
-	int best_score = 0;
-
-	for (size_t i = 0; i < d->n_conns; i++) {
-		const struct cfg_conn *cc = &d->conns[i]->cfg;
-		int l = prefixes_score(cc->local_addrs, cc->n_local_addrs, &path->local);
-		int r = prefixes_score(cc->remote_addrs, cc->n_remote_addrs, &path->remote);
-
-		if (l && r && r * 4 + l > best_score) {
-			best = d->conns[i];
-			best_score = r * 4 + l;
-		}
-	}
-	return best;
-}
-
 void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_t *pkt,
 		     size_t len, uint64_t now)
 {
-	struct conn *c = NULL;
-
-	for (size_t i = 0; i < d->n_conns && !c; i++)
-		if (ike_engine_owns(d->conns[i]->e, path, pkt, len))
-			c = d->conns[i];
-	/* No engine owns it: a new IKE_SA_INIT request goes to the
-	 * connection the addresses select; so does a request for an IKE SA
-	 * we do not have (a peer that outlived our restart), which that
-	 * engine answers with a rate-limited INVALID_IKE_SPI (RFC 7296 §1.5)
-	 * and counts. */
-	if (!c)
-		c = conn_for_init(d, path);
-	if (!c) {
-		d->cnt.ike_ignored++;
-		return;
-	}
+	/* The engine finds the SA by its SPI, or the connection a new
+	 * IKE_SA_INIT is for by its addresses (and counts what fits none). */
 	d->cnt.ike_rx++;
-	ike_engine_recv(c->e, path, pkt, len, now); /* drops are counted by the engine */
-	drain(d, c, now);
+	ike_engine_recv(d->ike, path, pkt, len, now);
+	drain(d, now);
 }
 
 uint64_t conns_next_expiry(struct daemon *d)
 {
-	uint64_t next = IKE_TIME_NEVER;
-
-	for (size_t i = 0; i < d->n_conns; i++) {
-		uint64_t t = ike_engine_next_expiry(d->conns[i]->e);
-
-		if (t < next)
-			next = t;
-	}
-	return next;
+	return d->ike ? ike_engine_next_expiry(d->ike) : IKE_TIME_NEVER;
 }
 
 void conns_expire(struct daemon *d, uint64_t now)
 {
-	for (size_t i = 0; i < d->n_conns; i++) {
-		struct conn *c = d->conns[i];
-
-		if (ike_engine_next_expiry(c->e) <= now) {
-			ike_engine_handle_expiry(c->e, now);
-			drain(d, c, now);
-		}
+	if (d->ike && ike_engine_next_expiry(d->ike) <= now) {
+		ike_engine_handle_expiry(d->ike, now);
+		drain(d, now);
 	}
 }
 
@@ -1278,15 +1490,14 @@ void conns_tick(struct daemon *d, uint64_t now)
 		for (struct tunnel *t = c->children; t; t = t->next)
 			child_tick(d, c, t, now);
 		lingering_expire(d, c, now, false);
-		for (size_t j = 0; j < CONN_MAX_SA; j++)
-			if (c->sas[j].id)
-				ikesa_tick(d, c, &c->sas[j], now);
+		for (struct conn_ikesa *s = c->sas; s; s = s->next)
+			if (s->up)
+				ikesa_tick(d, c, s, now);
 		if (c->restart_at && now >= c->restart_at) {
 			c->restart_at = 0;
-			if (ike_engine_sa_count(c->e) < CONN_MAX_SA)
-				initiate(d, c, now);
+			initiate(d, c, now);
 		}
-		drain(d, c, now);
+		drain(d, now);
 	}
 }
 
@@ -1343,7 +1554,7 @@ bool conns_acquire(struct daemon *d, const uint8_t *ip, size_t len, uint64_t now
 			c->acquires++;
 			d->cnt.acquires++;
 		}
-		drain(d, c, now);
+		drain(d, now);
 		return true;
 	}
 	return false;
@@ -1394,7 +1605,7 @@ int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size
 			n++;
 		}
 	}
-	drain(d, c, now);
+	drain(d, now);
 	if (!n) {
 		snprintf(msg, cap, "%s: no CHILD_SA to rekey (none up, or each already rekeying)",
 			 name);
@@ -1407,7 +1618,7 @@ int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size
 int conn_down(struct daemon *d, const char *name, uint64_t now, char *msg, size_t cap)
 {
 	struct conn *c = conn_by_name(d, name);
-	struct ike_sa_info info[CONN_MAX_SA];
+	uint32_t *ids;
 	size_t n;
 
 	if (!c) {
@@ -1416,20 +1627,53 @@ int conn_down(struct daemon *d, const char *name, uint64_t now, char *msg, size_
 	}
 	c->restart_at = 0;
 	c->trap = c->cfg.start_action == CFG_START_TRAP;
-	n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+	ids = sa_ids(d, c->peer, &n);
 	if (!n) {
+		free(ids);
 		snprintf(msg, cap, "%s: no IKE SA", name);
 		return -EALREADY;
 	}
-	for (size_t j = 0; j < n && j < CONN_MAX_SA; j++) {
-		struct conn_ikesa *s = ikesa_find(c, info[j].id);
+	for (size_t j = 0; j < n; j++) {
+		struct conn_ikesa *s = ikesa_find(d, ids[j]);
 
 		if (s)
 			s->closing = true;
-		ike_engine_delete_ike(c->e, info[j].id, now);
+		ike_engine_delete_ike(d->ike, ids[j], now);
 	}
-	drain(d, c, now);
+	free(ids);
+	drain(d, now);
 	snprintf(msg, cap, "%s: deleting %zu IKE SA%s", name, n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/*
+ * Take nc's pools: an unchanged pool keeps its object and leases; a
+ * changed or removed one is retired, not freed, while IKE SAs may still
+ * hold its addresses (they go back to it when those end).
+ */
+static int pools_reload(struct daemon *d, struct tunsec_config *nc)
+{
+	struct pool **old = d->pools, **retired;
+	size_t n_old = d->n_pools;
+	struct cfg_pool *tp = d->cfg.pools;
+	size_t tn = d->cfg.n_pools;
+
+	d->cfg.pools = nc->pools; /* nc frees the old ones */
+	d->cfg.n_pools = nc->n_pools;
+	nc->pools = tp;
+	nc->n_pools = tn;
+	d->pools = NULL;
+	d->n_pools = 0;
+	if (pools_setup(d, old, n_old) < 0)
+		return -ENOMEM;
+	retired = realloc(d->old_pools, (d->n_old_pools + n_old) * sizeof(*retired));
+	if (!retired)
+		return -ENOMEM;
+	d->old_pools = retired;
+	for (size_t k = 0; k < n_old; k++)
+		if (old[k])
+			d->old_pools[d->n_old_pools++] = old[k];
+	free(old);
 	return 0;
 }
 
@@ -1438,6 +1682,7 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 	struct tunsec_config nc;
 	struct conn **keep;
 	size_t n_keep = 0, added = 0, removed = 0, changed = 0;
+	bool pools_changed;
 	char err[512];
 
 	if (config_load(&nc, d->cfg.path, err, sizeof(err)) < 0) {
@@ -1450,6 +1695,11 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 		snprintf(msg, cap, "reload failed: out of memory");
 		return -1;
 	}
+	/* Pools changed: a connection naming pools is replaced (its
+	 * indexes may point elsewhere now). */
+	pools_changed = nc.n_pools != d->cfg.n_pools ||
+			(nc.n_pools &&
+			 memcmp(nc.pools, d->cfg.pools, nc.n_pools * sizeof(*nc.pools)) != 0);
 	/* Connections gone or changed: Delete their SAs, free them. */
 	for (size_t i = 0; i < d->n_conns; i++) {
 		struct conn *c = d->conns[i];
@@ -1459,7 +1709,8 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 		for (size_t j = 0; j < nc.n_conns && !found; j++)
 			if (strcmp(nc.conns[j].name, c->cfg.name) == 0) {
 				found = true;
-				if (memcmp(&nc.conns[j], &c->cfg, sizeof(c->cfg)) == 0)
+				if (memcmp(&nc.conns[j], &c->cfg, sizeof(c->cfg)) == 0 &&
+				    !(pools_changed && c->cfg.n_pools))
 					same = &nc.conns[j];
 			}
 		if (same) {
@@ -1468,8 +1719,12 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 		}
 		found ? changed++ : removed++;
 		conn_down(d, c->cfg.name, now, err, sizeof(err));
-		conn_free(d, c);
+		conn_free(d, c, true);
 		d->conns[i] = NULL;
+	}
+	if (pools_changed && pools_reload(d, &nc) < 0) {
+		/* (unlikely: out of memory) the connections left keep theirs */
+		log_err("reload: cannot set up the new pools");
 	}
 	/* New and changed ones, in the file's order. */
 	for (size_t j = 0; j < nc.n_conns; j++) {

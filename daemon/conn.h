@@ -1,6 +1,7 @@
 /*
- * IKEv2 connections in the daemon: one sans-I/O engine (ike/engine.h) per
- * configured connection, wired to the sockets and the SAD.
+ * IKEv2 connections in the daemon: one sans-I/O engine (ike/engine.h) for
+ * all of them (each configured connection is one of its peers), wired to
+ * the sockets, the SAD and the address pools.
  *
  * This module holds the policy the engine leaves to its user: which
  * connection an IKE datagram or an unprotected packet belongs to, when
@@ -23,15 +24,27 @@
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "ike/engine.h"
+#include "ike/satab.h"
 
 struct daemon;
 struct tunnel;
 
-#define CONN_MAX_SA 8
+struct pool;
 
-/* The daemon's own timers for one IKE SA (the engine's are protocol). */
+/* A virtual IP a client holds (daemon/pool.h). */
+struct conn_lease {
+	struct pool *pool;
+	uint8_t addr[16];
+};
+
+/* The daemon's own timers for one IKE SA (the engine's are protocol), and
+ * the addresses it leased to the peer. In d->ikesas by id. */
 struct conn_ikesa {
-	uint32_t id; /* 0: free slot */
+	struct hlink l;
+	struct conn_ikesa *prev, *next; /* its connection's list */
+	struct conn *conn;
+	uint32_t id;
+	bool up;
 	bool initiator;
 	bool behind_nat;
 	struct ike_path path;
@@ -43,14 +56,18 @@ struct conn_ikesa {
 	uint64_t hard_at;   /* over_time: delete if still here */
 	uint64_t keepalive_at;
 	bool rekey_asked, closing;
+	size_t n_leases;
+	struct conn_lease leases[IKE_CP_MAX_ADDRS];
 };
 
 struct conn {
 	struct cfg_conn cfg; /* own copy (PSK wiped at free) */
-	struct ike_engine *e;
+	struct ike_engine *e;    /* the daemon's engine (d->ike) */
+	uint32_t peer;           /* this connection in it */
 	struct ike_config icfg;
 	struct ike_creds *creds; /* certificates, key, trust anchors (pubkey) */
-	struct conn_ikesa sas[CONN_MAX_SA];
+	struct conn_ikesa *sas;  /* IKE SAs up (or given addresses) */
+	size_t n_sas;
 	struct tunnel *children; /* installed CHILD_SAs, newest first */
 	/* Rekeyed CHILD_SAs after their Delete: inbound only, until their
 	 * linger_until, for the packets still in flight (see conn.c). */

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +23,7 @@
 #include "crypto/ke.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/pool.h"
 #include "ike/id.h"
 
 struct out {
@@ -79,18 +82,17 @@ static uint64_t sa_drops(const struct esp_sa *sa)
 	return n;
 }
 
-static void conn_status(struct out *o, const struct conn *c, uint64_t now);
+static void conn_status(struct out *o, struct daemon *d, const struct conn *c, uint64_t now);
 
 static void status(struct daemon *d, struct out *o)
 {
 	char peer[80], sels[128];
 	size_t n_ike = 0, n_child = 0;
 
-	for (size_t i = 0; i < d->n_conns; i++) {
-		n_ike += ike_engine_sa_count(d->conns[i]->e);
+	n_ike = d->ike ? ike_engine_sa_count(d->ike) : 0;
+	for (size_t i = 0; i < d->n_conns; i++)
 		for (const struct tunnel *t = d->conns[i]->children; t; t = t->next)
 			n_child++;
-	}
 	outf(o,
 	     "tunsecd %s, up %lds, interface %s (MTU %u), %zu tunnel%s, %zu IKE SA%s, "
 	     "%zu CHILD_SA%s\n",
@@ -120,7 +122,7 @@ static void status(struct daemon *d, struct out *o)
 			     t->peer_moves == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < d->n_conns; i++)
-		conn_status(o, d->conns[i], conn_mono_now());
+		conn_status(o, d, d->conns[i], conn_mono_now());
 }
 
 static void ike_addr_out(struct out *o, const struct ike_addr *a)
@@ -170,11 +172,20 @@ static void child_status(struct out *o, const struct conn *c, const struct tunne
 		outf(o, "      remote %s\n", esp_sel_str(&t->in.remote_sels[j], sels, sizeof(sels)));
 }
 
-static void conn_status(struct out *o, const struct conn *c, uint64_t now)
+static void conn_status(struct out *o, struct daemon *d, const struct conn *c, uint64_t now)
 {
-	struct ike_sa_info info[CONN_MAX_SA];
-	size_t n = ike_engine_sa_list(c->e, info, CONN_MAX_SA);
+	size_t all = ike_engine_sa_count(d->ike), n = 0;
+	struct ike_sa_info *info = calloc(all ? all : 1, sizeof(*info));
 	char lid[300], rid[300], suite[128];
+
+	if (!info) {
+		outf(o, "%s: out of memory\n", c->cfg.name);
+		return;
+	}
+	all = ike_engine_sa_list(d->ike, info, all);
+	for (size_t i = 0; i < all; i++)
+		if (info[i].peer == c->peer)
+			info[n++] = info[i];
 
 	ike_id_str(&c->icfg.local_id, lid, sizeof(lid));
 	if (c->icfg.remote_id.type)
@@ -183,13 +194,13 @@ static void conn_status(struct out *o, const struct conn *c, uint64_t now)
 		snprintf(rid, sizeof(rid), "%%any");
 	outf(o, "%s: IKEv2, %s ... %s, %zu IKE SA%s%s\n", c->cfg.name, lid, rid, n,
 	     n == 1 ? "" : "s", c->trap && !n ? ", trap installed" : "");
-	for (size_t i = 0; i < n && i < CONN_MAX_SA; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct ike_sa_info *s = &info[i];
 		const struct conn_ikesa *cs = NULL;
 
-		for (size_t k = 0; k < CONN_MAX_SA; k++)
-			if (c->sas[k].id == s->id)
-				cs = &c->sas[k];
+		for (const struct conn_ikesa *k = c->sas; k && !cs; k = k->next)
+			if (k->id == s->id && k->up)
+				cs = k;
 		outf(o, "  %s[%u]: %s, ", c->cfg.name, s->id, s->state);
 		ike_addr_out(o, &s->path.local);
 		outf(o, " ... ");
@@ -212,10 +223,19 @@ static void conn_status(struct out *o, const struct conn *c, uint64_t now)
 			until_out(o, "reauth", cs->reauth_at, now);
 		}
 		outf(o, "\n");
+		for (size_t k = 0; cs && k < cs->n_leases; k++) {
+			char ip[INET6_ADDRSTRLEN] = "?";
+			int fam = pool_cfg(cs->leases[k].pool)->family;
+
+			inet_ntop(fam, cs->leases[k].addr, ip, sizeof(ip));
+			outf(o, "    virtual IP %s (pool %s)\n", ip,
+			     pool_cfg(cs->leases[k].pool)->name);
+		}
 		for (const struct tunnel *t = c->children; t; t = t->next)
 			if (t->sa_id == s->id)
 				child_status(o, c, t, now);
 	}
+	free(info);
 	for (const struct tunnel *t = c->lingering; t; t = t->next)
 		outf(o, "  rekeyed and deleted: 0x%08x in still decrypts late packets for %llus "
 			"(%llu packets in)\n",
@@ -259,39 +279,60 @@ static void conn_sa_stats(struct out *o, struct conn *c, uint64_t *total, uint64
 
 static void conn_stats(struct out *o, struct conn *c)
 {
-	struct ike_engine_stats st;
-
-	ike_engine_get_stats(c->e, &st);
 	outf(o, "%s/ike up %llu\n", c->cfg.name, (unsigned long long)c->up_count);
 	outf(o, "%s/ike initiations %llu\n", c->cfg.name, (unsigned long long)c->initiations);
-	outf(o, "%s/ike rx-malformed %llu\n", c->cfg.name, (unsigned long long)st.rx_malformed);
-	outf(o, "%s/ike rx-no-sa %llu\n", c->cfg.name, (unsigned long long)st.rx_no_sa);
-	outf(o, "%s/ike rx-bad-icv %llu\n", c->cfg.name, (unsigned long long)st.rx_bad_icv);
-	outf(o, "%s/ike rx-old %llu\n", c->cfg.name, (unsigned long long)st.rx_old);
-	outf(o, "%s/ike rx-retransmit %llu\n", c->cfg.name, (unsigned long long)st.rx_retransmit);
-	outf(o, "%s/ike tx-retransmit %llu\n", c->cfg.name, (unsigned long long)st.tx_retransmit);
-	outf(o, "%s/ike tx-dropped %llu\n", c->cfg.name, (unsigned long long)st.tx_dropped);
-	outf(o, "%s/ike events-lost %llu\n", c->cfg.name, (unsigned long long)st.events_lost);
-	outf(o, "%s/ike no-proposal %llu\n", c->cfg.name, (unsigned long long)st.no_proposal);
-	outf(o, "%s/ike invalid-ke %llu\n", c->cfg.name, (unsigned long long)st.invalid_ke);
-	outf(o, "%s/ike auth-failed %llu\n", c->cfg.name, (unsigned long long)st.auth_failed);
-	outf(o, "%s/ike sa-full %llu\n", c->cfg.name, (unsigned long long)st.sa_full);
-	outf(o, "%s/ike cookie-sent %llu\n", c->cfg.name, (unsigned long long)st.cookie_sent);
-	outf(o, "%s/ike cert-invalid %llu\n", c->cfg.name, (unsigned long long)st.cert_invalid);
-	outf(o, "%s/ike sig-invalid %llu\n", c->cfg.name, (unsigned long long)st.sig_invalid);
-	outf(o, "%s/ike tx-invalid-major %llu\n", c->cfg.name,
-	     (unsigned long long)st.tx_invalid_major);
-	outf(o, "%s/ike tx-invalid-spi %llu\n", c->cfg.name, (unsigned long long)st.tx_invalid_spi);
-	outf(o, "%s/ike unprotected-limited %llu\n", c->cfg.name,
-	     (unsigned long long)st.unprot_limited);
-	outf(o, "%s/ike tmp-failure %llu\n", c->cfg.name, (unsigned long long)st.tmp_failure);
-	outf(o, "%s/ike child-not-found %llu\n", c->cfg.name, (unsigned long long)st.child_not_found);
-	outf(o, "%s/ike rekey-collisions %llu\n", c->cfg.name,
-	     (unsigned long long)st.rekey_collisions);
-	outf(o, "%s/ike child-rekey-collisions %llu\n", c->cfg.name,
-	     (unsigned long long)st.child_rekey_collisions);
-	outf(o, "%s/ike frag-refused %llu\n", c->cfg.name, (unsigned long long)st.frag_refused);
-	outf(o, "%s/ike frag-timeout %llu\n", c->cfg.name, (unsigned long long)st.frag_timeout);
+}
+
+/* The engine's counters (one engine serves every connection), each under
+ * the name `tunsec stats` prints: one table, so names never drift. */
+#define ENGINE_STAT(name, field) {name, offsetof(struct ike_engine_stats, field)}
+static const struct {
+	const char *name;
+	size_t off;
+} engine_stats[] = {
+    ENGINE_STAT("rx-malformed", rx_malformed),
+    ENGINE_STAT("rx-no-sa", rx_no_sa),
+    ENGINE_STAT("rx-bad-icv", rx_bad_icv),
+    ENGINE_STAT("rx-old", rx_old),
+    ENGINE_STAT("rx-retransmit", rx_retransmit),
+    ENGINE_STAT("tx-retransmit", tx_retransmit),
+    ENGINE_STAT("tx-dropped", tx_dropped),
+    ENGINE_STAT("events-lost", events_lost),
+    ENGINE_STAT("no-proposal", no_proposal),
+    ENGINE_STAT("invalid-ke", invalid_ke),
+    ENGINE_STAT("auth-failed", auth_failed),
+    ENGINE_STAT("sa-full", sa_full),
+    ENGINE_STAT("half-open-blocked", half_open_blocked),
+    ENGINE_STAT("no-connection", no_peer),
+    ENGINE_STAT("cookie-sent", cookie_sent),
+    ENGINE_STAT("cert-invalid", cert_invalid),
+    ENGINE_STAT("sig-invalid", sig_invalid),
+    ENGINE_STAT("tx-invalid-major", tx_invalid_major),
+    ENGINE_STAT("tx-invalid-spi", tx_invalid_spi),
+    ENGINE_STAT("unprotected-limited", unprot_limited),
+    ENGINE_STAT("tmp-failure", tmp_failure),
+    ENGINE_STAT("child-not-found", child_not_found),
+    ENGINE_STAT("rekey-collisions", rekey_collisions),
+    ENGINE_STAT("child-rekey-collisions", child_rekey_collisions),
+    ENGINE_STAT("frag-refused", frag_refused),
+    ENGINE_STAT("frag-timeout", frag_timeout),
+    ENGINE_STAT("unique-replaced", unique_replaced),
+    ENGINE_STAT("unique-refused", unique_refused),
+    ENGINE_STAT("vip-failed", vip_failed),
+};
+
+static void ike_stats(struct out *o, struct daemon *d)
+{
+	struct ike_engine_stats st;
+
+	if (!d->ike)
+		return;
+	ike_engine_get_stats(d->ike, &st);
+	outf(o, "ike sas %zu\n", ike_engine_sa_count(d->ike));
+	for (size_t i = 0; i < sizeof(engine_stats) / sizeof(engine_stats[0]); i++)
+		outf(o, "ike %s %llu\n", engine_stats[i].name,
+		     (unsigned long long)*(const uint64_t *)((const char *)&st +
+							    engine_stats[i].off));
 }
 
 static void stats(struct daemon *d, struct out *o)
@@ -347,6 +388,7 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
 	for (size_t i = 0; i < d->n_conns; i++)
 		conn_stats(o, d->conns[i]);
+	ike_stats(o, d);
 }
 
 static void control(struct daemon *d, const char *cmd, struct out *o)

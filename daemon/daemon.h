@@ -10,6 +10,7 @@
 
 #include "daemon/config.h"
 #include "esp/esp.h"
+#include "ike/satab.h"
 #include "tun/tun.h"
 
 struct sad;
@@ -94,6 +95,12 @@ struct daemon {
 	size_t n_tunnels;
 	struct conn **conns;	/* IKEv2 connections (daemon/conn.h) */
 	size_t n_conns;
+	struct ike_engine *ike;	/* the one IKE engine, all connections its peers */
+	struct htab ikesas;	/* struct conn_ikesa by IKE SA id */
+	struct pool **pools;	/* address pools, d->cfg.pools' order */
+	size_t n_pools;
+	struct pool **old_pools; /* replaced by a reload, still leased from */
+	size_t n_old_pools;
 	int udp4_natt, udp6_natt; /* port_nat_t: ESP in UDP and IKE */
 	int udp4_ike, udp6_ike;	  /* port: IKE */
 	int raw4, raw6;		  /* IP protocol 50, when some tunnel uses raw ESP */

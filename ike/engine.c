@@ -45,6 +45,7 @@
 #include "ike/auth.h"
 #include "ike/cert.h"
 #include "ike/child.h"
+#include "ike/cp.h"
 #include "ike/msg.h"
 #include "ike/payload.h"
 #include "ike/proposal.h"
@@ -66,6 +67,25 @@ struct txq_ent {
 	struct ike_path path;
 	size_t len;
 	uint8_t buf[IKE_ENGINE_MSG_MAX];
+};
+
+/*
+ * What the rest of a responder's IKE_AUTH needs of the request once AUTH
+ * verified (§1.2), kept while the exchange waits for an outside answer
+ * (IKE_EV_NEED): the scratch message is gone by then.
+ */
+struct auth_pending {
+	uint32_t msg_id;
+	struct ike_path path;
+	bool ic;         /* INITIAL_CONTACT */
+	bool certreq;    /* a CERTREQ came */
+	bool want_child; /* SA, TSi and TSr came */
+	uint16_t child_err;
+	struct ike_child child; /* its suite, once chosen */
+	struct esp_sel tsi[ESP_MAX_SELS], tsr[ESP_MAX_SELS];
+	size_t n_tsi, n_tsr;
+	bool has_cp; /* CP(CFG_REQUEST) for addresses, and we assign them */
+	struct ike_cp_request cp;
 };
 
 /* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */
@@ -1806,6 +1826,8 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	struct ike_auth_octets o;
 	struct ike_auth a;
 	struct ike_child *c = &sa->pending;
+	struct ike_cp cp;
+	uint8_t cpbuf[IKE_CP_BUF];
 	int n, rc;
 
 	id_payload(&sa->peer->cfg.local_id, &idi, body, &body_len);
@@ -1835,6 +1857,12 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 		ike_build_id(&b, IKE_PL_IDR, &idr);
 	}
 	ike_build_auth(&b, &a);
+	/* §2.19, strongSwan's order: CP before SA */
+	if (sa->peer->cfg.request_vip4 || sa->peer->cfg.request_vip6) {
+		ike_cp_request_build(sa->peer->cfg.request_vip4, sa->peer->cfg.request_vip6, &cp,
+		                     cpbuf);
+		ike_build_cp(&b, &cp);
+	}
 	ike_build_sa(&b, &e->sapl);
 	ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
 	ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
@@ -1897,7 +1925,7 @@ static int child_up_event(struct ike_engine *e, struct ike_sa *sa, struct ike_ch
 	return child_up_event_ex(e, sa, c, &k, now);
 }
 
-static void ike_up_event(struct ike_engine *e, struct ike_sa *sa)
+static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct ike_cp_reply *cp)
 {
 	struct ike_event ev;
 
@@ -1907,6 +1935,8 @@ static void ike_up_event(struct ike_engine *e, struct ike_sa *sa)
 	sa->rekey_at = sa->peer->cfg.ike_rekey_time ? add_time(sa->last_heard, sa->peer->cfg.ike_rekey_time)
 	                                     : IKE_TIME_NEVER;
 	ev_base(sa, IKE_EV_IKE_UP, &ev);
+	if (cp)
+		ev.cp = *cp;
 	ev_push(e, &ev);
 }
 
@@ -1921,30 +1951,59 @@ static void child_failed_event(struct ike_engine *e, struct ike_sa *sa, uint16_t
 	ev_push(e, &ev);
 }
 
-/* Responder: choose the CHILD_SA of an IKE_AUTH request into *c; 0 or the
- * error notify to answer with. */
-static uint16_t child_choose(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m,
-                             struct ike_child *c)
+/*
+ * The selectors a responder allows for sa's CHILD_SAs: the connection's,
+ * except that with virtual IPs assigned (§2.19) the peer's side is its
+ * addresses and nothing else, so that no client can send as, or receive
+ * for, another one.
+ */
+static void ts_policy(const struct ike_sa *sa, struct ike_ts_policy *pol,
+                      struct esp_sel vips[IKE_CP_MAX_ADDRS])
 {
 	const struct ike_config *cfg = &sa->peer->cfg;
-	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
-	struct ike_ts_result *res = &e->tsres;
-	struct ike_ts_policy pol = {cfg->local_ts, cfg->n_local_ts, cfg->remote_ts,
-	                            cfg->n_remote_ts};
-	size_t n_tsi, n_tsr;
-	uint16_t err = 0;
 
+	pol->local = cfg->local_ts;
+	pol->n_local = cfg->n_local_ts;
+	pol->remote = cfg->remote_ts;
+	pol->n_remote = cfg->n_remote_ts;
+	if (!sa->n_vip)
+		return;
+	for (size_t i = 0; i < sa->n_vip; i++) {
+		memset(&vips[i], 0, sizeof(vips[i]));
+		vips[i].family = sa->vip[i].family;
+		vips[i].port_hi = 65535;
+		memcpy(vips[i].start, sa->vip[i].addr, 16);
+		memcpy(vips[i].end, sa->vip[i].addr, 16);
+	}
+	pol->remote = vips;
+	pol->n_remote = sa->n_vip;
+}
+
+/* Responder: the ESP suite of an IKE_AUTH request's SA payload into *c;
+ * 0 or NO_PROPOSAL_CHOSEN. */
+static uint16_t child_suite(const struct ike_sa *sa, const struct ike_msg *m, struct ike_child *c)
+{
 	memset(c, 0, sizeof(*c));
 	if (ike_proposal_select(sa->peer->esp_props.p, sa->peer->esp_props.n, m->sa.p,
-	                        m->sa.n_proposals, KE_NONE, IKE_SELECT_NO_KE, &c->suite) < 0) {
-		err = IKE_N_NO_PROPOSAL_CHOSEN;
-		goto out;
-	}
-	if (!ike_child_ts_from_payload(&m->tsi, tsi, &n_tsi) ||
-	    !ike_child_ts_from_payload(&m->tsr, tsr, &n_tsr) ||
-	    ike_ts_select(&pol, 1, tsi, n_tsi, tsr, n_tsr, res) < 0) {
-		err = IKE_N_TS_UNACCEPTABLE;
-		goto out;
+	                        m->sa.n_proposals, KE_NONE, IKE_SELECT_NO_KE, &c->suite) < 0)
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	return 0;
+}
+
+/* Responder: narrow the peer's TSi/TSr (§2.9) into c (its suite chosen);
+ * 0 or TS_UNACCEPTABLE. */
+static uint16_t child_ts(struct ike_engine *e, struct ike_sa *sa, const struct esp_sel *tsi,
+                         size_t n_tsi, const struct esp_sel *tsr, size_t n_tsr,
+                         struct ike_child *c)
+{
+	struct ike_ts_result *res = &e->tsres;
+	struct esp_sel vips[IKE_CP_MAX_ADDRS];
+	struct ike_ts_policy pol;
+
+	ts_policy(sa, &pol, vips);
+	if (ike_ts_select(&pol, 1, tsi, n_tsi, tsr, n_tsr, res) < 0) {
+		memset(c, 0, sizeof(*c));
+		return IKE_N_TS_UNACCEPTABLE;
 	}
 	/* As responder, TSi is the peer's side, TSr ours. */
 	c->remote = res->tsi;
@@ -1952,10 +2011,7 @@ static uint16_t child_choose(struct ike_engine *e, struct ike_sa *sa, const stru
 	c->spi_out = ike_child_spi(c->suite.spi);
 	c->spi_in = new_esp_spi(e, sa);
 	c->state = IKE_CHILD_UP;
-out:
-	if (err)
-		memset(c, 0, sizeof(*c));
-	return err;
+	return 0;
 }
 
 static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
@@ -2078,22 +2134,32 @@ static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_
 	}
 }
 
+static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
+                       const struct ike_cp_reply *ans, ike_time_t now);
+
+/* IKE_EV_NEED: the exchange of sa waits for ike_engine_resume(). */
+static void need_event(struct ike_engine *e, const struct ike_sa *sa, enum ike_need need,
+                       const struct ike_cp_request *req)
+{
+	struct ike_event ev;
+
+	ev_base(sa, IKE_EV_NEED, &ev);
+	ev.need = need;
+	ev.peer_id = sa->peer_id;
+	ev.cp_req = *req;
+	ev_push(e, &ev);
+}
+
 static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
                            ike_time_t now)
 {
 	const struct ike_msg *m = &e->msg;
-	struct ike_auth_octets o;
 	struct ike_hdr h;
 	struct ike_build b;
-	struct ike_id idr;
-	struct ike_auth a;
-	struct ike_child c;
-	uint8_t body[4 + 255];
-	size_t body_len;
-	uint16_t child_err = IKE_N_NO_PROPOSAL_CHOSEN;
-	bool ok, want_child, ic = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
+	bool ok, ic = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
 	struct ike_peer *p = NULL;
-	int n, rc;
+	struct auth_pending pa;
+	int rc;
 
 	if (sa->state != IKE_SA_INIT_ANSWERED) {
 		e->stats.rx_old++;
@@ -2132,24 +2198,89 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 		return rc < 0 ? rc : IKE_OK;
 	}
-	/* Authenticated: commit. */
-	sa->path = *path; /* it may have moved to port 4500 (§2.23) */
+	/* Authenticated. What the rest of the exchange needs of the
+	 * request, kept, so that it may wait for an outside answer. */
+	memset(&pa, 0, sizeof(pa));
+	pa.msg_id = m->hdr.msg_id;
+	pa.path = *path;
+	pa.ic = ic;
+	pa.certreq = certreq_seen(m);
+	pa.want_child =
+	    ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_TSI) && ike_msg_has(m, IKE_PL_TSR);
+	pa.child_err = IKE_N_NO_PROPOSAL_CHOSEN;
+	if (pa.want_child && child_slot(sa)) {
+		pa.child_err = child_suite(sa, m, &pa.child);
+		if (!pa.child_err && (!ike_child_ts_from_payload(&m->tsi, pa.tsi, &pa.n_tsi) ||
+		                      !ike_child_ts_from_payload(&m->tsr, pa.tsr, &pa.n_tsr)))
+			pa.child_err = IKE_N_TS_UNACCEPTABLE;
+	}
+	if (pa.want_child && pa.child_err == IKE_N_NO_PROPOSAL_CHOSEN)
+		refused_event(e, sa, NULL, path, &m->sa, false);
+	pa.has_cp = p->cfg.assign_vips && ike_msg_has(m, IKE_PL_CP) &&
+	            ike_cp_request_parse(&m->cp, &pa.cp) && (pa.cp.v4 || pa.cp.v6);
+	if (!pa.has_cp)
+		return auth_finish(e, sa, &pa, NULL, now);
+	/* §2.19: addresses come from the daemon's pools (or, later, a
+	 * RADIUS server): pause here until ike_engine_resume(). The
+	 * half-open deadline still runs, so an answer that never comes
+	 * ends the SA; the peer's retransmissions meanwhile are ignored. */
+	if (!(sa->pause = malloc(sizeof(*sa->pause)))) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return IKE_ERR_CRYPTO;
+	}
+	*sa->pause = pa;
+	sa->state = IKE_SA_AUTH_WAIT;
+	need_event(e, sa, IKE_NEED_CP, &pa.cp);
+	return IKE_OK;
+}
+
+/* Send the IKE_AUTH response for pa and bring the SA (and its first
+ * CHILD_SA) up. ans: the addresses and servers for a CP request (NULL: no
+ * CP, or none could be assigned). */
+static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
+                       const struct ike_cp_reply *ans, ike_time_t now)
+{
+	struct ike_peer *p = sa->peer;
+	struct ike_auth_octets o;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_id idr;
+	struct ike_auth a;
+	struct ike_cp cp;
+	struct ike_child *c = &pa->child;
+	uint8_t body[4 + 255], cpbuf[IKE_CP_BUF];
+	size_t body_len;
+	bool cp_ok = false;
+	int n, rc;
+
+	/* Commit. */
+	sa->path = pa->path; /* it may have moved to port 4500 (§2.23) */
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->half_open_deadline = IKE_TIME_NEVER;
 	satab_half_open_end(&e->tab, sa);
 	sa->last_heard = now;
-	if ((ic && p->cfg.unique != IKE_UNIQUE_NEVER) || p->cfg.unique == IKE_UNIQUE_REPLACE)
-		replace_twins(e, sa, ic && p->cfg.unique != IKE_UNIQUE_NEVER, now);
+	if ((pa->ic && p->cfg.unique != IKE_UNIQUE_NEVER) || p->cfg.unique == IKE_UNIQUE_REPLACE)
+		replace_twins(e, sa, pa->ic && p->cfg.unique != IKE_UNIQUE_NEVER, now);
+	if (pa->has_cp && ans) {
+		for (size_t i = 0; i < ans->n_addrs && sa->n_vip < IKE_CP_MAX_ADDRS; i++)
+			if ((ans->addrs[i].family == AF_INET && pa->cp.v4) ||
+			    (ans->addrs[i].family == AF_INET6 && pa->cp.v6))
+				sa->vip[sa->n_vip++] = ans->addrs[i];
+		cp_ok = sa->n_vip > 0 && ike_cp_reply_build(&pa->cp, ans, &cp, cpbuf) == 0;
+	}
+	/* §3.15.4: no address, no CHILD_SA: INTERNAL_ADDRESS_FAILURE
+	 * instead (the IKE SA stands, as the RFC and strongSwan have it). */
+	if (pa->has_cp && !cp_ok) {
+		e->stats.vip_failed++;
+		pa->child_err = IKE_N_INTERNAL_ADDRESS_FAILURE;
+		memset(c, 0, sizeof(*c));
+	} else if (pa->want_child && !pa->child_err) {
+		pa->child_err = child_ts(e, sa, pa->tsi, pa->n_tsi, pa->tsr, pa->n_tsr, c);
+	}
 
-	want_child =
-	    ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_TSI) && ike_msg_has(m, IKE_PL_TSR);
-	memset(&c, 0, sizeof(c));
-	if (want_child && child_slot(sa))
-		child_err = child_choose(e, sa, m, &c);
-	if (child_err == IKE_N_NO_PROPOSAL_CHOSEN)
-		refused_event(e, sa, NULL, path, &m->sa, false);
-
-	id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	id_payload(&p->cfg.local_id, &idr, body, &body_len);
 	auth_octets(sa, false, body, body_len, &o);
 	if (auth_make(e, sa, &o, &a) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
@@ -2157,35 +2288,60 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	}
 	ike_build_id(&b, IKE_PL_IDR, &idr);
 	/* The initiator's CERTREQ came in this request (strongSwan). */
-	certs_add(sa->peer, &b, certreq_seen(m));
+	certs_add(p, &b, pa->certreq);
 	ike_build_auth(&b, &a);
-	if (want_child && c.state == IKE_CHILD_UP) {
-		ike_child_reply(&c.suite, c.spi_in, &e->sapl);
-		ike_child_ts_payload(c.remote.s, c.remote.n, &e->tsi_pl);
-		ike_child_ts_payload(c.local.s, c.local.n, &e->tsr_pl);
+	if (cp_ok)
+		ike_build_cp(&b, &cp);
+	if (pa->want_child && c->state == IKE_CHILD_UP) {
+		ike_child_reply(&c->suite, c->spi_in, &e->sapl);
+		ike_child_ts_payload(c->remote.s, c->remote.n, &e->tsi_pl);
+		ike_child_ts_payload(c->local.s, c->local.n, &e->tsr_pl);
 		ike_build_sa(&b, &e->sapl);
 		ike_build_ts(&b, IKE_PL_TSI, &e->tsi_pl);
 		ike_build_ts(&b, IKE_PL_TSR, &e->tsr_pl);
-	} else if (want_child) {
-		notify_add(&b, child_err, NULL, 0);
+	} else if (pa->want_child || pa->child_err == IKE_N_INTERNAL_ADDRESS_FAILURE) {
+		notify_add(&b, pa->child_err, NULL, 0);
 	}
 	n = ike_build_finish(&b, NULL);
 	sodium_memzero(e->authbuf, sizeof(e->authbuf));
-	if ((rc = send_response(e, sa, path, n)) < 0) {
+	if ((rc = send_response(e, sa, &pa->path, n)) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	ike_up_event(e, sa);
-	if (c.state == IKE_CHILD_UP) {
+	ike_up_event(e, sa, cp_ok ? ans : NULL);
+	if (c->state == IKE_CHILD_UP) {
 		struct ike_child *slot = child_slot(sa);
 
-		*slot = c;
+		*slot = *c;
 		if ((rc = child_up_event(e, sa, slot, now)) < 0)
 			return rc;
-	} else if (want_child) {
-		child_failed_event(e, sa, child_err);
+	} else if (pa->want_child) {
+		child_failed_event(e, sa, pa->child_err);
 	}
 	return IKE_OK;
+}
+
+int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_answer *ans,
+                      ike_time_t now)
+{
+	struct ike_sa *sa;
+	struct auth_pending *pa;
+	int rc;
+
+	if (!e || !ans)
+		return IKE_ERR_INVAL;
+	if (!(sa = sa_by_id(e, sa_id)) || sa->state != IKE_SA_AUTH_WAIT || !sa->pause ||
+	    ans->need != IKE_NEED_CP) {
+		flush(e, now);
+		return IKE_ERR_INVAL;
+	}
+	pa = sa->pause;
+	sa->pause = NULL;
+	rc = auth_finish(e, sa, pa, ans->ok ? &ans->cp : NULL, now);
+	sodium_memzero(pa, sizeof(*pa));
+	free(pa);
+	flush(e, now);
+	return rc;
 }
 
 static int send_info(struct ike_engine *e, struct ike_sa *sa, enum ike_req_kind kind,
@@ -2209,7 +2365,8 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	struct ike_suite cs;
 	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
 	size_t n_tsi, n_tsr;
-	bool ok;
+	bool ok, got_cp;
+	struct ike_cp_reply cpr;
 	uint16_t child_err = 0;
 
 	if (sa->req_kind != IKE_REQ_AUTH) {
@@ -2232,6 +2389,9 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 		ok = auth_verify(e, sa, false, &m->idr);
 	if (ok)
 		keep_peer_id(sa, &m->idr);
+	/* §2.19: what the server assigned us (reported in IKE_UP); its
+	 * TSi narrows our CHILD_SA to it. */
+	got_cp = ok && ike_msg_has(m, IKE_PL_CP) && ike_cp_reply_parse(&m->cp, &cpr);
 	ike_sa_request_done(sa);
 	if (!ok) {
 		/* §2.21.2: tell the responder in a separate INFORMATIONAL,
@@ -2243,7 +2403,7 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	}
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->last_heard = now;
-	ike_up_event(e, sa);
+	ike_up_event(e, sa, got_cp ? &cpr : NULL);
 
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_TSI) ||
 	    !ike_msg_has(m, IKE_PL_TSR)) {
@@ -2691,8 +2851,8 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_msg *m = &e->msg;
 	const struct ike_notify *rekey = ike_msg_notify(m, IKE_N_REKEY_SA);
-	struct ike_ts_policy pol = {sa->peer->cfg.local_ts, sa->peer->cfg.n_local_ts, sa->peer->cfg.remote_ts,
-	                            sa->peer->cfg.n_remote_ts};
+	struct esp_sel vips[IKE_CP_MAX_ADDRS];
+	struct ike_ts_policy pol;
 	struct ike_child *old = NULL, *slot, c;
 	struct ike_hdr h;
 	struct ike_build b;
@@ -2703,7 +2863,8 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	uint16_t peer_ke = ike_msg_has(m, IKE_PL_KE) ? m->ke.group : KE_NONE;
 	int rc;
 
-	if (sa->state == IKE_SA_INIT_ANSWERED) {
+	ts_policy(sa, &pol, vips);
+	if (sa->state == IKE_SA_INIT_ANSWERED || sa->state == IKE_SA_AUTH_WAIT) {
 		/* §1.2: nothing but IKE_AUTH comes first; keys from an
 		 * unauthenticated IKE_SA_INIT do not make a peer. */
 		e->stats.rx_old++;
@@ -3024,6 +3185,8 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	nsa->nat_remote = old->nat_remote;
 	nsa->peer_frag = old->peer_frag;
 	nsa->peer_id = old->peer_id;
+	nsa->n_vip = old->n_vip; /* §2.19: the addresses stay the peer's */
+	memcpy(nsa->vip, old->vip, sizeof(nsa->vip));
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	memset(old->child, 0, sizeof(old->child));
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
@@ -4022,6 +4185,7 @@ static const char *state_name(enum ike_sa_state s)
 	case IKE_SA_INIT_SENT:
 	case IKE_SA_AUTH_SENT:
 	case IKE_SA_INIT_ANSWERED:
+	case IKE_SA_AUTH_WAIT:
 		return "connecting";
 	case IKE_SA_ESTABLISHED:
 		return "established";

@@ -87,11 +87,38 @@ struct ike_addr {
 	uint8_t addr[16];
 };
 
+/* An address prefix (family AF_INET / AF_INET6, address in network order,
+ * len bits). */
+struct ike_prefix {
+	uint8_t family;
+	uint8_t len;
+	uint8_t addr[16];
+};
+
 /* Where a datagram came in (local: our address it was sent to, remote:
  * its source) or where one is to go (local: send from, remote: to). */
 struct ike_path {
 	struct ike_addr local;
 	struct ike_addr remote;
+};
+
+/* ---- configuration payload (RFC 7296 §3.15; ike/cp.h) ---- */
+#define IKE_CP_MAX_ADDRS   2 /* one IPv4, one IPv6 */
+#define IKE_CP_MAX_SERVERS 8
+#define IKE_CP_MAX_NBNS    4
+#define IKE_CP_MAX_SUBNETS 16
+
+/* Addresses and servers for a client (a server's answer to a request; what
+ * a client got). Addresses: family and addr only (no port). */
+struct ike_cp_reply {
+	size_t n_addrs;
+	struct ike_addr addrs[IKE_CP_MAX_ADDRS];
+	size_t n_dns;
+	struct ike_addr dns[IKE_CP_MAX_SERVERS];
+	size_t n_nbns;
+	struct ike_addr nbns[IKE_CP_MAX_NBNS];
+	size_t n_subnets;
+	struct ike_prefix subnets[IKE_CP_MAX_SUBNETS];
 };
 
 /* An identity (RFC 7296 §3.5): IKE_ID_FQDN, IKE_ID_RFC822_ADDR,
@@ -126,13 +153,16 @@ enum {
 
 struct ike_creds; /* ike/cert.h */
 
-/* An address prefix (family AF_INET / AF_INET6, address in network order,
- * len bits). */
-struct ike_prefix {
-	uint8_t family;
-	uint8_t len;
-	uint8_t addr[16];
+
+/* What a client's CP(CFG_REQUEST) asked for. */
+struct ike_cp_request {
+	bool v4, v6;               /* INTERNAL_IP4/6_ADDRESS */
+	bool want4_set, want6_set; /* ... naming the address it would like */
+	uint8_t want4[4], want6[16];
+	bool dns4, dns6, nbns;     /* INTERNAL_IP4/6_DNS, INTERNAL_IP4_NBNS */
+	bool subnet4, subnet6;     /* INTERNAL_IP4/6_SUBNET */
 };
+
 
 #define IKE_MAX_ADDRS 8
 
@@ -235,6 +265,14 @@ struct ike_config {
 	struct ike_prefix remote_addrs[IKE_MAX_ADDRS];
 	size_t n_remote_addrs;
 	enum ike_unique unique;
+	/* Responder: this connection assigns addresses (§2.19). An IKE_AUTH
+	 * request with CP(CFG_REQUEST) for addresses waits, once its AUTH
+	 * verified, for ike_engine_resume() (IKE_EV_NEED, IKE_NEED_CP); the
+	 * peer's CHILD_SAs are then narrowed to the addresses given. */
+	bool assign_vips;
+	/* Initiator: ask for a virtual IPv4 and/or IPv6 address (CP
+	 * CFG_REQUEST); what came is in IKE_UP's ev.cp. */
+	bool request_vip4, request_vip6;
 };
 
 /*
@@ -277,6 +315,23 @@ enum ike_event_type {
 	 * a log line: an unauthenticated peer can cause one per datagram,
 	 * so rate-limit what you log. */
 	IKE_EV_REFUSED,
+	/* An exchange of sa_id waits for an outside answer: ev.need says
+	 * which, ev.peer_id who asks (authenticated), ev.cp_req what for.
+	 * Answer with ike_engine_resume(), now or later (the IKE SA's
+	 * half-open timeout bounds the wait). */
+	IKE_EV_NEED,
+};
+
+enum ike_need {
+	IKE_NEED_NONE = 0,
+	IKE_NEED_CP, /* addresses and servers for ev.cp_req (struct ike_cp_reply) */
+};
+
+/* The answer ike_engine_resume() takes. */
+struct ike_answer {
+	enum ike_need need; /* the ev.need it answers */
+	bool ok;            /* false: none (a full pool): INTERNAL_ADDRESS_FAILURE */
+	struct ike_cp_reply cp;
 };
 
 enum ike_reason {
@@ -362,6 +417,12 @@ struct ike_event {
 	 * which one it ended with. */
 	uint32_t peer;
 	void *peer_user;
+	/* IKE_EV_NEED */
+	enum ike_need need;
+	struct ike_cp_request cp_req;
+	/* IKE_UP: the addresses and servers the CP exchange gave the peer
+	 * (responder) or us (initiator); empty without one */
+	struct ike_cp_reply cp;
 };
 
 /* Counters of what the engine dropped or refused (never per-packet logs). */
@@ -384,6 +445,7 @@ struct ike_engine_stats {
 	uint64_t no_peer;       /* IKE_SA_INIT or IKE_AUTH fitting no connection */
 	uint64_t unique_replaced; /* IKE SAs deleted for a newer one of the same identity */
 	uint64_t unique_refused;  /* IKE SAs refused: unique = keep */
+	uint64_t vip_failed;      /* no address to assign: INTERNAL_ADDRESS_FAILURE sent */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
 	/* Unprotected one-way notifies (§1.5), for requests only, together
 	 * limited to IKE_ENGINE_UNPROT_BURST at once and
@@ -444,6 +506,16 @@ int ike_engine_peer_add(struct ike_engine *e, const struct ike_config *cfg, void
  * IKE_ERR_INVAL (no such connection).
  */
 int ike_engine_peer_remove(struct ike_engine *e, uint32_t peer, ike_time_t now);
+
+/*
+ * Answer the IKE_EV_NEED of IKE SA sa_id: the exchange goes on (the
+ * IKE_AUTH response is sent, IKE_UP and CHILD_UP follow). 0, or
+ * IKE_ERR_INVAL (no such SA waiting for this answer: it timed out, or was
+ * answered already), IKE_ERR_CRYPTO (the SA could not go on; its IKE_DOWN
+ * follows).
+ */
+int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_answer *ans,
+                      ike_time_t now);
 
 /* Start an IKE SA of connection `peer`: as ike_engine_initiate(). */
 int ike_engine_initiate_peer(struct ike_engine *e, uint32_t peer, const struct ike_path *path,

@@ -29,6 +29,11 @@ void ike_sa_clear(struct ike_sa *sa)
 	ke_free(&sa->ke);
 	ke_free(&sa->creq.ke);
 	ke_free(&sa->ireq.ke);
+	if (sa->pause) {
+		/* struct auth_pending is engine.c's; its size is not known
+		 * here, and it holds no key: freed, the SA wiped below */
+		free(sa->pause);
+	}
 	/* Nonces, keys, IKE_AUTH plaintext never leave a trace. */
 	sodium_memzero(sa, sizeof(*sa));
 }

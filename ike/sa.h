@@ -54,6 +54,9 @@ enum ike_sa_state {
 	IKE_SA_INIT_SENT,     /* initiator: IKE_SA_INIT request out */
 	IKE_SA_AUTH_SENT,     /* initiator: IKE_AUTH request out */
 	IKE_SA_INIT_ANSWERED, /* responder: waiting for IKE_AUTH */
+	/* responder: IKE_AUTH verified, waiting for an outside answer
+	 * (IKE_EV_NEED, ike_engine_resume()); sa->pause holds the rest */
+	IKE_SA_AUTH_WAIT,
 	IKE_SA_ESTABLISHED,
 	IKE_SA_DELETING, /* our Delete of the IKE SA is out */
 	IKE_SA_REKEYED,  /* replaced by a rekey (§2.18), awaiting its Delete */
@@ -148,6 +151,11 @@ struct ike_sa {
 	/* the peer's SAs (ike_peer.sas) */
 	struct ike_sa *peer_prev, *peer_next;
 	struct ike_sa *grave_next;
+	struct auth_pending *pause; /* IKE_SA_AUTH_WAIT (engine.c) */
+	/* §2.19: the virtual IPs assigned to the peer (responder), which
+	 * its CHILD_SAs are narrowed to */
+	uint8_t n_vip;
+	struct ike_addr vip[IKE_CP_MAX_ADDRS];
 
 	/* IKE_SA_INIT */
 	struct ike_suite suite;

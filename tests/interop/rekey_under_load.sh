@@ -174,7 +174,7 @@ check "charon: IKE SA rekeyed (log)" swan_log_has w 'IKE_SA gw\[[0-9]+\] rekeyed
 # (the same overflow as above); anything else is tunsecd's failure.
 if grep -q 'retransmit [0-9]* of request' "${SWAN_DIR[w]}/charon.log"; then
 	grep -E -B4 -A2 'retransmit [0-9]* of request' "${SWAN_DIR[w]}/charon.log" | sed 's/^/     | /'
-	rx_retr=$(tstat t gw/ike rx-retransmit)
+	rx_retr=$(tstat t ike rx-retransmit)
 	if [ "${rx_retr:-0}" -ge 1 ] && [ "$swan_rcvbuf" -ge 1 ] && [ "$tsd_rcvbuf" = 0 ]; then
 		ok "charon retransmitted: tunsecd had answered the first copy (rx-retransmit $rx_retr), charon's socket dropped $swan_rcvbuf datagrams"
 	else

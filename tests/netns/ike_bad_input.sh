@@ -99,12 +99,12 @@ out=$(nsx "$C_NS" /usr/bin/python3 "$WORK/bad.py" $S_UL 2>&1)
 rc=$?
 echo "$out" | sed 's/^/     /'
 check_eq "hostile datagrams: every expectation met" "$rc" 0
-check_stat "server counted malformed datagrams" s gw/ike rx-malformed 4
+check_stat "server counted malformed datagrams" s ike rx-malformed 4
 check "the refusal is logged with what was offered (RFC 8247)" \
 	grep -q "gw: no acceptable IKE proposal from $C_UL:[0-9]*: it offered 3des-prfsha1-sha1-modp1024; we accept" "${TSD_LOG[s]}"
-check_stat "server sent INVALID_MAJOR_VERSION" s gw/ike tx-invalid-major 2
-check_stat "server sent INVALID_IKE_SPI" s gw/ike tx-invalid-spi 3
-check_stat "the burst hit the rate limit" s gw/ike unprotected-limited 100
+check_stat "server sent INVALID_MAJOR_VERSION" s ike tx-invalid-major 2
+check_stat "server sent INVALID_IKE_SPI" s ike tx-invalid-spi 3
+check_stat "the burst hit the rate limit" s ike unprotected-limited 100
 check "no log line per datagram" sh -c "[ \$(wc -l <'${TSD_LOG[s]}') -lt 20 ]"
 check "server still running" kill -0 "${TSD_PID[s]}"
 

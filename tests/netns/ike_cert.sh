@@ -101,7 +101,7 @@ mv "${TSD_LOG[c]}" "$WORK/tunsecd-c-first.log"
 tsd_start c "$C_NS" "$WORK/c2.conf" || die "client did not restart"
 refused() { grep -q "gw: IKE SA #1 failed: authentication failed.*not trusted" "${TSD_LOG[c]}"; }
 check "client refuses a certificate from an untrusted CA (and says why)" wait_for 10 refused
-check_stat "client counts the refusal" c gw/ike auth-failed 1
+check_stat "client counts the refusal" c ike auth-failed 1
 check "no IKE SA left on the client" sh -c "'$TUNSEC' -s '$WORK/c.sock' status | grep -q 'gw: IKEv2.*, 0 IKE SAs'"
 gone() { "$TUNSEC" -s "${TSD_SOCK[s]}" status | grep -q 'gw: IKEv2.*, 0 IKE SAs'; }
 check "no IKE SA left on the server" wait_for 10 gone

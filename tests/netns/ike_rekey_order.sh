@@ -179,9 +179,9 @@ phase A c "server's IKE" 200 300 "${IKE_S2C[@]}"
 phase B s "client's IKE" 200 300 "${IKE_C2S[@]}"
 phase C c "server's ESP" 100 250 -s $S_UL -d $C_UL -p esp
 phase D s "client's ESP" 100 250 -s $C_UL -d $S_UL -p esp
-coll0=$(($(tstat c gw/ike child-rekey-collisions) + $(tstat s gw/ike child-rekey-collisions)))
+coll0=$(($(tstat c ike child-rekey-collisions) + $(tstat s ike child-rekey-collisions)))
 phase E both "IKE both ways" 200 300 -p udp -m multiport --sports 500,4500
-coll1=$(($(tstat c gw/ike child-rekey-collisions) + $(tstat s gw/ike child-rekey-collisions)))
+coll1=$(($(tstat c ike child-rekey-collisions) + $(tstat s ike child-rekey-collisions)))
 check_ge "E: the rekeys collided (child-rekey-collisions, both sides)" $((coll1 - coll0)) 1
 check "E: the redundant SA never carried traffic (deleted unused)" \
 	grep -q "lost a simultaneous rekey" "${TSD_LOG[c]}" "${TSD_LOG[s]}"

@@ -1900,6 +1900,7 @@ static bool model_follow(const struct sim_node *n, struct ev_model *md)
 			md->ch_sa[j] = md->ch_sa[md->n_ch];
 			break;
 		case IKE_EV_REFUSED: /* IKE_SA_INIT refusals name no SA */
+		case IKE_EV_NEED:    /* comes before the SA is up */
 			break;
 		case IKE_EV_CHILD_FAILED:
 			if (i == md->n_sa)
