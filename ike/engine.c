@@ -582,6 +582,24 @@ static uint64_t new_ike_spi(struct ike_engine *e)
 	return v;
 }
 
+/* Our CREATE_CHILD_SA and IKE SA rekey requests exist (on the heap) only
+ * while they are out: 3 KiB an SA would hold for nothing otherwise. */
+static bool creq_on(const struct ike_sa *sa)
+{
+	return sa->creq && sa->creq->active;
+}
+
+static bool ireq_on(const struct ike_sa *sa)
+{
+	return sa->ireq && sa->ireq->active;
+}
+
+/* A CHILD_SA slot in use (see child_free()). */
+static bool live(const struct ike_child *c)
+{
+	return c && c->state != IKE_CHILD_FREE;
+}
+
 /* Does IKE SA sa_id still have a CHILD_SA (or one being made) whose
  * inbound SPI is spi? */
 static bool esp_spi_live(void *ctx, uint32_t spi, uint32_t sa_id)
@@ -591,12 +609,12 @@ static bool esp_spi_live(void *ctx, uint32_t spi, uint32_t sa_id)
 
 	if (!sa || sa->state == IKE_SA_FREE)
 		return false;
-	if (sa->pending.state != IKE_CHILD_FREE && sa->pending.spi_in == spi)
+	if (sa->hs && sa->hs->pending.state != IKE_CHILD_FREE && sa->hs->pending.spi_in == spi)
 		return true;
-	if (sa->creq.active && sa->creq.c.spi_in == spi)
+	if (creq_on(sa) && sa->creq->c.spi_in == spi)
 		return true;
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
+		if (live(sa->child[j]) && sa->child[j]->spi_in == spi)
 			return true;
 	return false;
 }
@@ -766,9 +784,9 @@ static struct ike_child *child_by_spi_in(struct ike_engine *e, uint32_t spi, str
 	if (!sa)
 		return NULL;
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi) {
+		if (live(sa->child[j]) && sa->child[j]->spi_in == spi) {
 			*owner = sa;
-			return &sa->child[j];
+			return sa->child[j];
 		}
 	return NULL;
 }
@@ -816,6 +834,26 @@ static void refused_event(struct ike_engine *e, const struct ike_sa *sa,
 	ev_push(e, &ev);
 }
 
+/*
+ * CHILD_SAs live on the heap, one allocation each, only while they exist
+ * (4 slots of 680 bytes inline would be most of an SA's budget). A slot
+ * holds NULL or a child; a child in state IKE_CHILD_FREE is a slot taken
+ * by child_slot() for an exchange that then failed, free for the next.
+ */
+/* Take c out of sa's slots and free it, wiped (a child not in a slot is
+ * only wiped). */
+static void child_free(struct ike_sa *sa, struct ike_child *c)
+{
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (sa->child[j] == c) {
+			sodium_memzero(c, sizeof(*c));
+			free(c);
+			sa->child[j] = NULL;
+			return;
+		}
+	memset(c, 0, sizeof(*c));
+}
+
 static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
                        enum ike_reason reason)
 {
@@ -827,7 +865,7 @@ static void child_down(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 		ike_child_describe(c, &ev.child);
 		ev_push(e, &ev);
 	}
-	memset(c, 0, sizeof(*c));
+	child_free(sa, c);
 }
 
 /*
@@ -852,7 +890,8 @@ static void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r
 	if ((peer = collided_peer(e, sa)))
 		sa_discard(e, peer);
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		child_down(e, sa, &sa->child[j], reason);
+		if (sa->child[j])
+			child_down(e, sa, sa->child[j], reason);
 	/* CHILD_DOWNs first, IKE_DOWN last (engine.h); a redundant SA of a
 	 * rekey collision was never reported, so it ends silently too. */
 	if (!sa->redundant && (sa->initiator || sa->up || reason == IKE_REASON_AUTH_FAILED)) {
@@ -902,6 +941,18 @@ static ike_time_t add_time(ike_time_t a, ike_time_t b)
 	return a > IKE_TIME_NEVER - 1 - b ? IKE_TIME_NEVER - 1 : a + b;
 }
 
+/* A stored train again (a retransmission, §2.1: the same bytes). */
+static void tx_push_stored(struct ike_engine *e, const struct ike_path *path,
+                           const struct ike_stored *s)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; s && i < s->n; i++) {
+		tx_push(e, path, s->buf + off, s->len[i]);
+		off += s->len[i];
+	}
+}
+
 static void tx_push_train(struct ike_engine *e, const struct ike_path *path,
                           const struct ike_train *t)
 {
@@ -922,13 +973,18 @@ static void tx_push_train(struct ike_engine *e, const struct ike_path *path,
 static int seal(struct ike_engine *e, struct ike_sa *sa, int plain_len)
 {
 	struct ike_train *t = &e->train;
+	struct aead *tx;
 	int n;
 
 	if (plain_len < 0)
 		return plain_len;
+	if ((n = ike_sa_sk(sa, true, &tx)) < 0) {
+		sodium_memzero(e->plain, (size_t)plain_len);
+		return n;
+	}
 	if (sa->peer_frag &&
-	    ike_msg_encrypted_len(sa->tx, (size_t)plain_len) > sa->peer->cfg.fragment_len) {
-		n = ike_frag_split(sa->tx, e->plain, (size_t)plain_len, sa->peer->cfg.fragment_len, t->buf,
+	    ike_msg_encrypted_len(tx, (size_t)plain_len) > sa->peer->cfg.fragment_len) {
+		n = ike_frag_split(tx, e->plain, (size_t)plain_len, sa->peer->cfg.fragment_len, t->buf,
 		                   sizeof(t->buf), t->len, IKE_SA_MAX_FRAGS);
 		if (n > 0) {
 			t->n = (size_t)n;
@@ -937,12 +993,13 @@ static int seal(struct ike_engine *e, struct ike_sa *sa, int plain_len)
 				t->total += t->len[i];
 		}
 	} else {
-		n = ike_msg_encrypt(sa->tx, e->plain, (size_t)plain_len, t->buf, sizeof(t->buf));
+		n = ike_msg_encrypt(tx, e->plain, (size_t)plain_len, t->buf, sizeof(t->buf));
 		if (n > 0) {
 			t->n = 1;
 			t->len[0] = t->total = (size_t)n;
 		}
 	}
+	aead_free(tx);
 	sodium_memzero(e->plain, (size_t)plain_len);
 	return n < 0 ? n : IKE_OK;
 }
@@ -1131,19 +1188,19 @@ static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
 	for (size_t i = 0; i < sa->peer->ike_props.n && i < IKE_MAX_PROPOSALS; i++)
 		ike_proposal_to_offer(&sa->peer->ike_props.p[i], (uint8_t)(i + 1), no_spi, 0, 0,
 		                      &sapl->p[sapl->n_proposals++]);
-	ke_public(&sa->ke, pub);
+	ke_public(&sa->hs->ke, pub);
 	ke.group = sa->ke_group;
 	ke.data = pub;
-	ke.len = ke_public_len(&sa->ke);
+	ke.len = ke_public_len(&sa->hs->ke);
 
 	hdr_for(sa, IKE_SA_INIT, false, 0, &h);
 	ike_build_init(&b, e->out, sizeof(e->out), &h);
 	/* §2.6: the cookie comes first. */
-	if (sa->cookie_len)
-		notify_add(&b, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
+	if (sa->hs->cookie_len)
+		notify_add(&b, IKE_N_COOKIE, sa->hs->cookie, sa->hs->cookie_len);
 	ike_build_sa(&b, sapl);
 	ike_build_ke(&b, &ke);
-	ike_build_nonce(&b, sa->ni, sa->ni_len);
+	ike_build_nonce(&b, sa->hs->ni, sa->hs->ni_len);
 	natd_add(e, &b, sa);
 	if (!sa->peer->cfg.no_fragmentation)
 		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
@@ -1153,8 +1210,8 @@ static int build_init_request(struct ike_engine *e, struct ike_sa *sa)
 	if (n < 0)
 		return n;
 	/* RealMessage1 of §2.15: the last request sent. */
-	memcpy(sa->init_req, e->out, (size_t)n);
-	sa->init_req_len = (size_t)n;
+	memcpy(sa->hs->init_req, e->out, (size_t)n);
+	sa->hs->init_req_len = (size_t)n;
 	return n;
 }
 
@@ -1198,15 +1255,19 @@ static int initiate(struct ike_engine *e, struct ike_peer *p, const struct ike_p
 		return IKE_ERR_INVAL;
 	if (!(sa = sa_alloc(e, p, true, new_ike_spi(e))))
 		return IKE_ERR_TOO_MANY;
+	if (!ike_sa_hs_new(sa)) {
+		sa_discard(e, sa);
+		return IKE_ERR_TOO_MANY;
+	}
 	sa->state = IKE_SA_INIT_SENT;
 	sa->path = *path;
-	sa->ni_len = IKE_NONCE_LEN;
-	rnd(e, sa->ni, sa->ni_len);
+	sa->hs->ni_len = IKE_NONCE_LEN;
+	rnd(e, sa->hs->ni, sa->hs->ni_len);
 	/* Our first group of our first proposal; INVALID_KE_PAYLOAD may
 	 * move us to another one we offered (§1.2). */
 	sa->ke_group = p->ike_props.p[0].ke[0];
 	sa->last_heard = now;
-	if (ke_new(&sa->ke, sa->ke_group, p->cfg.allow_legacy) < 0) {
+	if (ke_new(&sa->hs->ke, sa->ke_group, p->cfg.allow_legacy) < 0) {
 		sa_discard(e, sa);
 		return IKE_ERR_CRYPTO;
 	}
@@ -1412,9 +1473,9 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	/* A retransmitted request: replay our response (§2.1), nothing more. */
 	if ((sa = find_half_open(e, rh->spi_i, &path->remote))) {
 		if (sa->state == IKE_SA_INIT_ANSWERED && sa->resp_valid &&
-		    len == sa->init_req_len && memcmp(e->rx, sa->init_req, len) == 0) {
+		    len == sa->hs->init_req_len && memcmp(e->rx, sa->hs->init_req, len) == 0) {
 			e->stats.rx_retransmit++;
-			tx_push_train(e, &sa->resp_path, &sa->resp);
+			tx_push_stored(e, &sa->resp_path, sa->resp);
 		} else {
 			e->stats.rx_old++;
 		}
@@ -1469,22 +1530,23 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	}
 	sa->path = *path;
 	sa->spi_i = rh->spi_i;
-	if (satab_ho_add(&e->tab, sa) < 0 || satab_half_open_begin(&e->tab, sa) < 0) {
+	if (satab_ho_add(&e->tab, sa) < 0 || satab_half_open_begin(&e->tab, sa) < 0 ||
+	    !ike_sa_hs_new(sa)) {
 		sa_discard(e, sa);
 		e->stats.sa_full++;
 		return IKE_OK;
 	}
 	sa->suite = suite;
 	sa->ke_group = suite.ke;
-	memcpy(sa->ni, m->nonce.data, m->nonce.len);
-	sa->ni_len = m->nonce.len;
-	sa->nr_len = IKE_NONCE_LEN;
-	rnd(e, sa->nr, sa->nr_len);
-	if (ke_new(&sa->ke, suite.ke, p->cfg.allow_legacy) < 0) {
+	memcpy(sa->hs->ni, m->nonce.data, m->nonce.len);
+	sa->hs->ni_len = m->nonce.len;
+	sa->hs->nr_len = IKE_NONCE_LEN;
+	rnd(e, sa->hs->nr, sa->hs->nr_len);
+	if (ke_new(&sa->hs->ke, suite.ke, p->cfg.allow_legacy) < 0) {
 		sa_discard(e, sa);
 		return IKE_OK;
 	}
-	if (ke_shared(&sa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
+	if (ke_shared(&sa->hs->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
 		/* An invalid public value (§5): refuse, keep nothing. */
 		sa_discard(e, sa);
 		e->stats.rx_malformed++;
@@ -1499,22 +1561,22 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	sa->nat_local =
 	    p->cfg.force_encap ||
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_DESTINATION_IP, sa->spi_i, 0, &path->local);
-	memcpy(sa->init_req, e->rx, len);
-	sa->init_req_len = len;
+	memcpy(sa->hs->init_req, e->rx, len);
+	sa->hs->init_req_len = len;
 	sa->peer_hashes = peer_hash_set(m);
 
 	memset(reply, 0, sizeof(*reply));
 	ike_suite_to_offer(&suite, NULL, 0, &reply->p[0]);
 	reply->n_proposals = 1;
-	ke_public(&sa->ke, pub);
+	ke_public(&sa->hs->ke, pub);
 	ke.group = suite.ke;
 	ke.data = pub;
-	ke.len = ke_public_len(&sa->ke);
+	ke.len = ke_public_len(&sa->hs->ke);
 	hdr_for(sa, IKE_SA_INIT, true, 0, &h);
 	ike_build_init(&b, e->out, sizeof(e->out), &h);
 	ike_build_sa(&b, reply);
 	ike_build_ke(&b, &ke);
-	ike_build_nonce(&b, sa->nr, sa->nr_len);
+	ike_build_nonce(&b, sa->hs->nr, sa->hs->nr_len);
 	natd_add(e, &b, sa);
 	if (!p->cfg.no_fragmentation)
 		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
@@ -1530,9 +1592,9 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 		return n < 0 ? n : rc;
 	}
 	sodium_memzero(gir, sizeof(gir));
-	ke_free(&sa->ke);
-	memcpy(sa->init_resp, e->out, (size_t)n);
-	sa->init_resp_len = (size_t)n;
+	ke_free(&sa->hs->ke);
+	memcpy(sa->hs->init_resp, e->out, (size_t)n);
+	sa->hs->init_resp_len = (size_t)n;
 	ike_train_one(&e->train, e->out, (size_t)n);
 	ike_sa_set_response(sa, &e->train, path);
 	sa->state = IKE_SA_INIT_ANSWERED;
@@ -1574,27 +1636,27 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 		 * responder asking again and again is ignored (the request
 		 * retransmits and eventually times out). */
 		if (cookie->len < 1 || cookie->len > IKE_SA_COOKIE_MAX ||
-		    sa->cookie_rounds >= COOKIE_ROUNDS_MAX) {
+		    sa->hs->cookie_rounds >= COOKIE_ROUNDS_MAX) {
 			e->stats.rx_malformed++;
 			return IKE_OK;
 		}
-		memcpy(sa->cookie, cookie->data, cookie->len);
-		sa->cookie_len = cookie->len;
-		sa->cookie_rounds++;
+		memcpy(sa->hs->cookie, cookie->data, cookie->len);
+		sa->hs->cookie_len = cookie->len;
+		sa->hs->cookie_rounds++;
 		return send_init_request(e, sa, now);
 	}
 	if ((err = ike_msg_notify(m, IKE_N_INVALID_KE_PAYLOAD))) {
 		uint16_t g = err->len == 2 ? wire_load16(err->data) : 0;
 
 		/* §1.2: retry with the group asked for, if we offered it. */
-		if (g == sa->ke_group || !group_offered(sa->peer, g) || sa->ke_retries >= KE_RETRIES_MAX) {
+		if (g == sa->ke_group || !group_offered(sa->peer, g) || sa->hs->ke_retries >= KE_RETRIES_MAX) {
 			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
 			return IKE_OK;
 		}
-		ke_free(&sa->ke);
+		ke_free(&sa->hs->ke);
 		sa->ke_group = g;
-		sa->ke_retries++;
-		if (ke_new(&sa->ke, g, sa->peer->cfg.allow_legacy) < 0) {
+		sa->hs->ke_retries++;
+		if (ke_new(&sa->hs->ke, g, sa->peer->cfg.allow_legacy) < 0) {
 			sa_fail(e, sa, IKE_REASON_INVALID_KE, IKE_N_INVALID_KE_PAYLOAD);
 			return IKE_OK;
 		}
@@ -1620,23 +1682,23 @@ static int on_init_response(struct ike_engine *e, const struct ike_path *path, s
 		sa_fail(e, sa, IKE_REASON_NO_PROPOSAL, 0);
 		return IKE_OK;
 	}
-	if (ke_shared(&sa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
+	if (ke_shared(&sa->hs->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0) {
 		e->stats.rx_malformed++;
 		return IKE_ERR_SYNTAX; /* a forged response must not kill us */
 	}
 	sa->spi_r = rh->spi_r;
 	sa->suite = suite;
-	memcpy(sa->nr, m->nonce.data, m->nonce.len);
-	sa->nr_len = m->nonce.len;
+	memcpy(sa->hs->nr, m->nonce.data, m->nonce.len);
+	sa->hs->nr_len = m->nonce.len;
 	rc = ike_sa_derive(sa, gir, gir_len);
 	sodium_memzero(gir, sizeof(gir));
-	ke_free(&sa->ke);
+	ke_free(&sa->hs->ke);
 	if (rc < 0) {
 		sa_fail(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	memcpy(sa->init_resp, e->rx, len);
-	sa->init_resp_len = len;
+	memcpy(sa->hs->init_resp, e->rx, len);
+	sa->hs->init_resp_len = len;
 	sa->peer_hashes = peer_hash_set(m);
 	sa->certreq_seen = certreq_seen(m);
 	sa->nat_remote =
@@ -1704,10 +1766,10 @@ static bool id_matches(const struct ike_identity *want, const struct ike_id *got
 static void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_t *id_body,
                         size_t id_body_len, struct ike_auth_octets *o)
 {
-	o->real_msg = of_initiator ? sa->init_req : sa->init_resp;
-	o->real_msg_len = of_initiator ? sa->init_req_len : sa->init_resp_len;
-	o->nonce = of_initiator ? sa->nr : sa->ni;
-	o->nonce_len = of_initiator ? sa->nr_len : sa->ni_len;
+	o->real_msg = of_initiator ? sa->hs->init_req : sa->hs->init_resp;
+	o->real_msg_len = of_initiator ? sa->hs->init_req_len : sa->hs->init_resp_len;
+	o->nonce = of_initiator ? sa->hs->nr : sa->hs->ni;
+	o->nonce_len = of_initiator ? sa->hs->nr_len : sa->hs->ni_len;
 	o->sk_p = of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
 	o->sk_p_len = sa->keys.prf_len;
 	o->id_body = id_body;
@@ -1825,7 +1887,7 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	size_t body_len, idr_len;
 	struct ike_auth_octets o;
 	struct ike_auth a;
-	struct ike_child *c = &sa->pending;
+	struct ike_child *c = &sa->hs->pending;
 	struct ike_cp cp;
 	uint8_t cpbuf[IKE_CP_BUF];
 	int n, rc;
@@ -1874,12 +1936,28 @@ static int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	return IKE_OK;
 }
 
+/* A free slot's child (zeroed, state IKE_CHILD_FREE) to fill in, or NULL
+ * (no room, or no memory). */
 static struct ike_child *child_slot(struct ike_sa *sa)
 {
-	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state == IKE_CHILD_FREE)
-			return &sa->child[j];
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
+		if (sa->child[j] && sa->child[j]->state == IKE_CHILD_FREE) {
+			memset(sa->child[j], 0, sizeof(*sa->child[j]));
+			return sa->child[j];
+		}
+		if (!sa->child[j])
+			return sa->child[j] = calloc(1, sizeof(*sa->child[j]));
+	}
 	return NULL;
+}
+
+/* Is there a free slot? (Taking none.) */
+static bool child_room(const struct ike_sa *sa)
+{
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
+		if (!live(sa->child[j]))
+			return true;
+	return false;
 }
 
 /* Nonces and g^ir of the exchange that created a CHILD_SA (§2.17). */
@@ -1910,7 +1988,7 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 	if (rc == 0)
 		ev_push(e, &ev);
 	else
-		memset(c, 0, sizeof(*c)); /* never reported: never a CHILD_DOWN */
+		child_free(sa, c); /* never reported: never a CHILD_DOWN */
 	ike_event_wipe(&ev);
 	return rc;
 }
@@ -1919,8 +1997,8 @@ static int child_up_event_ex(struct ike_engine *e, struct ike_sa *sa, struct ike
 static int child_up_event(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
                           ike_time_t now)
 {
-	struct child_keying k = {sa->initiator, NULL,       sa->ni, sa->nr, 0,
-	                         sa->ni_len,    sa->nr_len, 0,      false};
+	struct child_keying k = {sa->initiator, NULL,       sa->hs->ni, sa->hs->nr, 0,
+	                         sa->hs->ni_len,    sa->hs->nr_len, 0,      false};
 
 	return child_up_event_ex(e, sa, c, &k, now);
 }
@@ -2208,7 +2286,7 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 	pa.want_child =
 	    ike_msg_has(m, IKE_PL_SA) && ike_msg_has(m, IKE_PL_TSI) && ike_msg_has(m, IKE_PL_TSR);
 	pa.child_err = IKE_N_NO_PROPOSAL_CHOSEN;
-	if (pa.want_child && child_slot(sa)) {
+	if (pa.want_child && child_room(sa)) {
 		pa.child_err = child_suite(sa, m, &pa.child);
 		if (!pa.child_err && (!ike_child_ts_from_payload(&m->tsi, pa.tsi, &pa.n_tsi) ||
 		                      !ike_child_ts_from_payload(&m->tsr, pa.tsr, &pa.n_tsr)))
@@ -2251,7 +2329,7 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 	uint8_t body[4 + 255], cpbuf[IKE_CP_BUF];
 	size_t body_len;
 	bool cp_ok = false;
-	int n, rc;
+	int n, rc = IKE_OK;
 
 	/* Commit. */
 	sa->path = pa->path; /* it may have moved to port 4500 (§2.23) */
@@ -2312,13 +2390,17 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 	if (c->state == IKE_CHILD_UP) {
 		struct ike_child *slot = child_slot(sa);
 
+		if (!slot) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0); /* out of memory */
+			return IKE_ERR_CRYPTO;
+		}
 		*slot = *c;
-		if ((rc = child_up_event(e, sa, slot, now)) < 0)
-			return rc;
+		rc = child_up_event(e, sa, slot, now);
 	} else if (pa->want_child) {
 		child_failed_event(e, sa, pa->child_err);
 	}
-	return IKE_OK;
+	ike_sa_hs_done(sa); /* up: the handshake's buffers go */
+	return rc < 0 ? rc : IKE_OK;
 }
 
 int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_answer *ans,
@@ -2361,13 +2443,14 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 {
 	const struct ike_msg *m = &e->msg;
 	const struct ike_notify *err;
-	struct ike_child *c = &sa->pending;
+	struct ike_child *c = &sa->hs->pending;
 	struct ike_suite cs;
 	struct esp_sel *tsi = e->sel_i, *tsr = e->sel_r;
 	size_t n_tsi, n_tsr;
 	bool ok, got_cp;
 	struct ike_cp_reply cpr;
 	uint16_t child_err = 0;
+	int rc;
 
 	if (sa->req_kind != IKE_REQ_AUTH) {
 		e->stats.rx_old++;
@@ -2420,9 +2503,15 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 		    !ike_ts_is_subset(tsi, n_tsi, c->local.s, c->local.n) ||
 		    !ike_ts_is_subset(tsr, n_tsr, c->remote.s, c->remote.n)) {
 			child_err = IKE_N_TS_UNACCEPTABLE;
+		} else if (!child_room(sa)) {
+			child_err = IKE_N_NO_ADDITIONAL_SAS;
 		} else {
 			struct ike_child *slot = child_slot(sa);
 
+			if (!slot) {
+				sa_remove(e, sa, IKE_REASON_PROTOCOL, 0); /* out of memory */
+				return IKE_ERR_CRYPTO;
+			}
 			*slot = *c;
 			slot->suite = cs;
 			slot->spi_out = ike_child_spi(cs.spi);
@@ -2432,7 +2521,9 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 			memcpy(slot->remote.s, tsr, sizeof(slot->remote.s));
 			slot->state = IKE_CHILD_UP;
 			memset(c, 0, sizeof(*c));
-			if (child_up_event(e, sa, slot, now) < 0)
+			rc = child_up_event(e, sa, slot, now);
+			ike_sa_hs_done(sa); /* up: the handshake's buffers go */
+			if (rc < 0)
 				return IKE_ERR_CRYPTO;
 			run_pending(e, sa, now);
 			return IKE_OK;
@@ -2442,6 +2533,7 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 	 * the IKE SA, which also takes down whatever the responder may have
 	 * installed. */
 	memset(c, 0, sizeof(*c));
+	ike_sa_hs_done(sa);
 	child_failed_event(e, sa, child_err);
 	sa->want_delete = true;
 	run_pending(e, sa, now);
@@ -2514,9 +2606,9 @@ static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		return;
 	}
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
-		struct ike_child *c = &sa->child[j];
+		struct ike_child *c = sa->child[j];
 
-		if (c->state == IKE_CHILD_UP && c->want_delete) {
+		if (live(c) && c->state == IKE_CHILD_UP && c->want_delete) {
 			c->want_delete = false;
 			c->state = IKE_CHILD_DELETING;
 			sa->req_spi = c->spi_in;
@@ -2530,19 +2622,19 @@ static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		return;
 	}
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
-		struct ike_child *c = &sa->child[j];
+		struct ike_child *c = sa->child[j];
 
-		if (c->state == IKE_CHILD_UP && c->want_rekey && !c->rekeying) {
+		if (live(c) && c->state == IKE_CHILD_UP && c->want_rekey && !c->rekeying) {
 			start_rekey(e, sa, c, now);
 			return;
 		}
 	}
-	if (sa->want_recreate && !sa->creq.active) {
+	if (sa->want_recreate && !creq_on(sa)) {
 		sa->want_recreate = false;
 		start_recreate_child(e, sa, now);
 		return;
 	}
-	if (sa->want_child && !sa->creq.active) {
+	if (sa->want_child && !creq_on(sa)) {
 		sa->want_child = false;
 		start_new_child(e, sa, now);
 		return;
@@ -2552,8 +2644,8 @@ static void run_pending(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 static struct ike_child *child_by_spi_out(struct ike_sa *sa, uint32_t spi)
 {
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_out == spi)
-			return &sa->child[j];
+		if (live(sa->child[j]) && sa->child[j]->spi_out == spi)
+			return sa->child[j];
 	return NULL;
 }
 
@@ -2702,15 +2794,19 @@ static bool esp_group_offered(const struct ike_peer *p, uint16_t g)
 
 static void creq_clear(struct ike_sa *sa)
 {
-	ke_free(&sa->creq.ke);
-	sodium_memzero(&sa->creq, sizeof(sa->creq));
+	if (!sa->creq)
+		return;
+	ke_free(&sa->creq->ke);
+	sodium_memzero(sa->creq, sizeof(*sa->creq));
+	free(sa->creq);
+	sa->creq = NULL;
 }
 
 static struct ike_child *child_by_spi_in_sa(struct ike_sa *sa, uint32_t spi)
 {
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi)
-			return &sa->child[j];
+		if (live(sa->child[j]) && sa->child[j]->spi_in == spi)
+			return sa->child[j];
 	return NULL;
 }
 
@@ -2718,7 +2814,7 @@ static struct ike_child *child_by_spi_in_sa(struct ike_sa *sa, uint32_t spi)
  * order: N(REKEY_SA) SA Ni [KE] TSi TSr. */
 static int send_create_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_child_req *r = &sa->creq;
+	struct ike_child_req *r = sa->creq;
 	struct ike_hdr h;
 	struct ike_build b;
 	struct ike_notify n;
@@ -2762,9 +2858,11 @@ static int send_create_child(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 static int creq_begin(struct ike_engine *e, struct ike_sa *sa, const struct ike_ts_list *local,
                       const struct ike_ts_list *remote)
 {
-	struct ike_child_req *r = &sa->creq;
+	struct ike_child_req *r;
 
 	creq_clear(sa);
+	if (!(r = sa->creq = calloc(1, sizeof(*r))))
+		return IKE_ERR_CRYPTO; /* (out of memory: the same for the caller) */
 	r->active = true;
 	r->c.state = IKE_CHILD_PROPOSED;
 	r->c.spi_in = new_esp_spi(e, sa);
@@ -2802,7 +2900,7 @@ static int start_rekey(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 
 	if ((rc = creq_begin(e, sa, &old->local, &old->remote)) < 0)
 		return rc;
-	sa->creq.old_spi_in = old->spi_in;
+	sa->creq->old_spi_in = old->spi_in;
 	old->rekeying = true;
 	old->want_rekey = false;
 	old->rekey_at = IKE_TIME_NEVER;
@@ -2880,7 +2978,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 	if (ike_msg_has(m, IKE_PL_SA) && m->sa.n_proposals && m->sa.p[0].proto == IKE_PROTO_IKE) {
 		return on_rekey_ike_request(e, sa, path, now);
 	}
-	if (sa->ireq.active || sa->want_delete) {
+	if (ireq_on(sa) || sa->want_delete) {
 		/* §2.25.2: a CHILD_SA made or rekeyed now would have to move
 		 * with the IKE SA we are replacing (or closing). */
 		e->stats.tmp_failure++;
@@ -2920,13 +3018,13 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 		 * the collision refuses); only a rekey of ours still out
 		 * makes a collision both sides resolve by nonces. */
 		if (old->state != IKE_CHILD_UP || old->want_delete ||
-		    (old->rekeying && !(sa->creq.active && sa->creq.old_spi_in == old->spi_in))) {
+		    (old->rekeying && !(creq_on(sa) && sa->creq->old_spi_in == old->spi_in))) {
 			e->stats.tmp_failure++;
 			create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 			return IKE_OK;
 		}
 	}
-	if (!(slot = child_slot(sa))) {
+	if (!child_room(sa)) {
 		create_child_error(e, sa, &m->hdr, path, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
 		return IKE_OK;
 	}
@@ -2970,6 +3068,12 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 
 	hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (!(slot = child_slot(sa))) { /* out of memory */
+		ke_free(&k);
+		sodium_memzero(gir, sizeof(gir));
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
 	ike_child_reply(&c.suite, c.spi_in, &e->sapl);
 	ike_build_sa(&b, &e->sapl);
 	ike_build_nonce(&b, nr, sizeof(nr));
@@ -3003,11 +3107,11 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 		 * already runs: then §2.8.1 decides which new SA stays. */
 		old->rekey_at = IKE_TIME_NEVER;
 		old->want_rekey = false;
-		if (sa->creq.active && sa->creq.old_spi_in == old->spi_in) {
+		if (creq_on(sa) && sa->creq->old_spi_in == old->spi_in) {
 			e->stats.child_rekey_collisions++;
-			sa->creq.collided = true;
-			nonce_min(m->nonce.data, m->nonce.len, nr, sizeof(nr), sa->creq.peer_min,
-			          &sa->creq.peer_min_len);
+			sa->creq->collided = true;
+			nonce_min(m->nonce.data, m->nonce.len, nr, sizeof(nr), sa->creq->peer_min,
+			          &sa->creq->peer_min_len);
 		}
 		old->rekeying = true;
 	}
@@ -3018,7 +3122,7 @@ static int on_create_child_request(struct ike_engine *e, struct ike_sa *sa,
 static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
 	const struct ike_msg *m = &e->msg;
-	struct ike_child_req *r = &sa->creq;
+	struct ike_child_req *r = sa->creq;
 	const struct ike_notify *err;
 	struct ike_child *old, *slot;
 	struct ike_suite cs;
@@ -3027,7 +3131,7 @@ static int on_create_child_response(struct ike_engine *e, struct ike_sa *sa, ike
 	uint16_t fail = 0;
 	int rc = IKE_OK;
 
-	if (sa->req_kind != IKE_REQ_CREATE_CHILD || !r->active) {
+	if (sa->req_kind != IKE_REQ_CREATE_CHILD || !r || !r->active) {
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
@@ -3190,8 +3294,8 @@ static void ike_rekey_commit(struct ike_engine *e, struct ike_sa *old, struct ik
 	memcpy(nsa->child, old->child, sizeof(nsa->child));
 	memset(old->child, 0, sizeof(old->child));
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (nsa->child[j].state != IKE_CHILD_FREE)
-			satab_esp_put(&e->tab, nsa->child[j].spi_in, nsa->id);
+		if (live(nsa->child[j]))
+			satab_esp_put(&e->tab, nsa->child[j]->spi_in, nsa->id);
 	/* Work asked of the old SA is the new one's now. */
 	nsa->want_delete = old->want_delete;
 	nsa->del_reason = old->del_reason;
@@ -3241,7 +3345,7 @@ static struct ike_sa *collided_peer(struct ike_engine *e, const struct ike_sa *s
 {
 	struct ike_sa *p;
 
-	if (!sa->ireq.active || !sa->ireq.peer_sa || !(p = sa_by_id(e, sa->ireq.peer_sa)))
+	if (!ireq_on(sa) || !sa->ireq->peer_sa || !(p = sa_by_id(e, sa->ireq->peer_sa)))
 		return NULL;
 	return p->state == IKE_SA_COLLIDED && p->rekey_of == sa->id ? p : NULL;
 }
@@ -3251,7 +3355,8 @@ static struct ike_sa *collided_peer(struct ike_engine *e, const struct ike_sa *s
 static void collision_peer_wins(struct ike_engine *e, struct ike_sa *old, struct ike_sa *peer,
                                 ike_time_t now)
 {
-	old->ireq.peer_sa = 0;
+	if (old->ireq)
+		old->ireq->peer_sa = 0;
 	ike_rekey_commit(e, old, peer, now);
 	run_pending(e, peer, now);
 }
@@ -3275,7 +3380,7 @@ static void collision_redundant(struct ike_engine *e, const struct ike_sa *old, 
 
 static int send_rekey_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_ike_req *r = &sa->ireq;
+	struct ike_ike_req *r = sa->ireq;
 	struct ike_hdr h;
 	struct ike_build b;
 	struct ike_ke ke;
@@ -3300,18 +3405,24 @@ static int send_rekey_ike(struct ike_engine *e, struct ike_sa *sa, ike_time_t no
 
 static void ireq_clear(struct ike_sa *sa)
 {
-	ke_free(&sa->ireq.ke);
-	sodium_memzero(&sa->ireq, sizeof(sa->ireq));
+	if (!sa->ireq)
+		return;
+	ke_free(&sa->ireq->ke);
+	sodium_memzero(sa->ireq, sizeof(*sa->ireq));
+	free(sa->ireq);
+	sa->ireq = NULL;
 }
 
 static int start_ike_rekey(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	struct ike_ike_req *r = &sa->ireq;
+	struct ike_ike_req *r;
 	int rc;
 
 	ireq_clear(sa);
 	sa->want_rekey = false;
 	sa->rekey_at = IKE_TIME_NEVER;
+	if (!(r = sa->ireq = calloc(1, sizeof(*r))))
+		return IKE_ERR_CRYPTO;
 	r->active = true;
 	r->spi = new_ike_spi(e);
 	r->ni_len = IKE_NONCE_LEN;
@@ -3338,14 +3449,14 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	struct ike_ke ke;
 	uint8_t pub[KE_MAX_PUBLIC], gir[KE_MAX_SHARED], spi[8];
 	size_t gir_len = 0;
-	bool collision = sa->req_kind == IKE_REQ_REKEY_IKE && sa->ireq.active;
+	bool collision = sa->req_kind == IKE_REQ_REKEY_IKE && ireq_on(sa);
 	int rc;
 
 	/* §2.25.1: one of our CHILD_SA exchanges is out, or we are about
 	 * to delete the IKE SA (§2.25.2), or a collision is already being
 	 * resolved: not now, the peer tries again. */
 	if (sa->req_kind == IKE_REQ_CREATE_CHILD || sa->req_kind == IKE_REQ_DELETE_CHILD ||
-	    sa->want_delete || (collision && sa->ireq.peer_sa)) {
+	    sa->want_delete || (collision && sa->ireq->peer_sa)) {
 		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;
@@ -3378,13 +3489,19 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	/* §3.1: the I flag follows whoever initiated the last rekey. */
 	nsa->spi_i = spi_load64(suite.spi);
 	nsa->suite = suite;
-	nsa->ni_len = m->nonce.len;
-	memcpy(nsa->ni, m->nonce.data, m->nonce.len);
-	nsa->nr_len = IKE_NONCE_LEN;
-	rnd(e, nsa->nr, nsa->nr_len);
-	if (ke_new(&nsa->ke, suite.ke, sa->peer->cfg.allow_legacy) < 0 ||
-	    ke_shared(&nsa->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0 ||
-	    rekey_keys(nsa, sa, nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, gir, gir_len) < 0) {
+	if (!ike_sa_hs_new(nsa)) { /* its nonces and key exchange, briefly */
+		sa_discard(e, nsa);
+		e->stats.tmp_failure++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
+	nsa->hs->ni_len = m->nonce.len;
+	memcpy(nsa->hs->ni, m->nonce.data, m->nonce.len);
+	nsa->hs->nr_len = IKE_NONCE_LEN;
+	rnd(e, nsa->hs->nr, nsa->hs->nr_len);
+	if (ke_new(&nsa->hs->ke, suite.ke, sa->peer->cfg.allow_legacy) < 0 ||
+	    ke_shared(&nsa->hs->ke, m->ke.data, m->ke.len, gir, &gir_len) < 0 ||
+	    rekey_keys(nsa, sa, nsa->hs->ni, nsa->hs->ni_len, nsa->hs->nr, nsa->hs->nr_len, gir, gir_len) < 0) {
 		sodium_memzero(gir, sizeof(gir));
 		sa_discard(e, nsa);
 		create_child_error(e, sa, &m->hdr, path, IKE_N_INVALID_SYNTAX, NULL, 0);
@@ -3395,16 +3512,16 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	memset(&e->sapl, 0, sizeof(e->sapl));
 	ike_suite_to_offer(&suite, spi, 8, &e->sapl.p[0]);
 	e->sapl.n_proposals = 1;
-	ke_public(&nsa->ke, pub);
+	ke_public(&nsa->hs->ke, pub);
 	ke.group = suite.ke;
 	ke.data = pub;
-	ke.len = ke_public_len(&nsa->ke);
+	ke.len = ke_public_len(&nsa->hs->ke);
 	hdr_for(sa, IKE_CREATE_CHILD_SA, true, m->hdr.msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	ike_build_sa(&b, &e->sapl);
-	ike_build_nonce(&b, nsa->nr, nsa->nr_len);
+	ike_build_nonce(&b, nsa->hs->nr, nsa->hs->nr_len);
 	ike_build_ke(&b, &ke);
-	ke_free(&nsa->ke);
+	ke_free(&nsa->hs->ke);
 	if ((rc = send_response(e, sa, path, ike_build_finish(&b, NULL))) < 0) {
 		sa_discard(e, nsa);
 		return rc;
@@ -3422,11 +3539,13 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 		nsa->nat_remote = sa->nat_remote;
 		nsa->peer_frag = sa->peer_frag;
 		nsa->last_heard = now;
-		sa->ireq.peer_sa = nsa->id;
-		nonce_min(nsa->ni, nsa->ni_len, nsa->nr, nsa->nr_len, sa->ireq.peer_min,
-		          &sa->ireq.peer_min_len);
+		sa->ireq->peer_sa = nsa->id;
+		nonce_min(nsa->hs->ni, nsa->hs->ni_len, nsa->hs->nr, nsa->hs->nr_len, sa->ireq->peer_min,
+		          &sa->ireq->peer_min_len);
+		ike_sa_hs_done(nsa);
 		return IKE_OK;
 	}
+	ike_sa_hs_done(nsa);
 	ike_rekey_commit(e, sa, nsa, now);
 	run_pending(e, nsa, now);
 	return IKE_OK;
@@ -3435,7 +3554,7 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
 	const struct ike_msg *m = &e->msg;
-	struct ike_ike_req *r = &sa->ireq;
+	struct ike_ike_req *r = sa->ireq;
 	const struct ike_notify *err;
 	struct ike_suite suite;
 	struct ike_sa *nsa = NULL, *peer;
@@ -3443,7 +3562,7 @@ static int on_rekey_ike_response(struct ike_engine *e, struct ike_sa *sa, ike_ti
 	size_t gir_len = 0, mine_len = 0;
 	bool ok = false, busy = ike_msg_notify(m, IKE_N_TEMPORARY_FAILURE) != NULL, ours_low = false;
 
-	if (!r->active) {
+	if (!r || !r->active) {
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
@@ -3536,7 +3655,7 @@ static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
 
 	/* Ours names the SA; the peer's must be the one it has too. */
 	if (!sa || sa->initiator != we_initiated || sa->spi_i != h->spi_i ||
-	    sa->spi_r != h->spi_r || !sa->rx)
+	    sa->spi_r != h->spi_r || !sa->sk_ready)
 		return NULL;
 	return touch(e, sa);
 }
@@ -3547,16 +3666,34 @@ static struct ike_sa *find_sa(struct ike_engine *e, const struct ike_hdr *h)
  * e->msg. IKE_FRAG_WAIT (> 0) while fragments are missing.
  */
 
+static int open_fragment(struct ike_engine *e, struct ike_sa *sa, struct aead *rx, size_t len,
+                         ike_time_t now);
+
 static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, ike_time_t now)
+{
+	struct ike_msg *m = &e->msg;
+	struct aead *rx;
+	int rc;
+
+	if (!ike_msg_has(m, IKE_PL_SK) && !ike_msg_has(m, IKE_PL_SKF))
+		return IKE_ERR_SYNTAX;
+	if ((rc = ike_sa_sk(sa, false, &rx)) < 0)
+		return rc;
+	if (ike_msg_has(m, IKE_PL_SK))
+		rc = ike_msg_decrypt(rx, e->rx, len, m);
+	else
+		rc = open_fragment(e, sa, rx, len, now);
+	aead_free(rx);
+	return rc;
+}
+
+static int open_fragment(struct ike_engine *e, struct ike_sa *sa, struct aead *rx, size_t len,
+                         ike_time_t now)
 {
 	struct ike_msg *m = &e->msg;
 	uint8_t np;
 	int rc, n;
 
-	if (ike_msg_has(m, IKE_PL_SK))
-		return ike_msg_decrypt(sa->rx, e->rx, len, m);
-	if (!ike_msg_has(m, IKE_PL_SKF))
-		return IKE_ERR_SYNTAX;
 	/* Each SA reassembles its own messages (RFC 7383 §2.6): a fragment,
 	 * authentic or not, of one SA never touches another's. The memory
 	 * is bounded: IKE_ENGINE_REASM_MAX at once, each IKE_FRAG_BUF, and
@@ -3572,9 +3709,13 @@ static int open_protected(struct ike_engine *e, struct ike_sa *sa, size_t len, i
 		ike_frag_reset(sa->frag);
 		sa->frag_deadline = add_time(now, IKE_ENGINE_REASM_TIMEOUT);
 	}
-	rc = ike_frag_add(sa->frag, sa->rx, e->rx, len, m);
+	rc = ike_frag_add(sa->frag, rx, e->rx, len, m);
 	if (rc == IKE_FRAG_WAIT || rc == IKE_FRAG_DUP)
 		return 1;
+	/* A forged first fragment holds no buffer: only authentic ones
+	 * keep one (for IKE_ENGINE_REASM_TIMEOUT at most). */
+	if (rc < 0 && sa->frag->n_have == 0)
+		frag_drop(e, sa);
 	if (rc < 0)
 		return rc;
 	/* Complete: the inner chain replaces the fragment's content. */
@@ -3717,7 +3858,7 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 	sa->last_heard = now;
 	if (replay) {
 		e->stats.rx_retransmit++;
-		tx_push_train(e, path, &sa->resp);
+		tx_push_stored(e, path, sa->resp);
 		return IKE_OK;
 	}
 	/* §2.23: behind a NAT the peer's mapping may change; follow the
@@ -3827,7 +3968,7 @@ static ike_time_t sa_due(const struct ike_sa *sa)
 		t = sa->req_deadline;
 	/* A replaced SA whose rekey request is still out (§2.8.2) stays
 	 * until that is answered or given up. */
-	if (!sa->ireq.active)
+	if (!ireq_on(sa))
 		t = min_time(t, sa->half_open_deadline);
 	if (sa->frag)
 		t = min_time(t, sa->frag_deadline);
@@ -3835,9 +3976,10 @@ static ike_time_t sa_due(const struct ike_sa *sa)
 	if (sa->state != IKE_SA_ESTABLISHED)
 		return t;
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-		if (sa->child[j].state == IKE_CHILD_UP && !sa->child[j].rekeying)
-			t = min_time(t, sa->child[j].rekey_at);
-	if (!sa->ireq.active)
+		if (live(sa->child[j]) && sa->child[j]->state == IKE_CHILD_UP &&
+		    !sa->child[j]->rekeying)
+			t = min_time(t, sa->child[j]->rekey_at);
+	if (!ireq_on(sa))
 		t = min_time(t, sa->rekey_at);
 	return t;
 }
@@ -3877,7 +4019,7 @@ ike_time_t ike_engine_next_expiry(const struct ike_engine *e)
 /* Run sa's timers that are due at now. */
 static int sa_expire(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
-	if (now >= sa->half_open_deadline && !sa->ireq.active) {
+	if (now >= sa->half_open_deadline && !ireq_on(sa)) {
 		sa_remove(e, sa, IKE_REASON_HALF_OPEN, 0);
 		return IKE_OK;
 	}
@@ -3902,18 +4044,18 @@ static int sa_expire(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		sa->req_sent++;
 		sa->req_deadline = add_time(now, rto(sa, sa->req_sent));
 		e->stats.tx_retransmit++;
-		tx_push_train(e, &sa->path, &sa->req);
+		tx_push_stored(e, &sa->path, sa->req);
 		return IKE_OK;
 	}
 	for (size_t j = 0; sa->state == IKE_SA_ESTABLISHED && j < IKE_SA_MAX_CHILD; j++) {
-		struct ike_child *c = &sa->child[j];
+		struct ike_child *c = sa->child[j];
 
-		if (c->state == IKE_CHILD_UP && !c->rekeying && now >= c->rekey_at) {
+		if (live(c) && c->state == IKE_CHILD_UP && !c->rekeying && now >= c->rekey_at) {
 			c->rekey_at = IKE_TIME_NEVER;
 			c->want_rekey = true;
 		}
 	}
-	if (sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active && now >= sa->rekey_at) {
+	if (sa->state == IKE_SA_ESTABLISHED && !ireq_on(sa) && now >= sa->rekey_at) {
 		sa->rekey_at = IKE_TIME_NEVER;
 		sa->want_rekey = true;
 	}
@@ -4077,16 +4219,16 @@ static int acquire(struct ike_engine *e, struct ike_peer *p, const struct ike_pa
 		return id;
 	}
 	/* Being set up: its first CHILD_SA is on the way. */
-	if (sa->state != IKE_SA_ESTABLISHED || sa->creq.active || sa->want_child)
+	if (sa->state != IKE_SA_ESTABLISHED || creq_on(sa) || sa->want_child)
 		return (int)sa->id;
 	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
-		const struct ike_child *c = &sa->child[j];
+		const struct ike_child *c = sa->child[j];
 
-		if (c->state == IKE_CHILD_UP && sels_cover(c->local.s, c->local.n, src) &&
+		if (live(c) && c->state == IKE_CHILD_UP && sels_cover(c->local.s, c->local.n, src) &&
 		    sels_cover(c->remote.s, c->remote.n, dst))
 			return (int)sa->id;
 	}
-	if (!child_slot(sa))
+	if (!child_room(sa))
 		return IKE_ERR_TOO_MANY;
 	sa->has_acq = true;
 	sa->acq_src = *src;
@@ -4127,7 +4269,7 @@ int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now)
 
 	if (!e)
 		return rc;
-	if ((sa = sa_by_id(e, sa_id)) && sa->state == IKE_SA_ESTABLISHED && !sa->ireq.active &&
+	if ((sa = sa_by_id(e, sa_id)) && sa->state == IKE_SA_ESTABLISHED && !ireq_on(sa) &&
 	    !sa->want_rekey) {
 		sa->want_rekey = true;
 		sa->rekey_at = IKE_TIME_NEVER;
@@ -4144,7 +4286,7 @@ size_t ike_engine_child_count(const struct ike_engine *e)
 
 	for (const struct ike_sa *sa = e ? e->tab.all : NULL; sa; sa = sa->all_next)
 		for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-			n += sa->child[j].state != IKE_CHILD_FREE;
+			n += live(sa->child[j]);
 	return n;
 }
 
@@ -4225,7 +4367,7 @@ size_t ike_engine_sa_list(const struct ike_engine *e, struct ike_sa_info *out, s
 			o->peer = sa->peer->id;
 			o->peer_user = sa->peer->user;
 			for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++)
-				o->n_children += sa->child[j].state != IKE_CHILD_FREE;
+				o->n_children += live(sa->child[j]);
 		}
 		n++;
 	}

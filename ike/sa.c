@@ -21,14 +21,44 @@ void ike_sa_frag_free(struct ike_sa *sa)
 	sa->frag_deadline = IKE_TIME_NEVER;
 }
 
+struct ike_hs *ike_sa_hs_new(struct ike_sa *sa)
+{
+	ike_sa_hs_done(sa);
+	return sa->hs = calloc(1, sizeof(*sa->hs));
+}
+
+void ike_sa_hs_done(struct ike_sa *sa)
+{
+	if (!sa->hs)
+		return;
+	ke_free(&sa->hs->ke);
+	sodium_memzero(sa->hs, sizeof(*sa->hs)); /* nonces, IKE_AUTH's plain text */
+	free(sa->hs);
+	sa->hs = NULL;
+}
+
 void ike_sa_clear(struct ike_sa *sa)
 {
 	ike_sa_frag_free(sa);
-	aead_free(sa->tx);
-	aead_free(sa->rx);
-	ke_free(&sa->ke);
-	ke_free(&sa->creq.ke);
-	ke_free(&sa->ireq.ke);
+	free(sa->req);
+	free(sa->resp);
+	for (size_t j = 0; j < IKE_SA_MAX_CHILD; j++) {
+		if (sa->child[j]) {
+			sodium_memzero(sa->child[j], sizeof(*sa->child[j]));
+			free(sa->child[j]);
+		}
+	}
+	ike_sa_hs_done(sa);
+	if (sa->creq) {
+		ke_free(&sa->creq->ke);
+		sodium_memzero(sa->creq, sizeof(*sa->creq));
+		free(sa->creq);
+	}
+	if (sa->ireq) {
+		ke_free(&sa->ireq->ke);
+		sodium_memzero(sa->ireq, sizeof(*sa->ireq));
+		free(sa->ireq);
+	}
 	if (sa->pause) {
 		/* struct auth_pending is engine.c's; its size is not known
 		 * here, and it holds no key: freed, the SA wiped below */
@@ -55,33 +85,39 @@ int ike_sa_derive(struct ike_sa *sa, const uint8_t *gir, size_t gir_len)
 	uint8_t spi_i[8], spi_r[8];
 
 	ike_sa_spi_bytes(sa, spi_i, spi_r);
-	if (ike_keys_derive(&sa->keys, &sa->suite, sa->ni, sa->ni_len, sa->nr, sa->nr_len, spi_i,
+	if (ike_keys_derive(&sa->keys, &sa->suite, sa->hs->ni, sa->hs->ni_len, sa->hs->nr, sa->hs->nr_len, spi_i,
 	                    spi_r, gir, gir_len) < 0)
 		return IKE_ERR_CRYPTO;
 	return ike_sa_install_sk(sa);
 }
 
-int ike_sa_install_sk(struct ike_sa *sa)
+int ike_sa_sk(const struct ike_sa *sa, bool tx, struct aead **out)
 {
 	uint8_t km[AEAD_MAX_KEYMAT];
 	size_t n;
-	int rc = IKE_ERR_CRYPTO;
+	int rc;
 
-	aead_free(sa->tx);
-	aead_free(sa->rx);
-	sa->tx = sa->rx = NULL;
 	/* The initiator sends with SK_ei/SK_ai, the responder with
 	 * SK_er/SK_ar (§2.14). */
-	n = ike_keys_sk_keymat(&sa->keys, sa->initiator, km);
-	if (aead_new(&sa->tx, sa->keys.encr, sa->keys.key_bits, sa->keys.integ, km, n) < 0)
-		goto out;
-	n = ike_keys_sk_keymat(&sa->keys, !sa->initiator, km);
-	if (aead_new(&sa->rx, sa->keys.encr, sa->keys.key_bits, sa->keys.integ, km, n) < 0)
-		goto out;
-	rc = IKE_OK;
-out:
+	*out = NULL;
+	n = ike_keys_sk_keymat(&sa->keys, tx ? sa->initiator : !sa->initiator, km);
+	rc = aead_new(out, sa->keys.encr, sa->keys.key_bits, sa->keys.integ, km, n);
 	sodium_memzero(km, sizeof(km));
-	return rc;
+	return rc < 0 ? IKE_ERR_CRYPTO : IKE_OK;
+}
+
+int ike_sa_install_sk(struct ike_sa *sa)
+{
+	struct aead *a;
+
+	sa->sk_ready = false;
+	for (int tx = 0; tx < 2; tx++) {
+		if (ike_sa_sk(sa, tx, &a) < 0)
+			return IKE_ERR_CRYPTO;
+		aead_free(a);
+	}
+	sa->sk_ready = true;
+	return IKE_OK;
 }
 
 ike_time_t ike_sa_rto(ike_time_t timeout, unsigned base, unsigned sent)
@@ -98,12 +134,18 @@ ike_time_t ike_sa_rto(ike_time_t timeout, unsigned base, unsigned sent)
 	return t;
 }
 
-static void train_copy(struct ike_train *dst, const struct ike_train *src)
+struct ike_stored *ike_stored_new(const struct ike_train *t)
 {
-	dst->n = src->n;
-	memcpy(dst->len, src->len, sizeof(dst->len));
-	dst->total = src->total;
-	memcpy(dst->buf, src->buf, src->total);
+	struct ike_stored *s = malloc(sizeof(*s) + t->total);
+
+	if (!s)
+		return NULL;
+	s->n = t->n;
+	for (size_t i = 0; i < t->n && i < IKE_SA_MAX_FRAGS; i++)
+		s->len[i] = (uint16_t)t->len[i];
+	s->buf = (uint8_t *)(s + 1);
+	memcpy(s->buf, t->buf, t->total);
+	return s;
 }
 
 int ike_train_one(struct ike_train *t, const uint8_t *msg, size_t len)
@@ -120,7 +162,10 @@ int ike_train_one(struct ike_train *t, const uint8_t *msg, size_t len)
 int ike_sa_set_request(struct ike_sa *sa, enum ike_req_kind kind, const struct ike_train *t,
                        ike_time_t now, ike_time_t rto)
 {
-	train_copy(&sa->req, t);
+	/* Out of memory, the request still leaves now; it just cannot be
+	 * retransmitted, and times out as a lost one would. */
+	free(sa->req);
+	sa->req = ike_stored_new(t);
 	sa->req_kind = kind;
 	sa->req_sent = 1;
 	sa->req_deadline = now > UINT64_MAX - rto ? UINT64_MAX - 1 : now + rto;
@@ -130,8 +175,8 @@ int ike_sa_set_request(struct ike_sa *sa, enum ike_req_kind kind, const struct i
 void ike_sa_request_done(struct ike_sa *sa)
 {
 	sa->req_kind = IKE_REQ_NONE;
-	sa->req.n = 0;
-	sa->req.total = 0;
+	free(sa->req);
+	sa->req = NULL;
 	sa->req_sent = 0;
 	sa->req_spi = 0;
 	sa->req_deadline = IKE_TIME_NEVER;
@@ -140,9 +185,10 @@ void ike_sa_request_done(struct ike_sa *sa)
 
 int ike_sa_set_response(struct ike_sa *sa, const struct ike_train *t, const struct ike_path *path)
 {
-	train_copy(&sa->resp, t);
+	free(sa->resp);
+	sa->resp = ike_stored_new(t);
 	sa->resp_path = *path;
-	sa->resp_valid = true;
+	sa->resp_valid = sa->resp != NULL;
 	sa->rx_id++;
 	return IKE_OK;
 }

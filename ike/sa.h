@@ -49,6 +49,43 @@ struct ike_train {
 /* A train of the one datagram msg[0..len); IKE_ERR_NOSPACE if too big. */
 int ike_train_one(struct ike_train *t, const uint8_t *msg, size_t len);
 
+/* A train as an SA keeps it (our request until answered, our last
+ * response): one allocation of its exact size, not struct ike_train's
+ * 8.5 KiB. len[] gives each datagram's length, buf their bytes. */
+struct ike_stored {
+	size_t n;
+	uint16_t len[IKE_SA_MAX_FRAGS];
+	uint8_t *buf; /* points just past the struct */
+};
+
+/* A stored copy of t (malloc'd), or NULL when memory is out. */
+struct ike_stored *ike_stored_new(const struct ike_train *t);
+
+/*
+ * The handshake's state (IKE_SA_INIT and IKE_AUTH, §1.2): allocated with
+ * the SA, freed (wiped) once it is up, so that an established SA keeps
+ * its keys and not 10 KiB of messages, nonces and key exchange.
+ */
+struct ike_hs {
+	struct ke ke;
+	unsigned ke_retries;               /* INVALID_KE_PAYLOAD rounds so far */
+	uint8_t cookie[IKE_SA_COOKIE_MAX]; /* §2.6: the responder's COOKIE */
+	size_t cookie_len;
+	unsigned cookie_rounds;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	/* RealMessage1/2 for AUTH (§2.15) */
+	uint8_t init_req[IKE_ENGINE_MSG_MAX], init_resp[IKE_ENGINE_MSG_MAX];
+	size_t init_req_len, init_resp_len;
+	/* the first CHILD_SA, proposed in IKE_AUTH (initiator) */
+	struct ike_child pending;
+};
+
+/* A zeroed handshake state for sa (NULL: out of memory); free (wipe) it
+ * with ike_sa_hs_done(). */
+struct ike_hs *ike_sa_hs_new(struct ike_sa *sa);
+void ike_sa_hs_done(struct ike_sa *sa);
+
 enum ike_sa_state {
 	IKE_SA_FREE = 0,
 	IKE_SA_INIT_SENT,     /* initiator: IKE_SA_INIT request out */
@@ -159,34 +196,30 @@ struct ike_sa {
 
 	/* IKE_SA_INIT */
 	struct ike_suite suite;
-	struct ke ke;
 	uint16_t ke_group;
-	unsigned ke_retries;               /* INVALID_KE_PAYLOAD rounds so far */
-	uint8_t cookie[IKE_SA_COOKIE_MAX]; /* §2.6: the responder's COOKIE */
-	size_t cookie_len;
-	unsigned cookie_rounds;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
-	size_t ni_len, nr_len;
-	/* RealMessage1/2 for AUTH (§2.15) */
-	uint8_t init_req[IKE_ENGINE_MSG_MAX], init_resp[IKE_ENGINE_MSG_MAX];
-	size_t init_req_len, init_resp_len;
+	/* what IKE_SA_INIT and IKE_AUTH need, only until the SA is up */
+	struct ike_hs *hs;
 
 	/* keys */
 	struct ike_keys keys;
-	struct aead *tx, *rx; /* SK for our sending / receiving direction */
+	/* SK_e/SK_a are in keys; a cipher context is made for each message
+	 * (ike_sa_sk()), not kept: two would cost 7 KiB an SA with OpenSSL,
+	 * more than the whole SA may (DESIGN.md), for a few messages an
+	 * hour. */
+	bool sk_ready;
 
 	/* our requests (§2.3) */
 	uint32_t tx_id; /* Message ID of the outstanding / next request */
 	enum ike_req_kind req_kind;
 	uint32_t req_spi; /* IKE_REQ_DELETE_CHILD: the child's spi_in */
-	struct ike_train req;
+	struct ike_stored *req; /* NULL while none is outstanding */
 	unsigned req_sent; /* transmissions so far (1 = only the first) */
 	ike_time_t req_deadline;
 
 	/* the peer's requests */
 	uint32_t rx_id;  /* Message ID expected next */
 	bool resp_valid; /* resp answers rx_id - 1 */
-	struct ike_train resp;
+	struct ike_stored *resp;
 	struct ike_path resp_path;
 
 	ike_time_t last_heard; /* last authentic IKE message or ESP */
@@ -199,11 +232,9 @@ struct ike_sa {
 	bool has_acq;
 	struct esp_sel acq_src, acq_dst;
 
-	/* the first CHILD_SA, proposed in IKE_AUTH (initiator) */
-	struct ike_child pending;
 	/* our CREATE_CHILD_SA in flight */
-	struct ike_child_req creq;
-	struct ike_ike_req ireq;
+	struct ike_child_req *creq; /* NULL unless out (engine.c) */
+	struct ike_ike_req *ireq;
 	bool want_rekey;      /* rekey the IKE SA when the window is free */
 	ike_time_t rekey_at;  /* ... or at this time (ike_rekey_time) */
 	uint32_t replaced_by; /* IKE_SA_REKEYED: the new SA's id */
@@ -221,7 +252,7 @@ struct ike_sa {
 	bool want_recreate;
 	struct ike_ts_list re_local, re_remote;
 
-	struct ike_child child[IKE_SA_MAX_CHILD];
+	struct ike_child *child[IKE_SA_MAX_CHILD]; /* NULL: free (engine.c) */
 };
 
 /* Wipe keys, free the SK contexts and zero the SA (state IKE_SA_FREE). */
@@ -238,9 +269,13 @@ void ike_sa_spi_bytes(const struct ike_sa *sa, uint8_t spi_i[8], uint8_t spi_r[8
  */
 int ike_sa_derive(struct ike_sa *sa, const uint8_t *gir, size_t gir_len);
 
-/* Set up both SK contexts from sa->keys (and sa->initiator). 0, or
- * IKE_ERR_CRYPTO. */
+/* The SK keys in sa->keys are ready to use (both directions checked to
+ * make a context). 0, or IKE_ERR_CRYPTO. */
 int ike_sa_install_sk(struct ike_sa *sa);
+
+/* A new SK context for our sending (tx) or receiving direction, from
+ * sa->keys; the caller aead_free()s it. 0 or IKE_ERR_CRYPTO. */
+int ike_sa_sk(const struct ike_sa *sa, bool tx, struct aead **out);
 
 /*
  * Retransmission schedule: the wait after transmission number `sent`

@@ -334,7 +334,7 @@ static struct ike_sa *sa_with_keys(struct ike_engine *e, uint8_t pick)
 	struct ike_sa *sa;
 
 	for (size_t k = 0; k < n; k++)
-		if ((sa = ike_engine_sa_slot(e, (k + pick) % n)) && sa->tx)
+		if ((sa = ike_engine_sa_slot(e, (k + pick) % n)) && sa->sk_ready)
 			return sa;
 	return NULL;
 }
@@ -345,9 +345,10 @@ static void seal_deliver(struct ike_sa *sa, int to, uint8_t *plain, size_t plen,
 	size_t flen[IKE_SA_MAX_FRAGS];
 	static struct qpkt pkt;
 	struct qpkt *p = &pkt;
+	struct aead *tx;
 	int n;
 
-	if (plen < IKE_HDR_LEN)
+	if (plen < IKE_HDR_LEN || ike_sa_sk(sa, true, &tx) < 0)
 		return;
 	wire_store32(plain + 24, (uint32_t)plen);
 	p->to = to;
@@ -355,8 +356,9 @@ static void seal_deliver(struct ike_sa *sa, int to, uint8_t *plain, size_t plen,
 	p->path.local = sa->path.remote;
 	p->path.remote = sa->path.local;
 	if (frag) {
-		n = ike_frag_split(sa->tx, plain, plen, 200, scratch, sizeof(scratch), flen,
+		n = ike_frag_split(tx, plain, plen, 200, scratch, sizeof(scratch), flen,
 		                   IKE_SA_MAX_FRAGS);
+		aead_free(tx);
 		for (int i = 0, off = 0; i < n; off += (int)flen[i], i++) {
 			memcpy(p->buf, scratch + off, flen[i]);
 			p->len = flen[i];
@@ -364,7 +366,8 @@ static void seal_deliver(struct ike_sa *sa, int to, uint8_t *plain, size_t plen,
 		}
 		return;
 	}
-	n = ike_msg_encrypt(sa->tx, plain, plen, p->buf, sizeof(p->buf));
+	n = ike_msg_encrypt(tx, plain, plen, p->buf, sizeof(p->buf));
+	aead_free(tx);
 	if (n > 0) {
 		p->len = (size_t)n;
 		deliver(p);
@@ -387,7 +390,7 @@ static void op_plain_mutate(void)
 	pop(in8() % F.nq, &p);
 	r = plain_of(p.buf, p.len);
 	if (!r || ike_hdr_parse(&h, r->p, r->plen) < 0 ||
-	    !(sa = sa_by_spis(F.e[1 - p.to], h.spi_i, h.spi_r)) || !sa->tx)
+	    !(sa = sa_by_spis(F.e[1 - p.to], h.spi_i, h.spi_r)) || !sa->sk_ready)
 		return;
 	plen = r->plen;
 	memcpy(plainbuf, r->p, plen);

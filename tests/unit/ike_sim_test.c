@@ -2064,8 +2064,9 @@ static struct ike_child *peer_child(struct simnet *s, int i, uint32_t spi_in)
 
 	for (size_t k = 0; (sa = ike_engine_sa_slot(s->node[i].e, k)); k++)
 		for (size_t j = 0; sa->state != IKE_SA_FREE && j < IKE_SA_MAX_CHILD; j++)
-			if (sa->child[j].state != IKE_CHILD_FREE && sa->child[j].spi_in == spi_in)
-				return &sa->child[j];
+			if (sa->child[j] && sa->child[j]->state != IKE_CHILD_FREE &&
+			    sa->child[j]->spi_in == spi_in)
+				return sa->child[j];
 	return NULL;
 }
 

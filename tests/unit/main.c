@@ -308,6 +308,22 @@ static void run(const struct test_case *tc)
 	in_test = false;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+
+size_t test_heap_in_use(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+#include <malloc.h>
+
+size_t test_heap_in_use(void)
+{
+	return mallinfo2().uordblks;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;

@@ -64,6 +64,10 @@ void test_abort(void) __attribute__((noreturn));
 /* Hex string (whitespace ignored) to bytes; returns the byte count or -1. */
 int test_unhex(const char *hex, uint8_t *out, size_t cap);
 
+/* Bytes the process has allocated on the heap now (glibc's mallinfo2,
+ * or ASan's own count under ASan, whose allocator glibc cannot see). */
+size_t test_heap_in_use(void);
+
 /*
  * Field `name` of record `[rec]` in tests/vectors/FILE (under $TUNSEC_TOP,
  * else the working directory): a line "name:" followed by hex lines up to

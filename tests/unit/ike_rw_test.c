@@ -1,0 +1,756 @@
+/*
+ * The engine as a road-warrior server (RFC 7296 §2.4, §2.6, §2.19, §3.15):
+ * one server engine and many client engines over an in-memory network
+ * with a fake clock (DESIGN.md), each client at its own address. A small
+ * fake address pool answers the server's IKE_EV_NEED, at once or later,
+ * sticky per identity as daemon/pool.c is.
+ *
+ * Every attack the road-warrior issue lists has a test here that failed
+ * on the engine of one connection with 8 SA slots: a flood of spoofed
+ * IKE_SA_INITs, INITIAL_CONTACT from one client, a client narrowing its
+ * selectors onto another's address.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "esp/sel.h"
+#include "ike/id.h"
+#include "ike/payload.h"
+#include "tests/unit/ike_simnet.h"
+#include "tests/unit/test.h"
+
+#define PSK    "road-warrior-secret-0123456789"
+#define LAT    (5 * 1000000ULL) /* 5 ms each way */
+#define SERVER 0xFFFFFFFFu      /* "to the server" */
+
+struct rw_pkt {
+	ike_time_t at;
+	uint32_t to; /* client index, or SERVER */
+	struct ike_path path;
+	size_t len;
+	uint8_t buf[IKE_ENGINE_MSG_MAX];
+};
+
+struct rw_client {
+	struct ike_engine *e;
+	struct ike_addr addr;
+	uint64_t rnd;
+	char id[64];
+	size_t up, down, child_up, child_failed;
+	uint16_t child_notify;
+	struct ike_cp_reply cp;
+	enum ike_reason down_reason;
+	struct ike_child_info child; /* the last CHILD_UP (keys wiped) */
+};
+
+/* A pending IKE_EV_NEED of the server. */
+struct rw_need {
+	uint32_t sa_id;
+	struct ike_identity id;
+	struct ike_cp_request req;
+};
+
+struct rw {
+	ike_time_t now;
+	uint64_t rng, srv_rnd;
+	unsigned loss_pct;
+	bool drop_auth;  /* lose every IKE_AUTH request to the server */
+	bool defer_need; /* keep IKE_EV_NEEDs for the test to answer */
+	bool pool_empty; /* the fake pool has nothing */
+	struct ike_engine *srv;
+	struct ike_addr srv_addr;
+	size_t n;
+	struct rw_client *c;
+	/* the packet queue: a FIFO (one latency for all keeps time order) */
+	struct rw_pkt *q;
+	size_t q_head, q_n, q_cap;
+	/* server events */
+	size_t srv_up, srv_down, srv_child_up, srv_need, srv_replaced;
+	struct rw_need need[64];
+	size_t n_need;
+	/* the fake pool: identity -> 10.96.x.y, sticky */
+	char pool_id[2048][64];
+	size_t pool_n;
+};
+
+static uint64_t xs(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*st = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void v4(struct ike_addr *a, unsigned i)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = AF_INET;
+	a->port = 500;
+	a->addr[0] = 198;
+	a->addr[1] = 18;
+	a->addr[2] = (uint8_t)(i >> 8);
+	a->addr[3] = (uint8_t)i;
+}
+
+static void sel(struct esp_sel *s, const char *cidr)
+{
+	REQUIRE_EQ(esp_sel_parse(s, cidr), 0);
+}
+
+static void server_cfg(struct ike_config *c, struct rw *w)
+{
+	memset(c, 0, sizeof(*c));
+	REQUIRE_EQ(ike_id_parse("server.rw.test", &c->local_id), 0);
+	c->psk = (const uint8_t *)PSK;
+	c->psk_len = strlen(PSK);
+	c->ike_proposals = "aes128gcm16-prfsha256-x25519";
+	c->esp_proposals = "aes128gcm16";
+	sel(&c->local_ts[0], "10.250.0.0/16");
+	c->n_local_ts = 1;
+	sel(&c->remote_ts[0], "0.0.0.0/0");
+	c->n_remote_ts = 1;
+	c->assign_vips = true;
+	c->rand = sim_rand;
+	c->rand_ctx = &w->srv_rnd;
+}
+
+static void client_cfg(struct ike_config *c, struct rw_client *cl)
+{
+	memset(c, 0, sizeof(*c));
+	REQUIRE_EQ(ike_id_parse(cl->id, &c->local_id), 0);
+	c->psk = (const uint8_t *)PSK;
+	c->psk_len = strlen(PSK);
+	c->ike_proposals = "aes128gcm16-prfsha256-x25519";
+	c->esp_proposals = "aes128gcm16";
+	sel(&c->local_ts[0], "0.0.0.0/0");
+	c->n_local_ts = 1;
+	sel(&c->remote_ts[0], "10.250.0.0/16");
+	c->n_remote_ts = 1;
+	c->request_vip4 = true;
+	c->initial_contact = true;
+	c->rand = sim_rand;
+	c->rand_ctx = &cl->rnd;
+}
+
+static struct ike_engine *server_engine(struct rw *w, const struct ike_engine_opts *o)
+{
+	struct ike_engine_opts d;
+	struct ike_config c;
+	struct ike_engine *e;
+
+	if (!o) {
+		memset(&d, 0, sizeof(d));
+		o = &d;
+	}
+	d = *o;
+	d.rand = sim_rand;
+	d.rand_ctx = &w->srv_rnd;
+	e = ike_engine_create(&d);
+	REQUIRE(e != NULL);
+	server_cfg(&c, w);
+	REQUIRE(ike_engine_peer_add(e, &c, NULL) > 0);
+	return e;
+}
+
+static void rw_client_new(struct rw *w, size_t i, const char *id)
+{
+	struct rw_client *cl = &w->c[i];
+	struct ike_config c;
+
+	ike_engine_free(cl->e);
+	memset(cl, 0, sizeof(*cl));
+	v4(&cl->addr, (unsigned)i + 10);
+	cl->rnd = 1000003ULL * (i + 1) + w->now;
+	snprintf(cl->id, sizeof(cl->id), "%s", id);
+	client_cfg(&c, cl);
+	cl->e = ike_engine_new(&c);
+	REQUIRE(cl->e != NULL);
+}
+
+static void rw_init(struct rw *w, size_t n, const struct ike_engine_opts *o)
+{
+	memset(w, 0, sizeof(*w));
+	w->rng = 0x1234567;
+	w->srv_rnd = 42;
+	w->now = 1000 * 1000000ULL;
+	v4(&w->srv_addr, 1);
+	w->srv_addr.addr[0] = 203;
+	w->n = n;
+	w->c = calloc(n, sizeof(*w->c));
+	w->q_cap = 16384;
+	w->q = calloc(w->q_cap, sizeof(*w->q));
+	REQUIRE(w->c && w->q);
+	w->srv = server_engine(w, o);
+	for (size_t i = 0; i < n; i++) {
+		char id[64];
+
+		snprintf(id, sizeof(id), "c%zu.rw.test", i);
+		rw_client_new(w, i, id);
+	}
+}
+
+static void rw_free(struct rw *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		ike_engine_free(w->c[i].e);
+	ike_engine_free(w->srv);
+	free(w->c);
+	free(w->q);
+}
+
+static void push(struct rw *w, uint32_t to, const struct ike_path *sent, const uint8_t *buf,
+                 size_t len)
+{
+	struct rw_pkt *p;
+
+	if (w->loss_pct && xs(&w->rng) % 100 < w->loss_pct)
+		return;
+	/* IKE_AUTH requests to the server (exchange 35, I flag, no R) */
+	if (w->drop_auth && to == SERVER && len > 19 && buf[18] == IKE_AUTH && !(buf[19] & 0x20))
+		return;
+	REQUIRE(w->q_n < w->q_cap);
+	p = &w->q[(w->q_head + w->q_n++) % w->q_cap];
+	p->at = w->now + LAT;
+	p->to = to;
+	p->path.local = sent->remote; /* as the receiver sees it */
+	p->path.remote = sent->local;
+	p->len = len;
+	memcpy(p->buf, buf, len);
+}
+
+/* The fake pool: 10.96.0.0/16, one address per identity, forever. */
+static void pool_answer(struct rw *w, const struct rw_need *nd)
+{
+	struct ike_answer a;
+	char who[64];
+	size_t k;
+
+	memset(&a, 0, sizeof(a));
+	a.need = IKE_NEED_CP;
+	snprintf(who, sizeof(who), "%.*s", nd->id.len, (const char *)nd->id.data);
+	for (k = 0; k < w->pool_n && strcmp(w->pool_id[k], who) != 0; k++)
+		;
+	if (k == w->pool_n && k < 2048)
+		snprintf(w->pool_id[w->pool_n++], sizeof(w->pool_id[0]), "%s", who);
+	if (!w->pool_empty && nd->req.v4 && k < 2048) {
+		a.ok = true;
+		a.cp.n_addrs = 1;
+		a.cp.addrs[0].family = AF_INET;
+		a.cp.addrs[0].addr[0] = 10;
+		a.cp.addrs[0].addr[1] = 96;
+		a.cp.addrs[0].addr[2] = (uint8_t)((k + 1) >> 8);
+		a.cp.addrs[0].addr[3] = (uint8_t)(k + 1);
+		a.cp.n_dns = 1;
+		a.cp.dns[0].family = AF_INET;
+		a.cp.dns[0].addr[0] = 10, a.cp.dns[0].addr[1] = 250, a.cp.dns[0].addr[3] = 53;
+	}
+	ike_engine_resume(w->srv, nd->sa_id, &a, w->now);
+}
+
+static void drain_server(struct rw *w);
+
+static void srv_event(struct rw *w, const struct ike_event *ev)
+{
+	switch (ev->type) {
+	case IKE_EV_IKE_UP:
+		w->srv_up++;
+		break;
+	case IKE_EV_IKE_DOWN:
+		w->srv_down++;
+		w->srv_replaced += ev->reason == IKE_REASON_REPLACED;
+		break;
+	case IKE_EV_CHILD_UP:
+		w->srv_child_up++;
+		break;
+	case IKE_EV_NEED: {
+		struct rw_need nd = {ev->sa_id, ev->peer_id, ev->cp_req};
+
+		w->srv_need++;
+		if (w->defer_need && w->n_need < 64)
+			w->need[w->n_need++] = nd;
+		else if (!w->defer_need)
+			pool_answer(w, &nd);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* Which client has this address and port (a linear search is fine at
+ * 1000). */
+static uint32_t client_at(const struct rw *w, const struct ike_addr *a)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->c[i].e && memcmp(w->c[i].addr.addr, a->addr, 4) == 0 &&
+		    w->c[i].addr.port == a->port)
+			return (uint32_t)i;
+	return SERVER;
+}
+
+static void drain_server(struct rw *w)
+{
+	uint8_t buf[IKE_ENGINE_MSG_MAX];
+	struct ike_path p;
+	struct ike_event ev;
+	ssize_t n;
+
+	while (ike_engine_poll_event(w->srv, &ev) == 1) {
+		srv_event(w, &ev);
+		ike_event_wipe(&ev);
+	}
+	while ((n = ike_engine_poll_tx(w->srv, &p, buf, sizeof(buf))) > 0) {
+		uint32_t to = client_at(w, &p.remote);
+
+		if (to != SERVER)
+			push(w, to, &p, buf, (size_t)n);
+	}
+}
+
+static void drain_client(struct rw *w, size_t i)
+{
+	struct rw_client *cl = &w->c[i];
+	uint8_t buf[IKE_ENGINE_MSG_MAX];
+	struct ike_path p;
+	struct ike_event ev;
+	ssize_t n;
+
+	while (ike_engine_poll_event(cl->e, &ev) == 1) {
+		if (ev.type == IKE_EV_IKE_UP) {
+			cl->up++;
+			cl->cp = ev.cp;
+		} else if (ev.type == IKE_EV_IKE_DOWN) {
+			cl->down++;
+			cl->down_reason = ev.reason;
+		} else if (ev.type == IKE_EV_CHILD_UP) {
+			cl->child_up++;
+			cl->child = ev.child;
+			sodium_memzero(cl->child.key_in, sizeof(cl->child.key_in));
+			sodium_memzero(cl->child.key_out, sizeof(cl->child.key_out));
+		} else if (ev.type == IKE_EV_CHILD_FAILED) {
+			cl->child_failed++;
+			cl->child_notify = ev.notify;
+		}
+		ike_event_wipe(&ev);
+	}
+	while ((n = ike_engine_poll_tx(cl->e, &p, buf, sizeof(buf))) > 0)
+		push(w, SERVER, &p, buf, (size_t)n);
+}
+
+static void rw_initiate(struct rw *w, size_t i)
+{
+	struct ike_path p = {w->c[i].addr, w->srv_addr};
+
+	REQUIRE(ike_engine_initiate(w->c[i].e, &p, w->now) > 0);
+	drain_client(w, i);
+}
+
+/* Run until `until`: deliveries in order, timers at their deadlines. */
+static void rw_run(struct rw *w, ike_time_t until)
+{
+	for (;;) {
+		ike_time_t t = w->q_n ? w->q[w->q_head].at : IKE_TIME_NEVER;
+		ike_time_t te = ike_engine_next_expiry(w->srv);
+		size_t who = SIZE_MAX;
+
+		if (te < t)
+			t = te;
+		for (size_t i = 0; i < w->n; i++) {
+			ike_time_t ti = w->c[i].e ? ike_engine_next_expiry(w->c[i].e) : IKE_TIME_NEVER;
+
+			if (ti < t) {
+				t = ti;
+				who = i;
+			}
+		}
+		if (t > until)
+			break;
+		if (t > w->now)
+			w->now = t;
+		if (w->q_n && w->q[w->q_head].at <= w->now) {
+			struct rw_pkt *p = &w->q[w->q_head];
+
+			w->q_head = (w->q_head + 1) % w->q_cap;
+			w->q_n--;
+			if (p->to == SERVER) {
+				ike_engine_recv(w->srv, &p->path, p->buf, p->len, w->now);
+				drain_server(w);
+			} else if (w->c[p->to].e) {
+				ike_engine_recv(w->c[p->to].e, &p->path, p->buf, p->len, w->now);
+				drain_client(w, p->to);
+			}
+			continue;
+		}
+		if (ike_engine_next_expiry(w->srv) <= w->now) {
+			ike_engine_handle_expiry(w->srv, w->now);
+			drain_server(w);
+		}
+		if (who != SIZE_MAX && ike_engine_next_expiry(w->c[who].e) <= w->now) {
+			ike_engine_handle_expiry(w->c[who].e, w->now);
+			drain_client(w, who);
+		}
+	}
+	w->now = until;
+}
+
+static uint32_t vip_of(const struct rw_client *cl)
+{
+	const uint8_t *a = cl->cp.addrs[0].addr;
+
+	return cl->cp.n_addrs ? (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3]
+	                      : 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* §2.19, §3.15: a thousand clients over a lossy network each get an IKE
+ * SA, a CHILD_SA narrowed to its own virtual IP, and distinct addresses;
+ * §2.4: one restarting with INITIAL_CONTACT replaces only its own SA. */
+TEST(ike_rw_rfc7296_2_19_thousand_clients_distinct_vips)
+{
+	struct rw w;
+	uint32_t *vips;
+	size_t up = 0, narrowed = 0;
+	uint32_t before;
+
+	rw_init(&w, 1000, NULL);
+	w.loss_pct = 2;
+	for (size_t i = 0; i < w.n; i++)
+		rw_initiate(&w, i);
+	rw_run(&w, w.now + 120 * IKE_SEC);
+	vips = calloc(w.n, sizeof(*vips));
+	REQUIRE(vips != NULL);
+	for (size_t i = 0; i < w.n; i++) {
+		struct rw_client *cl = &w.c[i];
+
+		up += cl->up == 1 && cl->child_up == 1 && cl->down == 0;
+		vips[i] = vip_of(cl);
+		/* TSi = its address alone (§2.9 narrowing to the VIP) */
+		narrowed += cl->child.n_local == 1 && vips[i] &&
+		            memcmp(cl->child.local[0].start, cl->cp.addrs[0].addr, 4) == 0 &&
+		            memcmp(cl->child.local[0].end, cl->cp.addrs[0].addr, 4) == 0;
+	}
+	CHECK_EQ(up, w.n);
+	CHECK_EQ(narrowed, w.n);
+	CHECK_EQ(ike_engine_sa_count(w.srv), w.n);
+	CHECK_EQ(ike_engine_child_count(w.srv), w.n);
+	qsort(vips, w.n, sizeof(*vips), cmp_u32);
+	for (size_t i = 1; i < w.n; i++)
+		if (vips[i] == vips[i - 1] || !vips[i])
+			CHECK(!"two clients share a virtual IP, or one has none");
+	free(vips);
+
+	/* Client 7 restarts: a new engine, same identity, INITIAL_CONTACT. */
+	before = vip_of(&w.c[7]);
+	w.loss_pct = 0;
+	w.srv_down = 0;
+	rw_client_new(&w, 7, "c7.rw.test");
+	rw_initiate(&w, 7);
+	rw_run(&w, w.now + 5 * IKE_SEC);
+	CHECK_EQ(w.c[7].up, 1);
+	CHECK_EQ(vip_of(&w.c[7]), before); /* sticky */
+	CHECK_EQ(w.srv_replaced, 1);       /* its old SA, nobody else's */
+	CHECK_EQ(w.srv_down, 1);
+	CHECK_EQ(ike_engine_sa_count(w.srv), w.n);
+	for (size_t i = 0; i < w.n; i++)
+		if (i != 7 && w.c[i].down)
+			CHECK(!"another client lost its IKE SA");
+	rw_free(&w);
+}
+
+/* §2.6: spoofed IKE_SA_INITs from many addresses (never completed) make
+ * the server demand cookies once 10 are half-open; a real client still
+ * gets in. Before: 8 spoofed requests filled every slot for 30 s. */
+TEST(ike_rw_rfc7296_2_6_cookie_under_spoofed_flood)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rw_init(&w, 301, NULL);
+	/* clients 0..299 are the "spoofed" ones: their traffic to the
+	 * server arrives, the server's answers never reach them (they are
+	 * dropped by the test as if sent to addresses nobody owns) */
+	for (size_t i = 0; i < 300; i++) {
+		struct ike_path p = {w.c[i].addr, w.srv_addr};
+		uint8_t buf[IKE_ENGINE_MSG_MAX];
+		struct ike_path sent;
+		ssize_t n;
+
+		REQUIRE(ike_engine_initiate(w.c[i].e, &p, w.now) > 0);
+		n = ike_engine_poll_tx(w.c[i].e, &sent, buf, sizeof(buf));
+		REQUIRE(n > 0);
+		push(&w, SERVER, &sent, buf, (size_t)n);
+		ike_engine_free(w.c[i].e);
+		w.c[i].e = NULL;
+	}
+	rw_run(&w, w.now + 100 * 1000000ULL);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(ike_engine_sa_count(w.srv), IKE_DEFAULT_COOKIE_THRESHOLD);
+	CHECK_EQ(st.cookie_sent, 300 - IKE_DEFAULT_COOKIE_THRESHOLD);
+	/* the real one, while the half-open SAs still stand */
+	rw_initiate(&w, 300);
+	rw_run(&w, w.now + IKE_SEC);
+	CHECK_EQ(w.c[300].up, 1);
+	CHECK_EQ(w.c[300].child_up, 1);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.cookie_sent, 300 - IKE_DEFAULT_COOKIE_THRESHOLD + 1);
+	/* the spoofed ones time out; nothing is left of them */
+	rw_run(&w, w.now + 40 * IKE_SEC);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 1);
+	rw_free(&w);
+}
+
+/* §2.6 and strongSwan's block_threshold: one address that does answer
+ * cookies holds at most 5 half-open SAs; the 6th gets no answer. */
+TEST(ike_rw_rfc7296_2_6_half_open_cap_per_source)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rw_init(&w, 8, NULL);
+	w.drop_auth = true; /* they stay half-open */
+	for (size_t i = 0; i < 8; i++) {
+		w.c[i].addr = w.c[0].addr; /* one host, 8 ports */
+		w.c[i].addr.port = (uint16_t)(40000 + i);
+	}
+	for (size_t i = 0; i < 8; i++)
+		rw_initiate(&w, i);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(ike_engine_sa_count(w.srv), IKE_DEFAULT_BLOCK_THRESHOLD);
+	CHECK(st.half_open_blocked > 0);
+	CHECK(st.cookie_sent > 0); /* from the 4th on (cookie_threshold_ip 3) */
+	rw_free(&w);
+}
+
+/* §2.19 with an outside answer: IKE_AUTH waits for IKE_EV_NEED's answer
+ * (the hook RADIUS will use); the client's retransmissions meanwhile
+ * change nothing, and the exchange completes once answered. */
+TEST(ike_rw_rfc7296_2_19_pause_for_an_asynchronous_answer)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rw_init(&w, 2, NULL);
+	w.defer_need = true;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 6 * IKE_SEC); /* past the first retransmission (4 s) */
+	CHECK_EQ(w.n_need, 1);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.srv_up, 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK(st.rx_old >= 1); /* the retransmitted IKE_AUTH, ignored */
+	CHECK_EQ(w.need[0].req.v4, true);
+	CHECK_EQ(w.need[0].id.len, strlen("c0.rw.test"));
+	pool_answer(&w, &w.need[0]);
+	drain_server(&w);
+	rw_run(&w, w.now + IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].cp.n_addrs, 1);
+	CHECK_EQ(w.c[0].cp.n_dns, 1);
+	/* an answer twice, or for nobody: refused */
+	{
+		struct ike_answer a = {.need = IKE_NEED_CP, .ok = true};
+
+		CHECK_EQ(ike_engine_resume(w.srv, w.need[0].sa_id, &a, w.now), IKE_ERR_INVAL);
+		CHECK_EQ(ike_engine_resume(w.srv, 999, &a, w.now), IKE_ERR_INVAL);
+	}
+	/* never answered: the half-open timeout (30 s) ends the wait */
+	w.n_need = 0;
+	rw_initiate(&w, 1);
+	rw_run(&w, w.now + 31 * IKE_SEC);
+	CHECK_EQ(w.n_need, 1);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 1);
+	CHECK_EQ(w.c[1].up, 0);
+	rw_free(&w);
+}
+
+/* §3.15.4: no address to give: INTERNAL_ADDRESS_FAILURE, no CHILD_SA. */
+TEST(ike_rw_rfc7296_3_15_4_internal_address_failure)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rw_init(&w, 1, NULL);
+	w.pool_empty = true;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].child_up, 0);
+	CHECK_EQ(w.c[0].child_failed, 1);
+	CHECK_EQ(w.c[0].child_notify, IKE_N_INTERNAL_ADDRESS_FAILURE);
+	CHECK_EQ(ike_engine_child_count(w.srv), 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.vip_failed, 1);
+	rw_free(&w);
+}
+
+/* swanctl's unique: replace deletes the identity's older SA, keep refuses
+ * the newer, never keeps both even with INITIAL_CONTACT. */
+static size_t unique_run(enum ike_unique u, bool ic, size_t *first_down, size_t *second_up)
+{
+	struct ike_config c;
+	struct rw w;
+	size_t n;
+
+	rw_init(&w, 2, NULL);
+	ike_engine_free(w.srv);
+	{
+		struct ike_engine_opts o;
+
+		memset(&o, 0, sizeof(o));
+		o.rand = sim_rand;
+		o.rand_ctx = &w.srv_rnd;
+		w.srv = ike_engine_create(&o);
+	}
+	server_cfg(&c, &w);
+	c.unique = u;
+	REQUIRE(ike_engine_peer_add(w.srv, &c, NULL) > 0);
+	rw_client_new(&w, 1, "c0.rw.test"); /* the same identity as client 0 */
+	if (!ic) {
+		struct ike_config cc;
+
+		client_cfg(&cc, &w.c[1]);
+		cc.initial_contact = false;
+		ike_engine_free(w.c[1].e);
+		w.c[1].e = ike_engine_new(&cc);
+	}
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + IKE_SEC);
+	rw_initiate(&w, 1);
+	rw_run(&w, w.now + 3 * IKE_SEC);
+	*first_down = w.c[0].down;
+	*second_up = w.c[1].up;
+	n = ike_engine_sa_count(w.srv);
+	rw_free(&w);
+	return n;
+}
+
+TEST(ike_rw_unique_replace_keep_never_no)
+{
+	size_t down, up;
+
+	CHECK_EQ(unique_run(IKE_UNIQUE_REPLACE, false, &down, &up), 1);
+	CHECK_EQ(down, 1); /* deleted by the server */
+	CHECK_EQ(up, 1);
+	CHECK_EQ(unique_run(IKE_UNIQUE_KEEP, false, &down, &up), 1);
+	CHECK_EQ(down, 0);
+	CHECK_EQ(up, 0); /* refused: AUTHENTICATION_FAILED */
+	CHECK_EQ(unique_run(IKE_UNIQUE_NEVER, true, &down, &up), 2);
+	CHECK_EQ(down, 0);
+	CHECK_EQ(up, 1);
+	CHECK_EQ(unique_run(IKE_UNIQUE_NO, false, &down, &up), 2);
+	CHECK_EQ(up, 1);
+	/* no + INITIAL_CONTACT: the old one is gone on the server (the
+	 * client that "lost" it is not told: it restarted, §2.4) */
+	CHECK_EQ(unique_run(IKE_UNIQUE_NO, true, &down, &up), 1);
+	CHECK_EQ(up, 1);
+}
+
+/* Two connections on one engine told apart at IKE_AUTH by the peer's ID
+ * (strongSwan's peer_cfg choice), each with its own PSK; IDr from the
+ * client is a hint only (Android names the server's address there). */
+TEST(ike_rw_two_connections_chosen_by_identity)
+{
+	struct ike_config a, b, cc;
+	struct rw w;
+
+	rw_init(&w, 3, NULL);
+	ike_engine_free(w.srv);
+	w.srv = ike_engine_create(NULL);
+	REQUIRE(w.srv != NULL);
+	server_cfg(&a, &w);
+	REQUIRE_EQ(ike_id_parse("alice@rw.test", &a.remote_id), 0);
+	a.psk = (const uint8_t *)"alice-secret-alice-secret";
+	a.psk_len = strlen("alice-secret-alice-secret");
+	server_cfg(&b, &w); /* anyone else, with the shared PSK */
+	REQUIRE(ike_engine_peer_add(w.srv, &b, NULL) > 0);
+	REQUIRE(ike_engine_peer_add(w.srv, &a, NULL) > 0);
+	/* alice with her own PSK */
+	rw_client_new(&w, 0, "alice@rw.test");
+	client_cfg(&cc, &w.c[0]);
+	cc.psk = a.psk;
+	cc.psk_len = a.psk_len;
+	ike_engine_free(w.c[0].e);
+	w.c[0].e = ike_engine_new(&cc);
+	/* bob with the shared PSK */
+	rw_initiate(&w, 0);
+	rw_initiate(&w, 1);
+	/* mallory claims to be alice with the shared PSK: alice's
+	 * connection is chosen by the ID, its PSK does not match */
+	rw_client_new(&w, 2, "alice@rw.test");
+	rw_initiate(&w, 2);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[1].up, 1);
+	CHECK_EQ(w.c[2].up, 0);
+	CHECK_EQ(w.c[2].down_reason, IKE_REASON_AUTH_FAILED);
+	rw_free(&w);
+}
+
+/* IDr naming the server's address (Android) with a server whose own ID
+ * is an FQDN: the connection is still found (the hint does not refuse). */
+TEST(ike_rw_rfc7296_3_5_idr_is_a_hint)
+{
+	struct ike_config cc;
+	struct rw w;
+
+	rw_init(&w, 1, NULL);
+	client_cfg(&cc, &w.c[0]);
+	cc.remote_id.type = IKE_ID_IPV4_ADDR;
+	cc.remote_id.len = 4;
+	memcpy(cc.remote_id.data, w.srv_addr.addr, 4);
+	ike_engine_free(w.c[0].e);
+	w.c[0].e = ike_engine_new(&cc);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	/* the server accepted the client (IKE_UP there); the client then
+	 * refuses the server's IDr, as it asked for another one */
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.c[0].up, 0);
+	rw_free(&w);
+}
+
+/* DESIGN.md's budget: an established IKE SA with one CHILD_SA costs at
+ * most 4 KiB in the engine (measured on the heap, allocator overhead
+ * included) once the handshake's buffers are gone. */
+TEST(ike_rw_memory_per_established_sa)
+{
+	struct rw w;
+	size_t empty, with, without, per;
+
+	rw_init(&w, 500, NULL);
+	/* an engine with its connection and no SA */
+	with = test_heap_in_use();
+	ike_engine_free(w.srv);
+	without = test_heap_in_use();
+	empty = with - without;
+	w.srv = server_engine(&w, NULL);
+	for (size_t i = 0; i < w.n; i++)
+		rw_initiate(&w, i);
+	rw_run(&w, w.now + 10 * IKE_SEC);
+	for (size_t i = 0; i < w.n; i++)
+		REQUIRE_EQ(w.c[i].up, 1);
+	/* what freeing the server gives back, less its empty self */
+	with = test_heap_in_use();
+	ike_engine_free(w.srv);
+	w.srv = NULL;
+	without = test_heap_in_use();
+	REQUIRE(with - without > empty);
+	per = (with - without - empty) / w.n;
+	printf("    server engine: %zu bytes per established IKE SA with one CHILD_SA\n", per);
+	CHECK(per <= 4096);
+	CHECK(per >= 512); /* a measurement that sees nothing would pass */
+	rw_free(&w);
+}
