@@ -623,11 +623,13 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			old->n_leases = 0;
 		}
 	}
+	/* Addresses, not endpoints: no port (as tunsec status shows them). */
 	for (size_t i = 0; i < ev->cp.n_addrs; i++) {
+		char ip[INET6_ADDRSTRLEN] = "?";
 		size_t n = strlen(vips);
 
-		snprintf(vips + n, sizeof(vips) - n, "%s%s", i ? ", " : ", virtual IP ",
-			 ike_addr_str(&ev->cp.addrs[i], peer, sizeof(peer)));
+		inet_ntop(ev->cp.addrs[i].family, ev->cp.addrs[i].addr, ip, sizeof(ip));
+		snprintf(vips + n, sizeof(vips) - n, "%s%s", i ? ", " : ", virtual IP ", ip);
 	}
 	log_info("%s: IKE SA #%u %s with %s as %s, %s, SPIs %016llx_i %016llx_r%s%s", cc->name,
 		 ev->sa_id, ev->rekeyed_sa_id ? "rekeyed" : "established",
