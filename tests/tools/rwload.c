@@ -10,7 +10,7 @@
  *          [--psk S | --psk-file F] [--id-fmt 'client%u@rw.test']
  *          [--server-id ID] [--proposals P] [--esp-proposals P]
  *          [--concurrency C] [--timeout S] [--port 500] [--natt-port 4500]
- *          [--inner-net NET/LEN] [--initial-contact] [--keep]
+ *          [--vip | --inner-net NET/LEN] [--initial-contact] [--keep]
  *
  * Client i (1-based) sends from the i-th usable host address of --src-net
  * (consecutive; addresses ending in .0 or .255 are skipped), identifies
@@ -20,10 +20,20 @@
  * server must prove (an IPv4 address, an e-mail address or an FQDN;
  * default: whatever it names).
  *
- * --inner-net: propose as TSi the address at client i's offset in this
- * net instead of its own. A responder that routes the client's TSi into
- * a TUN device (tunsecd) would otherwise route its own IKE and ESP
- * datagrams to the client into the tunnel as well: a loop. Clients send
+ * --vip: ask for a virtual IPv4 address (CP(CFG_REQUEST) with
+ * INTERNAL_IP4_ADDRESS, RFC 7296 §2.19) and propose TSi 0.0.0.0/0, which
+ * the server narrows to the address it assigns (§2.9), as strongSwan's
+ * clients do. A client counts as established only with its CHILD_SA;
+ * `vips` counts those that also got an address and whose CHILD_SA's TSi
+ * is exactly that address, `distinct` how many different addresses they
+ * got (a pool must never hand one address to two clients at once).
+ *
+ * --inner-net (without --vip, for servers without pools): propose as TSi
+ * the address at client i's offset in this net instead of its own. A
+ * responder that routes the client's TSi into a TUN device (tunsecd)
+ * would otherwise route its own IKE and ESP datagrams to the client into
+ * the tunnel as well: a loop (with --vip the server routes the virtual
+ * address there, never the outer one). Clients send
  * no INITIAL_CONTACT (§2.4) unless --initial-contact: a responder that
  * does not tell its peers apart by identity would take each client's for
  * "every earlier IKE SA is gone" and delete the others'.
@@ -48,14 +58,16 @@
  * Output: once a second to stderr
  *   t=3.0 established=1200 failed=0 inflight=200
  * and at the end one line to stdout
- *   clients=N established=N failed=N seconds=S hs_per_s=R
+ *   clients=N established=N failed=N seconds=S hs_per_s=R [vips=N distinct=N]
  * seconds runs from the first initiation to the end; hs_per_s is
  * established / (last established - first initiation). Exit status 0 if
- * every client was established, 1 if not, 2 on bad usage.
+ * every client was established (with --vip: and got its own address), 1
+ * if not, 2 on bad usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -87,6 +99,7 @@ struct client {
 	uint32_t addr; /* host order */
 	uint8_t state; /* enum cstate */
 	bool ike_up;
+	uint32_t vip; /* --vip: the address IKE_UP brought (host order), or 0 */
 	size_t hpos; /* index in the heap, or SIZE_MAX */
 	ike_time_t deadline;
 };
@@ -128,7 +141,8 @@ static uint16_t port_ike = 500, port_natt = 4500;
 static unsigned established, failed, inflight, fail_logged, down_after_up;
 static uint64_t rx_dropped, tx_errors;
 static ike_time_t t_first, t_last_up;
-static bool keep;
+static bool keep, want_vip;
+static unsigned vip_bad; /* --vip: no address, or a CHILD_SA not narrowed to it */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -307,6 +321,22 @@ static void client_fail_log(uint32_t c, const char *what, const struct ike_event
 	        what, ike_reason_name(ev->reason), ev->notify);
 }
 
+static uint32_t load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* --vip: the CHILD_SA's TSi (our side) is exactly the virtual IP, any
+ * protocol and port (§2.9: the server narrowed 0.0.0.0/0 to it). */
+static bool vip_narrowed(const struct client *k, const struct ike_child_info *ch)
+{
+	const struct esp_sel *s = &ch->local[0];
+
+	return k->vip && ch->n_local == 1 && s->family == AF_INET && s->proto == 0 &&
+	       s->port_lo == 0 && s->port_hi == 65535 && load_be32(s->start) == k->vip &&
+	       load_be32(s->end) == k->vip;
+}
+
 /* After every call into client c's engine: send what it queued, act on
  * its events, re-file its timer; free it once it is finished. */
 static void service(uint32_t c, ike_time_t now)
@@ -323,9 +353,19 @@ static void service(uint32_t c, ike_time_t now)
 		switch (ev.type) {
 		case IKE_EV_IKE_UP:
 			k->ike_up = true;
+			for (size_t i = 0; i < ev.cp.n_addrs && !k->vip; i++)
+				if (ev.cp.addrs[i].family == AF_INET)
+					k->vip = load_be32(ev.cp.addrs[i].addr);
 			break;
 		case IKE_EV_CHILD_UP:
 			if (k->state == C_RUNNING) {
+				if (want_vip && !vip_narrowed(k, &ev.child)) {
+					client_fail_log(c, k->vip ? "CHILD_SA not narrowed to its virtual IP"
+					                          : "no virtual IP",
+					                &ev);
+					vip_bad++;
+					k->vip = 0;
+				}
 				client_done(c, C_UP);
 				t_last_up = now;
 			}
@@ -375,15 +415,15 @@ static int client_start(uint32_t c, struct ike_config *tmpl, const char *id_fmt,
 		memmove(id, id + 1, strlen(id));
 	cfg.local_id.len = (uint8_t)strlen(id);
 	memcpy(cfg.local_id.data, id, cfg.local_id.len);
-	{
-		/* the same host offset in --inner-net */
+	if (!want_vip) {
+		/* our own address, or the same host offset in --inner-net */
 		uint32_t in = inner_base + (k->addr - net_base);
 
 		snprintf(ts, sizeof(ts), "%u.%u.%u.%u/32", in >> 24, in >> 16 & 255,
 		         in >> 8 & 255, in & 255);
-	}
-	if (esp_sel_parse(&cfg.local_ts[0], ts) < 0)
-		return -1;
+		if (esp_sel_parse(&cfg.local_ts[0], ts) < 0)
+			return -1;
+	} /* else the template's 0.0.0.0/0 */
 	cfg.n_local_ts = 1;
 	k->e = ike_engine_new(&cfg);
 	if (!k->e) {
@@ -453,6 +493,10 @@ static void rx_drain(int fd, int which, struct rxbatch *b, ike_time_t now)
 					dst = ntohl(pi.ipi_addr.s_addr);
 					have_dst = true;
 				}
+			}
+			if (h->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+				rx_dropped++; /* larger than any IKE message */
+				continue;
 			}
 			off = dst - net_base;
 			if (!have_dst || off >= net_size || (c = by_host[off]) < 0 || !cl[c].e) {
@@ -528,19 +572,56 @@ static int parse_id(struct ike_identity *id, const char *s)
 	return 0;
 }
 
-static int parse_net(const char *s, uint32_t *base, unsigned *bits)
+/* A whole decimal number in [lo, hi]; 0, or -1 with a message. */
+static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+                      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "rwload: --%s: a number from %lu to %lu, not '%s'\n", opt, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A finite decimal number in (0, hi]; 0, or -1 with a message. */
+static int parse_secs(const char *opt, const char *s, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v <= 0 || v > hi) {
+		fprintf(stderr, "rwload: --%s: more than 0, at most %g, not '%s'\n", opt, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "A.B.C.D/LEN", LEN 8..30 (host bits are cleared). */
+static int parse_net(const char *opt, const char *s, uint32_t *base, unsigned *bits)
 {
 	char tmp[64], *slash;
 	struct in_addr a;
 	unsigned long b;
 
+	if (strlen(s) >= sizeof(tmp))
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s", s);
 	slash = strchr(tmp, '/');
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	b = strtoul(slash + 1, NULL, 10);
-	if (inet_pton(AF_INET, tmp, &a) != 1 || b < 8 || b > 30)
+	if (parse_uint(opt, slash + 1, 8, 30, &b) < 0)
+		return -1;
+	if (inet_pton(AF_INET, tmp, &a) != 1)
 		return -1;
 	*bits = (unsigned)b;
 	*base = ntohl(a.s_addr) & ~((1u << (32 - b)) - 1);
@@ -559,7 +640,42 @@ static int read_psk(const char *file, char *out, size_t cap)
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
 		n--;
 	out[n] = '\0';
-	return n ? 0 : -1;
+	/* a NUL inside would cut the key short without a word */
+	return n && memchr(out, '\0', n) == NULL ? 0 : -1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* --vip: how many established clients got an address, and how many
+ * different ones (sorted, then counted). */
+static void count_vips(unsigned *vips, unsigned *distinct)
+{
+	uint32_t *v = malloc((size_t)n_clients * sizeof(*v));
+	unsigned n = 0;
+
+	*vips = *distinct = 0;
+	for (unsigned c = 0; c < n_clients; c++)
+		if (cl[c].state == C_UP && cl[c].vip)
+			n++;
+	*vips = n;
+	if (!v) {
+		fprintf(stderr, "rwload: out of memory counting addresses\n");
+		return;
+	}
+	n = 0;
+	for (unsigned c = 0; c < n_clients; c++)
+		if (cl[c].state == C_UP && cl[c].vip)
+			v[n++] = cl[c].vip;
+	qsort(v, n, sizeof(*v), cmp_u32);
+	for (unsigned i = 0; i < n; i++)
+		if (i == 0 || v[i] != v[i - 1])
+			(*distinct)++;
+	free(v);
 }
 
 static void usage(void)
@@ -569,7 +685,7 @@ static void usage(void)
 	        "              [--psk S | --psk-file F] [--id-fmt 'client%%u@rw.test']\n"
 	        "              [--server-id ID] [--proposals P] [--esp-proposals P]\n"
 	        "              [--concurrency C] [--timeout S] [--port 500] [--natt-port 4500]\n"
-	        "              [--inner-net NET/LEN] [--initial-contact] [--keep]\n");
+	        "              [--vip | --inner-net NET/LEN] [--initial-contact] [--keep]\n");
 }
 
 int main(int argc, char **argv)
@@ -590,6 +706,7 @@ int main(int argc, char **argv)
 	    {"natt-port", required_argument, NULL, 'T'},
 	    {"keep", no_argument, NULL, 'x'},
 	    {"inner-net", required_argument, NULL, 'j'},
+	    {"vip", no_argument, NULL, 'v'},
 	    {"initial-contact", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -601,11 +718,13 @@ int main(int argc, char **argv)
 	const char *id_fmt = "client%u@rw.test", *server_id = NULL;
 	const char *ike_props = "aes256gcm16-prfsha256-x25519", *esp_props = "aes256gcm16";
 	unsigned concurrency = 200, bits = 0, next = 0;
+	unsigned long v;
 	double timeout = 120;
 	uint8_t server[4];
 	struct pollfd pfd[2];
 	ike_time_t t_end, next_progress;
 	double secs;
+	unsigned vips = 0, distinct = 0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -617,9 +736,16 @@ int main(int argc, char **argv)
 			net_s = optarg;
 			break;
 		case 'N':
-			n_clients = (unsigned)strtoul(optarg, NULL, 10);
+			/* one per host of a /8 at most */
+			if (parse_uint("clients", optarg, 1, 1u << 24, &v) < 0)
+				return 2;
+			n_clients = (unsigned)v;
 			break;
 		case 'k':
+			if (strlen(optarg) > IKE_PSK_MAX) {
+				fprintf(stderr, "rwload: --psk: at most %d bytes\n", IKE_PSK_MAX);
+				return 2;
+			}
 			snprintf(psk, sizeof(psk), "%s", optarg);
 			break;
 		case 'K':
@@ -638,16 +764,26 @@ int main(int argc, char **argv)
 			esp_props = optarg;
 			break;
 		case 'c':
-			concurrency = (unsigned)strtoul(optarg, NULL, 10);
+			if (parse_uint("concurrency", optarg, 1, 1u << 24, &v) < 0)
+				return 2;
+			concurrency = (unsigned)v;
 			break;
 		case 't':
-			timeout = strtod(optarg, NULL);
+			if (parse_secs("timeout", optarg, 86400, &timeout) < 0)
+				return 2;
 			break;
 		case 'P':
-			port_ike = (uint16_t)strtoul(optarg, NULL, 10);
+			if (parse_uint("port", optarg, 1, 65535, &v) < 0)
+				return 2;
+			port_ike = (uint16_t)v;
 			break;
 		case 'T':
-			port_natt = (uint16_t)strtoul(optarg, NULL, 10);
+			if (parse_uint("natt-port", optarg, 1, 65535, &v) < 0)
+				return 2;
+			port_natt = (uint16_t)v;
+			break;
+		case 'v':
+			want_vip = true;
 			break;
 		case 'x':
 			keep = true;
@@ -663,8 +799,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!server_s || !net_s || n_clients == 0 || concurrency == 0 || timeout <= 0 ||
-	    inet_pton(AF_INET, server_s, server) != 1 || parse_net(net_s, &net_base, &bits) < 0) {
+	if (optind < argc || !server_s || !net_s || n_clients == 0 ||
+	    inet_pton(AF_INET, server_s, server) != 1 ||
+	    parse_net("src-net", net_s, &net_base, &bits) < 0 || port_ike == port_natt ||
+	    (want_vip && inner_s)) {
 		usage();
 		return 2;
 	}
@@ -673,7 +811,7 @@ int main(int argc, char **argv)
 	if (inner_s) {
 		unsigned ib;
 
-		if (parse_net(inner_s, &inner_base, &ib) < 0) {
+		if (parse_net("inner-net", inner_s, &inner_base, &ib) < 0) {
 			usage();
 			return 2;
 		}
@@ -744,6 +882,12 @@ int main(int argc, char **argv)
 	if (esp_sel_parse(&tmpl.remote_ts[0], "0.0.0.0/0") < 0)
 		return 1;
 	tmpl.n_remote_ts = 1;
+	if (want_vip) {
+		/* §2.19: the server narrows TSi to the address it assigns */
+		if (esp_sel_parse(&tmpl.local_ts[0], "0.0.0.0/0") < 0)
+			return 1;
+		tmpl.request_vip4 = true;
+	}
 	tmpl.initial_contact = initial_contact;
 
 	for (int i = 0; i < 2; i++) {
@@ -812,13 +956,21 @@ int main(int argc, char **argv)
 		        down_after_up, (unsigned long long)rx_dropped,
 		        (unsigned long long)tx_errors);
 	failed = n_clients - established;
-	printf("clients=%u established=%u failed=%u seconds=%.2f hs_per_s=%.1f\n", n_clients,
+	if (want_vip)
+		count_vips(&vips, &distinct);
+	printf("clients=%u established=%u failed=%u seconds=%.2f hs_per_s=%.1f", n_clients,
 	       established, failed, secs,
 	       established && t_last_up > t_first
 	           ? (double)established / ((double)(t_last_up - t_first) / 1e9)
 	           : 0.0);
+	if (want_vip)
+		printf(" vips=%u distinct=%u", vips, distinct);
+	printf("\n");
+	if (want_vip && vip_bad)
+		fprintf(stderr, "rwload: %u established clients without their own virtual IP "
+		                "(none, or a CHILD_SA not narrowed to it)\n", vip_bad);
 	for (unsigned c = 0; c < n_clients; c++)
 		ike_engine_free(cl[c].e);
 	sodium_memzero(psk, sizeof(psk));
-	return established == n_clients ? 0 : 1;
+	return established == n_clients && (!want_vip || distinct == n_clients) ? 0 : 1;
 }
