@@ -35,9 +35,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -194,19 +196,55 @@ static int build_template(uint8_t *buf, size_t cap, struct layout *l)
 	return 0;
 }
 
+/* A whole decimal number in [lo, hi]; 0, or -1 with a message. */
+static int parse_uint(const char *opt, const char *s, unsigned long lo, unsigned long hi,
+                      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
+		fprintf(stderr, "ikeflood: --%s: a number from %lu to %lu, not '%s'\n", opt, lo, hi,
+		        s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A finite decimal number in [lo, hi]; 0, or -1 with a message. */
+static int parse_real(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi) {
+		fprintf(stderr, "ikeflood: --%s: a number from %g to %g, not '%s'\n", opt, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "A.B.C.D/LEN", LEN 8..30 (host bits are cleared). */
 static int parse_net(const char *s, uint32_t *base, unsigned *bits)
 {
 	char tmp[64], *slash;
 	struct in_addr a;
 	unsigned long b;
 
+	if (strlen(s) >= sizeof(tmp))
+		return -1;
 	snprintf(tmp, sizeof(tmp), "%s", s);
 	slash = strchr(tmp, '/');
 	if (!slash)
 		return -1;
 	*slash = '\0';
-	b = strtoul(slash + 1, NULL, 10);
-	if (inet_pton(AF_INET, tmp, &a) != 1 || b < 8 || b > 30)
+	if (parse_uint("src-net", slash + 1, 8, 30, &b) < 0 || inet_pton(AF_INET, tmp, &a) != 1)
 		return -1;
 	*bits = (unsigned)b;
 	*base = ntohl(a.s_addr) & ~((1u << (32 - b)) - 1);
@@ -233,6 +271,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	const char *dst_s = NULL, *net_s = NULL, *ifname = NULL;
 	unsigned port = 500, bits = 0;
+	unsigned long v;
 	uint32_t net = 0, hosts;
 	double rate = 0, seconds = 2;
 	struct layout l;
@@ -247,18 +286,29 @@ int main(int argc, char **argv)
 			dst_s = optarg;
 			break;
 		case 'p':
-			port = (unsigned)strtoul(optarg, NULL, 10);
+			if (parse_uint("port", optarg, 1, 65535, &v) < 0)
+				return 2;
+			port = (unsigned)v;
 			break;
 		case 'n':
 			net_s = optarg;
 			break;
 		case 'r':
-			rate = strtod(optarg, NULL);
+			/* 0: as fast as the socket takes them */
+			if (parse_real("rate", optarg, 0, 1e9, &rate) < 0)
+				return 2;
 			break;
 		case 's':
-			seconds = strtod(optarg, NULL);
+			/* a day at most: the end stays far inside uint64_t ns */
+			if (parse_real("seconds", optarg, 1e-3, 86400, &seconds) < 0)
+				return 2;
 			break;
 		case 'i':
+			if (strlen(optarg) == 0 || strlen(optarg) >= IFNAMSIZ) {
+				fprintf(stderr, "ikeflood: --ifname: 1 to %d characters\n",
+				        IFNAMSIZ - 1);
+				return 2;
+			}
 			ifname = optarg;
 			break;
 		default:
@@ -266,9 +316,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!dst_s || !net_s || inet_pton(AF_INET, dst_s, &dst.sin_addr) != 1 ||
-	    parse_net(net_s, &net, &bits) < 0 || port == 0 || port > 65535 || rate < 0 ||
-	    seconds <= 0) {
+	if (optind < argc || !dst_s || !net_s || inet_pton(AF_INET, dst_s, &dst.sin_addr) != 1 ||
+	    parse_net(net_s, &net, &bits) < 0) {
 		usage();
 		return 2;
 	}
