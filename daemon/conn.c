@@ -663,7 +663,7 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
 	bool was_up = s && s->up;
 	struct tunnel **pp = &c->children;
-	char more[64] = "";
+	char more[64] = "", who[300], peer[64];
 	uint64_t held = 0;
 
 	if (s)
@@ -694,10 +694,22 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 	if (held)
 		snprintf(more, sizeof(more), " (and %llu more failures not logged)",
 			 (unsigned long long)held);
+	if (ev->peer_id.type)
+		ike_id_str(&ev->peer_id, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "(no ID)");
+	/* Who refused whom, why, and which identity (an operator debugging
+	 * a client needs all three). */
 	if (ev->auth_err)
-		log_warn("%s: IKE SA #%u %s: %s: %s%s", c->cfg.name, ev->sa_id,
-			 was_up ? "down" : "failed", ike_reason_name(ev->reason),
+		log_warn("%s: IKE SA #%u %s: we refused the AUTH of %s from %s: %s%s", c->cfg.name,
+			 ev->sa_id, was_up ? "down" : "failed", who,
+			 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
 			 ike_cert_strerror(ev->auth_err), more);
+	else if (ev->reason == IKE_REASON_AUTH_FAILED)
+		log_warn("%s: IKE SA #%u %s: %s refused our AUTH (AUTHENTICATION_FAILED): our "
+			 "credentials or identity are not what it expects%s",
+			 c->cfg.name, ev->sa_id, was_up ? "down" : "failed",
+			 ike_addr_str(&ev->path.remote, peer, sizeof(peer)), more);
 	else if (ev->notify)
 		log_info("%s: IKE SA #%u %s: %s (notify %u)%s", c->cfg.name, ev->sa_id,
 			 was_up ? "down" : "failed", ike_reason_name(ev->reason), ev->notify, more);

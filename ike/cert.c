@@ -56,6 +56,8 @@ static const char *const err_names[] = {
     "buffer too small",
     "no connection accepts these identities and this AUTH method",
     "refused by the connection's uniqueness policy (unique = keep)",
+    "AUTH did not verify: the pre-shared keys differ",
+    "the responder's ID is not the remote id configured",
 };
 
 const char *ike_cert_strerror(int err)

@@ -42,6 +42,8 @@ enum {
 	/* not about certificates, but why the engine refused an IKE_AUTH */
 	IKE_CERT_ERR_NO_PEER = -13, /* no connection fits IDi, IDr, AUTH method */
 	IKE_CERT_ERR_UNIQUE = -14,  /* unique = keep, and the identity has an SA */
+	IKE_CERT_ERR_PSK = -15,     /* a PSK AUTH did not verify (the keys differ) */
+	IKE_CERT_ERR_IDR = -16,     /* the responder's ID is not the one configured */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */

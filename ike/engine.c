@@ -178,6 +178,7 @@ static const char *const reason_names[] = {
     [IKE_REASON_PROTOCOL] = "protocol error",
     [IKE_REASON_REPLACED] = "replaced (INITIAL_CONTACT)",
     [IKE_REASON_REKEYED] = "rekeyed",
+    [IKE_REASON_UNIQUE] = "replaced by a newer IKE SA of the same identity (unique = replace)",
 };
 
 const char *ike_reason_name(enum ike_reason r)
@@ -807,8 +808,9 @@ static void ev_base(const struct ike_sa *sa, enum ike_event_type type, struct ik
 	if (type == IKE_EV_IKE_UP) {
 		ev->suite = sa->suite;
 		ev->behind_nat = sa->nat_local;
-		ev->peer_id = sa->peer_id;
 	}
+	if (type == IKE_EV_IKE_UP || type == IKE_EV_IKE_DOWN)
+		ev->peer_id = sa->peer_id;
 }
 
 /* NO_PROPOSAL_CHOSEN sent: say what the peer offered (sa may be NULL). */
@@ -1837,8 +1839,11 @@ static bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiat
 			e->auth_err = IKE_CERT_ERR_METHOD;
 			return false;
 		}
-		return ike_auth_psk_verify(sa->keys.prf, sa->peer->psk, sa->peer->cfg.psk_len, &o, m->auth.data,
-		                           m->auth.len);
+		if (ike_auth_psk_verify(sa->keys.prf, sa->peer->psk, sa->peer->cfg.psk_len, &o,
+		                        m->auth.data, m->auth.len))
+			return true;
+		e->auth_err = IKE_CERT_ERR_PSK;
+		return false;
 	}
 	rc = ike_peer_cert_verify(sa->peer->cfg.creds, m->cert, m->n_cert, wall_now(e), &pc);
 	if (rc == 0 && !ike_peer_cert_id_ok(pc, id->type, id->data, id->len))
@@ -2184,6 +2189,18 @@ static struct ike_sa *twin(struct ike_engine *e, const struct ike_sa *sa)
 	return NULL;
 }
 
+/* How many IKE SAs of sa's identity were replaced by a rekey and still
+ * wait for their Delete (IKE_ENGINE_REKEYED_MAX). */
+static size_t rekeyed_held(const struct ike_engine *e, const struct ike_sa *sa)
+{
+	size_t n = 0;
+
+	for (struct ike_sa *o = satab_ident_first(&e->tab, &sa->peer_id); o;
+	     o = satab_ident_next(&e->tab, o))
+		n += o->state == IKE_SA_REKEYED && same_identity(o, sa);
+	return n;
+}
+
 /*
  * sa (authenticated, not yet in the identity index) replaces every other
  * IKE SA of its identity: INITIAL_CONTACT (§2.4: "the other IKE SAs of
@@ -2206,7 +2223,7 @@ static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_
 			sa_remove(e, o, IKE_REASON_REPLACED, IKE_N_INITIAL_CONTACT);
 		} else if (o->state == IKE_SA_ESTABLISHED) {
 			o->want_delete = true;
-			o->del_reason = IKE_REASON_REPLACED;
+			o->del_reason = IKE_REASON_UNIQUE;
 			run_pending(e, o, now);
 		}
 	}
@@ -2251,14 +2268,15 @@ static int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct
 		e->stats.no_peer++;
 		ok = false;
 	}
+	/* The claimed ID, for the failure's event too (who was refused). */
+	if (ike_msg_has(m, IKE_PL_IDI))
+		keep_peer_id(sa, &m->idi);
 	if (ok) {
 		peer_move(e, sa, p);
 		ok = auth_verify(e, sa, true, &m->idi);
 	} else if (ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH)) {
 		e->auth_err = IKE_CERT_ERR_NO_PEER;
 	}
-	if (ok)
-		keep_peer_id(sa, &m->idi);
 	/* unique = keep: the identity's SA stays, this one goes (unless the
 	 * peer says, with INITIAL_CONTACT, that it lost the other). */
 	if (ok && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
@@ -2466,12 +2484,15 @@ static int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t 
 		return IKE_OK;
 	}
 	e->auth_err = 0;
-	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH) &&
-	     id_matches(&sa->peer->cfg.remote_id, &m->idr);
+	if (ike_msg_has(m, IKE_PL_IDR))
+		keep_peer_id(sa, &m->idr);
+	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
+	if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
+		e->auth_err = IKE_CERT_ERR_IDR;
+		ok = false;
+	}
 	if (ok)
 		ok = auth_verify(e, sa, false, &m->idr);
-	if (ok)
-		keep_peer_id(sa, &m->idr);
 	/* §2.19: what the server assigned us (reported in IKE_UP); its
 	 * TSi narrows our CHILD_SA to it. */
 	got_cp = ok && ike_msg_has(m, IKE_PL_CP) && ike_cp_reply_parse(&m->cp, &cpr);
@@ -3457,6 +3478,13 @@ static int on_rekey_ike_request(struct ike_engine *e, struct ike_sa *sa,
 	 * resolved: not now, the peer tries again. */
 	if (sa->req_kind == IKE_REQ_CREATE_CHILD || sa->req_kind == IKE_REQ_DELETE_CHILD ||
 	    sa->want_delete || (collision && sa->ireq->peer_sa)) {
+		e->stats.tmp_failure++;
+		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return IKE_OK;
+	}
+	/* A peer rekeying in a loop without deleting what it replaced. */
+	if (rekeyed_held(e, sa) >= IKE_ENGINE_REKEYED_MAX) {
+		e->stats.rekey_refused++;
 		e->stats.tmp_failure++;
 		create_child_error(e, sa, &m->hdr, path, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return IKE_OK;

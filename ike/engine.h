@@ -348,6 +348,7 @@ enum ike_reason {
 	IKE_REASON_PROTOCOL,      /* malformed authenticated message (§2.21) */
 	IKE_REASON_REPLACED,      /* INITIAL_CONTACT from the peer (§2.4) */
 	IKE_REASON_REKEYED,       /* replaced by a rekeyed IKE SA (§2.18) */
+	IKE_REASON_UNIQUE,        /* a newer IKE SA of the identity, unique = replace */
 };
 
 /* What the data plane needs of a CHILD_SA. Keys are aead_new()'s blob:
@@ -401,14 +402,16 @@ struct ike_event {
 	 * we are behind a NAT (so we send keepalives, RFC 3948 §2.3). */
 	struct ike_suite suite;
 	bool behind_nat;
-	struct ike_identity peer_id; /* IKE_UP: the ID the peer authenticated */
+	/* IKE_UP: the ID the peer authenticated; IKE_DOWN: that one, or the
+	 * one it claimed in a refused IKE_AUTH (type 0: none seen) */
+	struct ike_identity peer_id;
 	/* IKE_EV_REFUSED: the peer's proposals (ike_offer_str()), and
 	 * whether they were for the IKE SA (else a CHILD_SA) */
 	char offered[200];
 	bool offered_ike;
 	/* IKE_DOWN with reason AUTH_FAILED: why we refused the peer's AUTH,
 	 * an IKE_CERT_ERR_* of ike/cert.h (ike_cert_strerror() names it);
-	 * 0 when the peer refused ours or a PSK did not match. */
+	 * 0 when the peer refused ours (its AUTHENTICATION_FAILED). */
 	int auth_err;
 	struct ike_child_info child; /* CHILD_* (keys only in CHILD_UP) */
 	/* The connection (ike_engine_peer_add()) the SA runs under: its id
@@ -446,6 +449,8 @@ struct ike_engine_stats {
 	uint64_t unique_replaced; /* IKE SAs deleted for a newer one of the same identity */
 	uint64_t unique_refused;  /* IKE SAs refused: unique = keep */
 	uint64_t vip_failed;      /* no address to assign: INTERNAL_ADDRESS_FAILURE sent */
+	uint64_t rekey_refused;   /* IKE SA rekeys refused: the identity holds
+	                           * IKE_ENGINE_REKEYED_MAX undeleted predecessors */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */
 	/* Unprotected one-way notifies (§1.5), for requests only, together
 	 * limited to IKE_ENGINE_UNPROT_BURST at once and
@@ -692,6 +697,12 @@ void ike_engine_get_stats(const struct ike_engine *e, struct ike_engine_stats *o
  * 0).
  */
 #define IKE_ENGINE_TMPFAIL_MAX (300 * IKE_SEC)
+/* A peer that rekeys its IKE SA (§2.18) must delete the old one; the old
+ * one waits for that Delete (half_open_timeout) and costs memory meanwhile.
+ * An identity holding this many replaced IKE SAs not yet deleted gets
+ * TEMPORARY_FAILURE for its next IKE SA rekey, so that a peer rekeying in
+ * a loop cannot pile them up. */
+#define IKE_ENGINE_REKEYED_MAX 4
 
 int ike_engine_rekey_ike(struct ike_engine *e, uint32_t sa_id, ike_time_t now);
 

@@ -99,7 +99,7 @@ cert_conf "$WORK/c2.conf" c tsc0 "$C_IN4/32" $C_UL "$C_PEER" moon.example "$SUN_
 	"$P/moon.pem" "$P/moon.key" "$P/other.pem" 10.201.1.0/24 10.201.2.0/24 start
 mv "${TSD_LOG[c]}" "$WORK/tunsecd-c-first.log"
 tsd_start c "$C_NS" "$WORK/c2.conf" || die "client did not restart"
-refused() { grep -q "gw: IKE SA #1 failed: authentication failed.*not trusted" "${TSD_LOG[c]}"; }
+refused() { grep -q "gw: IKE SA #1 failed: we refused the AUTH of .*: certificate not trusted" "${TSD_LOG[c]}"; }
 check "client refuses a certificate from an untrusted CA (and says why)" wait_for 10 refused
 check_stat "client counts the refusal" c ike auth-failed 1
 check "no IKE SA left on the client" sh -c "'$TUNSEC' -s '$WORK/c.sock' status | grep -q 'gw: IKEv2.*, 0 IKE SAs'"

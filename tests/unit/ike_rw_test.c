@@ -40,6 +40,7 @@ struct rw_client {
 	uint64_t rnd;
 	char id[64];
 	size_t up, down, child_up, child_failed;
+	uint32_t sa_id; /* the last IKE SA that came up */
 	uint16_t child_notify;
 	struct ike_cp_reply cp;
 	enum ike_reason down_reason;
@@ -58,6 +59,7 @@ struct rw {
 	uint64_t rng, srv_rnd;
 	unsigned loss_pct;
 	bool drop_auth;  /* lose every IKE_AUTH request to the server */
+	bool drop_info;  /* ... every INFORMATIONAL request (Deletes) */
 	bool defer_need; /* keep IKE_EV_NEEDs for the test to answer */
 	bool pool_empty; /* the fake pool has nothing */
 	struct ike_engine *srv;
@@ -214,6 +216,9 @@ static void push(struct rw *w, uint32_t to, const struct ike_path *sent, const u
 	/* IKE_AUTH requests to the server (exchange 35, I flag, no R) */
 	if (w->drop_auth && to == SERVER && len > 19 && buf[18] == IKE_AUTH && !(buf[19] & 0x20))
 		return;
+	if (w->drop_info && to == SERVER && len > 19 && buf[18] == IKE_INFORMATIONAL &&
+	    !(buf[19] & 0x20))
+		return;
 	REQUIRE(w->q_n < w->q_cap);
 	p = &w->q[(w->q_head + w->q_n++) % w->q_cap];
 	p->at = w->now + LAT;
@@ -324,7 +329,9 @@ static void drain_client(struct rw *w, size_t i)
 	while (ike_engine_poll_event(cl->e, &ev) == 1) {
 		if (ev.type == IKE_EV_IKE_UP) {
 			cl->up++;
-			cl->cp = ev.cp;
+			cl->sa_id = ev.sa_id;
+			if (!ev.rekeyed_sa_id)
+				cl->cp = ev.cp;
 		} else if (ev.type == IKE_EV_IKE_DOWN) {
 			cl->down++;
 			cl->down_reason = ev.reason;
@@ -752,5 +759,39 @@ TEST(ike_rw_memory_per_established_sa)
 	printf("    server engine: %zu bytes per established IKE SA with one CHILD_SA\n", per);
 	CHECK(per <= 4096);
 	CHECK(per >= 512); /* a measurement that sees nothing would pass */
+	rw_free(&w);
+}
+
+/* §2.18: a peer that rekeys its IKE SA must delete the one it replaced;
+ * one that never does (here its Deletes are lost) cannot pile up replaced
+ * SAs on the server: past IKE_ENGINE_REKEYED_MAX it gets
+ * TEMPORARY_FAILURE (§2.25), and the server holds a bounded number. */
+TEST(ike_rw_rfc7296_2_18_rekey_loop_is_bounded)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+	size_t most = 0;
+
+	rw_init(&w, 1, NULL);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + IKE_SEC);
+	REQUIRE_EQ(w.c[0].up, 1);
+	w.drop_info = true;
+	for (int i = 0; i < 12; i++) {
+		ike_engine_rekey_ike(w.c[0].e, w.c[0].sa_id, w.now);
+		drain_client(&w, 0);
+		rw_run(&w, w.now + IKE_SEC / 2);
+		if (ike_engine_sa_count(w.srv) > most)
+			most = ike_engine_sa_count(w.srv);
+	}
+	ike_engine_get_stats(w.srv, &st);
+	printf("    most %zu SAs on the server, %llu rekeys refused, %llu tmp-failures\n", most,
+	       (unsigned long long)st.rekey_refused, (unsigned long long)st.tmp_failure);
+	CHECK(st.rekey_refused > 0);
+	CHECK(most <= 1 + IKE_ENGINE_REKEYED_MAX);
+	/* and once the replaced ones time out, rekeys go through again */
+	w.drop_info = false;
+	rw_run(&w, w.now + 40 * IKE_SEC);
+	CHECK(ike_engine_sa_count(w.srv) >= 1);
 	rw_free(&w);
 }
