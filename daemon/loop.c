@@ -327,6 +327,14 @@ static int inner_dst(const uint8_t *ip, size_t len, const uint8_t **dst)
 	return 0;
 }
 
+static bool sels_allow(const struct esp_sel *sels, unsigned n, const struct pkt *p, bool src)
+{
+	for (unsigned i = 0; i < n && i < ESP_MAX_SELS; i++)
+		if (esp_sel_match_pkt(&sels[i], p->data, p->len, src))
+			return true;
+	return false;
+}
+
 static void tun_outbound(struct loop *l, struct pkt *p)
 {
 	struct daemon *d = l->d;
@@ -352,6 +360,15 @@ static void tun_outbound(struct loop *l, struct pkt *p)
 		count(&d->cnt.esp, ESP_DROP_NO_SA);
 		if (d->n_conns && conns_acquire(d, p->data, p->len, conn_mono_now()))
 			ike_rearm(l);
+		return;
+	}
+	/* RFC 4301 §5.1: the SA found by destination carries the packet only
+	 * if all its selectors allow it, the source included: the kernel's
+	 * ICMPv6 redirects from a link-local address, or a packet from a
+	 * virtual IP to another client, are not this client's traffic. */
+	if (!sels_allow(sa->remote_sels, sa->n_remote, p, false) ||
+	    !sels_allow(sa->local_sels, sa->n_local, p, true)) {
+		count(&sa->stats, ESP_DROP_SELECTOR);
 		return;
 	}
 	if (d->cfg.mss_clamp && mss_clamp(p->data, p->len, d->mtu) > 0)
