@@ -1221,10 +1221,22 @@ int conns_check(const struct tunsec_config *cfg)
 	return rc;
 }
 
+/* The engine's debug lines (charon's ike = 2: each message, each
+ * retransmission, each liveness check). */
+static void ike_log(void *ctx, uint32_t sa_id, const char *line)
+{
+	if (sa_id)
+		log_msg(LOG_DEBUG, "ike #%u: %s", sa_id, line);
+	else
+		log_msg(LOG_DEBUG, "ike: %s", line);
+}
+
 /* The engine-wide settings: the tunsec section's. */
 static void engine_opts(const struct tunsec_config *cfg, struct ike_engine_opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	if (log_enabled(LOG_DEBUG))
+		o->log = ike_log;
 	o->no_cookies = cfg->cookie_threshold == 0;
 	o->cookie_threshold = cfg->cookie_threshold;
 }

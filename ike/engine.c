@@ -30,7 +30,9 @@
  */
 #include "ike/engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@
 #include "ike/child.h"
 #include "ike/cp.h"
 #include "ike/msg.h"
+#include "ike/msglog.h"
 #include "ike/payload.h"
 #include "ike/proposal.h"
 #include "ike/sa.h"
@@ -156,6 +159,7 @@ struct ike_engine {
 	struct ike_ts_result tsres;
 	uint8_t inner[IKE_FRAG_BUF]; /* a reassembled message's payloads */
 	struct ike_train train;      /* the message being sent */
+	char sent_line[IKE_MSGLOG_MAX]; /* its payloads, when logging */
 	size_t inner_len;
 	/* certificate authentication (ike/cert.h) */
 	int auth_err; /* IKE_CERT_ERR_* of the last refused AUTH */
@@ -189,6 +193,64 @@ const char *ike_reason_name(enum ike_reason r)
 }
 
 static void rnd(struct ike_engine *e, void *buf, size_t len);
+
+/* A debug line (opts.log), built only when someone listens. */
+static void dlog(struct ike_engine *e, uint32_t sa_id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void dlog(struct ike_engine *e, uint32_t sa_id, const char *fmt, ...)
+{
+	char line[IKE_MSGLOG_MAX + 160];
+	va_list ap;
+
+	if (!e->opts.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	e->opts.log(e->opts.log_ctx, sa_id, line);
+}
+
+/* "192.0.2.1[4500]", charon's way. */
+static const char *addr_str(const struct ike_addr *a, char *buf, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	snprintf(buf, cap, "%s[%u]", ip, a->port);
+	return buf;
+}
+
+/* Log a received message, parsed (and decrypted) in e->msg. */
+static void log_received(struct ike_engine *e, const struct ike_sa *sa,
+                         const struct ike_path *path, size_t len)
+{
+	char line[IKE_MSGLOG_MAX], a[64];
+
+	if (!e->opts.log)
+		return;
+	ike_msglog_parsed(&e->msg, line);
+	dlog(e, sa ? sa->id : 0, "received %s from %s (%zu bytes%s)", line,
+	     addr_str(&path->remote, a, sizeof(a)), len,
+	     ike_msg_has(&e->msg, IKE_PL_SKF) ? ", the last fragment" : "");
+}
+
+/* Log what is about to leave: e->sent_line (from seal()) or the plain
+ * message msg (IKE_SA_INIT), with its size and fragments. */
+static void log_sent(struct ike_engine *e, const struct ike_sa *sa, const struct ike_path *path,
+                     const uint8_t *msg, size_t len, size_t total, size_t frags)
+{
+	char a[64], f[48] = "";
+
+	if (!e->opts.log)
+		return;
+	if (msg)
+		ike_msglog_plain(msg, len, e->sent_line);
+	if (frags > 1)
+		snprintf(f, sizeof(f), " in %zu fragments", frags);
+	dlog(e, sa ? sa->id : 0, "sending %s to %s (%zu bytes%s)", e->sent_line,
+	     addr_str(&path->remote, a, sizeof(a)), total, f);
+}
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -984,6 +1046,8 @@ static int seal(struct ike_engine *e, struct ike_sa *sa, int plain_len)
 		sodium_memzero(e->plain, (size_t)plain_len);
 		return n;
 	}
+	if (e->opts.log)
+		ike_msglog_plain(e->plain, (size_t)plain_len, e->sent_line);
 	if (sa->peer_frag &&
 	    ike_msg_encrypted_len(tx, (size_t)plain_len) > sa->peer->cfg.fragment_len) {
 		n = ike_frag_split(tx, e->plain, (size_t)plain_len, sa->peer->cfg.fragment_len, t->buf,
@@ -1014,6 +1078,7 @@ static int send_request(struct ike_engine *e, struct ike_sa *sa, enum ike_req_ki
 	if (rc < 0)
 		return rc;
 	ike_sa_set_request(sa, kind, &e->train, now, rto(sa, 1));
+	log_sent(e, sa, &sa->path, NULL, 0, e->train.total, e->train.n);
 	tx_push_train(e, &sa->path, &e->train);
 	return IKE_OK;
 }
@@ -1026,6 +1091,7 @@ static int send_response(struct ike_engine *e, struct ike_sa *sa, const struct i
 	if (rc < 0)
 		return rc;
 	ike_sa_set_response(sa, &e->train, path);
+	log_sent(e, sa, path, NULL, 0, e->train.total, e->train.n);
 	tx_push_train(e, path, &e->train);
 	return IKE_OK;
 }
@@ -1047,8 +1113,10 @@ static void send_init_error(struct ike_engine *e, const struct ike_path *path,
 	h.flags = IKE_FLAG_R;
 	ike_build_init(&b, e->out, sizeof(e->out), &h);
 	notify_add(&b, type, data, len);
-	if ((n = ike_build_finish(&b, NULL)) > 0)
+	if ((n = ike_build_finish(&b, NULL)) > 0) {
+		log_sent(e, NULL, path, e->out, (size_t)n, (size_t)n, 1);
 		tx_push(e, path, e->out, (size_t)n);
+	}
 }
 
 /* §2.23: a NAT_DETECTION_* notify of this type is present and none of
@@ -1226,6 +1294,7 @@ static int send_init_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t
 	if ((rc = ike_train_one(&e->train, e->out, (size_t)n)) < 0)
 		return rc;
 	ike_sa_set_request(sa, IKE_REQ_INIT, &e->train, now, rto(sa, 1));
+	log_sent(e, sa, &sa->path, e->out, (size_t)n, (size_t)n, 1);
 	tx_push(e, &sa->path, e->out, (size_t)n);
 	return IKE_OK;
 }
@@ -1602,6 +1671,7 @@ static int on_init_request(struct ike_engine *e, const struct ike_path *path, si
 	sa->state = IKE_SA_INIT_ANSWERED;
 	sa->last_heard = now;
 	sa->half_open_deadline = add_time(now, p->cfg.half_open_timeout);
+	log_sent(e, sa, path, e->out, (size_t)n, (size_t)n, 1);
 	tx_push(e, path, e->out, (size_t)n);
 	return IKE_OK;
 }
@@ -3810,8 +3880,10 @@ static void send_unprotected(struct ike_engine *e, const struct ike_path *path,
 	h.msg_id = req->msg_id;
 	ike_build_init(&b, e->out, sizeof(e->out), &h);
 	notify_add(&b, type, NULL, 0);
-	if ((n = ike_build_finish(&b, NULL)) > 0)
+	if ((n = ike_build_finish(&b, NULL)) > 0) {
+		log_sent(e, NULL, path, e->out, (size_t)n, (size_t)n, 1);
 		tx_push(e, path, e->out, (size_t)n);
+	}
 }
 
 /* Does m delete the IKE SA it came under (§1.4.1)? */
@@ -3884,6 +3956,7 @@ static int on_protected(struct ike_engine *e, const struct ike_path *path, size_
 		return rc;
 	}
 	sa->last_heard = now;
+	log_received(e, sa, path, len);
 	if (replay) {
 		e->stats.rx_retransmit++;
 		tx_push_stored(e, path, sa->resp);
@@ -3957,6 +4030,8 @@ int ike_engine_recv(struct ike_engine *e, const struct ike_path *path, const uin
 		e->stats.rx_malformed++;
 		goto out;
 	}
+	if (e->msg.hdr.exchange == IKE_SA_INIT)
+		log_received(e, NULL, path, len);
 	if (e->msg.hdr.exchange == IKE_SA_INIT)
 		rc = e->msg.hdr.flags & IKE_FLAG_R ? on_init_response(e, path, len, now)
 		                                   : on_init_request(e, path, len, now);
@@ -4072,6 +4147,8 @@ static int sa_expire(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		sa->req_sent++;
 		sa->req_deadline = add_time(now, rto(sa, sa->req_sent));
 		e->stats.tx_retransmit++;
+		dlog(e, sa->id, "retransmit %u of request %u", sa->req_sent - 1,
+		     sa->req_kind == IKE_REQ_INIT ? 0 : sa->tx_id);
 		tx_push_stored(e, &sa->path, sa->req);
 		return IKE_OK;
 	}
@@ -4091,7 +4168,11 @@ static int sa_expire(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	if (sa->state == IKE_SA_FREE)
 		return IKE_OK;
 	if (now >= dpd_deadline(sa)) {
-		int rc = send_info(e, sa, IKE_REQ_DPD, now);
+		int rc;
+
+		dlog(e, sa->id, "liveness check (§2.4): nothing heard for %llu ms",
+		     (unsigned long long)((now - sa->last_heard) / 1000000));
+		rc = send_info(e, sa, IKE_REQ_DPD, now);
 
 		if (rc < 0) {
 			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);

@@ -302,6 +302,13 @@ struct ike_engine_opts {
 	unsigned block_threshold;
 	unsigned half_open_max;
 	size_t sa_max;
+	/* Debug lines (NULL: none, and no work spent on them): one per IKE
+	 * message sent or received (exchange, request/response, Message ID,
+	 * payloads, size, fragments, the peer's address), retransmissions
+	 * and liveness checks (ike/msglog.h). sa_id 0: no SA (a refused
+	 * IKE_SA_INIT). Never secrets. */
+	void (*log)(void *ctx, uint32_t sa_id, const char *line);
+	void *log_ctx;
 };
 
 enum ike_event_type {

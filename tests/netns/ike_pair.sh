@@ -10,7 +10,9 @@
 # 4500 (§2.23, RFC 3948) and the client sends keepalives; CHILD_SA rekeys
 # every few seconds (§2.8) lose no ping; `tunsec down` deletes both sides'
 # SAs (§1.4.1), `tunsec up` brings them back; a Delete on shutdown removes
-# the peer's SAs at once; keys never appear in logs.
+# the peer's SAs at once; keys never appear in logs; with -d, one line per
+# IKE message in charon's shape (exchange, request/response, Message ID,
+# payloads, size).
 . "$(dirname "$0")/../lib.sh"
 NAT=${NAT:-no}
 if [ "$NAT" = yes ]; then TAG=tsIx; else TAG=tsIp; fi
@@ -37,6 +39,7 @@ TSEC_EXTRA=$CLIENT_EXTRA CHILD_EXTRA=$CHILD_LIMITS \
 TSEC_EXTRA="keepalive = 2s" ike_conf "$WORK/s.conf" s tss0 "$S_IN4/32" $S_UL "%any" sun.example moon.example \
 	"10.201.2.0/24" "10.201.1.0/24" none
 
+TSD_DEBUG=1 # the debug log's IKE lines are checked below (no PSK in them either)
 tsd_start s "$S_NS" "$WORK/s.conf" || die "server did not start"
 tsd_start c "$C_NS" "$WORK/c.conf" || die "client did not start"
 
@@ -95,5 +98,13 @@ check "tunsec up of an unknown connection fails with a clear error" up_unknown_f
 check "client exits 0 on SIGTERM" tsd_stop c
 check "server: Delete on the client's shutdown removed its SAs" wait_for 3 no_ike_sa s
 check "the PSK is in no log" sh -c "! grep -qF '$PSK' '${TSD_LOG[c]}' '${TSD_LOG[s]}'"
+check "debug: server logs the IKE_SA_INIT request it received, payloads named" \
+	grep -qE 'ike: received IKE_SA_INIT request 0 \[ SA KE No N\(NATD_S_IP\) N\(NATD_D_IP\) N\(FRAG_SUP\) \] from 10\.77\.[0-9.]+\[500\] \([0-9]+ bytes\)' "${TSD_LOG[s]}"
+check "debug: client logs its IKE_AUTH request (§1.2 payloads)" \
+	grep -qE 'ike #[0-9]+: sending IKE_AUTH request 1 \[ IDi N\(INIT_CONTACT\) IDr AUTH SA TSi TSr \] to ' "${TSD_LOG[c]}"
+check "debug: client logs the IKE_AUTH response" \
+	grep -qE 'ike #[0-9]+: received IKE_AUTH response 1 \[ IDr AUTH SA TSi TSr \]' "${TSD_LOG[c]}"
+check "debug: CHILD_SA rekeys logged as CREATE_CHILD_SA with N(REKEY_SA)" \
+	grep -qE 'CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No( KE)? TSi TSr \]' "${TSD_LOG[c]}" "${TSD_LOG[s]}"
 check "server exits 0 on SIGTERM" tsd_stop s
 lib_finish
