@@ -9,13 +9,21 @@
  * reassembled in an input-chosen order with duplicates. Whatever parses in
  * the clear must parse identically after the round trip, and the reassembled
  * chain must equal the original bytes; anything else aborts.
+ *
+ * Whatever parsed also goes through what the engine does with a parsed
+ * message before anything is verified: the debug line (ike/msglog.h,
+ * over the parsed message and over the raw chain) and the configuration
+ * payload's interpretation (ike/cp.h, both as a request and a reply,
+ * whose answer is then built back).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/aead.h"
+#include "ike/cp.h"
 #include "ike/msg.h"
+#include "ike/msglog.h"
 
 static struct aead *gcm, *cbc;
 static struct ike_msg m, m2;
@@ -46,6 +54,29 @@ static void init_once(void)
 	ike_frag_reset(&reasm2);
 }
 
+/* The parsed message as the engine reads it for logs and CP. */
+static void interpret(const uint8_t *raw, size_t size)
+{
+	char line[IKE_MSGLOG_MAX];
+	struct ike_cp_request rq;
+	struct ike_cp_reply rp;
+	struct ike_cp cp;
+	uint8_t buf[IKE_CP_BUF];
+
+	ike_msglog_parsed(&m, line);
+	ike_msglog_plain(raw, size, line);
+	if (!ike_msg_has(&m, IKE_PL_CP))
+		return;
+	if (ike_cp_request_parse(&m.cp, &rq)) {
+		memset(&rp, 0, sizeof(rp));
+		rp.n_addrs = 1;
+		rp.addrs[0].family = 2; /* AF_INET */
+		if (ike_cp_reply_build(&rq, &rp, &cp, buf) < 0)
+			abort(); /* one address always fits */
+	}
+	(void)ike_cp_reply_parse(&m.cp, &rp);
+}
+
 /* As a peer sees it: parse, then SK or SKF with the fixed key. */
 static void as_received(const uint8_t *data, size_t size)
 {
@@ -54,6 +85,7 @@ static void as_received(const uint8_t *data, size_t size)
 	memcpy(work, data, size);
 	if (ike_msg_parse(&m, work, size) < 0)
 		return;
+	interpret(data, size);
 	if (ike_msg_has(&m, IKE_PL_SK)) {
 		(void)ike_msg_decrypt(gcm, work, size, &m);
 	} else if (ike_msg_has(&m, IKE_PL_SKF)) {
