@@ -60,15 +60,21 @@ struct rw {
 	unsigned loss_pct;
 	bool drop_auth;  /* lose every IKE_AUTH request to the server */
 	bool drop_info;  /* ... every INFORMATIONAL request (Deletes) */
+	unsigned dup_frags; /* RFC 7383 fragments to the server: extra copies */
+	size_t frags_seen;
 	bool defer_need; /* keep IKE_EV_NEEDs for the test to answer */
 	bool pool_empty; /* the fake pool has nothing */
 	struct ike_engine *srv;
 	struct ike_addr srv_addr;
 	size_t n;
 	struct rw_client *c;
-	/* the packet queue: a FIFO (one latency for all keeps time order) */
-	struct rw_pkt *q;
-	size_t q_head, q_n, q_cap;
+	/* the packet queues: FIFOs (one latency each keeps time order);
+	 * ring 1 takes the RFC 7383 fragments after the first of a message,
+	 * one millisecond later, so that clients' fragments interleave */
+	struct rw_ring {
+		struct rw_pkt *q;
+		size_t head, n, cap;
+	} ring[2];
 	/* server events */
 	size_t srv_up, srv_down, srv_child_up, srv_need, srv_replaced;
 	struct rw_need need[64];
@@ -185,9 +191,12 @@ static void rw_init(struct rw *w, size_t n, const struct ike_engine_opts *o)
 	w->srv_addr.addr[0] = 203;
 	w->n = n;
 	w->c = calloc(n, sizeof(*w->c));
-	w->q_cap = 16384;
-	w->q = calloc(w->q_cap, sizeof(*w->q));
-	REQUIRE(w->c && w->q);
+	for (int r = 0; r < 2; r++) {
+		w->ring[r].cap = r ? 1024 : 16384;
+		w->ring[r].q = calloc(w->ring[r].cap, sizeof(struct rw_pkt));
+		REQUIRE(w->ring[r].q != NULL);
+	}
+	REQUIRE(w->c != NULL);
 	w->srv = server_engine(w, o);
 	for (size_t i = 0; i < n; i++) {
 		char id[64];
@@ -203,12 +212,14 @@ static void rw_free(struct rw *w)
 		ike_engine_free(w->c[i].e);
 	ike_engine_free(w->srv);
 	free(w->c);
-	free(w->q);
+	free(w->ring[0].q);
+	free(w->ring[1].q);
 }
 
 static void push(struct rw *w, uint32_t to, const struct ike_path *sent, const uint8_t *buf,
                  size_t len)
 {
+	struct rw_ring *r;
 	struct rw_pkt *p;
 
 	if (w->loss_pct && xs(&w->rng) % 100 < w->loss_pct)
@@ -219,9 +230,21 @@ static void push(struct rw *w, uint32_t to, const struct ike_path *sent, const u
 	if (w->drop_info && to == SERVER && len > 19 && buf[18] == IKE_INFORMATIONAL &&
 	    !(buf[19] & 0x20))
 		return;
-	REQUIRE(w->q_n < w->q_cap);
-	p = &w->q[(w->q_head + w->q_n++) % w->q_cap];
-	p->at = w->now + LAT;
+	/* a fragment (SKF, payload 53 first) to the server: again and again */
+	if (w->dup_frags && to == SERVER && len > 16 && buf[16] == IKE_PL_SKF) {
+		unsigned k = w->dup_frags;
+
+		w->frags_seen++;
+		w->dup_frags = 0; /* the copies are not copied again */
+		for (unsigned i = 0; i < k; i++)
+			push(w, to, sent, buf, len);
+		w->dup_frags = k;
+	}
+	/* fragment number (SKF header, §2.5) above 1: the late ring */
+	r = &w->ring[len > 33 && buf[16] == IKE_PL_SKF && (buf[32] << 8 | buf[33]) > 1];
+	REQUIRE(r->n < r->cap);
+	p = &r->q[(r->head + r->n++) % r->cap];
+	p->at = w->now + LAT + (r == &w->ring[1] ? 1000000 : 0);
 	p->to = to;
 	p->path.local = sent->remote; /* as the receiver sees it */
 	p->path.remote = sent->local;
@@ -362,10 +385,13 @@ static void rw_initiate(struct rw *w, size_t i)
 static void rw_run(struct rw *w, ike_time_t until)
 {
 	for (;;) {
-		ike_time_t t = w->q_n ? w->q[w->q_head].at : IKE_TIME_NEVER;
-		ike_time_t te = ike_engine_next_expiry(w->srv);
+		struct rw_ring *r = &w->ring[0];
+		ike_time_t t, te = ike_engine_next_expiry(w->srv);
 		size_t who = SIZE_MAX;
 
+		if (!r->n || (w->ring[1].n && w->ring[1].q[w->ring[1].head].at < r->q[r->head].at))
+			r = &w->ring[1];
+		t = r->n ? r->q[r->head].at : IKE_TIME_NEVER;
 		if (te < t)
 			t = te;
 		for (size_t i = 0; i < w->n; i++) {
@@ -380,11 +406,11 @@ static void rw_run(struct rw *w, ike_time_t until)
 			break;
 		if (t > w->now)
 			w->now = t;
-		if (w->q_n && w->q[w->q_head].at <= w->now) {
-			struct rw_pkt *p = &w->q[w->q_head];
+		if (r->n && r->q[r->head].at <= w->now) {
+			struct rw_pkt *p = &r->q[r->head];
 
-			w->q_head = (w->q_head + 1) % w->q_cap;
-			w->q_n--;
+			r->head = (r->head + 1) % r->cap;
+			r->n--;
 			if (p->to == SERVER) {
 				ike_engine_recv(w->srv, &p->path, p->buf, p->len, w->now);
 				drain_server(w);
@@ -793,5 +819,37 @@ TEST(ike_rw_rfc7296_2_18_rekey_loop_is_bounded)
 	w.drop_info = false;
 	rw_run(&w, w.now + 40 * IKE_SEC);
 	CHECK(ike_engine_sa_count(w.srv) >= 1);
+	rw_free(&w);
+}
+
+/* RFC 7383 §2.6: each IKE SA reassembles its own fragments. Five clients
+ * send their IKE_AUTH in small fragments at once (they interleave at the
+ * server), and every fragment arrives three times (a replay of one's own
+ * authentic fragments): all five come up. One reassembly buffer per
+ * engine, reset by another SA's fragment, failed this. */
+TEST(ike_rw_rfc7383_2_6_concurrent_fragmented_ike_auth)
+{
+	struct ike_engine_stats st;
+	struct ike_config c;
+	struct rw w;
+
+	rw_init(&w, 5, NULL);
+	w.dup_frags = 2;
+	for (size_t i = 0; i < w.n; i++) {
+		client_cfg(&c, &w.c[i]);
+		c.fragment_len = 160;
+		ike_engine_free(w.c[i].e);
+		w.c[i].e = ike_engine_new(&c);
+		REQUIRE(w.c[i].e != NULL);
+	}
+	for (size_t i = 0; i < w.n; i++)
+		rw_initiate(&w, i);
+	rw_run(&w, w.now + 3 * IKE_SEC);
+	for (size_t i = 0; i < w.n; i++)
+		CHECK_EQ(w.c[i].up, 1);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.frag_refused, 0);
+	CHECK_EQ(st.rx_bad_icv, 0);
+	CHECK(w.frags_seen >= 2 * w.n); /* it did fragment: 2 a client */
 	rw_free(&w);
 }
