@@ -744,8 +744,23 @@ TEST(esp_rfc4106_5_esn_aad_known_packet)
  *   struct 2 * sizeof(struct esp_sa), wherever the caller keeps them (the
  *          daemon's struct tunnel holds both, plus its own fields: that
  *          struct is not counted here).
+ *
+ * Under ASan (exact bytes), OpenSSL being the default backend for all:
+ *
+ *                 heap before  after   struct before  after   total before  after
+ *   AES-GCM          6776      2584        1936      1920         8712     4504
+ *   ChaCha-Poly      6328      2360        1936      1920         8264     4280
+ *   AES-CBC+HMAC     4728      3576        1936      1920         6664     5496
+ *
+ * The target, heap + struct <= 2048 for the combined-mode suites, is not
+ * reached: the heap is now two OpenSSL cipher contexts (1.1 KiB each, the
+ * library's own) and the 136-byte replay bitmap of a 1024-packet window;
+ * struct esp_sa keeps 8 + 8 selectors inline (608 bytes), a
+ * sockaddr_storage (128) and 18 counters (144), which the daemon writes
+ * directly (daemon/conn.c esp_side(), loop.c, ctl.c) and so cannot shrink
+ * from here. The bounds below hold what was reached.
  */
-#define HEAP_PAIRS 16
+#define HEAP_PAIRS 64 /* many: glibc's tcache hides the first few reuses */
 
 static long heap_per_pair(const struct test_suite *s)
 {
@@ -778,6 +793,7 @@ static long heap_per_pair(const struct test_suite *s)
 
 TEST(esp_memory_per_child_sa_in_out_pair)
 {
+	CHECK(sizeof(struct esp_sa) <= 960);
 	printf("  per CHILD_SA (in + out ESP SA): suite, backend, heap, 2 * struct esp_sa "
 	       "(%zu), total\n",
 	       sizeof(struct esp_sa));
@@ -788,5 +804,6 @@ TEST(esp_memory_per_child_sa_in_out_pair)
 		printf("  %-16s %-9s %5ld %5zu %5ld\n", s->name,
 		       aead_backend_for(s->encr, s->bits, s->integ), heap,
 		       2 * sizeof(struct esp_sa), total);
+		CHECK(heap <= (s->encr == ENCR_AES_CBC ? 4000 : 2900));
 	}
 }
