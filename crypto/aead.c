@@ -8,6 +8,12 @@
  * A context is used by one thread at a time (the OpenSSL backend keeps a
  * cipher context per struct aead, so per-packet work needs no lock); a
  * worker per queue needs its own struct aead for the same keys.
+ *
+ * Memory: a context is one allocation (struct aead, the backend's state,
+ * and for CBC the HMAC and IV keys; see aead_impl.h) plus what the library
+ * allocates for itself: one cipher context per struct aead, which serves
+ * both directions, since an ESP SA only ever seals or only ever opens
+ * (tests/unit/crypto_aead_test.c prints the bytes per suite and backend).
  */
 #include "crypto/aead.h"
 
@@ -203,27 +209,50 @@ const char *aead_backend_for(int encr, unsigned key_bits, int integ)
 	return "none";
 }
 
+/* Offsets of the parts of a context's one allocation (aead_impl.h). */
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+static size_t be_offset(void)
+{
+	return ALIGN16(sizeof(struct aead));
+}
+
+static size_t cbc_offset(const struct aead_ops *ops, int encr)
+{
+	return be_offset() + ALIGN16(ops->state_len(encr));
+}
+
+static size_t alloc_len(const struct aead_ops *ops, int encr)
+{
+	return cbc_offset(ops, encr) +
+	       (encr == ENCR_AES_CBC ? ALIGN16(sizeof(struct aead_cbc)) : 0);
+}
+
 void aead_free(struct aead *a)
 {
 	if (!a)
 		return;
-	if (a->ops)
-		a->ops->free(a);
-	if (a->have_iv_key)
-		mbedtls_aes_free(&a->iv_key); /* zeroizes the round keys */
-	hmac_wipe(&a->mac);
-	sodium_memzero(a, sizeof(*a));
+	a->ops->free(a);
+	if (a->cbc) {
+		if (a->cbc->have_iv_key)
+			mbedtls_aes_free(&a->cbc->iv_key); /* zeroizes the round keys */
+		hmac_wipe(&a->cbc->mac);
+	}
+	sodium_memzero(a, alloc_len(a->ops, a->encr));
 	free(a);
 }
 
 static int build(struct aead **out, const struct aead_ops *ops, int encr, unsigned key_bits,
                  int integ, const struct suite *s, const uint8_t *keymat)
 {
-	struct aead *a = calloc(1, sizeof(*a));
+	size_t n = alloc_len(ops, encr);
+	/* 16: what libsodium's AES-GCM state asks for (CRYPTO_ALIGN). */
+	struct aead *a = aligned_alloc(16, n);
 	int rc;
 
 	if (!a)
 		return -ENOMEM;
+	memset(a, 0, n);
 	a->encr = encr;
 	a->key_bits = key_bits ? key_bits : 256;
 	a->integ = integ;
@@ -232,24 +261,28 @@ static int build(struct aead **out, const struct aead_ops *ops, int encr, unsign
 	a->block_len = s->block_len;
 	a->name = s->name;
 	a->ops = ops;
+	a->be = (uint8_t *)a + be_offset();
+	if (encr == ENCR_AES_CBC)
+		a->cbc = (struct aead_cbc *)((uint8_t *)a + cbc_offset(ops, encr));
 	rc = ops->init(a, keymat, s->enc_len);
 	if (rc < 0)
 		goto fail;
 	/* RFC 7296 §2.17 order: cipher key, salt, then integrity key. */
 	memcpy(a->salt, keymat + s->enc_len, s->salt_len);
 	if (encr == ENCR_AES_CBC) {
+		struct aead_cbc *c = a->cbc;
 		uint8_t k[32];
 
 		/* The mbedTLS backend hashes with mbedTLS too, so that forcing
 		 * it checks a second, independent HMAC as well. */
-		rc = hmac_init_lib(&a->mac, s->prf, keymat + s->enc_len, s->integ_len,
+		rc = hmac_init_lib(&c->mac, s->prf, keymat + s->enc_len, s->integ_len,
 		                   ops == &aead_mbedtls_ops ? "mbedtls" : NULL);
 		if (rc < 0)
 			goto fail;
 		rand_bytes(k, sizeof(k));
-		mbedtls_aes_init(&a->iv_key);
-		a->have_iv_key = true;
-		rc = mbedtls_aes_setkey_enc(&a->iv_key, k, 256);
+		mbedtls_aes_init(&c->iv_key);
+		c->have_iv_key = true;
+		rc = mbedtls_aes_setkey_enc(&c->iv_key, k, 256);
 		sodium_memzero(k, sizeof(k));
 		if (rc != 0) {
 			rc = -EIO;
@@ -349,7 +382,7 @@ void aead_make_iv(struct aead *a, uint64_t seq, uint8_t *iv)
 	 * key nobody else has, of a block that never repeats for this
 	 * context, is a permutation of distinct inputs. */
 	put64(block + 8, seq);
-	(void)mbedtls_aes_crypt_ecb(&a->iv_key, MBEDTLS_AES_ENCRYPT, block, iv);
+	(void)mbedtls_aes_crypt_ecb(&a->cbc->iv_key, MBEDTLS_AES_ENCRYPT, block, iv);
 }
 
 /* HMAC(ad || iv || ciphertext || trailer), RFC 4303 §3.3.2 / §2.2.1. */
@@ -357,12 +390,14 @@ static void classic_mac(struct aead *a, const uint8_t *iv, const uint8_t *ad, si
                         const uint8_t *buf, size_t len, const uint8_t *trailer, size_t trailer_len,
                         uint8_t *tag)
 {
-	hmac_start(&a->mac);
-	hmac_update(&a->mac, ad, ad_len);
-	hmac_update(&a->mac, iv, AEAD_CBC_BLOCK);
-	hmac_update(&a->mac, buf, len);
-	hmac_update(&a->mac, trailer, trailer_len);
-	hmac_finish(&a->mac, tag);
+	struct hmac *h = &a->cbc->mac;
+
+	hmac_start(h);
+	hmac_update(h, ad, ad_len);
+	hmac_update(h, iv, AEAD_CBC_BLOCK);
+	hmac_update(h, buf, len);
+	hmac_update(h, trailer, trailer_len);
+	hmac_finish(h, tag);
 }
 
 static bool args_ok(const struct aead *a, size_t ad_len, size_t trailer_len, size_t len)

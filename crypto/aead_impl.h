@@ -33,10 +33,15 @@ struct aead_ops {
 	/* Whether this library, on this CPU, does encr (ENCR_*) with this
 	 * key size. */
 	bool (*supports)(int encr, unsigned key_bits);
+	/* Bytes of backend state for encr (ENCR_*): aead.c allocates them
+	 * zeroed, 16-aligned, with the struct aead, at a->be. */
+	size_t (*state_len)(int encr);
 	/* Set a->be up for a->encr / a->key_bits with the cipher key (no salt).
 	 * 0, -ENOMEM, or -EIO when the library refuses. */
 	int (*init)(struct aead *a, const uint8_t *key, size_t key_len);
-	/* Wipe and free a->be; called also after a failed init. */
+	/* Release what the library allocated for a->be and wipe its keys
+	 * (aead.c then wipes and frees the memory itself); called also after
+	 * a failed init, and must not be confused by a half-made state. */
 	void (*free)(struct aead *a);
 	/* Combined mode, in place, detached 16-byte tag. seal: 0 or -EIO.
 	 * open: 0, or AEAD_ERR_AUTH without having released plaintext. */
@@ -49,21 +54,32 @@ struct aead_ops {
 	int (*cbc_decrypt)(struct aead *a, const uint8_t *iv, uint8_t *buf, size_t len);
 };
 
-struct aead {
-	const struct aead_ops *ops;
-	void *be; /* backend state */
-	int encr, integ;
-	unsigned key_bits;
-	uint8_t iv_len, icv_len, block_len;
-	const char *name;
-	uint8_t salt[AEAD_SALT_LEN]; /* combined mode */
-	/* Classic mode: the HMAC key and the random key that turns the
-	 * sequence number into an unpredictable IV (RFC 3602 §2.4). */
+/* Classic mode only: the HMAC key and the random key that turns the
+ * sequence number into an unpredictable IV (RFC 3602 §2.4). */
+struct aead_cbc {
 	struct hmac mac;
 	mbedtls_aes_context iv_key;
 	bool have_iv_key;
 };
 
+/*
+ * One allocation per context, sized for its suite and backend (a CHILD_SA
+ * has two, so every byte here counts twice per road warrior):
+ *
+ *	struct aead | backend state (ops->state_len) | struct aead_cbc (CBC only)
+ *
+ * The combined-mode suites carry neither HMAC state nor an IV key.
+ */
+struct aead {
+	const struct aead_ops *ops;
+	void *be;             /* backend state, in this allocation */
+	struct aead_cbc *cbc; /* classic mode, in this allocation; else NULL */
+	const char *name;
+	int encr, integ;
+	unsigned key_bits;
+	uint8_t iv_len, icv_len, block_len;
+	uint8_t salt[AEAD_SALT_LEN]; /* combined mode */
+};
 #ifndef TUNSEC_NO_OPENSSL
 extern const struct aead_ops aead_openssl_ops;
 #endif

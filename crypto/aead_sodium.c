@@ -15,14 +15,20 @@
 
 #include "crypto/aead_impl.h"
 
-struct sod {
-	/* AES-256-GCM: the expanded key, which libsodium wants 16-aligned;
-	 * ChaCha20: the raw key. */
-	union {
-		crypto_aead_aes256gcm_state gcm;
-		uint8_t chacha_key[crypto_aead_chacha20poly1305_ietf_KEYBYTES];
-	} u;
-};
+/*
+ * The state at a->be: for AES-256-GCM the expanded key (512 bytes,
+ * 16-aligned as libsodium wants: aead.c allocates it so); for ChaCha20 only
+ * the raw 32-byte key.
+ */
+static crypto_aead_aes256gcm_state *gcm_state(struct aead *a)
+{
+	return a->be;
+}
+
+static uint8_t *chacha_key(struct aead *a)
+{
+	return a->be;
+}
 
 static bool sod_supports(int encr, unsigned key_bits)
 {
@@ -32,60 +38,53 @@ static bool sod_supports(int encr, unsigned key_bits)
 	return encr == ENCR_AES_GCM_16 && key_bits == 256 && crypto_aead_aes256gcm_is_available();
 }
 
+static size_t sod_state_len(int encr)
+{
+	return encr == ENCR_CHACHA20_POLY1305 ? crypto_aead_chacha20poly1305_ietf_KEYBYTES
+	                                      : sizeof(crypto_aead_aes256gcm_state);
+}
+
 static void sod_free(struct aead *a)
 {
-	if (!a->be)
-		return;
-	sodium_memzero(a->be, sizeof(struct sod));
-	free(a->be);
-	a->be = NULL;
+	/* Nothing the library allocated; aead.c wipes the keys with a. */
 }
 
 static int sod_init(struct aead *a, const uint8_t *key, size_t key_len)
 {
-	struct sod *s;
-
 	if (!sod_supports(a->encr, a->key_bits) || key_len != 32)
 		return -EIO;
-	/* 64: a cache line, and more than the state's CRYPTO_ALIGN(16). */
-	s = aligned_alloc(64, (sizeof(*s) + 63) / 64 * 64);
-	if (!s)
-		return -ENOMEM;
-	a->be = s;
 	if (a->encr == ENCR_CHACHA20_POLY1305) {
-		memcpy(s->u.chacha_key, key, key_len);
+		memcpy(chacha_key(a), key, key_len);
 		return 0;
 	}
-	return crypto_aead_aes256gcm_beforenm(&s->u.gcm, key) == 0 ? 0 : -EIO;
+	return crypto_aead_aes256gcm_beforenm(gcm_state(a), key) == 0 ? 0 : -EIO;
 }
 
 static int sod_seal(struct aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
                     uint8_t *buf, size_t len, uint8_t *tag)
 {
-	struct sod *s = a->be;
 	int rc;
 
 	if (a->encr == ENCR_CHACHA20_POLY1305)
 		rc = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-		    buf, tag, NULL, buf, len, ad, ad_len, NULL, nonce, s->u.chacha_key);
+		    buf, tag, NULL, buf, len, ad, ad_len, NULL, nonce, chacha_key(a));
 	else
-		rc = crypto_aead_aes256gcm_encrypt_detached_afternm(buf, tag, NULL, buf, len, ad,
-		                                                    ad_len, NULL, nonce, &s->u.gcm);
+		rc = crypto_aead_aes256gcm_encrypt_detached_afternm(
+		    buf, tag, NULL, buf, len, ad, ad_len, NULL, nonce, gcm_state(a));
 	return rc == 0 ? 0 : -EIO;
 }
 
 static int sod_open(struct aead *a, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
                     uint8_t *buf, size_t len, const uint8_t *tag)
 {
-	struct sod *s = a->be;
 	int rc;
 
 	if (a->encr == ENCR_CHACHA20_POLY1305)
 		rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-		    buf, NULL, buf, len, tag, ad, ad_len, nonce, s->u.chacha_key);
+		    buf, NULL, buf, len, tag, ad, ad_len, nonce, chacha_key(a));
 	else
 		rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf, NULL, buf, len, tag, ad,
-		                                                    ad_len, nonce, &s->u.gcm);
+		                                                    ad_len, nonce, gcm_state(a));
 	return rc == 0 ? 0 : AEAD_ERR_AUTH;
 }
 
@@ -97,6 +96,7 @@ static int sod_no_cbc(struct aead *a, const uint8_t *iv, uint8_t *buf, size_t le
 const struct aead_ops aead_sodium_ops = {
     .name = "libsodium",
     .supports = sod_supports,
+    .state_len = sod_state_len,
     .init = sod_init,
     .free = sod_free,
     .seal = sod_seal,

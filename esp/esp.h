@@ -71,25 +71,26 @@ struct esp_sa {
 	uint32_t spi; /* host order */
 	bool inbound;
 	bool esn;
+	/* Cached from aead by esp_sa_init(), so the data path makes no calls
+	 * to learn them: IV and ICV length, padding block, CBC+HMAC or not.
+	 * (Small members share one word: there are two of these per CHILD_SA,
+	 * so padding counts; see esp_memory_per_child_sa_in_out_pair.) */
+	uint8_t iv_len, icv_len, block;
+	bool classic;
 	struct aead *aead; /* owned: freed and wiped by esp_sa_destroy() */
 	_Atomic uint64_t seq; /* outbound: last sequence number used */
-	struct replay replay; /* inbound */
+	struct replay replay; /* inbound; its bitmap sized to the window */
 	struct esp_sel local_sels[ESP_MAX_SELS];
 	struct esp_sel remote_sels[ESP_MAX_SELS];
 	unsigned n_local, n_remote;
 
 	/* Where to send (outbound) / where it came from last (inbound). */
 	enum esp_encap_mode encap;
-	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	struct sockaddr_storage peer;
 
 	struct esp_stats stats;
 	void *owner; /* the daemon's tunnel, for status and lookup */
-
-	/* Cached from aead by esp_sa_init(), so the data path makes no calls
-	 * to learn them: IV and ICV length, padding block, CBC+HMAC or not. */
-	uint8_t iv_len, icv_len, block;
-	bool classic;
 };
 
 /*

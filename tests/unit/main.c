@@ -309,9 +309,13 @@ static void run(const struct test_case *tc)
 }
 
 #if defined(__SANITIZE_ADDRESS__)
-/* ASan's own count (<sanitizer/allocator_interface.h>, which Debian's gcc
- * does not install: declared here, the runtime has it). */
+/* GCC ships the ASan runtime but not this header (clang does): the one
+ * declaration we need is stable, so say it ourselves where it is missing. */
+#if __has_include(<sanitizer/allocator_interface.h>)
+#include <sanitizer/allocator_interface.h>
+#else
 size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 size_t test_heap_in_use(void)
 {
