@@ -148,9 +148,11 @@ int ike_cp_reply_build(const struct ike_cp_request *req, const struct ike_cp_rep
 		off += v4 ? 4 : 17;
 	}
 	if (rc == 0 && (req->dns4 || any_dns))
-		rc = servers(out, buf, &off, IKE_CP_INTERNAL_IP4_DNS, AF_INET, ans->dns, ans->n_dns);
+		rc =
+		    servers(out, buf, &off, IKE_CP_INTERNAL_IP4_DNS, AF_INET, ans->dns, ans->n_dns);
 	if (rc == 0 && (req->dns6 || any_dns))
-		rc = servers(out, buf, &off, IKE_CP_INTERNAL_IP6_DNS, AF_INET6, ans->dns, ans->n_dns);
+		rc = servers(out, buf, &off, IKE_CP_INTERNAL_IP6_DNS, AF_INET6, ans->dns,
+		             ans->n_dns);
 	if (rc == 0)
 		rc = servers(out, buf, &off, IKE_CP_INTERNAL_IP4_NBNS, AF_INET, ans->nbns,
 		             ans->n_nbns);

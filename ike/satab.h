@@ -55,7 +55,7 @@ struct hlink *htab_first(const struct htab *t, uint64_t h);
 struct hlink *htab_next(const struct hlink *l, uint64_t h);
 void htab_free(struct htab *t);
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
 struct ike_sa;
 
