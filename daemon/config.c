@@ -2092,6 +2092,7 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 		return sec_fail(l, t, path, "name longer than %zu characters",
 		                sizeof(cc->name) - 1);
 	memcpy(cc->name, t->name, strlen(t->name) + 1);
+	snprintf(cc->where, sizeof(cc->where), "%s:%u", t->file ? t->file : "?", t->line);
 
 	/* Defaults (swanctl.conf(5)); the lifetimes below, once all is read. */
 	snprintf(cc->proposals, sizeof(cc->proposals), "default");

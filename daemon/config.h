@@ -184,7 +184,14 @@ struct cfg_conn {
 	unsigned pools[CFG_CONN_MAX_POOLS];
 	unsigned n_pools;
 	enum cfg_unique unique;			/* default no */
+	/* Last, and left out of a reload's comparison (CFG_CONN_CMP_LEN):
+	 * "FILE:LINE" of its connections.NAME section, for messages. */
+	char where[4096 + 16];
 };
+
+/* The bytes of a struct cfg_conn that say what the connection is: a
+ * connection moved to another line of the file is not a changed one. */
+#define CFG_CONN_CMP_LEN offsetof(struct cfg_conn, where)
 
 struct tunsec_config {
 	char path[4096];		/* the main file, for reload */
