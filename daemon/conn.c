@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "crypto/aead.h"
+#include "crypto/ke.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
@@ -493,6 +494,10 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 		 ci->redundant     ? " (lost a simultaneous rekey: deleting it)"
 		 : t->out_pending ? " (the peer's rekey: sending on it once the peer does)"
 				  : "");
+	if (ci->integ == AUTH_HMAC_SHA1_96 || ci->ke == KE_MODP_1024)
+		log_warn("%s/%s: CHILD_SA 0x%08x uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC "
+			 "8221), admitted by tunsec.legacy",
+			 cc->name, cc->child_name, ci->spi_in, aead_name(t->out.aead));
 }
 
 static void on_child_down(struct daemon *d, struct conn *c, const struct ike_event *ev,
@@ -637,6 +642,9 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		 ev->initiator ? "initiator" : "responder",
 		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
 		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "", vips);
+	if (ike_suite_legacy(&ev->suite))
+		log_warn("%s: IKE SA #%u uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC 8247), "
+			 "admitted by tunsec.legacy", cc->name, ev->sa_id, suite);
 }
 
 /* What to do once a connection's IKE SA is gone: swanctl's dpd_action
@@ -722,11 +730,18 @@ static void on_refused(struct conn *c, const struct ike_event *ev, uint64_t now)
 	if (held)
 		snprintf(more, sizeof(more), " (and %llu more refusals not logged)",
 			 (unsigned long long)held);
-	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s", c->cfg.name,
-		 ev->offered_ike ? "IKE" : "ESP", ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
+	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s%s",
+		 c->cfg.name, ev->offered_ike ? "IKE" : "ESP",
+		 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
 		 ev->offered[0] ? ev->offered : "nothing",
 		 ev->offered_ike ? (c->cfg.proposals[0] ? c->cfg.proposals : "default")
 				 : (c->cfg.esp_proposals[0] ? c->cfg.esp_proposals : "default"),
+		 /* Windows' default offer: name the option that admits it. */
+		 !(c->icfg.allow_legacy & IKE_LEGACY_SHA1) &&
+			 (strstr(ev->offered, "sha1") || strstr(ev->offered, "modp1024"))
+		     ? " (SHA-1 and MODP 1024 are legacy: tunsec.legacy = yes admits Windows' "
+		       "default suite)"
+		     : "",
 		 more);
 }
 
@@ -1067,7 +1082,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	ic->cookie_threshold = d->cfg.cookie_threshold;
 	ic->initial_contact = true;
 	ic->force_encap = cc->encap;
-	ic->allow_legacy = d->cfg.legacy_groups;
+	ic->allow_legacy = config_legacy(&d->cfg);
 	ic->no_fragmentation = cc->fragmentation == CFG_FRAG_NO;
 	ic->local_auth = cc->local.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
 	ic->remote_auth = cc->remote.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
