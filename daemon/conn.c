@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
+#include "daemon/priv.h"
 #include "esp/natt.h"
 #include "esp/sad.h"
 #include "ike/cert.h"
@@ -998,34 +999,68 @@ static void sels_default(struct esp_sel *out, size_t *n, const struct esp_sel *c
 	}
 }
 
+/* Files read through daemon/priv.h (root-only ones too, after the privilege
+ * drop); each at most 1 MiB, as ike_creds_load() takes them. */
+#define CRED_FILE_MAX (1u << 20)
+
+static void blobs_wipe(struct ike_cred_blob *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].data) {
+			sodium_memzero((void *)b[i].data, b[i].len); /* keys among them */
+			free((void *)b[i].data);
+		}
+	free(b);
+}
+
 /* local.certs with every private key file of kc (the configuration being
  * loaded: a reload may name keys the running one did not; the one matching
  * the first certificate is kept), remote.cacerts as trust anchors. */
 static int conn_creds(const struct tunsec_config *kc, struct conn *c, char *err, size_t cap)
 {
 	const struct cfg_conn *cc = &c->cfg;
-	const char *certs[CFG_MAX_CERTS], *cas[CFG_MAX_CERTS];
-	const char **keys;
+	size_t nc = cc->local.auth == CFG_AUTH_PUBKEY ? cc->local.n_certs : 0;
+	size_t nk = cc->local.auth == CFG_AUTH_PUBKEY ? kc->n_key_files : 0;
+	size_t na = cc->remote.auth == CFG_AUTH_PUBKEY ? cc->remote.n_certs : 0;
+	size_t n = nc + nk + na;
+	struct ike_cred_blob *b;
+	char lerr[256];
+	const char *p = NULL;
+	unsigned k;
 
 	if (cc->local.auth != CFG_AUTH_PUBKEY && cc->remote.auth != CFG_AUTH_PUBKEY)
 		return 0;
-	keys = calloc(kc->n_key_files + 1, sizeof(*keys));
-	if (!keys) {
+	if (!(b = calloc(n ? n : 1, sizeof(*b)))) {
 		snprintf(err, cap, "out of memory");
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < cc->local.n_certs; i++)
-		certs[i] = cc->local.certs[i];
-	for (unsigned i = 0; i < cc->remote.n_certs; i++)
-		cas[i] = cc->remote.certs[i];
-	for (size_t i = 0; i < kc->n_key_files; i++)
-		keys[i] = kc->key_files[i];
-	c->creds = ike_creds_load(certs, cc->local.auth == CFG_AUTH_PUBKEY ? cc->local.n_certs : 0,
-				  keys, cc->local.auth == CFG_AUTH_PUBKEY ? kc->n_key_files : 0,
-				  cas, cc->remote.auth == CFG_AUTH_PUBKEY ? cc->remote.n_certs : 0,
-				  err, cap);
-	free(keys);
-	return c->creds ? 0 : -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const char *path = i < nc ? cc->local.certs[i]
+				   : i < nc + nk ? kc->key_files[i - nc]
+						 : cc->remote.certs[i - nc - nk];
+		int rc = priv_read(path, (uint8_t **)&b[i].data, &b[i].len, CRED_FILE_MAX);
+
+		if (rc < 0) {
+			snprintf(err, cap, "%s: cannot read it: %s", path,
+				 rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+			blobs_wipe(b, n);
+			return -EINVAL;
+		}
+	}
+	c->creds = ike_creds_load_mem(b, nc, b + nc, nk, b + nc + nk, na, lerr, sizeof(lerr));
+	blobs_wipe(b, n);
+	if (c->creds)
+		return 0;
+	/* Name the file rather than its position (as ike_creds_load()). */
+	if (sscanf(lerr, "certificate %u", &k) == 1 && k >= 1 && k <= nc)
+		p = cc->local.certs[k - 1];
+	else if (sscanf(lerr, "private key %u", &k) == 1 && k >= 1 && k <= nk)
+		p = kc->key_files[k - 1];
+	else if (sscanf(lerr, "CA certificate %u", &k) == 1 && k >= 1 && k <= na)
+		p = cc->remote.certs[k - 1];
+	snprintf(err, cap, "%s%s%s", p ? p : "", p ? ": " : "",
+		 p && strchr(lerr, ':') ? strchr(lerr, ':') + 2 : lerr);
+	return -EINVAL;
 }
 
 /* An unset local.id with a certificate is its subject (strongSwan). */
@@ -1733,7 +1768,15 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 	bool *fresh, pools_changed;
 	size_t added = 0, removed = 0, changed = 0, n_next;
 	char err[768];
+	int rc;
 
+	/* After the privilege drop the helper opens the files; it learns
+	 * which from its own parse of the file (daemon/priv.c). */
+	if ((rc = priv_reload_begin(d->cfg.path)) < 0) {
+		snprintf(msg, cap, "reload failed, nothing changed: the file helper: %s",
+			 strerror(-rc));
+		return -1;
+	}
 	if (config_load(&nc, d->cfg.path, err, sizeof(err)) < 0) {
 		snprintf(msg, cap, "reload failed, nothing changed: %s", err);
 		return -1;
