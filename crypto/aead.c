@@ -88,6 +88,8 @@ static const char *cbc_name(unsigned bits, int integ)
 	    {"aes256-sha256", "aes256-sha384", "aes256-sha512"},
 	};
 
+	if (integ == AUTH_HMAC_SHA1_96)
+		return bits == 256 ? "aes256-sha1" : "aes128-sha1";
 	return names[bits == 256][integ - AUTH_HMAC_SHA2_256_128];
 }
 
@@ -125,6 +127,9 @@ static bool suite_get(int encr, unsigned key_bits, int integ, struct suite *s)
 		/* RFC 4868 §2.1.1 (key = full hash length) and §2.3
 		 * (ICV = half of it). */
 		switch (integ) {
+		case AUTH_HMAC_SHA1_96:
+			s->prf = PRF_HMAC_SHA1;
+			break;
 		case AUTH_HMAC_SHA2_256_128:
 			s->prf = PRF_HMAC_SHA2_256;
 			break;
@@ -140,7 +145,8 @@ static bool suite_get(int encr, unsigned key_bits, int integ, struct suite *s)
 		s->enc_len = key_bits / 8;
 		s->integ_len = prf_out_len(s->prf);
 		s->iv_len = AEAD_CBC_BLOCK;
-		s->icv_len = (uint8_t)(s->integ_len / 2);
+		/* RFC 2404 §2: HMAC-SHA1 truncated to 96 bits. */
+		s->icv_len = (uint8_t)(integ == AUTH_HMAC_SHA1_96 ? 12 : s->integ_len / 2);
 		s->block_len = AEAD_CBC_BLOCK;
 		s->name = cbc_name(key_bits, integ);
 		return true;

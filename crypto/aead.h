@@ -6,7 +6,9 @@
  *   combined mode: ENCR_AES_GCM_16 (RFC 4106/5282), ENCR_CHACHA20_POLY1305
  *                  (RFC 7634); integ must be AUTH_NONE.
  *   classic:       ENCR_AES_CBC (RFC 3602) with AUTH_HMAC_SHA2_256_128,
- *                  _384_192 or _512_256 (RFC 4868).
+ *                  _384_192 or _512_256 (RFC 4868); AUTH_HMAC_SHA1_96
+ *                  (RFC 2404) for the legacy suite Windows offers by
+ *                  default (the daemon admits it only with tunsec.legacy).
  *
  * Key material is one blob, in RFC 7296 §2.17 order: encryption key (for
  * GCM and ChaCha20-Poly1305 followed by the 4-byte salt), then the integrity
@@ -38,6 +40,7 @@ enum {
 
 enum {
 	AUTH_NONE = 0,
+	AUTH_HMAC_SHA1_96 = 2, /* RFC 2404; legacy only (Windows' default), with AES-CBC */
 	AUTH_HMAC_SHA2_256_128 = 12,
 	AUTH_HMAC_SHA2_384_192 = 13,
 	AUTH_HMAC_SHA2_512_256 = 14,

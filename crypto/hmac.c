@@ -1,5 +1,5 @@
 /*
- * HMAC-SHA2 (RFC 2104) over OpenSSL's or mbedTLS's SHA-2; see hmac.h for
+ * HMAC-SHA2 (RFC 2104), and HMAC-SHA1 for the legacy suite, over OpenSSL's or mbedTLS's SHA-2; see hmac.h for
  * why the OpenSSL side uses the low-level (3.0-deprecated) SHA*_CTX calls.
  * The inner and outer states are keyed once in hmac_init(); a message then
  * costs a struct copy plus the hashing of its own bytes.
@@ -21,7 +21,9 @@ static void md_start(const struct hmac *h, union hmac_md *m)
 {
 #ifdef HMAC_HAVE_OPENSSL
 	if (h->openssl) {
-		if (h->prf == PRF_HMAC_SHA2_256)
+		if (h->prf == PRF_HMAC_SHA1)
+			SHA1_Init(&m->o1);
+		else if (h->prf == PRF_HMAC_SHA2_256)
 			SHA256_Init(&m->o256);
 		else if (h->prf == PRF_HMAC_SHA2_384)
 			SHA384_Init(&m->o512);
@@ -30,7 +32,10 @@ static void md_start(const struct hmac *h, union hmac_md *m)
 		return;
 	}
 #endif
-	if (h->prf == PRF_HMAC_SHA2_256) {
+	if (h->prf == PRF_HMAC_SHA1) {
+		mbedtls_sha1_init(&m->s1);
+		(void)compat_sha1_starts(&m->s1);
+	} else if (h->prf == PRF_HMAC_SHA2_256) {
 		mbedtls_sha256_init(&m->s256);
 		(void)compat_sha256_starts(&m->s256, 0);
 	} else {
@@ -46,14 +51,18 @@ static void md_update(const struct hmac *h, union hmac_md *m, const uint8_t *p, 
 #ifdef HMAC_HAVE_OPENSSL
 	if (h->openssl) {
 		/* SHA384_Update is SHA512_Update. */
-		if (h->prf == PRF_HMAC_SHA2_256)
+		if (h->prf == PRF_HMAC_SHA1)
+			SHA1_Update(&m->o1, p, n);
+		else if (h->prf == PRF_HMAC_SHA2_256)
 			SHA256_Update(&m->o256, p, n);
 		else
 			SHA512_Update(&m->o512, p, n);
 		return;
 	}
 #endif
-	if (h->prf == PRF_HMAC_SHA2_256)
+	if (h->prf == PRF_HMAC_SHA1)
+		(void)compat_sha1_update(&m->s1, p, n);
+	else if (h->prf == PRF_HMAC_SHA2_256)
 		(void)compat_sha256_update(&m->s256, p, n);
 	else
 		(void)compat_sha512_update(&m->s512, p, n);
@@ -65,7 +74,9 @@ static void md_finish(const struct hmac *h, union hmac_md *m, uint8_t out[64])
 {
 #ifdef HMAC_HAVE_OPENSSL
 	if (h->openssl) {
-		if (h->prf == PRF_HMAC_SHA2_256)
+		if (h->prf == PRF_HMAC_SHA1)
+			SHA1_Final(out, &m->o1);
+		else if (h->prf == PRF_HMAC_SHA2_256)
 			SHA256_Final(out, &m->o256);
 		else if (h->prf == PRF_HMAC_SHA2_384)
 			SHA384_Final(out, &m->o512);
@@ -74,7 +85,9 @@ static void md_finish(const struct hmac *h, union hmac_md *m, uint8_t out[64])
 		return;
 	}
 #endif
-	if (h->prf == PRF_HMAC_SHA2_256)
+	if (h->prf == PRF_HMAC_SHA1)
+		(void)compat_sha1_finish(&m->s1, out);
+	else if (h->prf == PRF_HMAC_SHA2_256)
 		(void)compat_sha256_finish(&m->s256, out);
 	else
 		(void)compat_sha512_finish(&m->s512, out);
@@ -87,6 +100,10 @@ int hmac_init_lib(struct hmac *h, int prf, const uint8_t *key, size_t key_len, c
 
 	memset(h, 0, sizeof(*h));
 	switch (prf) {
+	case PRF_HMAC_SHA1: /* legacy (tunsec.legacy): RFC 2104 with SHA-1 */
+		block = 64;
+		h->out_len = 20;
+		break;
 	case PRF_HMAC_SHA2_256:
 		block = 64;
 		h->out_len = 32;

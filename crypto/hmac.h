@@ -36,17 +36,19 @@
 #endif
 
 union hmac_md {
+	mbedtls_sha1_context s1; /* legacy: HMAC-SHA1 (RFC 2404), tunsec.legacy only */
 	mbedtls_sha256_context s256;
 	mbedtls_sha512_context s512; /* also SHA-384 */
 #ifdef HMAC_HAVE_OPENSSL
+	SHA_CTX o1;
 	SHA256_CTX o256;
 	SHA512_CTX o512; /* also SHA-384 */
 #endif
 };
 
 struct hmac {
-	int prf;                    /* PRF_HMAC_SHA2_* (crypto/prf.h) */
-	size_t out_len;             /* 32, 48, 64 */
+	int prf;                    /* PRF_HMAC_* (crypto/prf.h) */
+	size_t out_len;             /* 20 (SHA-1), 32, 48, 64 */
 	bool openssl;               /* which library hashes */
 	union hmac_md inner, outer; /* after absorbing key ^ ipad, key ^ opad */
 	union hmac_md work;

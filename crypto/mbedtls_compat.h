@@ -18,10 +18,14 @@
 
 #include <mbedtls/version.h>
 
+#include <mbedtls/sha1.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 
 #if MBEDTLS_VERSION_NUMBER < 0x03000000
+#define compat_sha1_starts(ctx)          mbedtls_sha1_starts_ret(ctx)
+#define compat_sha1_update(ctx, p, n)    mbedtls_sha1_update_ret(ctx, p, n)
+#define compat_sha1_finish(ctx, out)     mbedtls_sha1_finish_ret(ctx, out)
 #define compat_sha256_starts(ctx, is224) mbedtls_sha256_starts_ret(ctx, is224)
 #define compat_sha256_update(ctx, p, n)  mbedtls_sha256_update_ret(ctx, p, n)
 #define compat_sha256_finish(ctx, out)   mbedtls_sha256_finish_ret(ctx, out)
@@ -29,6 +33,9 @@
 #define compat_sha512_update(ctx, p, n)  mbedtls_sha512_update_ret(ctx, p, n)
 #define compat_sha512_finish(ctx, out)   mbedtls_sha512_finish_ret(ctx, out)
 #else
+#define compat_sha1_starts(ctx)          mbedtls_sha1_starts(ctx)
+#define compat_sha1_update(ctx, p, n)    mbedtls_sha1_update(ctx, p, n)
+#define compat_sha1_finish(ctx, out)     mbedtls_sha1_finish(ctx, out)
 #define compat_sha256_starts(ctx, is224) mbedtls_sha256_starts(ctx, is224)
 #define compat_sha256_update(ctx, p, n)  mbedtls_sha256_update(ctx, p, n)
 #define compat_sha256_finish(ctx, out)   mbedtls_sha256_finish(ctx, out)

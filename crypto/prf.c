@@ -14,6 +14,8 @@
 size_t prf_out_len(int prf)
 {
 	switch (prf) {
+	case PRF_HMAC_SHA1:
+		return 20;
 	case PRF_HMAC_SHA2_256:
 		return 32;
 	case PRF_HMAC_SHA2_384:

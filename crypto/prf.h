@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 enum {
+	PRF_HMAC_SHA1 = 2, /* legacy only (RFC 8247 §2.3: SHOULD NOT); tunsec.legacy */
 	PRF_HMAC_SHA2_256 = 5,
 	PRF_HMAC_SHA2_384 = 6,
 	PRF_HMAC_SHA2_512 = 7,

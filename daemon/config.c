@@ -504,6 +504,7 @@ static const struct key_spec tunsec_keys[] = {
     BOOL_KEY("udp_gso", struct tunsec_config, udp_gso),
     BOOL_KEY("udp_gro", struct tunsec_config, udp_gro),
     BOOL_KEY("legacy_groups", struct tunsec_config, legacy_groups),
+    BOOL_KEY("legacy", struct tunsec_config, legacy),
     {"cookie_threshold", false, p_cookie_threshold, 0},
     {"retransmit_timeout", false, p_retransmit_timeout, 0},
     {"retransmit_base", false, p_retransmit_base, 0},
@@ -1385,7 +1386,7 @@ static int get_proposals(struct loader *l, const struct conftree_kv *kv, const c
 	list = malloc(sizeof(*list));
 	if (!list)
 		return kv_fail(l, kv, path, "out of memory");
-	rc = ike_proposal_parse(list, proto, kv->value, l->c->legacy_groups, why, sizeof(why));
+	rc = ike_proposal_parse(list, proto, kv->value, config_legacy(l->c), why, sizeof(why));
 	free(list);
 	if (rc < 0)
 		return kv_fail(l, kv, path, "%s", why);
@@ -2092,6 +2093,7 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 		return sec_fail(l, t, path, "name longer than %zu characters",
 		                sizeof(cc->name) - 1);
 	memcpy(cc->name, t->name, strlen(t->name) + 1);
+	snprintf(cc->where, sizeof(cc->where), "%s:%u", t->file ? t->file : "?", t->line);
 
 	/* Defaults (swanctl.conf(5)); the lifetimes below, once all is read. */
 	snprintf(cc->proposals, sizeof(cc->proposals), "default");
@@ -2625,6 +2627,15 @@ int config_load(struct tunsec_config *c, const char *path, char *err, size_t err
 	         real && strlen(real) < sizeof(c->path) ? real : path);
 	free(real);
 	return 0;
+}
+
+/* legacy: the whole Windows suite; legacy_groups (older, kept): MODP 1024
+ * alone. */
+unsigned config_legacy(const struct tunsec_config *c)
+{
+	return c->legacy ? IKE_LEGACY_MODP1024 | IKE_LEGACY_SHA1
+	       : c->legacy_groups ? IKE_LEGACY_MODP1024
+				  : 0;
 }
 
 void config_free(struct tunsec_config *c)

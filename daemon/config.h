@@ -184,7 +184,14 @@ struct cfg_conn {
 	unsigned pools[CFG_CONN_MAX_POOLS];
 	unsigned n_pools;
 	enum cfg_unique unique;			/* default no */
+	/* Last, and left out of a reload's comparison (CFG_CONN_CMP_LEN):
+	 * "FILE:LINE" of its connections.NAME section, for messages. */
+	char where[4096 + 16];
 };
+
+/* The bytes of a struct cfg_conn that say what the connection is: a
+ * connection moved to another line of the file is not a changed one. */
+#define CFG_CONN_CMP_LEN offsetof(struct cfg_conn, where)
 
 struct tunsec_config {
 	char path[4096];		/* the main file, for reload */
@@ -208,6 +215,9 @@ struct tunsec_config {
 	struct cfg_conn *conns;		/* connections, secrets matched in */
 	size_t n_conns;
 	bool legacy_groups;		/* tunsec.legacy_groups: accept MODP 1024 */
+	/* tunsec.legacy: Windows' default suite (AES-CBC with HMAC-SHA1-96,
+	 * PRF_HMAC_SHA1, MODP 1024; AUTH method 1), see tunsec.conf(5) */
+	bool legacy;
 	/* tunsec.retransmit_timeout (ms), retransmit_base (thousandths),
 	 * retransmit_tries: strongSwan's charon.retransmit_*; 0 = 4 s, 1.8, 5 */
 	unsigned retransmit_timeout_ms;
@@ -228,6 +238,9 @@ struct tunsec_config {
  * "tunsec.conf:12: manual.gw.key_in: expected 36 bytes of hex, got 32".
  */
 int config_load(struct tunsec_config *c, const char *path, char *err, size_t errlen);
+
+/* The IKE_LEGACY_* flags (ike/proposal.h) c's tunsec section admits. */
+unsigned config_legacy(const struct tunsec_config *c);
 
 /* Wipe the keys and free what config_load() allocated. */
 void config_free(struct tunsec_config *c);

@@ -480,6 +480,8 @@ static int read_all(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
+int (*conftree_open)(const char *path);
+
 static int load_file(struct parser *ps, const char *path, struct conftree_section *base,
                      const char *from_file, unsigned from_line)
 {
@@ -492,7 +494,7 @@ static int load_file(struct parser *ps, const char *path, struct conftree_sectio
 	if (ps->n_open > CONFTREE_MAX_DEPTH)
 		return fail(ps, from_file, from_line, "include %s: includes nested deeper than %d",
 		            path, CONFTREE_MAX_DEPTH);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = conftree_open ? conftree_open(path) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (from_file)
 			return fail(ps, from_file, from_line, "include %s: %s", path,

@@ -81,6 +81,13 @@ int conftree_load(struct conftree *t, const char *path, char *err, size_t errlen
 int conftree_load_buf(struct conftree *t, const char *name, const char *buf, size_t len, char *err,
                       size_t errlen);
 
+/*
+ * How files are opened (read-only): NULL, the default, is open(2); tunsecd
+ * sets it so that a reload after the privilege drop can still read a
+ * root-only file (daemon/priv.h). Returns an fd, or -1 with errno set.
+ */
+extern int (*conftree_open)(const char *path);
+
 /* Wipe every value and free the tree. A zeroed tree is fine. */
 void conftree_free(struct conftree *t);
 

@@ -18,9 +18,11 @@
 #include <sodium.h>
 
 #include "crypto/aead.h"
+#include "crypto/ke.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/pool.h"
+#include "daemon/priv.h"
 #include "esp/natt.h"
 #include "esp/sad.h"
 #include "ike/cert.h"
@@ -493,6 +495,10 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 		 ci->redundant     ? " (lost a simultaneous rekey: deleting it)"
 		 : t->out_pending ? " (the peer's rekey: sending on it once the peer does)"
 				  : "");
+	if (ci->integ == AUTH_HMAC_SHA1_96 || ci->ke == KE_MODP_1024)
+		log_warn("%s/%s: CHILD_SA 0x%08x uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC "
+			 "8221), admitted by tunsec.legacy",
+			 cc->name, cc->child_name, ci->spi_in, aead_name(t->out.aead));
 }
 
 static void on_child_down(struct daemon *d, struct conn *c, const struct ike_event *ev,
@@ -637,6 +643,9 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		 ev->initiator ? "initiator" : "responder",
 		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
 		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "", vips);
+	if (ike_suite_legacy(&ev->suite))
+		log_warn("%s: IKE SA #%u uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC 8247), "
+			 "admitted by tunsec.legacy", cc->name, ev->sa_id, suite);
 }
 
 /* What to do once a connection's IKE SA is gone: swanctl's dpd_action
@@ -734,11 +743,18 @@ static void on_refused(struct conn *c, const struct ike_event *ev, uint64_t now)
 	if (held)
 		snprintf(more, sizeof(more), " (and %llu more refusals not logged)",
 			 (unsigned long long)held);
-	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s", c->cfg.name,
-		 ev->offered_ike ? "IKE" : "ESP", ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
+	log_warn("%s: no acceptable %s proposal from %s: it offered %s; we accept %s%s%s",
+		 c->cfg.name, ev->offered_ike ? "IKE" : "ESP",
+		 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
 		 ev->offered[0] ? ev->offered : "nothing",
 		 ev->offered_ike ? (c->cfg.proposals[0] ? c->cfg.proposals : "default")
 				 : (c->cfg.esp_proposals[0] ? c->cfg.esp_proposals : "default"),
+		 /* Windows' default offer: name the option that admits it. */
+		 !(c->icfg.allow_legacy & IKE_LEGACY_SHA1) &&
+			 (strstr(ev->offered, "sha1") || strstr(ev->offered, "modp1024"))
+		     ? " (SHA-1 and MODP 1024 are legacy: tunsec.legacy = yes admits Windows' "
+		       "default suite)"
+		     : "",
 		 more);
 }
 
@@ -995,36 +1011,68 @@ static void sels_default(struct esp_sel *out, size_t *n, const struct esp_sel *c
 	}
 }
 
-/* local.certs with every private key file (the one matching the first
- * certificate is kept), remote.cacerts as trust anchors. */
-static int conn_creds(struct daemon *d, struct conn *c)
+/* Files read through daemon/priv.h (root-only ones too, after the privilege
+ * drop); each at most 1 MiB, as ike_creds_load() takes them. */
+#define CRED_FILE_MAX (1u << 20)
+
+static void blobs_wipe(struct ike_cred_blob *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].data) {
+			sodium_memzero((void *)b[i].data, b[i].len); /* keys among them */
+			free((void *)b[i].data);
+		}
+	free(b);
+}
+
+/* local.certs with every private key file of kc (the configuration being
+ * loaded: a reload may name keys the running one did not; the one matching
+ * the first certificate is kept), remote.cacerts as trust anchors. */
+static int conn_creds(const struct tunsec_config *kc, struct conn *c, char *err, size_t cap)
 {
 	const struct cfg_conn *cc = &c->cfg;
-	const char *certs[CFG_MAX_CERTS], *cas[CFG_MAX_CERTS];
-	const char **keys;
-	char err[512];
+	size_t nc = cc->local.auth == CFG_AUTH_PUBKEY ? cc->local.n_certs : 0;
+	size_t nk = cc->local.auth == CFG_AUTH_PUBKEY ? kc->n_key_files : 0;
+	size_t na = cc->remote.auth == CFG_AUTH_PUBKEY ? cc->remote.n_certs : 0;
+	size_t n = nc + nk + na;
+	struct ike_cred_blob *b;
+	char lerr[256];
+	const char *p = NULL;
+	unsigned k;
 
 	if (cc->local.auth != CFG_AUTH_PUBKEY && cc->remote.auth != CFG_AUTH_PUBKEY)
 		return 0;
-	keys = calloc(d->cfg.n_key_files + 1, sizeof(*keys));
-	if (!keys)
+	if (!(b = calloc(n ? n : 1, sizeof(*b)))) {
+		snprintf(err, cap, "out of memory");
 		return -ENOMEM;
-	for (unsigned i = 0; i < cc->local.n_certs; i++)
-		certs[i] = cc->local.certs[i];
-	for (unsigned i = 0; i < cc->remote.n_certs; i++)
-		cas[i] = cc->remote.certs[i];
-	for (size_t i = 0; i < d->cfg.n_key_files; i++)
-		keys[i] = d->cfg.key_files[i];
-	c->creds = ike_creds_load(certs, cc->local.auth == CFG_AUTH_PUBKEY ? cc->local.n_certs : 0,
-				  keys, cc->local.auth == CFG_AUTH_PUBKEY ? d->cfg.n_key_files : 0,
-				  cas, cc->remote.auth == CFG_AUTH_PUBKEY ? cc->remote.n_certs : 0,
-				  err, sizeof(err));
-	free(keys);
-	if (!c->creds) {
-		log_err("%s: %s", cc->name, err);
-		return -EINVAL;
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *path = i < nc ? cc->local.certs[i]
+				   : i < nc + nk ? kc->key_files[i - nc]
+						 : cc->remote.certs[i - nc - nk];
+		int rc = priv_read(path, (uint8_t **)&b[i].data, &b[i].len, CRED_FILE_MAX);
+
+		if (rc < 0) {
+			snprintf(err, cap, "%s: cannot read it: %s", path,
+				 rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+			blobs_wipe(b, n);
+			return -EINVAL;
+		}
+	}
+	c->creds = ike_creds_load_mem(b, nc, b + nc, nk, b + nc + nk, na, lerr, sizeof(lerr));
+	blobs_wipe(b, n);
+	if (c->creds)
+		return 0;
+	/* Name the file rather than its position (as ike_creds_load()). */
+	if (sscanf(lerr, "certificate %u", &k) == 1 && k >= 1 && k <= nc)
+		p = cc->local.certs[k - 1];
+	else if (sscanf(lerr, "private key %u", &k) == 1 && k >= 1 && k <= nk)
+		p = kc->key_files[k - 1];
+	else if (sscanf(lerr, "CA certificate %u", &k) == 1 && k >= 1 && k <= na)
+		p = cc->remote.certs[k - 1];
+	snprintf(err, cap, "%s%s%s", p ? p : "", p ? ": " : "",
+		 p && strchr(lerr, ':') ? strchr(lerr, ':') + 2 : lerr);
+	return -EINVAL;
 }
 
 /* An unset local.id with a certificate is its subject (strongSwan). */
@@ -1033,25 +1081,34 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
 	return c->creds && ike_creds_subject_id(c->creds, id) == 0 ? 0 : -1;
 }
 
-static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
+/*
+ * A connection of cc, a peer of the engine, with its credentials loaded
+ * (key files from kc) and its IKE settings checked; nothing else of the
+ * daemon is touched, so conn_free(d, c, true) undoes it all. NULL with
+ * "NAME: reason" in err (not logged: a reload answers with it).
+ */
+static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
+			     const struct tunsec_config *kc, char *err, size_t cap)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct ike_config *ic;
 	struct ike_path p, *pp;
-	char err[256];
+	char why[512];
 	int rc;
 
-	if (!c)
+	if (!c) {
+		snprintf(err, cap, "%s: out of memory", cc->name);
 		return NULL;
+	}
 	c->cfg = *cc;
 	ic = &c->icfg;
-	if (conn_creds(d, c) < 0)
+	if (conn_creds(kc, c, why, sizeof(why)) < 0)
 		goto fail;
 	ic->local_id = cc->local.id;
 	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)
 		cert_local_id(c, &ic->local_id);
 	if (!ic->local_id.type && default_local_id(d, c, &ic->local_id) < 0) {
-		log_err("%s: no local.id and no local address to take it from", cc->name);
+		snprintf(why, sizeof(why), "no local.id and no local address to take it from");
 		goto fail;
 	}
 	ic->remote_id = cc->remote.id;
@@ -1072,7 +1129,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	ic->cookie_threshold = d->cfg.cookie_threshold;
 	ic->initial_contact = true;
 	ic->force_encap = cc->encap;
-	ic->allow_legacy = d->cfg.legacy_groups;
+	ic->allow_legacy = config_legacy(&d->cfg);
 	ic->no_fragmentation = cc->fragmentation == CFG_FRAG_NO;
 	ic->local_auth = cc->local.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
 	ic->remote_auth = cc->remote.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
@@ -1081,10 +1138,8 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	ic->send_cert = cc->send_cert == CFG_CERT_ALWAYS  ? IKE_SEND_CERT_ALWAYS
 			: cc->send_cert == CFG_CERT_NEVER ? IKE_SEND_CERT_NEVER
 							  : IKE_SEND_CERT_IFASKED;
-	if (ike_config_check(ic, err, sizeof(err)) < 0) {
-		log_err("%s: %s", cc->name, err);
+	if (ike_config_check(ic, why, sizeof(why)) < 0)
 		goto fail;
-	}
 	/* Where the connection applies: the engine picks it for a new
 	 * IKE_SA_INIT by these (then by IDs at IKE_AUTH). */
 	for (unsigned i = 0; i < cc->n_local_addrs && i < IKE_MAX_ADDRS; i++)
@@ -1098,13 +1153,14 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc)
 	ic->assign_vips = cc->n_pools > 0;
 	c->e = d->ike;
 	if ((rc = ike_engine_peer_add(d->ike, ic, NULL)) < 0) {
-		log_err("%s: cannot add it to the IKE engine: %s", cc->name, ike_err_name(rc));
+		snprintf(why, sizeof(why), "cannot add it to the IKE engine: %s", ike_err_name(rc));
 		goto fail;
 	}
 	c->peer = (uint32_t)rc;
 	c->trap = cc->start_action == CFG_START_TRAP;
 	return c;
 fail:
+	snprintf(err, cap, "%s: %s", cc->name, why);
 	ike_creds_free(c->creds);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -1202,9 +1258,11 @@ int conns_check(const struct tunsec_config *cfg)
 	if (getifaddrs(&ifa) < 0)
 		ifa = NULL;
 	for (size_t i = 0; i < cfg->n_conns; i++) {
-		struct conn *c = conn_new(&d, &cfg->conns[i]);
+		char err[768];
+		struct conn *c = conn_new(&d, &cfg->conns[i], cfg, err, sizeof(err));
 
 		if (!c) {
+			log_err("%s", err);
 			rc = -1;
 			continue;
 		}
@@ -1277,10 +1335,13 @@ int conns_setup(struct daemon *d)
 	if (!d->conns)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->cfg.n_conns; i++) {
-		struct conn *c = conn_new(d, &d->cfg.conns[i]);
+		char err[768];
+		struct conn *c = conn_new(d, &d->cfg.conns[i], &d->cfg, err, sizeof(err));
 
-		if (!c)
+		if (!c) {
+			log_err("%s", err);
 			return -EINVAL;
+		}
 		d->conns[d->n_conns++] = c;
 	}
 	return 0;
@@ -1703,22 +1764,55 @@ static int pools_reload(struct daemon *d, struct tunsec_config *nc)
 	return 0;
 }
 
+/* A connection of the running set that nc's cc leaves as it is. */
+static struct conn *conn_unchanged(struct daemon *d, const struct cfg_conn *cc, bool pools_changed)
+{
+	struct conn *c = conn_by_name(d, cc->name);
+
+	if (!c || memcmp(cc, &c->cfg, CFG_CONN_CMP_LEN) != 0 || (pools_changed && c->cfg.n_pools))
+		return NULL;
+	memcpy(c->cfg.where, cc->where, sizeof(c->cfg.where)); /* may have moved */
+	return c;
+}
+
+/*
+ * All or nothing, in two steps. Prepare: every new or changed connection
+ * is made whole (credentials read and matched, ike_config_check(), a peer
+ * of the engine) next to the running ones, which the loop cannot use
+ * meanwhile (one thread). Only if all of them succeed, apply: the
+ * connections gone or changed are deleted and the prepared ones take
+ * their place. A failure removes what was prepared, so the running
+ * connections keep their configuration and SAs, and the answer names the
+ * file, line and reason (the CLI exits 1 on "error: ").
+ */
 int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 {
 	struct tunsec_config nc;
-	struct conn **keep;
-	size_t n_keep = 0, added = 0, removed = 0, changed = 0;
-	bool pools_changed;
-	char err[512];
+	struct conn **next;
+	bool *fresh, pools_changed;
+	size_t added = 0, removed = 0, changed = 0, n_next;
+	char err[768];
+	int rc;
 
+	/* After the privilege drop the helper opens the files; it learns
+	 * which from its own parse of the file (daemon/priv.c). */
+	if ((rc = priv_reload_begin(d->cfg.path)) < 0) {
+		snprintf(msg, cap, "reload failed, nothing changed: the file helper: %s",
+			 strerror(-rc));
+		return -1;
+	}
 	if (config_load(&nc, d->cfg.path, err, sizeof(err)) < 0) {
 		snprintf(msg, cap, "reload failed, nothing changed: %s", err);
 		return -1;
 	}
-	keep = calloc(nc.n_conns ? nc.n_conns : 1, sizeof(*keep));
-	if (!keep) {
+	n_next = nc.n_conns;
+	next = calloc(n_next ? n_next : 1, sizeof(*next));
+	fresh = calloc(n_next ? n_next : 1, sizeof(*fresh));
+	if (!next || !fresh) {
+		free(next);
+		free(fresh);
 		config_free(&nc);
-		snprintf(msg, cap, "reload failed: out of memory");
+		snprintf(msg, cap, "reload failed, nothing changed: out of memory");
 		return -1;
 	}
 	/* Pools changed: a connection naming pools is replaced (its
@@ -1726,63 +1820,76 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 	pools_changed = nc.n_pools != d->cfg.n_pools ||
 			(nc.n_pools &&
 			 memcmp(nc.pools, d->cfg.pools, nc.n_pools * sizeof(*nc.pools)) != 0);
-	/* Connections gone or changed: Delete their SAs, free them. */
+
+	/* 1. Prepare, in the file's order. */
+	for (size_t j = 0; j < n_next; j++) {
+		const struct cfg_conn *cc = &nc.conns[j];
+
+		if ((next[j] = conn_unchanged(d, cc, pools_changed)))
+			continue;
+		next[j] = conn_new(d, cc, &nc, err, sizeof(err));
+		if (!next[j]) {
+			snprintf(msg, cap, "reload failed, nothing changed: %s: connections.%s",
+				 cc->where, err);
+			log_err("%s", msg);
+			for (size_t k = 0; k < j; k++)
+				if (fresh[k])
+					conn_free(d, next[k], true);
+			free(next);
+			free(fresh);
+			config_free(&nc);
+			return -1;
+		}
+		fresh[j] = true;
+		conn_by_name(d, cc->name) ? changed++ : added++;
+	}
+
+	/* 2. Apply: connections gone or changed Delete their SAs and go. */
 	for (size_t i = 0; i < d->n_conns; i++) {
 		struct conn *c = d->conns[i];
-		const struct cfg_conn *same = NULL;
-		bool found = false;
+		bool kept = false, named = false;
 
-		for (size_t j = 0; j < nc.n_conns && !found; j++)
-			if (strcmp(nc.conns[j].name, c->cfg.name) == 0) {
-				found = true;
-				if (memcmp(&nc.conns[j], &c->cfg, sizeof(c->cfg)) == 0 &&
-				    !(pools_changed && c->cfg.n_pools))
-					same = &nc.conns[j];
-			}
-		if (same) {
-			keep[n_keep++] = c;
-			continue;
+		for (size_t j = 0; j < n_next && !kept; j++) {
+			kept = next[j] == c;
+			named = named || strcmp(nc.conns[j].name, c->cfg.name) == 0;
 		}
-		found ? changed++ : removed++;
+		if (kept)
+			continue;
+		if (!named)
+			removed++;
 		conn_down(d, c->cfg.name, now, err, sizeof(err));
 		conn_free(d, c, true);
-		d->conns[i] = NULL;
 	}
 	if (pools_changed && pools_reload(d, &nc) < 0) {
 		/* (unlikely: out of memory) the connections left keep theirs */
 		log_err("reload: cannot set up the new pools");
 	}
-	/* New and changed ones, in the file's order. */
-	for (size_t j = 0; j < nc.n_conns; j++) {
-		struct conn *c = NULL;
+	{
+		/* The key files of the file now running (nc frees the old). */
+		char(*kf)[4096] = d->cfg.key_files;
+		size_t nk = d->cfg.n_key_files;
 
-		for (size_t k = 0; k < n_keep && !c; k++)
-			if (strcmp(keep[k]->cfg.name, nc.conns[j].name) == 0)
-				c = keep[k];
-		if (c)
-			continue;
-		c = conn_new(d, &nc.conns[j]);
-		if (!c) {
-			snprintf(msg, cap, "connections.%s: cannot start it (see the log)",
-				 nc.conns[j].name);
-			continue;
-		}
-		keep[n_keep++] = c;
-		added++;
-		conn_routes(d, c);
-		if (c->cfg.start_action == CFG_START_START)
-			initiate(d, c, now);
+		d->cfg.key_files = nc.key_files;
+		d->cfg.n_key_files = nc.n_key_files;
+		nc.key_files = kf;
+		nc.n_key_files = nk;
 	}
 	free(d->conns);
-	d->conns = keep;
-	d->n_conns = n_keep;
+	d->conns = next;
+	d->n_conns = n_next;
+	for (size_t j = 0; j < n_next; j++) {
+		if (!fresh[j])
+			continue;
+		conn_routes(d, next[j]);
+		if (next[j]->cfg.start_action == CFG_START_START)
+			initiate(d, next[j], now);
+	}
+	free(fresh);
 	if (nc.n_manual != d->cfg.n_manual)
 		log_warn("reload: manual tunnels and the tunsec section change only on restart");
 	config_free(&nc);
-	/* `added` counts the replacements of changed connections too. */
 	snprintf(msg, cap, "reloaded: %zu connection%s, %zu new, %zu removed, %zu replaced",
-		 d->n_conns, d->n_conns == 1 ? "" : "s", added > changed ? added - changed : 0,
-		 removed, changed);
+		 d->n_conns, d->n_conns == 1 ? "" : "s", added, removed, changed);
 	log_info("%s", msg);
 	return 0;
 }

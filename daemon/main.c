@@ -412,6 +412,13 @@ int main(int argc, char **argv)
 		return rc == 0 ? 0 : 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* First, while nothing is open: the helper that lets a reload read
+	 * root-only files after the drop (daemon/priv.c says why). */
+	if (d.cfg.user[0] && (rc = priv_helper_start(d.cfg.user, d.cfg.group)) < 0) {
+		log_err("cannot start the file helper: %s", strerror(-rc));
+		config_free(&d.cfg);
+		return 1;
+	}
 	d.started = time(NULL);
 	d.sad = sad_new();
 	rc = d.sad ? 0 : -ENOMEM;

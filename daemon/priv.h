@@ -11,6 +11,9 @@
 #ifndef TUNSEC_DAEMON_PRIV_H
 #define TUNSEC_DAEMON_PRIV_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /*
  * Become user (and group, or the user's primary group when group is NULL or
  * "") keeping only CAP_NET_ADMIN, effective and permitted; nothing
@@ -36,5 +39,26 @@
  *                    half-way, so the caller must exit, not carry on
  */
 int priv_drop(const char *user, const char *group);
+
+/*
+ * The file helper (see priv.c's header for why a helper): fork a process
+ * that becomes user/group keeping CAP_DAC_READ_SEARCH only and opens, on
+ * request, the files the configuration names. Call it before anything is
+ * opened (it closes every descriptor but stdio) and before priv_drop();
+ * tunsecd does so only when tunsec.user is set. 0 or -errno.
+ */
+int priv_helper_start(const char *user, const char *group);
+
+/* Before a reload's config_load(path): the helper re-parses path to learn
+ * what it may open. 0 (also without a helper) or -errno. */
+int priv_reload_begin(const char *path);
+
+/* open(path, O_RDONLY), by the helper if there is one. fd or -errno
+ * (-EPERM: a file the configuration does not name). */
+int priv_open(const char *path);
+
+/* A whole file of at most max - 1 bytes into *buf (malloc'd; the caller
+ * wipes and frees it). 0, or -errno: -EFBIG too large, -ENODATA empty. */
+int priv_read(const char *path, uint8_t **buf, size_t *len, size_t max);
 
 #endif

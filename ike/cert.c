@@ -992,3 +992,12 @@ int ike_peer_cert_verify_auth(const struct ike_peer_cert *p, uint8_t method, con
 	}
 	return IKE_CERT_ERR_METHOD;
 }
+
+int ike_peer_cert_check_auth(const struct ike_peer_cert *p, bool allow_sha1, uint8_t method,
+                             const uint8_t *auth, size_t auth_len, const uint8_t *octets,
+                             size_t octets_len)
+{
+	if (method == IKE_AUTH_RSA_SIG && !allow_sha1)
+		return IKE_CERT_ERR_METHOD;
+	return ike_peer_cert_verify_auth(p, method, auth, auth_len, octets, octets_len);
+}

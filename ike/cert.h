@@ -228,4 +228,16 @@ bool ike_peer_cert_id_ok(const struct ike_peer_cert *p, uint8_t id_type, const u
 int ike_peer_cert_verify_auth(const struct ike_peer_cert *p, uint8_t method, const uint8_t *auth,
                               size_t auth_len, const uint8_t *octets, size_t octets_len);
 
+/*
+ * What the engine calls: ike_peer_cert_verify_auth() under our SHA-1 rule.
+ * Method 14 refuses SHA-1 (ds_parse() knows no SHA-1 AlgorithmIdentifier),
+ * and so, unless allow_sha1 (tunsec.legacy = yes), does method 1, which is
+ * RSA PKCS#1 v1.5 with SHA-1 and nothing else (RFC 8247 §3.2: SHOULD NOT):
+ * one rule for both, not a weaker door next to a locked one. Same returns;
+ * IKE_CERT_ERR_METHOD for method 1 refused.
+ */
+int ike_peer_cert_check_auth(const struct ike_peer_cert *p, bool allow_sha1, uint8_t method,
+                             const uint8_t *auth, size_t auth_len, const uint8_t *octets,
+                             size_t octets_len);
+
 #endif

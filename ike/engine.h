@@ -247,9 +247,11 @@ struct ike_config {
 	 * without a NAT, by sending a NAT_DETECTION_SOURCE_IP that cannot
 	 * match (the peer then sees "us behind a NAT", §2.23). */
 	bool force_encap;
-	/* Accept and propose MODP 1024 (group 2) where the proposals name it;
-	 * off by default (RFC 8247 §2.4). */
-	bool allow_legacy;
+	/* IKE_LEGACY_* (ike/proposal.h): accept and propose MODP 1024
+	 * (group 2) and/or SHA-1 (HMAC-SHA1-96, PRF_HMAC_SHA1, and AUTH
+	 * method 1, RSA PKCS#1 v1.5 with SHA-1) where the proposals name
+	 * them; 0 by default (RFC 8247 §2.2-2.4, §3.2). */
+	unsigned allow_legacy;
 	/* RFC 7383: do not announce IKEV2_FRAGMENTATION_SUPPORTED (so
 	 * neither side fragments). */
 	bool no_fragmentation;

@@ -239,8 +239,9 @@ static bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiat
 	           0) {
 		rc = IKE_CERT_ERR_INVAL;
 	} else {
-		rc = ike_peer_cert_verify_auth(pc, m->auth.method, m->auth.data, m->auth.len,
-		                               e->octets, (size_t)n);
+		rc = ike_peer_cert_check_auth(pc, sa->peer->cfg.allow_legacy & IKE_LEGACY_SHA1,
+		                              m->auth.method, m->auth.data, m->auth.len, e->octets,
+		                              (size_t)n);
 		sodium_memzero(e->octets, (size_t)n);
 		if (rc < 0)
 			e->stats.sig_invalid++;

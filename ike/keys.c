@@ -28,8 +28,10 @@ bool ike_keys_sizes(int encr, unsigned key_bits, int integ, size_t *encr_len, si
 	default:
 		return false;
 	}
-	/* RFC 4868 §2.1.1: the HMAC-SHA2 integrity key is the hash's size. */
-	i = integ == AUTH_HMAC_SHA2_256_128   ? 32
+	/* RFC 4868 §2.1.1: the HMAC-SHA2 integrity key is the hash's size;
+	 * RFC 2404 §3: HMAC-SHA1-96's is 160 bits (legacy only). */
+	i = integ == AUTH_HMAC_SHA1_96        ? 20
+	    : integ == AUTH_HMAC_SHA2_256_128 ? 32
 	    : integ == AUTH_HMAC_SHA2_384_192 ? 48
 	    : integ == AUTH_HMAC_SHA2_512_256 ? 64
 	                                      : 0;

@@ -53,14 +53,14 @@ static const struct token tokens[] = {
     {"ecp521", T_KE, KE_ECP_521, 0, NULL},
     {"curve25519", T_KE, KE_CURVE25519, 0, NULL},
     {"x25519", T_KE, KE_CURVE25519, 0, NULL},
-    {"modp1024", T_KE, KE_MODP_1024, 0, NULL}, /* legacy flag checked below */
     {"esn", T_ESN, IKE_ESN_YES, 0, NULL},
     {"noesn", T_ESN, IKE_ESN_NO, 0, NULL},
-    /* SHA-1: accepted as a spelling, but we have no HMAC-SHA1, so it is
-     * dropped, and refused when nothing else is left (see finish()). */
-    {"sha1", T_INTEG, 0, 0, NULL},
-    {"sha", T_INTEG, 0, 0, NULL},
-    {"prfsha1", T_PRF, 0, 0, NULL},
+    /* Legacy (legacy()): refused unless the caller's flag admits them,
+     * never dropped without a word. */
+    {"modp1024", T_KE, KE_MODP_1024, 0, NULL},
+    {"sha1", T_INTEG, AUTH_HMAC_SHA1_96, 0, NULL},
+    {"sha", T_INTEG, AUTH_HMAC_SHA1_96, 0, NULL},
+    {"prfsha1", T_PRF, PRF_HMAC_SHA1, 0, NULL},
     {"des", T_REFUSE, 0, 0, "refused: single DES is broken (RFC 8247 §2.1, RFC 8221 §5: MUST NOT)"},
     {"3des", T_REFUSE, 0, 0,
      "refused: 64-bit block cipher, deprecated (RFC 8247 §2.1, RFC 8221 §5)"},
@@ -85,9 +85,20 @@ static const struct token tokens[] = {
 
 struct acc {
 	struct ike_proposal_conf aead, classic; /* encr lists split by kind */
-	bool sha1_dropped, prfsha1_dropped;
 	const char *first_integ; /* for messages */
+	const char *sha1;        /* the SHA-1 keyword named, for messages */
 };
+
+/* Which legacy flag a token needs, 0 for none. */
+static unsigned legacy_need(const struct token *t)
+{
+	if (t->kind == T_KE && t->id == KE_MODP_1024)
+		return IKE_LEGACY_MODP1024;
+	if ((t->kind == T_INTEG && t->id == AUTH_HMAC_SHA1_96) ||
+	    (t->kind == T_PRF && t->id == PRF_HMAC_SHA1))
+		return IKE_LEGACY_SHA1;
+	return 0;
+}
 
 static void set_err(char *err, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -133,7 +144,7 @@ static bool add_encr(struct ike_proposal_conf *p, uint16_t id, uint16_t bits)
 }
 
 /* One token into the accumulator; 0 or -EINVAL with err set. */
-static int take(struct acc *a, int proto, const char *tok, size_t len, bool legacy, char *err,
+static int take(struct acc *a, int proto, const char *tok, size_t len, unsigned legacy, char *err,
                 size_t cap)
 {
 	const struct token *t = NULL;
@@ -151,11 +162,13 @@ static int take(struct acc *a, int proto, const char *tok, size_t len, bool lega
 		set_err(err, cap, "%s: %s", t->name, t->why);
 		return -EINVAL;
 	}
-	if (t->kind == T_KE && t->id == KE_MODP_1024 && !legacy) {
-		set_err(err, cap,
-		        "%s: refused: 1024-bit MODP is too weak (RFC 8247 §2.4: SHOULD "
-		        "NOT); allowed only with the legacy option",
-		        t->name);
+	if (legacy_need(t) & ~legacy) {
+		set_err(err, cap, "%s: refused: %s; allowed only with tunsec.legacy = yes%s", t->name,
+		        t->kind == T_KE ? "1024-bit MODP is too weak (RFC 8247 §2.4: SHOULD NOT)"
+		        : t->kind == T_PRF
+		            ? "PRF_HMAC_SHA1 is being phased out (RFC 8247 §2.2: SHOULD NOT)"
+		            : "HMAC-SHA1-96 is being phased out (RFC 8247 §2.3, RFC 8221 §6)",
+		        t->kind == T_KE ? " (or tunsec.legacy_groups = yes)" : "");
 		return -EINVAL;
 	}
 	if (t->kind == T_PRF && proto != IKE_PROTO_IKE) {
@@ -171,19 +184,14 @@ static int take(struct acc *a, int proto, const char *tok, size_t len, bool lega
 		ok = add_encr(ike_encr_is_aead(t->id) ? &a->aead : c, t->id, t->key_bits);
 		break;
 	case T_INTEG:
-		if (t->id == 0)
-			a->sha1_dropped = true;
-		else {
-			ok = add16(c->integ, &c->n_integ, t->id);
-			if (!a->first_integ)
-				a->first_integ = t->name;
-		}
+		ok = add16(c->integ, &c->n_integ, t->id);
+		if (!a->first_integ)
+			a->first_integ = t->name;
+		if (t->id == AUTH_HMAC_SHA1_96)
+			a->sha1 = t->name;
 		break;
 	case T_PRF:
-		if (t->id == 0)
-			a->prfsha1_dropped = true;
-		else
-			ok = add16(c->prf, &c->n_prf, t->id);
+		ok = add16(c->prf, &c->n_prf, t->id);
 		break;
 	case T_KE:
 		ok = add16(c->ke, &c->n_ke, t->id);
@@ -215,7 +223,8 @@ static int push(struct ike_proposal_list *out, const struct ike_proposal_conf *p
 /* RFC 4868 §2: the prf matching each HMAC-SHA2 integrity algorithm. */
 static uint16_t prf_for_integ(uint16_t integ)
 {
-	return integ == AUTH_HMAC_SHA2_256_128   ? PRF_HMAC_SHA2_256
+	return integ == AUTH_HMAC_SHA1_96        ? PRF_HMAC_SHA1
+	       : integ == AUTH_HMAC_SHA2_256_128 ? PRF_HMAC_SHA2_256
 	       : integ == AUTH_HMAC_SHA2_384_192 ? PRF_HMAC_SHA2_384
 	                                         : PRF_HMAC_SHA2_512;
 }
@@ -231,12 +240,8 @@ static int finish(struct ike_proposal_list *out, struct acc *a, int proto, char 
 		set_err(err, cap, "proposal has no encryption algorithm (e.g. aes256gcm16)");
 		return -EINVAL;
 	}
-	if (c->n_integ == 0 && a->sha1_dropped && (has_classic || proto == IKE_PROTO_IKE)) {
-		set_err(err, cap,
-		        "sha1: refused as the only integrity algorithm: SHA-1 is "
-		        "being phased out (RFC 8247 §2.3, RFC 8221 §6); add sha256");
-		return -EINVAL;
-	}
+	/* The legacy suite is AES-CBC's only: an AEAD cipher next to sha1
+	 * is refused below like any integrity algorithm next to one. */
 	if (has_classic && c->n_integ == 0) {
 		set_err(err, cap,
 		        "proposal with a non-AEAD cipher needs an integrity algorithm "
@@ -251,12 +256,6 @@ static int finish(struct ike_proposal_list *out, struct acc *a, int proto, char 
 		return -EINVAL;
 	}
 	if (proto == IKE_PROTO_IKE) {
-		if (c->n_prf == 0 && a->prfsha1_dropped) {
-			set_err(err, cap,
-			        "prfsha1: refused as the only prf: SHA-1 is being "
-			        "phased out (RFC 8247 §2.2); add prfsha256");
-			return -EINVAL;
-		}
 		/* No prf named: the ones matching the integrity algorithms,
 		 * as strongSwan does. */
 		for (uint8_t i = 0; c->n_prf == 0 && i < c->n_integ; i++)
@@ -298,11 +297,16 @@ static const char default_ike[] =
     "curve25519-ecp256-ecp384-ecp521-modp3072-modp4096-modp2048";
 static const char default_esp[] = "aes256gcm16-aes128gcm16-chacha20poly1305-noesn-esn,"
                                   "aes256-aes128-sha256-sha384-sha512-noesn-esn";
+/* With IKE_LEGACY_SHA1 `default` ends with Windows' default suite (AES-CBC,
+ * HMAC-SHA1-96, PRF_HMAC_SHA1, MODP 1024; ESP AES-CBC with HMAC-SHA1-96),
+ * in a proposal of its own so that no modern suite mixes with it. */
+static const char legacy_ike[] = "aes256-aes128-sha1-prfsha1-modp1024";
+static const char legacy_esp[] = "aes256-aes128-sha1-noesn";
 
 static int parse_one(struct ike_proposal_list *out, int proto, const char *s, size_t len,
-                     bool legacy, char *err, size_t cap);
+                     unsigned legacy, char *err, size_t cap);
 
-static int parse_list(struct ike_proposal_list *out, int proto, const char *str, bool legacy,
+static int parse_list(struct ike_proposal_list *out, int proto, const char *str, unsigned legacy,
                       bool top, char *err, size_t cap)
 {
 	const char *p = str;
@@ -321,11 +325,15 @@ static int parse_list(struct ike_proposal_list *out, int proto, const char *str,
 			set_err(err, cap, "empty proposal in \"%s\"", str);
 			return -EINVAL;
 		}
-		if (top && len == 7 && strncasecmp(p, "default", 7) == 0)
+		if (top && len == 7 && strncasecmp(p, "default", 7) == 0) {
 			rc = parse_list(out, proto,
-			                proto == IKE_PROTO_IKE ? default_ike : default_esp, true,
+			                proto == IKE_PROTO_IKE ? default_ike : default_esp, legacy,
 			                false, err, cap);
-		else
+			if (rc == 0 && (legacy & IKE_LEGACY_SHA1))
+				rc = parse_list(out, proto,
+				                proto == IKE_PROTO_IKE ? legacy_ike : legacy_esp,
+				                legacy, false, err, cap);
+		} else
 			rc = parse_one(out, proto, p, len, legacy, err, cap);
 		if (rc < 0)
 			return rc;
@@ -336,7 +344,7 @@ static int parse_list(struct ike_proposal_list *out, int proto, const char *str,
 }
 
 static int parse_one(struct ike_proposal_list *out, int proto, const char *s, size_t len,
-                     bool legacy, char *err, size_t cap)
+                     unsigned legacy, char *err, size_t cap)
 {
 	struct acc a;
 	size_t i = 0;
@@ -359,7 +367,7 @@ static int parse_one(struct ike_proposal_list *out, int proto, const char *s, si
 	return finish(out, &a, proto, err, cap);
 }
 
-int ike_proposal_parse(struct ike_proposal_list *out, int proto, const char *str, bool allow_legacy,
+int ike_proposal_parse(struct ike_proposal_list *out, int proto, const char *str, unsigned allow_legacy,
                        char *err, size_t err_cap)
 {
 	int rc;
@@ -758,4 +766,15 @@ char *ike_offer_str(const struct ike_sa_pl *sa, char *out, size_t cap)
 		}
 	}
 	return out;
+}
+
+unsigned ike_suite_legacy(const struct ike_suite *s)
+{
+	unsigned l = 0;
+
+	if (s->ke == KE_MODP_1024)
+		l |= IKE_LEGACY_MODP1024;
+	if (s->integ == AUTH_HMAC_SHA1_96 || s->prf == PRF_HMAC_SHA1)
+		l |= IKE_LEGACY_SHA1;
+	return l;
 }

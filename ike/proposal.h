@@ -12,14 +12,16 @@
  * Tokens: aes128 aes256 (CBC), aes128gcm16 aes256gcm16 (also ...gcm128),
  * chacha20poly1305; sha256 sha384 sha512 (HMAC-SHA2, RFC 4868);
  * prfsha256 prfsha384 prfsha512; modp2048 modp3072 modp4096 ecp256 ecp384
- * ecp521 curve25519 (= x25519), modp1024 (legacy only); esn noesn.
+ * ecp521 curve25519 (= x25519); esn noesn; legacy only (IKE_LEGACY_*):
+ * modp1024, sha1 (= sha, HMAC-SHA1-96, RFC 2404), prfsha1.
  * An IKE proposal without a prf takes the prfs matching its integrity
  * algorithms, as strongSwan does. A proposal naming both AEAD and non-AEAD
  * ciphers is split in two, because RFC 7296 §3.3 forbids an integrity
  * algorithm next to a combined-mode cipher. Refused with a message naming
  * the token: DES, 3DES, NULL encryption, MD5, SHA-1 as the only integrity
- * or prf algorithm (RFC 8247 §2, RFC 8221 §5-§6), MODP 1024 without the
- * legacy flag, and anything we do not implement.
+ * or prf algorithm (RFC 8247 §2, RFC 8221 §5-§6), and anything we do not
+ * implement; MODP 1024 and SHA-1 without their legacy flag. No keyword is
+ * ever dropped silently: it is taken or the string is refused.
  *
  * Errors are negative; those that the engine answers with a Notify carry
  * its type (RFC 7296 §3.10.1) so that -rc is what to send.
@@ -88,6 +90,19 @@ struct ike_suite {
 	bool esn;
 };
 
+/*
+ * Legacy algorithms, admitted only by these flags (tunsec.legacy = yes sets
+ * both; tunsec.legacy_groups = yes only the first):
+ *   IKE_LEGACY_MODP1024  group 2 (RFC 8247 §2.4: SHOULD NOT)
+ *   IKE_LEGACY_SHA1      HMAC-SHA1-96 and PRF_HMAC_SHA1, with AES-CBC only
+ *                        (RFC 8247 §2.2-2.3); `default` then ends with
+ *                        Windows' default suite, aes256-aes128-sha1-prfsha1-
+ *                        modp1024 (IKE) and aes256-aes128-sha1 (ESP).
+ * DES, 3DES and MD5 stay refused whatever the flags.
+ */
+#define IKE_LEGACY_MODP1024 0x1u
+#define IKE_LEGACY_SHA1     0x2u
+
 /* ike_proposal_select() flags. */
 #define IKE_SELECT_NO_KE                                                                           \
 	0x1 /* IKE_AUTH's Child SA: KE transforms are not                                          \
@@ -95,12 +110,18 @@ struct ike_suite {
 
 /*
  * Parse a proposals string for proto (IKE_PROTO_IKE or IKE_PROTO_ESP).
- * allow_legacy admits modp1024. 0, or -EINVAL with a message in err
- * (always NUL-terminated when err_cap > 0), e.g.
- *   "3des: refused: 64-bit block cipher, deprecated (RFC 8247 §2.1)".
+ * allow_legacy: IKE_LEGACY_* flags (true = IKE_LEGACY_MODP1024, as
+ * before). 0, or -EINVAL with a message in err (always NUL-terminated when
+ * err_cap > 0) naming the keyword, e.g.
+ *   "3des: refused: 64-bit block cipher, deprecated (RFC 8247 §2.1)",
+ *   "sha1: refused: ...; allowed only with tunsec.legacy = yes".
  */
-int ike_proposal_parse(struct ike_proposal_list *out, int proto, const char *str, bool allow_legacy,
+int ike_proposal_parse(struct ike_proposal_list *out, int proto, const char *str, unsigned allow_legacy,
                        char *err, size_t err_cap);
+
+/* The IKE_LEGACY_* flags a negotiated suite needed (0: none), so that the
+ * user can say so loudly for every SA that uses one. */
+unsigned ike_suite_legacy(const struct ike_suite *s);
 
 /*
  * Responder's choice (RFC 7296 §2.7, §3.3.6): the first of the peer's

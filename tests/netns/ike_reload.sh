@@ -3,9 +3,12 @@
 # running ones without a restart. Two tunsecd over IKEv2 (RFC 7296).
 # Checks: an unchanged file keeps the IKE SA and CHILD_SA (same SPIs); a
 # file with an error changes nothing and the answer names file, line and
-# key; a changed esp_proposals replaces the connection (Delete, §1.4.1,
-# then a new SA with the new cipher); a removed connection is deleted on
-# both sides.
+# key; a reload onto credentials that fail (PSK -> a certificate whose
+# private key is missing, or does not match) is refused as a whole: the CLI
+# exits non-zero naming file, line and reason, and the running connection
+# keeps its IKE SA (same SPIs), CHILD_SA and traffic; a changed
+# esp_proposals replaces the connection (Delete, §1.4.1, then a new SA with
+# the new cipher); a removed connection is deleted on both sides.
 . "$(dirname "$0")/../lib.sh"
 lib_init tsIr
 topo3 tsIr
@@ -43,6 +46,34 @@ check "nothing changed after the failed reload" test "$(child_line)" = "$before"
 if out=$("$TUNSECD" -t -c "$WORK/c.conf" 2>&1); then bad "tunsecd -t must refuse the broken file"; else ok "tunsecd -t refuses the broken file"; fi
 check "tunsecd -t names file, line and key" grep -q 'c.conf:[0-9]*: connections.gw.bogus_key: unknown key' <<<"$out"
 check "tunsecd -t accepts the good file" "$TUNSECD" -t -c "$WORK/c.good"
+
+# PSK -> certificate, with a key that is missing, then one that does not
+# match: the old connection stays as it was.
+ike_spis() { status c | grep -o 'SPIs [0-9a-f]*_i [0-9a-f]*_r'; }
+ike_before=$(ike_spis)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=moon.example -keyout "$WORK/moon.key" -out "$WORK/moon.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/other.key" 2>/dev/null
+[ -s "$WORK/moon.pem" ] && [ -s "$WORK/other.key" ] || die "openssl made no certificate"
+to_cert() { # KEYFILE: local auth = pubkey with moon.pem, KEYFILE as the key
+	sed "0,/auth = psk/s||auth = pubkey\n\t\t\tcerts = $WORK/moon.pem|" "$WORK/c.good" |
+		sed "s|^secrets {|secrets {\n\tprivate-moon {\n\t\tfile = $1\n\t}|" >"$WORK/c.conf"
+}
+gw_line() { grep -n "^$(printf '\t')gw {" "$WORK/c.conf" | cut -d: -f1; }
+for key in missing.key other.key; do
+	to_cert "$WORK/$key"
+	if out=$(reload); then bad "reload onto $key must fail"; else ok "reload onto $key: the CLI exits non-zero"; fi
+	say "reload: $out"
+	check "$key: the answer names file and line" grep -q "c.conf:[0-9][0-9]*: " <<<"$out"
+	check "$key: the answer names the key file or the certificate" grep -q "$WORK/\(moon.pem\|$key\)" <<<"$out"
+	check "$key: the answer says nothing changed" grep -q "nothing changed" <<<"$out"
+done
+check "mismatching key: the line is the connection's" grep -q "c.conf:$(gw_line): connections.gw: " <<<"$out"
+check "mismatching key: the reason is given" grep -q "private key" <<<"$out"
+check "the old IKE SA stays (same SPIs)" test "$(ike_spis)" = "$ike_before"
+check "the old CHILD_SA stays (same SPIs)" test "$(child_line)" = "$before"
+check "traffic still flows through it (3/3)" ping_n "$C_NS" $S_IN4 3
+cp "$WORK/c.good" "$WORK/c.conf"
 
 client_conf chacha20poly1305
 out=$(reload)

@@ -1615,6 +1615,20 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	     "tunsec {",
 	     NULL},
 	    {"ch:esp_proposals = aes128-md5", "connections.gw.children.net.esp_proposals: md5"},
+	    /* SHA-1 never dropped silently: an error naming it and the option
+	     * (tunsec.legacy), or taken with tunsec.legacy = yes */
+	    {"c:proposals = aes256-sha256-sha1-modp1024",
+	     "connections.gw.proposals: sha1: refused: HMAC-SHA1-96 is being phased out (RFC 8247 "
+	     "§2.3, RFC 8221 §6); allowed only with tunsec.legacy = yes"},
+	    {"ch:esp_proposals = aes256-sha1", "esp_proposals: sha1: refused"},
+	    {"t:legacy_groups = yes\n}\nconnections { gw { proposals = aes256-sha1-modp1024 } }\n"
+	     "tunsec {",
+	     "sha1: refused"},
+	    {"t:legacy = yes\n}\nconnections { gw { proposals = aes256-sha256-sha1-modp1024\n"
+	     "children { net { esp_proposals = aes256-sha1 } } } }\ntunsec {",
+	     NULL},
+	    {"t:legacy = yes\n}\nconnections { gw { proposals = 3des-sha1-modp1024 } }\ntunsec {",
+	     "3des: refused"},
 	    {"c:proposals =", "connections.gw.proposals: expected proposals, got nothing"},
 	    /* enumerations */
 	    {"c:fragmentation = maybe",

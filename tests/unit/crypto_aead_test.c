@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "crypto/aead_impl.h"
+#include "crypto/prf.h"
 #include "tests/unit/suites.h"
 #include "tests/unit/test.h"
 
@@ -407,7 +408,7 @@ TEST(aead_unsupported_combos_einval)
 	    {"gcm+hmac", ENCR_AES_GCM_16, 128, AUTH_HMAC_SHA2_256_128},
 	    {"chacha+hmac", ENCR_CHACHA20_POLY1305, 256, AUTH_HMAC_SHA2_512_256},
 	    {"cbc alone", ENCR_AES_CBC, 128, AUTH_NONE},
-	    {"cbc+unknown", ENCR_AES_CBC, 256, 2 /* AUTH_HMAC_SHA1_96 */},
+	    {"cbc+unknown", ENCR_AES_CBC, 256, 1 /* AUTH_HMAC_MD5_96: never */},
 	    {"gcm192", ENCR_AES_GCM_16, 192, AUTH_NONE},
 	    {"cbc192", ENCR_AES_CBC, 192, AUTH_HMAC_SHA2_256_128},
 	    {"chacha128", ENCR_CHACHA20_POLY1305, 128, AUTH_NONE},
@@ -593,4 +594,47 @@ TEST(aead_heap_bytes_per_context_every_suite_backend)
 			CHECK(u.in <= u.made + 16);
 		}
 	}
+}
+
+/* RFC 2404 (HMAC-SHA1-96) with AES-CBC, the legacy suite Windows offers:
+ * 20-byte integrity key, 12-byte ICV = HMAC-SHA1(ad || iv || ct) cut to 96
+ * bits, the same from every CBC backend. */
+TEST(aead_cbc_hmac_sha1_96_rfc2404_legacy_all_backends)
+{
+	static const char *const backends[] = {"openssl", "mbedtls"};
+	uint8_t km[32 + 20], iv[16], ad[8] = {1, 2, 3, 4, 0, 0, 0, 9}, want[PRF_MAX_OUT];
+	uint8_t plain[64], buf[64], icv[AEAD_MAX_ICV], mac_in[8 + 16 + 64];
+	int ran = 0;
+
+	for (size_t i = 0; i < sizeof(km); i++)
+		km[i] = (uint8_t)(i * 7 + 3);
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)i;
+	CHECK_EQ(aead_keymat_len(ENCR_AES_CBC, 256, AUTH_HMAC_SHA1_96), 52);
+	CHECK_EQ(aead_keymat_len(ENCR_AES_CBC, 128, AUTH_HMAC_SHA1_96), 36);
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		struct aead *a = NULL;
+
+		if (aead_new_backend(&a, ENCR_AES_CBC, 256, AUTH_HMAC_SHA1_96, km, sizeof(km),
+				     backends[b]) != 0)
+			continue;
+		ran++;
+		CHECK_STREQ(aead_name(a), "aes256-sha1");
+		CHECK_EQ(aead_icv_len(a), 12);
+		aead_make_iv(a, 1, iv);
+		memcpy(buf, plain, sizeof(buf));
+		REQUIRE_EQ(aead_seal(a, iv, ad, sizeof(ad), NULL, 0, buf, sizeof(buf), icv), 0);
+		memcpy(mac_in, ad, 8);
+		memcpy(mac_in + 8, iv, 16);
+		memcpy(mac_in + 24, buf, 64);
+		REQUIRE_EQ(prf_compute(PRF_HMAC_SHA1, km + 32, 20, mac_in, sizeof(mac_in), want), 0);
+		CHECK_MEM(icv, want, 12);
+		CHECK_EQ(aead_open(a, iv, ad, sizeof(ad), NULL, 0, buf, sizeof(buf), icv), 0);
+		CHECK_MEM(buf, plain, sizeof(plain));
+		icv[11] ^= 1;
+		CHECK_EQ(aead_open(a, iv, ad, sizeof(ad), NULL, 0, buf, sizeof(buf), icv),
+			 AEAD_ERR_AUTH);
+		aead_free(a);
+	}
+	CHECK(ran > 0);
 }

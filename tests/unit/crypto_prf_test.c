@@ -97,7 +97,7 @@ TEST(hmac_incremental_matches_oneshot_both_libs_rfc2104)
 			hmac_wipe(&h);
 		}
 	}
-	CHECK_EQ(hmac_init(&h, 2 /* PRF_HMAC_SHA1 */, key, 20), -EINVAL);
+	CHECK_EQ(hmac_init(&h, 1 /* PRF_HMAC_MD5: never */, key, 20), -EINVAL);
 	CHECK_EQ(hmac_init_lib(&h, PRF_HMAC_SHA2_256, key, 20, "nosuchlib"), -ENOENT);
 }
 
@@ -171,7 +171,7 @@ TEST(prf_plus_rfc7296_2_13_at_most_255_blocks)
 	CHECK_EQ(prf_plus(PRF_HMAC_SHA2_256, key, 32, NULL, 0, out, 255 * 32 + 1), -EINVAL);
 	CHECK_EQ(prf_plus(PRF_HMAC_SHA2_512, key, 32, NULL, 0, out, 255 * 64), 0);
 	CHECK_EQ(prf_plus(PRF_HMAC_SHA2_512, key, 32, NULL, 0, out, 255 * 64 + 1), -EINVAL);
-	CHECK_EQ(prf_plus(2, key, 32, NULL, 0, out, 32), -EINVAL);
+	CHECK_EQ(prf_plus(1, key, 32, NULL, 0, out, 32), -EINVAL);
 	CHECK_EQ(prf_plus(PRF_HMAC_SHA2_384, key, 32, NULL, 0, out, 0), 0);
 }
 
@@ -182,6 +182,48 @@ TEST(prf_out_len_rfc4868_2_1)
 	CHECK_EQ(prf_out_len(PRF_HMAC_SHA2_256), 32);
 	CHECK_EQ(prf_out_len(PRF_HMAC_SHA2_384), 48);
 	CHECK_EQ(prf_out_len(PRF_HMAC_SHA2_512), 64);
-	CHECK_EQ(prf_out_len(2), 0);
+	CHECK_EQ(prf_out_len(1), 0); /* HMAC-MD5 */
 	CHECK_EQ(prf_compute(4 /* AES128_XCBC */, out, 16, out, 16, out), -EINVAL);
+}
+
+/* RFC 2202 §3 test cases 1, 2 and 6 (a key longer than the block): the
+ * legacy PRF_HMAC_SHA1 on both hash libraries. */
+TEST(prf_hmac_sha1_rfc2202_tc1_tc2_tc6_legacy)
+{
+	uint8_t k1[20], k6[80], out[PRF_MAX_OUT], w[20];
+	static const char d6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+	struct {
+		const uint8_t *key;
+		size_t klen;
+		const char *data;
+		const char *want;
+	} tc[] = {
+	    {k1, 20, "Hi There", "b617318655057264e28bc0b6fb378c8ef146be00"},
+	    {(const uint8_t *)"Jefe", 4, "what do ya want for nothing?",
+	     "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"},
+	    {k6, 80, d6, "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+	};
+
+	memset(k1, 0x0b, sizeof(k1));
+	memset(k6, 0xaa, sizeof(k6));
+	CHECK_EQ(prf_out_len(PRF_HMAC_SHA1), 20);
+	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++) {
+		REQUIRE_EQ(test_unhex(tc[i].want, w, sizeof(w)), 20);
+		CHECK_EQ(prf_compute(PRF_HMAC_SHA1, tc[i].key, tc[i].klen,
+				     (const uint8_t *)tc[i].data, strlen(tc[i].data), out),
+			 0);
+		CHECK_MEM(out, w, 20);
+		for (size_t l = 0; l < sizeof(libs) / sizeof(libs[0]); l++) {
+			struct hmac h;
+
+			if (hmac_init_lib(&h, PRF_HMAC_SHA1, tc[i].key, tc[i].klen, libs[l]) ==
+			    -ENOENT)
+				continue;
+			hmac_start(&h);
+			hmac_update(&h, tc[i].data, strlen(tc[i].data));
+			hmac_finish(&h, out);
+			hmac_wipe(&h);
+			CHECK_MEM(out, w, 20);
+		}
+	}
 }

@@ -161,7 +161,7 @@ TEST(ike_auth_rfc7296_2_15_argument_errors)
 
 	CHECK(ike_auth_psk(PRF_HMAC_SHA2_256, k, 0, &o, out) < 0); /* empty PSK */
 	CHECK(ike_auth_psk(PRF_HMAC_SHA2_256, NULL, 4, &o, out) < 0);
-	CHECK(ike_auth_psk(2 /* HMAC-SHA1 */, k, 4, &o, out) < 0);
+	CHECK(ike_auth_psk(1 /* HMAC-MD5 */, k, 4, &o, out) < 0);
 	CHECK(ike_auth_psk(PRF_HMAC_SHA2_256, k, 4, NULL, out) < 0);
 	CHECK(ike_auth_signed_octets(PRF_HMAC_SHA2_256, &o, buf, sizeof(buf)) < 0); /* no room */
 	o.sk_p = NULL;

@@ -451,3 +451,38 @@ TEST(ike_cert_rfc7427_4_scheme_choice)
 	ike_creds_free(p521);
 	ike_creds_free(none);
 }
+
+/* RFC 8247 §3.2: AUTH method 1 is RSA PKCS#1 v1.5 with SHA-1 only. The
+ * engine's check refuses it as method 14 refuses SHA-1, unless the legacy
+ * option allows SHA-1; a valid method 1 signature then verifies. */
+TEST(ike_cert_rfc8247_3_2_method1_sha1_only_with_legacy)
+{
+	const char *cas[2] = {fx("ca-rsa.pem"), fx("ca-ecdsa.pem")};
+	struct ike_creds *trust = ike_creds_load(NULL, 0, NULL, 0, cas, 2, NULL, 0);
+	struct ike_creds *c = load("moon-rsa.pem", NULL, "moon-rsa.key", NULL);
+	struct ike_peer_cert *pc = NULL;
+	uint8_t octets[64], sig[1200];
+	int n;
+
+	REQUIRE(trust && c);
+	for (size_t i = 0; i < sizeof(octets); i++)
+		octets[i] = (uint8_t)(i * 3 + 1);
+	REQUIRE_EQ(verify_chain(trust, c, NOW_2026, &pc), 0);
+	n = ike_creds_sign(c, IKE_SIG_RSA_SHA1, octets, sizeof(octets), sig, sizeof(sig));
+	REQUIRE(n > 0);
+	CHECK_EQ(ike_peer_cert_check_auth(pc, false, IKE_AUTH_RSA_SIG, sig, (size_t)n, octets,
+	                                  sizeof(octets)),
+	         IKE_CERT_ERR_METHOD);
+	CHECK_EQ(ike_peer_cert_check_auth(pc, true, IKE_AUTH_RSA_SIG, sig, (size_t)n, octets,
+	                                  sizeof(octets)),
+	         0);
+	/* Method 14 is unaffected by the flag. */
+	n = ike_creds_sign(c, IKE_SIG_DS_RSA_SHA256, octets, sizeof(octets), sig, sizeof(sig));
+	REQUIRE(n > 0);
+	CHECK_EQ(ike_peer_cert_check_auth(pc, false, IKE_AUTH_DIGITAL_SIGNATURE, sig, (size_t)n,
+	                                  octets, sizeof(octets)),
+	         0);
+	ike_peer_cert_free(pc);
+	ike_creds_free(c);
+	ike_creds_free(trust);
+}

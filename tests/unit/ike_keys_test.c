@@ -320,11 +320,11 @@ TEST(ike_keys_bad_arguments_rejected)
 	struct ike_child_keys ck;
 	struct ike_keys k;
 
-	/* Fixed-key-size prfs (AES-XCBC = 4, AES-CMAC = 8) and SHA-1 (2) are
+	/* Fixed-key-size prfs (AES-XCBC = 4, AES-CMAC = 8) and MD5 (1) are
 	 * not implemented. */
 	s.prf = 4;
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
-	s.prf = 2;
+	s.prf = 1;
 	CHECK_EQ(ike_keys_derive(&k, &s, n32, 32, n32, 32, spi, spi, gir, 32), -EINVAL);
 	s = kat_suite(0);
 	s.key_bits = 192; /* not in crypto/aead.c */

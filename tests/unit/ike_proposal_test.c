@@ -21,7 +21,7 @@
 static const struct {
 	int proto;
 	const char *str;
-	bool legacy;
+	unsigned legacy; /* IKE_LEGACY_* (1: MODP 1024 only, 3: both) */
 	int n;           /* proposals expected, or -1 for an error */
 	const char *err; /* substring of the message */
 } parse_rows[] = {
@@ -35,7 +35,11 @@ static const struct {
     {IKE_PROTO_IKE, "aes256-sha256-modp2048,default", false, 3, NULL},
     /* AEAD and CBC in one string: split (RFC 7296 §3.3). */
     {IKE_PROTO_IKE, "aes256gcm16-aes256-sha256-prfsha256-ecp256", false, 2, NULL},
-    {IKE_PROTO_IKE, "aes256-sha1-sha256-modp2048", false, 1, NULL},
+    /* SHA-1 is never dropped silently: taken with the legacy flag, or
+     * refused naming the keyword and the option. */
+    {IKE_PROTO_IKE, "aes256-sha1-sha256-modp2048", false, -1, "sha1: refused"},
+    {IKE_PROTO_IKE, "aes256-sha256-sha1-modp1024", 1, -1, "allowed only with tunsec.legacy = yes"},
+    {IKE_PROTO_IKE, "aes256-sha1-sha256-modp2048", 3, 1, NULL},
     {IKE_PROTO_IKE, "aes256-sha256-modp1024", true, 1, NULL},
     {IKE_PROTO_ESP, "aes256gcm16-esn", false, 1, NULL},
     {IKE_PROTO_ESP, "aes256gcm16", false, 1, NULL},
@@ -51,7 +55,20 @@ static const struct {
     {IKE_PROTO_IKE, "aes256-sha1-modp2048", false, -1, "sha1: refused"},
     {IKE_PROTO_ESP, "aes256-sha1", false, -1, "sha1: refused"},
     {IKE_PROTO_IKE, "aes256-sha256-prfsha1-modp2048", false, -1, "prfsha1: refused"},
-    {IKE_PROTO_IKE, "aes256-sha256-prfsha1-prfsha256-modp2048", false, 1, NULL},
+    {IKE_PROTO_IKE, "aes256-sha256-prfsha1-prfsha256-modp2048", false, -1, "prfsha1: refused"},
+    {IKE_PROTO_IKE, "aes256-sha256-prfsha1-prfsha256-modp2048", 3, 1, NULL},
+    /* tunsec.legacy: Windows' default suite, AES-CBC only, never
+     * DES/3DES/MD5. */
+    {IKE_PROTO_IKE, "aes256-sha1-modp1024", 3, 1, NULL},
+    {IKE_PROTO_ESP, "aes256-sha1", 3, 1, NULL},
+    {IKE_PROTO_IKE, "aes256-sha1-modp1024", 1, -1, "sha1: refused"},
+    {IKE_PROTO_IKE, "aes256gcm16-sha1-prfsha256-x25519", 3, -1, "integrity algorithm with only AEAD"},
+    {IKE_PROTO_IKE, "3des-sha1-modp1024", 3, -1, "3des: refused"},
+    {IKE_PROTO_IKE, "aes256-md5-modp1024", 3, -1, "md5: refused"},
+    {IKE_PROTO_ESP, "des-sha1", 3, -1, "des: refused"},
+    {IKE_PROTO_IKE, "default", 3, 3, NULL},
+    {IKE_PROTO_ESP, "default", 3, 3, NULL},
+    {IKE_PROTO_IKE, "default", 1, 2, NULL},
     {IKE_PROTO_IKE, "aes256gcm16-prfsha1-ecp256", false, -1, "prfsha1: refused"},
     {IKE_PROTO_IKE, "aes256-sha256-modp1024", false, -1, "modp1024: refused"},
     {IKE_PROTO_ESP, "aes256-sha256-modp1024", false, -1, "modp1024: refused"},
@@ -434,4 +451,26 @@ TEST(ike_proposal_rfc7296_2_7_offer_round_trip_and_reply_check)
 	/* IKE_AUTH child offer leaves KE out. */
 	ike_proposal_to_offer(&l.p[1], 1, spi, 4, IKE_SELECT_NO_KE, &ours_offer[0]);
 	CHECK_EQ(ours_offer[0].n_transforms, 3);
+}
+
+/* tunsec.legacy's per-SA warning stands on this (RFC 8247 §2.2-2.4). */
+TEST(ike_proposal_rfc8247_suite_legacy_flags)
+{
+	struct ike_suite s;
+
+	memset(&s, 0, sizeof(s));
+	s.encr = ENCR_AES_CBC;
+	s.key_bits = 256;
+	s.integ = AUTH_HMAC_SHA2_256_128;
+	s.prf = PRF_HMAC_SHA2_256;
+	s.ke = KE_CURVE25519;
+	CHECK_EQ(ike_suite_legacy(&s), 0);
+	s.ke = KE_MODP_1024;
+	CHECK_EQ(ike_suite_legacy(&s), IKE_LEGACY_MODP1024);
+	s.integ = AUTH_HMAC_SHA1_96;
+	CHECK_EQ(ike_suite_legacy(&s), IKE_LEGACY_MODP1024 | IKE_LEGACY_SHA1);
+	s.ke = KE_NONE;
+	s.integ = AUTH_HMAC_SHA2_256_128;
+	s.prf = PRF_HMAC_SHA1;
+	CHECK_EQ(ike_suite_legacy(&s), IKE_LEGACY_SHA1);
 }
