@@ -4,12 +4,14 @@
  * up NAME, down NAME, reload. A failed command's answer starts "error:".
  *
  * `stats` is for scripts: one counter per line, "SCOPE COUNTER VALUE", with
- * SCOPE "total" or "NAME/in", "NAME/out"; every counter is printed, zeros
- * too, so a grep never misses a line.
+ * SCOPE "total", "ike", "CONN/ike", then "NAME/in", "NAME/out" per SA (in
+ * that order: the few totals first, the many per-SA lines last); every
+ * counter is printed, zeros too, so a grep never misses a line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -26,10 +28,38 @@
 #include "daemon/pool.h"
 #include "ike/id.h"
 
+/*
+ * An answer grows as it is written, up to CTL_OUT_MAX: at 10 000 clients
+ * `status` is some 10 MB. Nothing is cut silently: past the cap (or when
+ * memory runs out) writing stops and the answer ends with a line that
+ * says so, in the room kept for it.
+ */
+#define CTL_OUT_MAX (64u << 20)
+#define CTL_OUT_TAIL 128 /* kept for the "cut" line */
+
 struct out {
 	char *buf;
 	size_t cap, len;
+	bool cut;
 };
+
+static bool out_room(struct out *o, size_t need)
+{
+	size_t cap = o->cap ? o->cap : 64 * 1024;
+	char *b;
+
+	if (o->len + need + CTL_OUT_TAIL <= o->cap)
+		return true;
+	while (cap < o->len + need + CTL_OUT_TAIL && cap < CTL_OUT_MAX)
+		cap *= 2;
+	if (cap > CTL_OUT_MAX)
+		cap = CTL_OUT_MAX;
+	if (o->len + need + CTL_OUT_TAIL > cap || !(b = realloc(o->buf, cap)))
+		return false;
+	o->buf = b;
+	o->cap = cap;
+	return true;
+}
 
 static void outf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -38,13 +68,21 @@ static void outf(struct out *o, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (o->len + 1 >= o->cap)
+	if (o->cut)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		o->len += (size_t)n < o->cap - o->len ? (size_t)n : o->cap - o->len - 1;
+	if (n < 0)
+		return;
+	if (!out_room(o, (size_t)n + 1)) {
+		o->cut = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	o->len += (size_t)n;
 }
 
 static uint64_t ld(_Atomic uint64_t *v)
@@ -246,34 +284,35 @@ static void conn_status(struct out *o, struct daemon *d, const struct conn *c, u
 		     (unsigned long long)ld((_Atomic uint64_t *)&t->in.stats.packets));
 }
 
-static void sa_stats(struct out *o, const char *name, const char *dir, struct esp_sa *sa,
-		     uint64_t *total)
+static void sa_stats(struct out *o, const char *name, const char *dir, struct esp_sa *sa)
 {
 	outf(o, "%s/%s packets %llu\n", name, dir, (unsigned long long)ld(&sa->stats.packets));
 	outf(o, "%s/%s bytes %llu\n", name, dir, (unsigned long long)ld(&sa->stats.bytes));
-	for (int i = 1; i < ESP_DROP_MAX; i++) {
-		uint64_t v = ld(&sa->stats.drops[i]);
-
-		outf(o, "%s/%s %s %llu\n", name, dir, esp_drop_name(i), (unsigned long long)v);
-		total[i] += v;
-	}
+	for (int i = 1; i < ESP_DROP_MAX; i++)
+		outf(o, "%s/%s %s %llu\n", name, dir, esp_drop_name(i),
+		     (unsigned long long)ld(&sa->stats.drops[i]));
 }
 
-/* Per connection: its CHILD_SAs' ESP counters (SCOPE conn/SPI/dir, and
- * into the totals) and its engine's. */
-static void conn_sa_stats(struct out *o, struct conn *c, uint64_t *total, uint64_t *rx,
-			  uint64_t *tx)
+/* One tunnel's SAs into the totals. */
+static void tunnel_sum(struct tunnel *t, uint64_t *total, uint64_t *rx, uint64_t *tx)
+{
+	for (int i = 1; i < ESP_DROP_MAX; i++)
+		total[i] += ld(&t->in.stats.drops[i]) + ld(&t->out.stats.drops[i]);
+	*rx += ld(&t->in.stats.packets);
+	*tx += ld(&t->out.stats.packets);
+}
+
+/* Per connection: its CHILD_SAs' ESP counters, SCOPE conn/SPI/dir
+ * (lingering SAs still count packets: they are listed too). */
+static void conn_sa_stats(struct out *o, struct conn *c)
 {
 	char name[CFG_NAME_MAX + 16];
 
-	/* (lingering SAs still count packets: they are in the totals) */
 	for (int pass = 0; pass < 2; pass++)
 		for (struct tunnel *t = pass ? c->lingering : c->children; t; t = t->next) {
 			snprintf(name, sizeof(name), "%s/%08x", c->cfg.name, t->in.spi);
-			sa_stats(o, name, "in", &t->in, total);
-			sa_stats(o, name, "out", &t->out, total);
-			*rx += ld(&t->in.stats.packets);
-			*tx += ld(&t->out.stats.packets);
+			sa_stats(o, name, "in", &t->in);
+			sa_stats(o, name, "out", &t->out);
 		}
 }
 
@@ -335,24 +374,26 @@ static void ike_stats(struct out *o, struct daemon *d)
 							    engine_stats[i].off));
 }
 
+/*
+ * Totals and the engine's counters first, then per connection, then per
+ * SA: at thousands of clients the per-SA lines are most of the answer, and
+ * a reader (or a cut answer) must find the totals at the top.
+ */
 static void stats(struct daemon *d, struct out *o)
 {
 	uint64_t total[ESP_DROP_MAX] = {0};
 	uint64_t rx = 0, tx = 0;
 	const struct daemon_counters *c = &d->cnt;
 
-	for (size_t i = 0; i < d->n_tunnels; i++) {
-		struct tunnel *t = &d->tunnels[i];
-
-		sa_stats(o, t->cfg->name, "in", &t->in, total);
-		sa_stats(o, t->cfg->name, "out", &t->out, total);
-		rx += ld(&t->in.stats.packets);
-		tx += ld(&t->out.stats.packets);
-	}
+	for (size_t i = 0; i < d->n_tunnels; i++)
+		tunnel_sum(&d->tunnels[i], total, &rx, &tx);
 	/* Negotiated SAs count into the totals too, and so do those that
 	 * are gone (their drops must not vanish with them). */
 	for (size_t i = 0; i < d->n_conns; i++)
-		conn_sa_stats(o, d->conns[i], total, &rx, &tx);
+		for (int pass = 0; pass < 2; pass++)
+			for (struct tunnel *t = pass ? d->conns[i]->lingering : d->conns[i]->children;
+			     t; t = t->next)
+				tunnel_sum(t, total, &rx, &tx);
 	for (int i = 1; i < ESP_DROP_MAX; i++)
 		total[i] += c->gone_drops[i];
 	rx += c->gone_packets_in;
@@ -386,9 +427,17 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total ike-out %llu\n", (unsigned long long)c->ike_tx);
 	outf(o, "total ike-send-failed %llu\n", (unsigned long long)c->ike_tx_failed);
 	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
+	ike_stats(o, d);
 	for (size_t i = 0; i < d->n_conns; i++)
 		conn_stats(o, d->conns[i]);
-	ike_stats(o, d);
+	for (size_t i = 0; i < d->n_tunnels; i++) {
+		struct tunnel *t = &d->tunnels[i];
+
+		sa_stats(o, t->cfg->name, "in", &t->in);
+		sa_stats(o, t->cfg->name, "out", &t->out);
+	}
+	for (size_t i = 0; i < d->n_conns; i++)
+		conn_sa_stats(o, d->conns[i]);
 }
 
 static void control(struct daemon *d, const char *cmd, struct out *o)
@@ -407,11 +456,11 @@ static void control(struct daemon *d, const char *cmd, struct out *o)
 	outf(o, "%s%s\n", rc < 0 ? "error: " : "", msg);
 }
 
-size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)
+ssize_t ctl_answer(struct daemon *d, const char *cmd, char **answer)
 {
-	struct out o = {buf, cap, 0};
+	struct out o = {0};
 
-	buf[0] = '\0';
+	*answer = NULL;
 	if (strcmp(cmd, "status") == 0)
 		status(d, &o);
 	else if (strcmp(cmd, "stats") == 0)
@@ -424,7 +473,25 @@ size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap)
 	else
 		outf(&o, "error: unknown command (try status, stats, version, up, down, rekey, "
 			 "reload)\n");
-	return o.len;
+	if (!o.buf) {
+		/* (nothing written: memory is out) */
+		o.buf = malloc(CTL_OUT_TAIL);
+		if (!o.buf)
+			return -ENOMEM;
+		o.cap = CTL_OUT_TAIL;
+		o.len = 0;
+	}
+	if (o.cut) {
+		/* CTL_OUT_TAIL bytes are always left for this line */
+		int n = snprintf(o.buf + o.len, o.cap - o.len,
+				 "cut: the answer reached %zu bytes (limit %u MiB, or memory "
+				 "short): the rest is left out\n",
+				 o.len, CTL_OUT_MAX >> 20);
+
+		o.len += n > 0 && (size_t)n < o.cap - o.len ? (size_t)n : 0;
+	}
+	*answer = o.buf;
+	return (ssize_t)o.len;
 }
 
 /* A live daemon answers on the path: refuse to steal it. A stale socket

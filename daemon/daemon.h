@@ -6,6 +6,7 @@
 #define TUNSEC_DAEMON_DAEMON_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "daemon/config.h"
@@ -113,9 +114,11 @@ struct daemon {
 /* Run the event loop until SIGINT/SIGTERM. 0 or -errno. */
 int loop_run(struct daemon *d);
 
-/* Answer one control command ("status", "stats", "version") into buf;
- * returns the length written (truncated to cap - 1, NUL-terminated). */
-size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap);
+/* Answer one control command ("status", "stats", "pools", "version", ...):
+ * *answer is malloc'd (the caller frees it), its length returned, or
+ * -ENOMEM. An answer that would pass the control socket's limit (64 MiB)
+ * is cut, and then ends with a line starting "cut:". */
+ssize_t ctl_answer(struct daemon *d, const char *cmd, char **answer);
 
 /* The control socket: bind, listen, 0600. -errno. */
 int ctl_listen(const char *path);
