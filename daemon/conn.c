@@ -543,6 +543,11 @@ static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id)
 	return NULL;
 }
 
+struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id)
+{
+	return ikesa_find(d, id);
+}
+
 static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t id)
 {
 	struct conn_ikesa *s = calloc(1, sizeof(*s));

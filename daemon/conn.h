@@ -129,6 +129,10 @@ int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size
  * SAs. 0 or -1 with the error in msg. */
 int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap);
 
+/* The daemon's record of IKE SA id (its timers, leases, peer identity),
+ * or NULL: O(1), a hash by id. */
+struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id);
+
 /* Name of a negotiated tunnel ("conn/child"), for logs. */
 const char *conn_tunnel_name(const struct tunnel *t);
 
