@@ -1,7 +1,7 @@
 /*
  * The control socket: a Unix stream socket, 0600, one command line in, one
- * answer out, then the daemon closes. Commands: status, stats, version,
- * up NAME, down NAME, reload. A failed command's answer starts "error:".
+ * answer out, then the daemon closes. Commands: status, stats, pools,
+ * version, up NAME, down NAME, rekey NAME, reload. A failed command's answer starts "error:".
  *
  * `stats` is for scripts: one counter per line, "SCOPE COUNTER VALUE", with
  * SCOPE "total", "ike", "CONN/ike", then "NAME/in", "NAME/out" per SA (in
@@ -511,6 +511,103 @@ static void stats(struct daemon *d, struct out *o)
 		conn_sa_stats(o, d->conns[i]);
 }
 
+/* ---- pools ---------------------------------------------------------------- */
+
+struct lease_row {
+	uint8_t addr[16];
+	struct ike_identity id; /* type 0: no owner */
+	bool online;
+	uint64_t since_ms;
+};
+
+struct lease_rows {
+	struct lease_row *v;
+	size_t n, cap;
+};
+
+static int lease_take(const struct pool_lease_info *l, void *arg)
+{
+	struct lease_rows *r = arg;
+	struct lease_row *x;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		struct lease_row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	x = &r->v[r->n++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->addr, l->addr, 16);
+	/* conn.c's lease id: the IKE ID type, then its data */
+	if (l->id && l->id_len >= 1 && l->id_len - 1 <= IKE_ID_MAX) {
+		x->id.type = l->id[0];
+		x->id.len = (uint8_t)(l->id_len - 1);
+		memcpy(x->id.data, l->id + 1, l->id_len - 1);
+	}
+	x->online = l->online;
+	x->since_ms = l->since_ms;
+	return 0;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	return memcmp(((const struct lease_row *)a)->addr, ((const struct lease_row *)b)->addr, 16);
+}
+
+/* One pool: a line with its range and counters (POOL_COUNTERS' names),
+ * then a line per lease by address: address, online/offline, seconds
+ * since it went so, and the identity (last: a DN has spaces). */
+static void pool_out(struct out *o, const struct pool *p, bool retired, uint64_t now_ms)
+{
+	const struct cfg_pool *pc = pool_cfg(p);
+	char a[INET6_ADDRSTRLEN] = "?", b[INET6_ADDRSTRLEN] = "?", who[IKE_ID_STR_MAX];
+	struct lease_rows r = {0};
+	struct pool_stats st;
+
+	pool_stats(p, &st);
+	inet_ntop(pc->family, pc->start, a, sizeof(a));
+	inet_ntop(pc->family, pc->end, b, sizeof(b));
+	outf(o, "%s: %s %s-%s%s", pc->name, pc->family == AF_INET ? "IPv4" : "IPv6", a, b,
+	     retired ? " (replaced by a reload, leases still held)" : "");
+#define POOL_STAT_OUT(name, desc) outf(o, ", %s %llu", #name, (unsigned long long)st.name);
+	POOL_COUNTERS(POOL_STAT_OUT)
+#undef POOL_STAT_OUT
+	outf(o, "\n");
+	if (pool_foreach(p, lease_take, &r) < 0)
+		outf(o, "  (out of memory listing the leases)\n");
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), by_addr);
+	for (size_t i = 0; i < r.n; i++) {
+		const struct lease_row *x = &r.v[i];
+
+		inet_ntop(pc->family, x->addr, a, sizeof(a));
+		if (x->id.type)
+			ike_id_str(&x->id, who, sizeof(who));
+		else
+			snprintf(who, sizeof(who), "-");
+		outf(o, "  %s %s %llus %s\n", a, x->online ? "online" : "offline",
+		     (unsigned long long)(now_ms > x->since_ms ? (now_ms - x->since_ms) / 1000 : 0),
+		     who);
+	}
+	free(r.v);
+}
+
+static void pools(struct daemon *d, struct out *o)
+{
+	uint64_t now_ms = conn_mono_now() / 1000000; /* the pools' clock (conn.c) */
+
+	if (!d->n_pools && !d->n_old_pools)
+		outf(o, "no pools\n");
+	for (size_t i = 0; i < d->n_pools; i++)
+		pool_out(o, d->pools[i], false, now_ms);
+	for (size_t i = 0; i < d->n_old_pools; i++)
+		pool_out(o, d->old_pools[i], true, now_ms);
+}
+
 static void control(struct daemon *d, const char *cmd, struct out *o)
 {
 	char msg[768];
@@ -536,14 +633,16 @@ ssize_t ctl_answer(struct daemon *d, const char *cmd, char **answer)
 		status(d, &o);
 	else if (strcmp(cmd, "stats") == 0)
 		stats(d, &o);
+	else if (strcmp(cmd, "pools") == 0)
+		pools(d, &o);
 	else if (strcmp(cmd, "version") == 0)
 		outf(&o, "tunsecd %s\n", TUNSEC_VERSION);
 	else if (strncmp(cmd, "up ", 3) == 0 || strncmp(cmd, "down ", 5) == 0 ||
 		 strncmp(cmd, "rekey ", 6) == 0 || strcmp(cmd, "reload") == 0)
 		control(d, cmd, &o);
 	else
-		outf(&o, "error: unknown command (try status, stats, version, up, down, rekey, "
-			 "reload)\n");
+		outf(&o, "error: unknown command (try status, stats, pools, version, up, down, "
+			 "rekey, reload)\n");
 	if (!o.buf) {
 		/* (nothing written: memory is out) */
 		o.buf = malloc(CTL_OUT_TAIL);
