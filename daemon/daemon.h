@@ -16,6 +16,7 @@
 
 struct sad;
 struct netcfg;
+struct pool_route;
 struct loop;
 
 #define TUNSEC_VERSION "0.1.0"
@@ -65,6 +66,9 @@ struct daemon_counters {
 	uint64_t ike_tx;
 	uint64_t ike_tx_failed;
 	uint64_t acquires;    /* unprotected packets that started an SA */
+	/* CHILD_SAs refused: their remote selectors overlap those of another
+	 * identity's CHILD_SA (RFC 4301 §5.1; daemon/conn.c) */
+	uint64_t ts_refused;
 	uint64_t natt_invalid;
 	uint64_t rx_truncated; /* datagrams larger than a packet cell */
 	uint64_t mss_clamped;
@@ -102,6 +106,8 @@ struct daemon {
 	size_t n_pools;
 	struct pool **old_pools; /* replaced by a reload, still leased from */
 	size_t n_old_pools;
+	struct pool_route *pool_routes; /* pool ranges routed into the TUN (conn.c) */
+	size_t n_pool_routes;
 	int udp4_natt, udp6_natt; /* port_nat_t: ESP in UDP and IKE */
 	int udp4_ike, udp6_ike;	  /* port: IKE */
 	int raw4, raw6;		  /* IP protocol 50, when some tunnel uses raw ESP */
