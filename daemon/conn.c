@@ -587,15 +587,126 @@ static void out_take_over(struct daemon *d, struct conn *c, struct tunnel *t, co
 		 c->cfg.child_name, t->out.spi, old ? old->out.spi : 0, why);
 }
 
+static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id);
+
+static bool sel_overlap(const struct esp_sel *a, const struct esp_sel *b)
+{
+	size_t n = fam_len(a->family);
+
+	return a->family == b->family && (!a->proto || !b->proto || a->proto == b->proto) &&
+	       a->port_lo <= b->port_hi && b->port_lo <= a->port_hi &&
+	       memcmp(a->start, b->end, n) <= 0 && memcmp(b->start, a->end, n) <= 0;
+}
+
+static bool id_same(const struct ike_identity *a, const struct ike_identity *b)
+{
+	return a->type && a->type == b->type && a->len == b->len &&
+	       memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Each remote selector is one address leased to this IKE SA. */
+static bool sels_leased(const struct conn_ikesa *s, const struct ike_child_info *ci)
+{
+	for (size_t i = 0; i < ci->n_remote; i++) {
+		const struct esp_sel *x = &ci->remote[i];
+		size_t n = fam_len(x->family);
+		bool found = false;
+
+		for (size_t k = 0; k < s->n_leases && !found; k++)
+			found = pool_cfg(s->leases[k].pool)->family == x->family &&
+				memcmp(x->start, s->leases[k].addr, n) == 0 &&
+				memcmp(x->end, s->leases[k].addr, n) == 0;
+		if (!found)
+			return false;
+	}
+	return ci->n_remote > 0;
+}
+
+/*
+ * RFC 4301 §5.1: outbound traffic goes to the SA whose selectors match it,
+ * and we let the newest CHILD_SA take over selectors (make-before-break).
+ * With a remote_ts shared by many peers (a road-warrior connection) any
+ * authenticated client could narrow its TSi (RFC 7296 §2.9) to another
+ * client's address and so receive that client's traffic. So a CHILD_SA
+ * whose remote selectors overlap those of an installed CHILD_SA of another
+ * IKE SA is refused unless both IKE SAs authenticated the same identity
+ * (that is a client coming back without INITIAL_CONTACT, or a rekeyed or
+ * reauthenticated IKE SA: the newer takes over, as always). The CHILD_SA
+ * found, or NULL.
+ *
+ * Addresses a pool leased to this IKE SA are its own (a lease is bound to
+ * one identity while online): no search for those, so that the usual
+ * road-warrior CHILD_SA costs O(1) here; any other costs a pass over the
+ * installed CHILD_SAs.
+ */
+static const struct tunnel *ts_taken(struct daemon *d, const struct ike_event *ev)
+{
+	const struct ike_child_info *ci = &ev->child;
+	const struct conn_ikesa *me = ikesa_find(d, ev->sa_id);
+
+	if (me && sels_leased(me, ci))
+		return NULL;
+	for (size_t i = 0; i < d->n_conns; i++)
+		for (const struct tunnel *t = d->conns[i]->children; t; t = t->next) {
+			const struct conn_ikesa *other;
+
+			if (t->sa_id == ev->sa_id)
+				continue;
+			other = ikesa_find(d, t->sa_id);
+			if (me && other && id_same(&me->peer_id, &other->peer_id))
+				continue;
+			for (size_t a = 0; a < ci->n_remote; a++)
+				for (unsigned b = 0; b < t->out.n_remote; b++)
+					if (sel_overlap(&ci->remote[a], &t->out.remote_sels[b]))
+						return t;
+		}
+	return NULL;
+}
+
+static void refuse_taken(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			 const struct tunnel *t, uint64_t now)
+{
+	const struct conn_ikesa *me = ikesa_find(d, ev->sa_id), *other = ikesa_find(d, t->sa_id);
+	char who[IKE_ID_STR_MAX], owner[IKE_ID_STR_MAX], sel[128], more[64] = "";
+	uint64_t held = 0;
+
+	d->cnt.ts_refused++;
+	ike_engine_delete_child(c->e, ev->child.spi_in, now);
+	/* any authenticated client can try this as often as it likes */
+	if (!log_limit_ok(&c->ts_log, now, 1, &held))
+		return;
+	if (held)
+		snprintf(more, sizeof(more), " (and %llu more not logged)", (unsigned long long)held);
+	snprintf(who, sizeof(who), "?");
+	snprintf(owner, sizeof(owner), "?");
+	if (me && me->peer_id.type)
+		ike_id_str(&me->peer_id, who, sizeof(who));
+	if (other && other->peer_id.type)
+		ike_id_str(&other->peer_id, owner, sizeof(owner));
+	esp_sel_str(&ev->child.remote[0], sel, sizeof(sel));
+	log_warn("%s/%s: refused CHILD_SA 0x%08x of %s (IKE SA #%u): its remote selectors (%s%s) "
+		 "overlap those of %s's CHILD_SA 0x%08x (%s/%s, IKE SA #%u): traffic for one "
+		 "identity never goes to another (RFC 4301 section 5.1)%s",
+		 c->cfg.name, c->cfg.child_name, ev->child.spi_in, who, ev->sa_id, sel,
+		 ev->child.n_remote > 1 ? ",..." : "", owner, t->in.spi, t->conn->cfg.name,
+		 t->conn->cfg.child_name, t->sa_id, more);
+}
+
 static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
 	const struct ike_child_info *ci = &ev->child;
 	const struct cfg_conn *cc = &c->cfg;
-	struct tunnel *t = calloc(1, sizeof(*t)), *old;
+	const struct tunnel *taken = ts_taken(d, ev);
+	struct tunnel *t, *old;
 	char l[128], r[128];
 	int rc;
 
+	if (taken) {
+		refuse_taken(d, c, ev, taken, now);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
 	if (!t) {
 		log_err("%s: out of memory installing a CHILD_SA", cc->name);
 		ike_engine_delete_child(c->e, ci->spi_in, now);
@@ -761,6 +872,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		return;
 	}
 	s->up = true;
+	if (ev->peer_id.type)
+		s->peer_id = ev->peer_id;
 	s->initiator = ev->initiator;
 	s->behind_nat = ev->behind_nat;
 	s->path = ev->path;
@@ -781,6 +894,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			if (t->sa_id == ev->rekeyed_sa_id)
 				t->sa_id = ev->sa_id;
 		if ((old = ikesa_find(d, ev->rekeyed_sa_id)) && old != s) {
+			if (!s->peer_id.type)
+				s->peer_id = old->peer_id;
 			memcpy(s->leases, old->leases, sizeof(s->leases));
 			s->n_leases = old->n_leases;
 			old->n_leases = 0;
@@ -976,6 +1091,7 @@ static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev
 		ike_engine_resume(d->ike, ev->sa_id, &ans, now); /* ok = false */
 		return;
 	}
+	s->peer_id = ev->peer_id;
 	memcpy(v4, rq->want4, 4);
 	memcpy(v6, rq->want6, 16);
 	if (rq->v4)

@@ -498,6 +498,7 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total ike-out %llu\n", (unsigned long long)c->ike_tx);
 	outf(o, "total ike-send-failed %llu\n", (unsigned long long)c->ike_tx_failed);
 	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
+	outf(o, "total ts-refused %llu\n", (unsigned long long)c->ts_refused);
 	ike_stats(o, d);
 	for (size_t i = 0; i < d->n_conns; i++)
 		conn_stats(o, d->conns[i]);
