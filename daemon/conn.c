@@ -103,6 +103,56 @@ static void ike_prefix_from(struct ike_prefix *out, const struct cfg_prefix *p)
 	memcpy(out->addr, p->addr, 16);
 }
 
+/*
+ * Road-warrior responders: a connection with no host in remote_addrs
+ * (%any, or subnets) can only answer. Its clients rekey and reauthenticate
+ * on their own schedule, and some break when the server starts a rekey
+ * (Windows' built-in client among them), so by default it starts neither
+ * a CHILD_SA rekey nor an IKE rekey or reauthentication by time, accepts
+ * the clients', and only deletes an SA a client failed to renew, at a hard
+ * limit past every common client's interval: Windows rekeys CHILD_SAs
+ * every hour and IKE SAs every 8 h, strongSwan every hour and 4 h, Apple's
+ * clients (iOS, macOS: LifeTimeInMinutes) every 24 h by default. 110% of
+ * the longest, as swanctl.conf's life_time is 110% of rekey_time: 26.4 h
+ * for both SAs (strongSwan's own responder rekeys CHILD_SAs at 1 h and
+ * IKE SAs at 4 h instead, the interval Windows trips on).
+ *
+ * This applies only while a connection's lifetimes are all at their
+ * defaults: daemon/config.c does not record which keys were given, so a
+ * setting equal to the default (rekey_time = 1h for a child, 4h with
+ * over_time 24m for the IKE SA) counts as not given. Any other rekey_time,
+ * life_time, rand_time, reauth_time or over_time applies as written.
+ * rekey_bytes and rekey_packets always apply.
+ */
+#define RW_HARD_MS ((24 * 3600 * 1000ULL) * 11 / 10)
+#define DEF_CHILD_REKEY_MS (3600 * 1000ULL)	  /* config.c's defaults */
+#define DEF_IKE_REKEY_MS (4 * 3600 * 1000ULL)
+
+static bool rw_responder(const struct conn *c)
+{
+	for (unsigned i = 0; i < c->cfg.n_remote_addrs; i++)
+		if (prefix_is_host(&c->cfg.remote_addrs[i]))
+			return false;
+	return true;
+}
+
+static bool rw_child_defaults(const struct conn *c)
+{
+	const struct cfg_conn *cc = &c->cfg;
+
+	return rw_responder(c) && cc->child_rekey_time == DEF_CHILD_REKEY_MS &&
+	       cc->child_life_time == DEF_CHILD_REKEY_MS * 11 / 10 &&
+	       cc->child_rand_time == DEF_CHILD_REKEY_MS / 10;
+}
+
+static bool rw_ike_defaults(const struct conn *c)
+{
+	const struct cfg_conn *cc = &c->cfg;
+
+	return rw_responder(c) && cc->rekey_time == DEF_IKE_REKEY_MS && !cc->reauth_time &&
+	       cc->over_time == DEF_IKE_REKEY_MS / 10 && cc->rand_time == DEF_IKE_REKEY_MS / 10;
+}
+
 /* The local address the kernel routes toward remote (no packet sent). */
 static int route_source(const struct ike_addr *remote, struct ike_addr *local)
 {
@@ -718,8 +768,14 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->out_fd = -1;
 	t->created = time(NULL);
 	t->up_at = now;
-	t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
-	t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
+	if (rw_child_defaults(c)) {
+		/* a road warrior renews its own (RW_HARD_MS) */
+		t->rekey_at = 0;
+		t->hard_at = now + msecs(RW_HARD_MS);
+	} else {
+		t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
+		t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
+	}
 	old = ci->rekeyed_spi_in ? child_find(c, ci->rekeyed_spi_in) : NULL;
 	t->rekey_of = old ? old->in.spi : 0;
 	/* A rekey's SA takes the outbound selectors below (at once, or once
@@ -881,10 +937,16 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 	s->spi_i = ev->spi_i;
 	s->spi_r = ev->spi_r;
 	s->up_at = now;
-	s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
-	s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
-	life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
-	s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
+	if (rw_ike_defaults(c)) {
+		/* a road warrior rekeys or reauthenticates it (RW_HARD_MS) */
+		s->rekey_at = s->reauth_at = 0;
+		s->hard_at = now + msecs(RW_HARD_MS);
+	} else {
+		s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
+		s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
+		life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
+		s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
+	}
 	s->keepalive_at = now;
 	c->up_count++;
 	/* The children (and addresses) of a rekeyed IKE SA now belong to

@@ -194,6 +194,8 @@ static void child_status(struct out *o, const struct conn *c, const struct tunne
 		outf(o, ", the peer's rekey (we send on the old SA until the peer uses this one)");
 	else if (!t->rekey_asked)
 		until_out(o, "rekey", t->rekey_at, now);
+	if (!t->rekey_at && !t->replaced)
+		until_out(o, "expires", t->hard_at, now); /* a road warrior's: it renews */
 	outf(o, "\n");
 	outf(o, "      in  %llu bytes, %llu packets, %llu dropped\n",
 	     (unsigned long long)ld((_Atomic uint64_t *)&t->in.stats.bytes),
@@ -292,6 +294,8 @@ static void conn_status(struct out *o, struct daemon *d, const struct conn *c,
 			if (!cs->rekey_asked)
 				until_out(o, "rekey", cs->rekey_at, now);
 			until_out(o, "reauth", cs->reauth_at, now);
+			if (!cs->rekey_at && !cs->reauth_at)
+				until_out(o, "expires", cs->hard_at, now);
 		}
 		outf(o, "\n");
 		for (size_t j = 0; cs && j < cs->n_leases; j++) {
