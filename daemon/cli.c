@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		   "  status     tunnels, IKE SAs and CHILD_SAs: peers, IDs, algorithms,\n"
 		   "             SPIs, traffic, time to the next rekey\n"
 		   "  stats      every counter, one per line: SCOPE COUNTER VALUE\n"
+		   "  pools      virtual-IP pools: counters, each lease with its identity\n"
 		   "  up NAME    initiate connection NAME\n"
 		   "  down NAME  delete connection NAME's IKE SAs (and CHILD_SAs)\n"
 		   "  rekey NAME rekey connection NAME's CHILD_SAs now\n"
@@ -110,8 +111,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "version") == 0)
 		printf("tunsec %s\n", TUNSEC_VERSION);
-	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "version") &&
-	    strcmp(cmd, "reload")) {
+	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "pools") &&
+	    strcmp(cmd, "version") && strcmp(cmd, "reload")) {
 		fprintf(stderr, "tunsec: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;

@@ -105,6 +105,56 @@ static void ike_prefix_from(struct ike_prefix *out, const struct cfg_prefix *p)
 	memcpy(out->addr, p->addr, 16);
 }
 
+/*
+ * Road-warrior responders: a connection with no host in remote_addrs
+ * (%any, or subnets) can only answer. Its clients rekey and reauthenticate
+ * on their own schedule, and some break when the server starts a rekey
+ * (Windows' built-in client among them), so by default it starts neither
+ * a CHILD_SA rekey nor an IKE rekey or reauthentication by time, accepts
+ * the clients', and only deletes an SA a client failed to renew, at a hard
+ * limit past every common client's interval: Windows rekeys CHILD_SAs
+ * every hour and IKE SAs every 8 h, strongSwan every hour and 4 h, Apple's
+ * clients (iOS, macOS: LifeTimeInMinutes) every 24 h by default. 110% of
+ * the longest, as swanctl.conf's life_time is 110% of rekey_time: 26.4 h
+ * for both SAs (strongSwan's own responder rekeys CHILD_SAs at 1 h and
+ * IKE SAs at 4 h instead, the interval Windows trips on).
+ *
+ * This applies only while a connection's lifetimes are all at their
+ * defaults: daemon/config.c does not record which keys were given, so a
+ * setting equal to the default (rekey_time = 1h for a child, 4h with
+ * over_time 24m for the IKE SA) counts as not given. Any other rekey_time,
+ * life_time, rand_time, reauth_time or over_time applies as written.
+ * rekey_bytes and rekey_packets always apply.
+ */
+#define RW_HARD_MS ((24 * 3600 * 1000ULL) * 11 / 10)
+#define DEF_CHILD_REKEY_MS (3600 * 1000ULL)	  /* config.c's defaults */
+#define DEF_IKE_REKEY_MS (4 * 3600 * 1000ULL)
+
+static bool rw_responder(const struct conn *c)
+{
+	for (unsigned i = 0; i < c->cfg.n_remote_addrs; i++)
+		if (prefix_is_host(&c->cfg.remote_addrs[i]))
+			return false;
+	return true;
+}
+
+static bool rw_child_defaults(const struct conn *c)
+{
+	const struct cfg_conn *cc = &c->cfg;
+
+	return rw_responder(c) && cc->child_rekey_time == DEF_CHILD_REKEY_MS &&
+	       cc->child_life_time == DEF_CHILD_REKEY_MS * 11 / 10 &&
+	       cc->child_rand_time == DEF_CHILD_REKEY_MS / 10;
+}
+
+static bool rw_ike_defaults(const struct conn *c)
+{
+	const struct cfg_conn *cc = &c->cfg;
+
+	return rw_responder(c) && cc->rekey_time == DEF_IKE_REKEY_MS && !cc->reauth_time &&
+	       cc->over_time == DEF_IKE_REKEY_MS / 10 && cc->rand_time == DEF_IKE_REKEY_MS / 10;
+}
+
 /* The local address the kernel routes toward remote (no packet sent). */
 static int route_source(const struct ike_addr *remote, struct ike_addr *local)
 {
@@ -330,29 +380,187 @@ static void child_unlink(struct conn *c, struct tunnel *t)
 		}
 }
 
+static void route_add(struct daemon *d, int family, const uint8_t *dst, unsigned prefix,
+		      const char *what)
+{
+	const uint8_t *src = NULL;
+	int rc;
+
+	for (unsigned k = 0; k < d->cfg.n_addrs && !src; k++)
+		if (d->cfg.addrs[k].family == family)
+			src = d->cfg.addrs[k].addr;
+	rc = netcfg_route_add(d->netcfg, d->tun.ifindex, family, dst, prefix, src);
+	if (rc < 0 && rc != -EEXIST) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+
+		inet_ntop(family, dst, ip, sizeof(ip));
+		log_warn("cannot route %s/%u (%s) into %s: %s", ip, prefix, what, d->tun.name,
+			 strerror(-rc));
+	}
+}
+
+/* ---- pool routes ----------------------------------------------------------
+ *
+ * A road-warrior server routes each pool into the TUN once, rather than a
+ * /32 per client CHILD_SA (a netlink round trip per client: 4.7% of the
+ * server's CPU at 10 000 clients). The routes only bring packets to the
+ * daemon; which client gets one is the SAD's choice by selectors.
+ */
+
+struct pool_route {
+	int family;
+	uint8_t lo[16], hi[16]; /* what the routes cover, inclusive */
+};
+
+typedef unsigned __int128 u128;
+
+static u128 addr_u128(int family, const uint8_t *a)
+{
+	u128 v = 0;
+
+	for (size_t i = 0; i < fam_len(family); i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void u128_addr(int family, u128 v, uint8_t *a)
+{
+	memset(a, 0, 16);
+	for (size_t i = fam_len(family); i-- > 0; v >>= 8)
+		a[i] = (uint8_t)v;
+}
+
+/* lo..hi is exactly one prefix: its length, else -1. */
+static int one_prefix(unsigned width, u128 lo, u128 hi)
+{
+	u128 size;
+
+	if (hi < lo)
+		return -1;
+	size = hi - lo + 1; /* (0 only for all of IPv6: never a pool) */
+	if (!size || (size & (size - 1)) || (lo & (size - 1)))
+		return -1;
+	for (unsigned k = 0; k <= width; k++)
+		if (((u128)1 << k) == size)
+			return (int)(width - k);
+	return -1;
+}
+
+/*
+ * Route a pool's range: the prefix it was configured as when it is one
+ * (10.10.0.0/24 gives .1 to .254: the network and broadcast addresses are
+ * left out, tunsec.conf(5); fd10::/120 gives ::1 to ::ff), else the
+ * fewest prefixes that cover start..end exactly. The covered range goes
+ * into *r. False if no route could be added.
+ */
+static bool pool_route_add(struct daemon *d, const struct cfg_pool *pc, struct pool_route *r)
+{
+	unsigned width = pc->family == AF_INET ? 32 : 128;
+	u128 lo = addr_u128(pc->family, pc->start), hi = addr_u128(pc->family, pc->end);
+	u128 top = width == 32 ? 0xFFFFFFFFu : ~(u128)0;
+	uint8_t a[16];
+	int len = -1;
+
+	if (pc->family == AF_INET && lo > 0 && hi < top)
+		len = one_prefix(width, lo - 1, hi + 1);
+	if (len >= 0) {
+		lo--, hi++;
+	} else if (pc->family == AF_INET6 && lo > 0 && (len = one_prefix(width, lo - 1, hi)) >= 0) {
+		lo--;
+	}
+	r->family = pc->family;
+	u128_addr(pc->family, lo, r->lo);
+	u128_addr(pc->family, hi, r->hi);
+	if (len >= 0) {
+		route_add(d, pc->family, r->lo, (unsigned)len, pc->name);
+		return true;
+	}
+	for (u128 x = lo;;) {
+		unsigned k = 0;
+
+		/* the largest block aligned at x that ends by hi */
+		while (k < width && !(x & ((u128)1 << k)) && x + (((u128)2 << k) - 1) <= hi &&
+		       x + (((u128)2 << k) - 1) > x)
+			k++;
+		u128_addr(pc->family, x, a);
+		route_add(d, pc->family, a, width - k, pc->name);
+		if (x + (((u128)1 << k) - 1) >= hi)
+			break;
+		x += (u128)1 << k;
+	}
+	return true;
+}
+
+static bool in_range(int family, const uint8_t *lo, const uint8_t *hi, const struct esp_sel *s)
+{
+	size_t n = fam_len(family);
+
+	return s->family == family && memcmp(s->start, lo, n) >= 0 && memcmp(s->end, hi, n) <= 0;
+}
+
+/* Route every pool not routed yet (at start; a pool a reload added gets
+ * its route when its first CHILD_SA comes up). */
+static void pools_route(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_pools && d->netcfg; i++) {
+		const struct cfg_pool *pc = pool_cfg(d->pools[i]);
+		struct pool_route *v;
+		struct esp_sel s = {.family = (uint8_t)pc->family};
+		bool done = false;
+
+		memcpy(s.start, pc->start, 16);
+		memcpy(s.end, pc->end, 16);
+		for (size_t k = 0; k < d->n_pool_routes && !done; k++)
+			done = in_range(d->pool_routes[k].family, d->pool_routes[k].lo,
+					d->pool_routes[k].hi, &s);
+		if (done)
+			continue;
+		v = realloc(d->pool_routes, (d->n_pool_routes + 1) * sizeof(*v));
+		if (!v)
+			return;
+		d->pool_routes = v;
+		if (pool_route_add(d, pc, &v[d->n_pool_routes]))
+			d->n_pool_routes++;
+	}
+}
+
+/* Does a pool route already bring s's packets into the TUN? If s lies in
+ * a pool not routed yet, route it now. */
+static bool pool_routed(struct daemon *d, const struct esp_sel *s)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		bool in_pool = false;
+
+		for (size_t k = 0; k < d->n_pool_routes; k++)
+			if (in_range(d->pool_routes[k].family, d->pool_routes[k].lo,
+				     d->pool_routes[k].hi, s))
+				return true;
+		for (size_t i = 0; i < d->n_pools && !in_pool; i++) {
+			const struct cfg_pool *pc = pool_cfg(d->pools[i]);
+
+			in_pool = in_range(pc->family, pc->start, pc->end, s);
+		}
+		if (!in_pool || pass)
+			return false;
+		pools_route(d);
+	}
+	return false;
+}
+
 /* Routes into the TUN for the negotiated remote selectors (already there:
- * fine; they stay until the daemon exits, so a trap still catches). */
+ * fine; they stay until the daemon exits, so a trap still catches), but
+ * for those a pool's route covers. */
 static void child_routes(struct daemon *d, const struct ike_child_info *ci)
 {
 	for (size_t i = 0; i < ci->n_remote; i++) {
 		const struct esp_sel *s = &ci->remote[i];
-		const uint8_t *src = NULL;
 		int prefix = esp_sel_prefix(s);
-		int rc;
+		char buf[128];
 
-		if (prefix < 0 || !d->netcfg)
+		if (prefix < 0 || !d->netcfg || pool_routed(d, s))
 			continue;
-		for (unsigned k = 0; k < d->cfg.n_addrs && !src; k++)
-			if (d->cfg.addrs[k].family == s->family)
-				src = d->cfg.addrs[k].addr;
-		rc = netcfg_route_add(d->netcfg, d->tun.ifindex, s->family, s->start,
-				      (unsigned)prefix, src);
-		if (rc < 0 && rc != -EEXIST) {
-			char buf[128];
-
-			log_warn("cannot route %s into %s: %s", esp_sel_str(s, buf, sizeof(buf)),
-				 d->tun.name, strerror(-rc));
-		}
+		route_add(d, s->family, s->start, (unsigned)prefix,
+			  esp_sel_str(s, buf, sizeof(buf)));
 	}
 }
 
@@ -431,15 +639,126 @@ static void out_take_over(struct daemon *d, struct conn *c, struct tunnel *t, co
 		 c->cfg.child_name, t->out.spi, old ? old->out.spi : 0, why);
 }
 
+static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id);
+
+static bool sel_overlap(const struct esp_sel *a, const struct esp_sel *b)
+{
+	size_t n = fam_len(a->family);
+
+	return a->family == b->family && (!a->proto || !b->proto || a->proto == b->proto) &&
+	       a->port_lo <= b->port_hi && b->port_lo <= a->port_hi &&
+	       memcmp(a->start, b->end, n) <= 0 && memcmp(b->start, a->end, n) <= 0;
+}
+
+static bool id_same(const struct ike_identity *a, const struct ike_identity *b)
+{
+	return a->type && a->type == b->type && a->len == b->len &&
+	       memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Each remote selector is one address leased to this IKE SA. */
+static bool sels_leased(const struct conn_ikesa *s, const struct ike_child_info *ci)
+{
+	for (size_t i = 0; i < ci->n_remote; i++) {
+		const struct esp_sel *x = &ci->remote[i];
+		size_t n = fam_len(x->family);
+		bool found = false;
+
+		for (size_t k = 0; k < s->n_leases && !found; k++)
+			found = pool_cfg(s->leases[k].pool)->family == x->family &&
+				memcmp(x->start, s->leases[k].addr, n) == 0 &&
+				memcmp(x->end, s->leases[k].addr, n) == 0;
+		if (!found)
+			return false;
+	}
+	return ci->n_remote > 0;
+}
+
+/*
+ * RFC 4301 §5.1: outbound traffic goes to the SA whose selectors match it,
+ * and we let the newest CHILD_SA take over selectors (make-before-break).
+ * With a remote_ts shared by many peers (a road-warrior connection) any
+ * authenticated client could narrow its TSi (RFC 7296 §2.9) to another
+ * client's address and so receive that client's traffic. So a CHILD_SA
+ * whose remote selectors overlap those of an installed CHILD_SA of another
+ * IKE SA is refused unless both IKE SAs authenticated the same identity
+ * (that is a client coming back without INITIAL_CONTACT, or a rekeyed or
+ * reauthenticated IKE SA: the newer takes over, as always). The CHILD_SA
+ * found, or NULL.
+ *
+ * Addresses a pool leased to this IKE SA are its own (a lease is bound to
+ * one identity while online): no search for those, so that the usual
+ * road-warrior CHILD_SA costs O(1) here; any other costs a pass over the
+ * installed CHILD_SAs.
+ */
+static const struct tunnel *ts_taken(struct daemon *d, const struct ike_event *ev)
+{
+	const struct ike_child_info *ci = &ev->child;
+	const struct conn_ikesa *me = ikesa_find(d, ev->sa_id);
+
+	if (me && sels_leased(me, ci))
+		return NULL;
+	for (size_t i = 0; i < d->n_conns; i++)
+		for (const struct tunnel *t = d->conns[i]->children; t; t = t->next) {
+			const struct conn_ikesa *other;
+
+			if (t->sa_id == ev->sa_id)
+				continue;
+			other = ikesa_find(d, t->sa_id);
+			if (me && other && id_same(&me->peer_id, &other->peer_id))
+				continue;
+			for (size_t a = 0; a < ci->n_remote; a++)
+				for (unsigned b = 0; b < t->out.n_remote; b++)
+					if (sel_overlap(&ci->remote[a], &t->out.remote_sels[b]))
+						return t;
+		}
+	return NULL;
+}
+
+static void refuse_taken(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			 const struct tunnel *t, uint64_t now)
+{
+	const struct conn_ikesa *me = ikesa_find(d, ev->sa_id), *other = ikesa_find(d, t->sa_id);
+	char who[IKE_ID_STR_MAX], owner[IKE_ID_STR_MAX], sel[128], more[64] = "";
+	uint64_t held = 0;
+
+	d->cnt.ts_refused++;
+	ike_engine_delete_child(c->e, ev->child.spi_in, now);
+	/* any authenticated client can try this as often as it likes */
+	if (!log_limit_ok(&c->ts_log, now, 1, &held))
+		return;
+	if (held)
+		snprintf(more, sizeof(more), " (and %llu more not logged)", (unsigned long long)held);
+	snprintf(who, sizeof(who), "?");
+	snprintf(owner, sizeof(owner), "?");
+	if (me && me->peer_id.type)
+		ike_id_str(&me->peer_id, who, sizeof(who));
+	if (other && other->peer_id.type)
+		ike_id_str(&other->peer_id, owner, sizeof(owner));
+	esp_sel_str(&ev->child.remote[0], sel, sizeof(sel));
+	log_warn("%s/%s: refused CHILD_SA 0x%08x of %s (IKE SA #%u): its remote selectors (%s%s) "
+		 "overlap those of %s's CHILD_SA 0x%08x (%s/%s, IKE SA #%u): traffic for one "
+		 "identity never goes to another (RFC 4301 section 5.1)%s",
+		 c->cfg.name, c->cfg.child_name, ev->child.spi_in, who, ev->sa_id, sel,
+		 ev->child.n_remote > 1 ? ",..." : "", owner, t->in.spi, t->conn->cfg.name,
+		 t->conn->cfg.child_name, t->sa_id, more);
+}
+
 static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
 	const struct ike_child_info *ci = &ev->child;
 	const struct cfg_conn *cc = &c->cfg;
-	struct tunnel *t = calloc(1, sizeof(*t)), *old;
+	const struct tunnel *taken = ts_taken(d, ev);
+	struct tunnel *t, *old;
 	char l[128], r[128];
 	int rc;
 
+	if (taken) {
+		refuse_taken(d, c, ev, taken, now);
+		return;
+	}
+	t = calloc(1, sizeof(*t));
 	if (!t) {
 		log_err("%s: out of memory installing a CHILD_SA", cc->name);
 		ike_engine_delete_child(c->e, ci->spi_in, now);
@@ -451,8 +770,14 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 	t->out_fd = -1;
 	t->created = time(NULL);
 	t->up_at = now;
-	t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
-	t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
+	if (rw_child_defaults(c)) {
+		/* a road warrior renews its own (RW_HARD_MS) */
+		t->rekey_at = 0;
+		t->hard_at = now + msecs(RW_HARD_MS);
+	} else {
+		t->rekey_at = deadline(now, cc->child_rekey_time, cc->child_rand_time);
+		t->hard_at = cc->child_life_time ? now + msecs(cc->child_life_time) : 0;
+	}
 	old = ci->rekeyed_spi_in ? child_find(c, ci->rekeyed_spi_in) : NULL;
 	t->rekey_of = old ? old->in.spi : 0;
 	/* A rekey's SA takes the outbound selectors below (at once, or once
@@ -549,6 +874,11 @@ static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id)
 	return NULL;
 }
 
+struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id)
+{
+	return ikesa_find(d, id);
+}
+
 static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t id)
 {
 	struct conn_ikesa *s = calloc(1, sizeof(*s));
@@ -604,6 +934,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		return;
 	}
 	s->up = true;
+	if (ev->peer_id.type)
+		s->peer_id = ev->peer_id;
 	s->initiator = ev->initiator;
 	s->behind_nat = ev->behind_nat;
 	s->path = ev->path;
@@ -611,10 +943,16 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 	s->spi_i = ev->spi_i;
 	s->spi_r = ev->spi_r;
 	s->up_at = now;
-	s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
-	s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
-	life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
-	s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
+	if (rw_ike_defaults(c)) {
+		/* a road warrior rekeys or reauthenticates it (RW_HARD_MS) */
+		s->rekey_at = s->reauth_at = 0;
+		s->hard_at = now + msecs(RW_HARD_MS);
+	} else {
+		s->rekey_at = deadline(now, cc->rekey_time, cc->rand_time);
+		s->reauth_at = deadline(now, cc->reauth_time, cc->rand_time);
+		life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
+		s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
+	}
 	s->keepalive_at = now;
 	c->up_count++;
 	/* The children (and addresses) of a rekeyed IKE SA now belong to
@@ -624,6 +962,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			if (t->sa_id == ev->rekeyed_sa_id)
 				t->sa_id = ev->sa_id;
 		if ((old = ikesa_find(d, ev->rekeyed_sa_id)) && old != s) {
+			if (!s->peer_id.type)
+				s->peer_id = old->peer_id;
 			memcpy(s->leases, old->leases, sizeof(s->leases));
 			s->n_leases = old->n_leases;
 			old->n_leases = 0;
@@ -841,6 +1181,7 @@ static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev
 		ike_engine_resume(d->ike, ev->sa_id, &ans, now); /* ok = false */
 		return;
 	}
+	s->peer_id = ev->peer_id;
 	memcpy(v4, rq->want4, 4);
 	memcpy(v6, rq->want6, 16);
 	if (rq->v4)
@@ -1349,6 +1690,7 @@ int conns_setup(struct daemon *d)
 
 void conns_start(struct daemon *d, uint64_t now)
 {
+	pools_route(d);
 	for (size_t i = 0; i < d->n_conns; i++) {
 		struct conn *c = d->conns[i];
 
@@ -1412,6 +1754,9 @@ void conns_free(struct daemon *d)
 	free(d->old_pools);
 	d->old_pools = NULL;
 	d->n_old_pools = 0;
+	free(d->pool_routes); /* (the routes themselves: netcfg's undo) */
+	d->pool_routes = NULL;
+	d->n_pool_routes = 0;
 }
 
 /* ---- input --------------------------------------------------------------- */

@@ -56,6 +56,9 @@ struct conn_ikesa {
 	uint64_t hard_at;   /* over_time: delete if still here */
 	uint64_t keepalive_at;
 	bool rekey_asked, closing;
+	/* the identity the peer authenticated (type 0 until known): whose
+	 * CHILD_SAs these are (RFC 4301 §5.1, see on_child_up) */
+	struct ike_identity peer_id;
 	size_t n_leases;
 	struct conn_lease leases[IKE_CP_MAX_ADDRS];
 };
@@ -78,6 +81,7 @@ struct conn {
 	uint64_t initiations, acquires, up_count;
 	struct log_limit refused_log; /* "refused proposal" lines */
 	struct log_limit failed_log;  /* IKE SAs that failed before they were up */
+	struct log_limit ts_log;      /* CHILD_SAs refused for another's selectors */
 };
 
 /* `tunsecd -t`: what conns_setup() would refuse without touching the
@@ -128,6 +132,10 @@ int conn_rekey(struct daemon *d, const char *name, uint64_t now, char *msg, size
  * changed are started, deleted or replaced; unchanged ones keep their
  * SAs. 0 or -1 with the error in msg. */
 int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap);
+
+/* The daemon's record of IKE SA id (its timers, leases, peer identity),
+ * or NULL: O(1), a hash by id. */
+struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id);
 
 /* Name of a negotiated tunnel ("conn/child"), for logs. */
 const char *conn_tunnel_name(const struct tunnel *t);

@@ -6,6 +6,7 @@
 #define TUNSEC_DAEMON_DAEMON_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "daemon/config.h"
@@ -15,6 +16,7 @@
 
 struct sad;
 struct netcfg;
+struct pool_route;
 struct loop;
 
 #define TUNSEC_VERSION "0.1.0"
@@ -64,6 +66,9 @@ struct daemon_counters {
 	uint64_t ike_tx;
 	uint64_t ike_tx_failed;
 	uint64_t acquires;    /* unprotected packets that started an SA */
+	/* CHILD_SAs refused: their remote selectors overlap those of another
+	 * identity's CHILD_SA (RFC 4301 §5.1; daemon/conn.c) */
+	uint64_t ts_refused;
 	uint64_t natt_invalid;
 	uint64_t rx_truncated; /* datagrams larger than a packet cell */
 	uint64_t mss_clamped;
@@ -101,6 +106,8 @@ struct daemon {
 	size_t n_pools;
 	struct pool **old_pools; /* replaced by a reload, still leased from */
 	size_t n_old_pools;
+	struct pool_route *pool_routes; /* pool ranges routed into the TUN (conn.c) */
+	size_t n_pool_routes;
 	int udp4_natt, udp6_natt; /* port_nat_t: ESP in UDP and IKE */
 	int udp4_ike, udp6_ike;	  /* port: IKE */
 	int raw4, raw6;		  /* IP protocol 50, when some tunnel uses raw ESP */
@@ -113,9 +120,11 @@ struct daemon {
 /* Run the event loop until SIGINT/SIGTERM. 0 or -errno. */
 int loop_run(struct daemon *d);
 
-/* Answer one control command ("status", "stats", "version") into buf;
- * returns the length written (truncated to cap - 1, NUL-terminated). */
-size_t ctl_answer(struct daemon *d, const char *cmd, char *buf, size_t cap);
+/* Answer one control command ("status", "stats", "pools", "version", ...):
+ * *answer is malloc'd (the caller frees it), its length returned, or
+ * -ENOMEM. An answer that would pass the control socket's limit (64 MiB)
+ * is cut, and then ends with a line starting "cut:". */
+ssize_t ctl_answer(struct daemon *d, const char *cmd, char **answer);
 
 /* The control socket: bind, listen, 0600. -errno. */
 int ctl_listen(const char *path);

@@ -1002,14 +1002,13 @@ static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	buf->len = sizeof(c->in) - 1 - c->in_len;
 }
 
-#define CTL_OUT_MAX (256 * 1024)
-
 static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct ctl_conn *c = s->data;
 	struct loop *l = s->loop->data;
 	char *nl;
 	uv_buf_t out;
+	ssize_t len;
 
 	if (n < 0 || (n == 0 && c->in_len == sizeof(c->in) - 1)) {
 		uv_close((uv_handle_t *)s, ctl_closed);
@@ -1025,12 +1024,13 @@ static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	*nl = '\0';
 	uv_read_stop(s);
-	c->out = malloc(CTL_OUT_MAX);
-	if (!c->out) {
+	/* (the answer grows as it is written: ctl.c bounds it) */
+	len = ctl_answer(l->d, c->in, &c->out);
+	if (len < 0) {
 		uv_close((uv_handle_t *)s, ctl_closed);
 		return;
 	}
-	out = uv_buf_init(c->out, (unsigned)ctl_answer(l->d, c->in, c->out, CTL_OUT_MAX));
+	out = uv_buf_init(c->out, (unsigned)len);
 	if (l->d->n_conns || strcmp(c->in, "reload") == 0)
 		ike_rearm(l);
 	c->wr.data = c;

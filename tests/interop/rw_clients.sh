@@ -43,8 +43,10 @@
 #  2. traffic: each client pings tunsecd's inner address (IPv4, IPv6);
 #     client 1 pings clients 2 and 3 at their virtual IPs, through S
 #     (IPv4, IPv6);
-#  3. sticky leases (tunsec.conf(5) pools): client 2 terminates and
-#     initiates again and gets its old addresses back;
+#  3. sticky leases (tunsec.conf(5) pools): `tunsec pools` lists each
+#     client's two leases online; client 2 terminates, its leases go
+#     offline (still its own); it initiates again and gets its old
+#     addresses back;
 #  4. unique = replace: C4 logs in as client1@rw.test: tunsecd deletes
 #     C1's IKE SA (C1 receives the Delete), lists only C4's for that
 #     identity, C4 has client 1's addresses and traffic flows;
@@ -327,9 +329,18 @@ for i in 2 3; do
 done
 
 # 3. sticky leases: client 2 logs out and in again
+# lease_is I STATE: `tunsec pools` lists client I's two leases in STATE
+lease_is() {
+	[ "$("$TUNSEC" -s "$WORK/s.sock" pools | grep -cxE "  (${VIP4[$1]}|${VIP6[$1]}) $2 [0-9]+s ${C_ID[$1]}")" = 2 ]
+}
+"$TUNSEC" -s "$WORK/s.sock" pools | sed 's/^/     tunsec pools: /'
+for i in $CLIENTS; do
+	check "tunsec pools: ${C_ID[$i]}'s leases ${VIP4[$i]} ${VIP6[$i]} online" lease_is $i online
+done
 old4=${VIP4[2]} old6=${VIP6[2]}
 check "c2 terminates its IKE SA (§1.4.1)" swan_terminate c2 rw
 check "tunsecd: two IKE SAs left" wait_for 5 tsd_ike_count_is 2
+check "tunsec pools: c2's leases offline, still bound to ${C_ID[2]}" lease_is 2 offline
 check "c2 initiates again" swan_initiate c2 net rw
 check "c2: 1 IKE SA, 1 CHILD_SA" swan_wait_sas c2 1 1 5
 check_eq "c2 installed virtual IPs anew" \
