@@ -341,10 +341,9 @@ static int esp_side(struct esp_sa *sa, const struct ike_child_info *ci, bool inb
 			 replay_window);
 	if (rc < 0)
 		return rc;
-	memcpy(sa->local_sels, ci->local, sizeof(ci->local));
-	memcpy(sa->remote_sels, ci->remote, sizeof(ci->remote));
-	sa->n_local = (unsigned)ci->n_local;
-	sa->n_remote = (unsigned)ci->n_remote;
+	if ((rc = esp_sa_set_sels(sa, ci->local, (unsigned)ci->n_local, ci->remote,
+				  (unsigned)ci->n_remote)) < 0)
+		return rc; /* (the caller destroys sa) */
 	path_to_peer(peer, ci->encap, sa);
 	return 0;
 }

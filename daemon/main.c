@@ -149,10 +149,9 @@ static int sa_setup(struct esp_sa *sa, const struct cfg_manual *m, bool inbound)
 			 m->replay_window);
 	if (rc < 0)
 		return rc;
-	memcpy(sa->local_sels, m->local_ts, sizeof(m->local_ts));
-	memcpy(sa->remote_sels, m->remote_ts, sizeof(m->remote_ts));
-	sa->n_local = m->n_local_ts;
-	sa->n_remote = m->n_remote_ts;
+	if ((rc = esp_sa_set_sels(sa, m->local_ts, m->n_local_ts, m->remote_ts,
+				  m->n_remote_ts)) < 0)
+		return rc;
 	sa->encap = m->encap;
 	sa->peer = m->remote;
 	sa->peer_len = m->remote.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)

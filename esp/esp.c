@@ -16,6 +16,7 @@
 #include "esp/esp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -107,10 +108,35 @@ int esp_sa_init(struct esp_sa *sa, uint32_t spi, bool inbound, bool esn, struct 
 	return 0;
 }
 
+int esp_sa_set_sels(struct esp_sa *sa, const struct esp_sel *local, unsigned n_local,
+                    const struct esp_sel *remote, unsigned n_remote)
+{
+	struct esp_sel *v;
+
+	if (n_local > ESP_MAX_SELS || n_remote > ESP_MAX_SELS)
+		return -EINVAL;
+	if (n_local + n_remote == 0) {
+		v = NULL;
+	} else if (!(v = malloc((n_local + n_remote) * sizeof(*v)))) {
+		return -ENOMEM;
+	}
+	if (n_local)
+		memcpy(v, local, n_local * sizeof(*v));
+	if (n_remote)
+		memcpy(v + n_local, remote, n_remote * sizeof(*v));
+	free(sa->local_sels);
+	sa->local_sels = v;
+	sa->remote_sels = v ? v + n_local : NULL;
+	sa->n_local = n_local;
+	sa->n_remote = n_remote;
+	return 0;
+}
+
 void esp_sa_destroy(struct esp_sa *sa)
 {
 	aead_free(sa->aead);
 	replay_free(&sa->replay);
+	free(sa->local_sels);
 	sodium_memzero(sa, sizeof(*sa));
 }
 

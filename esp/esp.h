@@ -80,8 +80,11 @@ struct esp_sa {
 	struct aead *aead; /* owned: freed and wiped by esp_sa_destroy() */
 	_Atomic uint64_t seq; /* outbound: last sequence number used */
 	struct replay replay; /* inbound; its bitmap sized to the window */
-	struct esp_sel local_sels[ESP_MAX_SELS];
-	struct esp_sel remote_sels[ESP_MAX_SELS];
+	/* Traffic selectors (RFC 4301 §4.4.1), set by esp_sa_set_sels(): one
+	 * allocation of exactly n_local + n_remote, not ESP_MAX_SELS of each
+	 * inline (a road warrior has one of each, and a server holds ten
+	 * thousand of these pairs: 1.2 KB a CHILD_SA saved). NULL: none. */
+	struct esp_sel *local_sels, *remote_sels;
 	unsigned n_local, n_remote;
 
 	/* Where to send (outbound) / where it came from last (inbound). */
@@ -99,6 +102,14 @@ struct esp_sa {
  */
 int esp_sa_init(struct esp_sa *sa, uint32_t spi, bool inbound, bool esn, struct aead *aead,
 		uint32_t replay_window);
+
+/*
+ * The SA's selectors (copied; any earlier ones freed): local are our side's
+ * traffic, remote the peer's. 0, -EINVAL (more than ESP_MAX_SELS of
+ * either), -ENOMEM (the SA keeps its earlier ones).
+ */
+int esp_sa_set_sels(struct esp_sa *sa, const struct esp_sel *local, unsigned n_local,
+                    const struct esp_sel *remote, unsigned n_remote);
 
 /* Wipe keys and free what the SA owns; the struct itself stays the caller's. */
 void esp_sa_destroy(struct esp_sa *sa);

@@ -204,15 +204,11 @@ static void sa_reset(struct esp_sa *sa, uint8_t flags, uint64_t top)
 	if (top)
 		replay_update(&sa->replay, top);
 	if (flags & 4) {
-		memcpy(sa->local_sels, narrow_local, sizeof(narrow_local));
-		memcpy(sa->remote_sels, narrow_remote, sizeof(narrow_remote));
-		sa->n_local = 3;
-		sa->n_remote = 4;
+		if (esp_sa_set_sels(sa, narrow_local, 3, narrow_remote, 4) < 0)
+			die("esp_sa_set_sels");
 	} else {
-		memcpy(sa->local_sels, any_local, sizeof(any_local));
-		memcpy(sa->remote_sels, any_remote, sizeof(any_remote));
-		sa->n_local = 2;
-		sa->n_remote = 2;
+		if (esp_sa_set_sels(sa, any_local, 2, any_remote, 2) < 0)
+			die("esp_sa_set_sels");
 	}
 }
 

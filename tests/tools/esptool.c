@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	bool esn = false, decap;
 	struct aead *a;
 	struct esp_sa sa;
+	struct esp_sel lsel[ESP_MAX_SELS], rsel[ESP_MAX_SELS];
 	struct pkt p;
 	ssize_t n;
 
@@ -150,22 +151,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < n_local; i++)
-		if (esp_sel_parse(&sa.local_sels[i], locals[i]) < 0)
+		if (esp_sel_parse(&lsel[i], locals[i]) < 0)
 			usage();
 	for (unsigned i = 0; i < n_remote; i++)
-		if (esp_sel_parse(&sa.remote_sels[i], remotes[i]) < 0)
+		if (esp_sel_parse(&rsel[i], remotes[i]) < 0)
 			usage();
-	sa.n_local = n_local;
-	sa.n_remote = n_remote;
 	if (!n_local) {
-		esp_sel_parse(&sa.local_sels[0], "0.0.0.0/0");
-		esp_sel_parse(&sa.local_sels[1], "::/0");
-		sa.n_local = 2;
+		esp_sel_parse(&lsel[0], "0.0.0.0/0");
+		esp_sel_parse(&lsel[1], "::/0");
+		n_local = 2;
 	}
 	if (!n_remote) {
-		esp_sel_parse(&sa.remote_sels[0], "0.0.0.0/0");
-		esp_sel_parse(&sa.remote_sels[1], "::/0");
-		sa.n_remote = 2;
+		esp_sel_parse(&rsel[0], "0.0.0.0/0");
+		esp_sel_parse(&rsel[1], "::/0");
+		n_remote = 2;
+	}
+	if (esp_sa_set_sels(&sa, lsel, n_local, rsel, n_remote) < 0) {
+		fprintf(stderr, "esptool: out of memory\n");
+		return 1;
 	}
 
 	pkt_init(&p, cell, sizeof(cell), PKT_HEADROOM);

@@ -9,10 +9,18 @@
 #include "esp/esp.h"
 #include "tests/unit/test.h"
 
+/* The SAs here never go through esp_sa_init()/esp_sa_destroy(): their
+ * selectors live in this static store (room for two each), not on the
+ * heap, so that nothing is leaked. */
+static struct esp_sel sel_store[64][2];
+static unsigned sel_used;
+
 static void sa_sel(struct esp_sa *sa, uint32_t spi, const char *remote)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->spi = spi;
+	sa->remote_sels = sel_store[sel_used++ % 64];
+	memset(sa->remote_sels, 0, sizeof(sel_store[0]));
 	if (remote) {
 		CHECK_EQ(esp_sel_parse(&sa->remote_sels[0], remote), 0);
 		sa->n_remote = 1;

@@ -29,11 +29,11 @@ static struct aead *mk_aead(const struct test_suite *s, uint8_t seed)
 
 static void any_sels(struct esp_sa *sa)
 {
-	CHECK_EQ(esp_sel_parse(&sa->local_sels[0], "0.0.0.0/0"), 0);
-	CHECK_EQ(esp_sel_parse(&sa->local_sels[1], "::/0"), 0);
-	CHECK_EQ(esp_sel_parse(&sa->remote_sels[0], "0.0.0.0/0"), 0);
-	CHECK_EQ(esp_sel_parse(&sa->remote_sels[1], "::/0"), 0);
-	sa->n_local = sa->n_remote = 2;
+	struct esp_sel any[2];
+
+	CHECK_EQ(esp_sel_parse(&any[0], "0.0.0.0/0"), 0);
+	CHECK_EQ(esp_sel_parse(&any[1], "::/0"), 0);
+	REQUIRE_EQ(esp_sa_set_sels(sa, any, 2, any, 2), 0);
 }
 
 /* A pair of SAs sharing keys: out encrypts, in decrypts. */
@@ -538,10 +538,16 @@ static void decap_drops(const struct test_suite *s)
 
 	/* Selectors: inner source must be in remote_sels, destination in
 	 * local_sels (RFC 4301 §5.2). */
-	CHECK_EQ(esp_sel_parse(&in.remote_sels[0], "10.0.0.0/30"), 0);
-	CHECK_EQ(esp_sel_parse(&in.remote_sels[1], "10.9.0.0/16"), 0);
-	CHECK_EQ(esp_sel_parse(&in.local_sels[0], "10.0.0.2"), 0);
-	in.n_local = 1;
+	{
+		struct esp_sel l[1], r[2];
+
+		CHECK_EQ(esp_sel_parse(&r[0], "10.0.0.0/30"), 0);
+		CHECK_EQ(esp_sel_parse(&r[1], "10.9.0.0/16"), 0);
+		CHECK_EQ(esp_sel_parse(&l[0], "10.0.0.2"), 0);
+		REQUIRE_EQ(esp_sa_set_sels(&in, l, 1, r, 2), 0);
+		CHECK_EQ(esp_sa_set_sels(&in, l, ESP_MAX_SELS + 1, r, 2), -EINVAL);
+		CHECK_EQ(in.n_local, 1); /* a refused set changes nothing */
+	}
 	SEAL_INNER(20, inner, n, ESP_NH_IPV4); /* 10.0.0.1 -> 10.0.0.2 */
 	CHECK_EQ(esp_decap(&in, &c.p), 0);
 	mk_ipv4(bad, 64, "10.9.3.3", "10.0.0.2"); /* second remote selector */
@@ -736,11 +742,13 @@ TEST(esp_rfc4106_5_esn_aad_known_packet)
  * aead_new() with the default backend, esp_sa_init() inbound with the
  * default replay window of REPLAY_DEFAULT packets, outbound with none):
  *
- *   heap   what those four calls leave allocated (test_heap_in_use(): glibc
+ *   heap   what those calls leave allocated (test_heap_in_use(): glibc
  *          chunks with malloc's overhead, or the bytes asked for under
- *          ASan): both struct aead with their library state, and the
- *          inbound replay bitmap; averaged over HEAP_PAIRS pairs, after a
- *          warm-up pair for the libraries' one-off set-up;
+ *          ASan): both struct aead with their library state, the inbound
+ *          replay bitmap, and each SA's selectors (esp_sa_set_sels(), one
+ *          local and one remote, a road warrior's); averaged over
+ *          HEAP_PAIRS pairs, after a warm-up pair for the libraries'
+ *          one-off set-up;
  *   struct 2 * sizeof(struct esp_sa), wherever the caller keeps them (the
  *          daemon's struct tunnel holds both, plus its own fields: that
  *          struct is not counted here).
@@ -752,23 +760,27 @@ TEST(esp_rfc4106_5_esn_aad_known_packet)
  *   ChaCha-Poly      6328      2360        1936      1920         8264     4280
  *   AES-CBC+HMAC     4728      3576        1936      1920         6664     5496
  *
- * The target, heap + struct <= 2048 for the combined-mode suites, is not
- * reached: the heap is now two OpenSSL cipher contexts (1.1 KiB each, the
- * library's own) and the 136-byte replay bitmap of a 1024-packet window;
- * struct esp_sa keeps 8 + 8 selectors inline (608 bytes), a
- * sockaddr_storage (128) and 18 counters (144), which the daemon writes
- * directly (daemon/conn.c esp_side(), loop.c, ctl.c) and so cannot shrink
- * from here. The bounds below hold what was reached.
+ * Then the selectors left struct esp_sa (608 bytes each inline before,
+ * 38 a selector on the heap now): struct 1920 -> 736, AES-GCM in all about
+ * 3.3 KiB. The target, heap + struct <= 2048 for the combined-mode suites,
+ * is still not reached with OpenSSL, the default and fastest backend: its
+ * two cipher contexts are 1.1 KiB each by themselves. libsodium's are 0.5
+ * KiB (AES-256-GCM) and 32 bytes (ChaCha20-Poly1305; crypto_aead_test
+ * prints them), which would meet it at a quarter less AES-GCM throughput
+ * on this machine (README). The bounds below hold what was reached.
  */
 #define HEAP_PAIRS 64 /* many: glibc's tcache hides the first few reuses */
 
 static long heap_per_pair(const struct test_suite *s)
 {
 	struct esp_sa *in = calloc(HEAP_PAIRS, sizeof(*in)), *out = calloc(HEAP_PAIRS, sizeof(*out));
+	struct esp_sel l, r;
 	size_t base;
 	long per;
 
 	REQUIRE(in && out);
+	REQUIRE_EQ(esp_sel_parse(&l, "10.250.0.0/16"), 0);
+	REQUIRE_EQ(esp_sel_parse(&r, "10.96.0.7"), 0);
 	CHECK_EQ(esp_sa_init(&in[0], 0x100, true, false, mk_aead(s, 1), REPLAY_DEFAULT), 0);
 	CHECK_EQ(esp_sa_init(&out[0], 0x200, false, false, mk_aead(s, 2), 0), 0);
 	esp_sa_destroy(&in[0]);
@@ -780,6 +792,8 @@ static long heap_per_pair(const struct test_suite *s)
 		         0);
 		CHECK_EQ(esp_sa_init(&out[i], 0x200 + (uint32_t)i, false, false, mk_aead(s, 2), 0),
 		         0);
+		CHECK_EQ(esp_sa_set_sels(&in[i], &l, 1, &r, 1), 0);
+		CHECK_EQ(esp_sa_set_sels(&out[i], &l, 1, &r, 1), 0);
 	}
 	per = ((long)test_heap_in_use() - (long)base) / HEAP_PAIRS;
 	for (int i = 0; i < HEAP_PAIRS; i++) {
@@ -793,7 +807,7 @@ static long heap_per_pair(const struct test_suite *s)
 
 TEST(esp_memory_per_child_sa_in_out_pair)
 {
-	CHECK(sizeof(struct esp_sa) <= 960);
+	CHECK(sizeof(struct esp_sa) <= 400);
 	printf("  per CHILD_SA (in + out ESP SA): suite, backend, heap, 2 * struct esp_sa "
 	       "(%zu), total\n",
 	       sizeof(struct esp_sa));
@@ -804,6 +818,6 @@ TEST(esp_memory_per_child_sa_in_out_pair)
 		printf("  %-16s %-9s %5ld %5zu %5ld\n", s->name,
 		       aead_backend_for(s->encr, s->bits, s->integ), heap,
 		       2 * sizeof(struct esp_sa), total);
-		CHECK(heap <= (s->encr == ENCR_AES_CBC ? 4000 : 2900));
+		CHECK(heap <= (s->encr == ENCR_AES_CBC ? 4100 : 3000));
 	}
 }
