@@ -433,6 +433,8 @@ static const struct {
     ENGINE_STAT("unique-replaced", unique_replaced),
     ENGINE_STAT("unique-refused", unique_refused),
     ENGINE_STAT("vip-failed", vip_failed),
+    ENGINE_STAT("rekey-refused", rekey_refused),
+    ENGINE_STAT("internal-errors", internal_errors),
 };
 
 static void ike_stats(struct out *o, struct daemon *d)

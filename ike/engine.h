@@ -458,6 +458,7 @@ struct ike_engine_stats {
 	uint64_t unique_replaced; /* IKE SAs deleted for a newer one of the same identity */
 	uint64_t unique_refused;  /* IKE SAs refused: unique = keep */
 	uint64_t vip_failed;      /* no address to assign: INTERNAL_ADDRESS_FAILURE sent */
+	uint64_t internal_errors; /* IKE SAs dropped by our own failure (keys, memory) */
 	uint64_t rekey_refused;   /* IKE SA rekeys refused: the identity holds
 	                           * IKE_ENGINE_REKEYED_MAX undeleted predecessors */
 	uint64_t cookie_sent;   /* IKE_SA_INIT answered with a COOKIE (§2.6) */

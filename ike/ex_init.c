@@ -455,6 +455,11 @@ int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t le
 	n = ike_build_finish(&b, NULL);
 	memset(reply, 0, sizeof(*reply));
 	if (n < 0 || (rc = ike_sa_derive(sa, gir, gir_len)) < 0) {
+		/* Ours, not the peer's fault (a suite the keys code cannot
+		 * size, memory): counted and said, never silent. */
+		e->stats.internal_errors++;
+		dlog(e, sa->id, "IKE_SA_INIT dropped: %s",
+		     n < 0 ? "response too big" : "key derivation failed");
 		sodium_memzero(gir, sizeof(gir));
 		sa_discard(e, sa);
 		return n < 0 ? n : rc;
