@@ -75,6 +75,8 @@ check "the old CHILD_SA stays (same SPIs)" test "$(child_line)" = "$before"
 check "traffic still flows through it (3/3)" ping_n "$C_NS" $S_IN4 3
 cp "$WORK/c.good" "$WORK/c.conf"
 
+sa_num() { status c | grep -o 'gw\[[0-9]*\]: established' | grep -o '[0-9]\+' | tail -1; }
+num_before=$(sa_num)
 client_conf chacha20poly1305
 out=$(reload)
 say "reload: $out"
@@ -83,6 +85,10 @@ chacha() { child_line | grep -q chacha20poly1305 && established s; }
 check "a new CHILD_SA with ChaCha20-Poly1305" wait_for 10 chacha
 wait_for 5 ping_n "$C_NS" $S_IN4 1 >/dev/null
 check "ping through the new SA (5/5)" ping_n "$C_NS" $S_IN4 5
+# One engine for the daemon's life: IKE SA numbers go on across reloads
+# (a log or a status read before and after never sees #1 twice).
+check "the new IKE SA's number follows the old one's (#$num_before < #$(sa_num))" \
+	test "$(sa_num)" -gt "$num_before"
 
 sed -n '/^tunsec {/,/^}/p' "$WORK/c.good" >"$WORK/c.conf"
 out=$(reload)
