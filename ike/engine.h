@@ -20,11 +20,13 @@
  * UINT64_MAX means "no timer". A deadline fires when now >= deadline, never
  * one nanosecond earlier.
  *
- * One engine serves one configured connection (one peer identity, one PSK,
- * one set of proposals and selectors), as initiator, responder, or both;
- * it may hold several IKE SAs with that peer (e.g. across a peer restart)
- * and several CHILD_SAs per IKE SA. Each IKE SA has an engine-wide id
- * (never 0) that events carry and that the delete calls take.
+ * One engine serves every configured connection (ike_engine_peer_add():
+ * identities, credentials, proposals, selectors, addresses it applies to),
+ * as initiator, responder, or both, with any number of IKE SAs (up to
+ * ike_engine_opts.sa_max) and several CHILD_SAs per IKE SA; ike_engine_new()
+ * makes an engine of one connection. Each IKE SA has an engine-wide id
+ * (never 0, never reused while the engine lives) that events carry and that
+ * the delete calls take. The insides: ike/engine_int.h.
  *
  * Exchanges (RFC 7296): IKE_SA_INIT with INVALID_KE_PAYLOAD retry, COOKIE
  * (§2.6) both ways and NAT detection (§2.23); IKE_AUTH with a pre-shared
@@ -549,9 +551,10 @@ void ike_engine_free(struct ike_engine *e);
 
 /*
  * Start an IKE SA (and its first CHILD_SA) with the peer along path: queues
- * the IKE_SA_INIT request. Returns the new IKE SA's id (> 0), or
- * IKE_ERR_TOO_MANY (no room for another IKE SA), IKE_ERR_INVAL (bad path),
- * IKE_ERR_CRYPTO (the key exchange could not start).
+ * the IKE_SA_INIT request, for the engine's first connection (see
+ * ike_engine_initiate_peer() for others). Returns the new IKE SA's id
+ * (> 0), or IKE_ERR_TOO_MANY (no room for another IKE SA), IKE_ERR_INVAL
+ * (bad path), IKE_ERR_CRYPTO (the key exchange could not start).
  */
 int ike_engine_initiate(struct ike_engine *e, const struct ike_path *path, ike_time_t now);
 
