@@ -58,6 +58,8 @@ static const char *const err_names[] = {
     "refused by the connection's uniqueness policy (unique = keep)",
     "AUTH did not verify: the pre-shared keys differ",
     "the responder's ID is not the remote id configured",
+    "EAP failed",
+    "the AUTH after EAP does not verify with the EAP key (MSK)",
 };
 
 const char *ike_cert_strerror(int err)

@@ -44,6 +44,8 @@ enum {
 	IKE_CERT_ERR_UNIQUE = -14,  /* unique = keep, and the identity has an SA */
 	IKE_CERT_ERR_PSK = -15,     /* a PSK AUTH did not verify (the keys differ) */
 	IKE_CERT_ERR_IDR = -16,     /* the responder's ID is not the one configured */
+	IKE_CERT_ERR_EAP = -17,     /* EAP failed (the method, or a message missing) */
+	IKE_CERT_ERR_EAP_AUTH = -18, /* the AUTH after EAP did not verify with the MSK */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */

@@ -170,9 +170,17 @@ static bool auth_cfg_ok(const struct ike_config *cfg, char *err, size_t err_cap)
 {
 	bool psk = cfg->local_auth == IKE_AUTHBY_PSK || cfg->remote_auth == IKE_AUTHBY_PSK;
 
-	if (cfg->local_auth > IKE_AUTHBY_PUBKEY || cfg->remote_auth > IKE_AUTHBY_PUBKEY ||
+	if (cfg->local_auth > IKE_AUTHBY_EAP || cfg->remote_auth > IKE_AUTHBY_EAP ||
 	    cfg->send_cert > IKE_SEND_CERT_NEVER) {
 		set_err(err, err_cap, "authentication: unknown method or send_cert policy", NULL);
+		return false;
+	}
+	/* RFC 5998's EAP-only authentication needs mutual, key-generating
+	 * methods to be safe; we do not offer it: one side proves itself
+	 * with a PSK or a certificate. */
+	if (cfg->local_auth == IKE_AUTHBY_EAP && cfg->remote_auth == IKE_AUTHBY_EAP) {
+		set_err(err, err_cap,
+		        "authentication: EAP on both sides (EAP-only) is not supported", NULL);
 		return false;
 	}
 	if (psk && (!cfg->psk || cfg->psk_len == 0 || cfg->psk_len > IKE_PSK_MAX)) {
@@ -1460,6 +1468,7 @@ static const char *state_name(enum ike_sa_state s)
 	case IKE_SA_AUTH_SENT:
 	case IKE_SA_INIT_ANSWERED:
 	case IKE_SA_AUTH_WAIT:
+	case IKE_SA_EAP:
 		return "connecting";
 	case IKE_SA_ESTABLISHED:
 		return "established";

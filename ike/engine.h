@@ -143,6 +143,15 @@ typedef int64_t (*ike_wall_fn)(void *ctx);
 enum {
 	IKE_AUTHBY_PSK = 0,    /* pre-shared key, AUTH method 2 */
 	IKE_AUTHBY_PUBKEY = 1, /* X.509 certificate signature (§2.15, RFC 7427) */
+	/* EAP (§2.16, RFC 3748), run by the daemon round by round
+	 * (IKE_EV_NEED with IKE_NEED_EAP, ike_engine_resume()): as
+	 * remote_auth we are the EAP server and prove ourselves with
+	 * local_auth first; as local_auth we are the EAP peer, and the
+	 * server must prove itself with remote_auth (PSK or certificate)
+	 * before any EAP is answered (no EAP-only authentication, RFC 5998:
+	 * CVE-2021-45079's lesson). The AUTH after EAP uses the method's MSK
+	 * (SK_pi/SK_pr if it has none). */
+	IKE_AUTHBY_EAP = 2,
 };
 
 /* When we send our certificates (ike_config.send_cert; strongSwan's
@@ -335,14 +344,38 @@ enum ike_event_type {
 
 enum ike_need {
 	IKE_NEED_NONE = 0,
-	IKE_NEED_CP, /* addresses and servers for ev.cp_req (struct ike_cp_reply) */
+	IKE_NEED_CP,  /* addresses and servers for ev.cp_req (struct ike_cp_reply) */
+	IKE_NEED_EAP, /* the next EAP message, for ev.eap (the peer's; empty: begin) */
+};
+
+/* An EAP message carried in one IKE_AUTH (EAP-TLS sends fragments of some
+ * 1 400 bytes), and the largest MSK (RFC 3748 §7.10: at least 64 bytes). */
+#define IKE_EAP_MAX     1600
+#define IKE_EAP_MSK_MAX 64
+
+enum ike_eap_status {
+	IKE_EAP_CONTINUE = 0, /* answer.eap goes to the peer; more rounds follow */
+	IKE_EAP_SUCCESS,      /* the method succeeded: msk (and eap_id) set */
+	IKE_EAP_FAILURE,      /* it failed: the IKE SA ends (AUTH_FAILED) */
 };
 
 /* The answer ike_engine_resume() takes. */
 struct ike_answer {
 	enum ike_need need; /* the ev.need it answers */
-	bool ok;            /* false: none (a full pool): INTERNAL_ADDRESS_FAILURE */
+	bool ok;            /* IKE_NEED_CP; false: none (a full pool): INTERNAL_ADDRESS_FAILURE */
 	struct ike_cp_reply cp;
+	/* IKE_NEED_EAP: the EAP message to send (server: a Request, or the
+	 * Success or Failure that ends the method; peer: a Response, none
+	 * after the server's Success), what the round came to, on success
+	 * the MSK and (server) the identity the peer proved with EAP, which
+	 * then replaces its IKE ID for uniqueness, leases and logs (type 0:
+	 * keep the IKE ID) */
+	enum ike_eap_status eap_status;
+	uint8_t eap[IKE_EAP_MAX];
+	size_t eap_len;
+	uint8_t msk[IKE_EAP_MSK_MAX];
+	size_t msk_len;
+	struct ike_identity eap_id;
 };
 
 enum ike_reason {
@@ -434,6 +467,12 @@ struct ike_event {
 	/* IKE_EV_NEED */
 	enum ike_need need;
 	struct ike_cp_request cp_req;
+	/* IKE_EV_NEED with IKE_NEED_EAP: the peer's EAP message (0 bytes:
+	 * begin: the server sends its first Request), and our role; peer_id
+	 * is then the IKE ID the peer claimed, not yet proven */
+	uint8_t eap[IKE_EAP_MAX];
+	size_t eap_len;
+	bool eap_server;
 	/* IKE_UP: the addresses and servers the CP exchange gave the peer
 	 * (responder) or us (initiator); empty without one */
 	struct ike_cp_reply cp;

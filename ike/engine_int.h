@@ -69,6 +69,14 @@ struct auth_pending {
 	size_t n_tsi, n_tsr;
 	bool has_cp; /* CP(CFG_REQUEST) for addresses, and we assign them */
 	struct ike_cp_request cp;
+	/* EAP (§2.16): the IDi the peer claimed (its AUTH after EAP covers
+	 * it), the rounds answered, the identity EAP proved, and whether the
+	 * final AUTH is the MSK's (no IDr and CERT then) */
+	bool eap;
+	struct ike_identity idi;
+	unsigned eap_rounds;
+	struct ike_identity eap_id;
+	bool eap_final;
 };
 
 /* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */

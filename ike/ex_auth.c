@@ -25,7 +25,7 @@ static uint16_t child_ts(struct ike_engine *e, struct ike_sa *sa, const struct e
                          size_t n_tsi, const struct esp_sel *tsr, size_t n_tsr,
                          struct ike_child *c);
 static int id_fit(const struct ike_identity *want, const struct ike_id *got);
-static bool auth_fit(const struct ike_peer *p, uint8_t method);
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method);
 static bool suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_sa *sa);
 static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa *sa,
                                       const struct ike_path *path);
@@ -36,6 +36,12 @@ static void need_event(struct ike_engine *e, const struct ike_sa *sa, enum ike_n
                        const struct ike_cp_request *req);
 static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
                        const struct ike_cp_reply *ans, ike_time_t now);
+static int eap_begin(struct ike_engine *e, struct ike_sa *sa, const struct auth_pending *pa);
+static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                          ike_time_t now);
+static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
+                            const struct ike_identity *id);
 
 static bool uses_pubkey(const struct ike_peer *p)
 {
@@ -281,11 +287,15 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	struct ike_child *c = &sa->hs->pending;
 	struct ike_cp cp;
 	uint8_t cpbuf[IKE_CP_BUF];
+	bool eap = sa->peer->cfg.local_auth == IKE_AUTHBY_EAP;
 	int n, rc;
 
 	id_payload(&sa->peer->cfg.local_id, &idi, body, &body_len);
 	auth_octets(sa, true, body, body_len, &o);
-	if (auth_make(e, sa, &o, &a) < 0)
+	/* §2.16: we are the EAP peer: no AUTH now, EAP rounds follow */
+	if (eap)
+		sa->hs->eap_phase = IKE_EAP_STARTED;
+	else if (auth_make(e, sa, &o, &a) < 0)
 		return IKE_ERR_CRYPTO;
 
 	memset(c, 0, sizeof(*c));
@@ -309,7 +319,8 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		id_payload(&sa->peer->cfg.remote_id, &idr, idr_body, &idr_len);
 		ike_build_id(&b, IKE_PL_IDR, &idr);
 	}
-	ike_build_auth(&b, &a);
+	if (!eap)
+		ike_build_auth(&b, &a);
 	/* §2.19, strongSwan's order: CP before SA */
 	if (sa->peer->cfg.request_vip4 || sa->peer->cfg.request_vip6) {
 		ike_cp_request_build(sa->peer->cfg.request_vip4, sa->peer->cfg.request_vip6, &cp,
@@ -416,10 +427,13 @@ static int id_fit(const struct ike_identity *want, const struct ike_id *got)
 	           : 0;
 }
 
-/* Does p's remote_auth fit the AUTH method the peer used? */
-static bool auth_fit(const struct ike_peer *p, uint8_t method)
+/* Does p's remote_auth fit what the peer sent: an AUTH of this method, or
+ * none (it wants EAP, §2.16)? */
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method)
 {
-	return (p->cfg.remote_auth == IKE_AUTHBY_PSK) == (method == IKE_AUTH_PSK);
+	if (p->cfg.remote_auth == IKE_AUTHBY_EAP)
+		return !has_auth;
+	return has_auth && (p->cfg.remote_auth == IKE_AUTHBY_PSK) == (method == IKE_AUTH_PSK);
 }
 
 /* Would p's IKE proposals have chosen the suite sa runs with? (Its keys
@@ -460,7 +474,8 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 		int idf = a ? id_fit(&p->cfg.remote_id, &m->idi) : 0;
 		long sc;
 
-		if (!idf || !auth_fit(p, m->auth.method) || !suite_fit(e, p, sa))
+		if (!idf || !auth_fit(p, ike_msg_has(m, IKE_PL_AUTH), m->auth.method) ||
+		    !suite_fit(e, p, sa))
 			continue;
 		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
 		     a * 2L + (p == sa->peer);
@@ -534,6 +549,314 @@ static void need_event(struct ike_engine *e, const struct ike_sa *sa, enum ike_n
 	ev_push(e, &ev);
 }
 
+/* ---- EAP in IKE_AUTH (§2.16) --------------------------------------------- */
+
+/* IKE_EV_NEED for the next EAP message: the peer's (none: begin). */
+static void need_eap_event(struct ike_engine *e, struct ike_sa *sa, const uint8_t *eap, size_t len)
+{
+	struct ike_event ev;
+
+	ev_base(sa, IKE_EV_NEED, &ev);
+	ev.need = IKE_NEED_EAP;
+	ev.peer_id = sa->peer_id; /* claimed, not yet proven */
+	ev.eap_server = !sa->initiator;
+	if (len > sizeof(ev.eap))
+		len = sizeof(ev.eap); /* (callers refuse longer ones first) */
+	if (len)
+		memcpy(ev.eap, eap, len);
+	ev.eap_len = len;
+	sa->hs->eap_waiting = true;
+	ev_push(e, &ev);
+}
+
+/* The key AUTH uses once EAP is done (§2.16): the MSK, or SK_pi / SK_pr
+ * when the method made none. */
+static void eap_key(const struct ike_sa *sa, bool of_initiator, const uint8_t **key, size_t *len)
+{
+	if (sa->hs->msk_len) {
+		*key = sa->hs->msk;
+		*len = sa->hs->msk_len;
+	} else {
+		*key = of_initiator ? sa->keys.sk_pi : sa->keys.sk_pr;
+		*len = sa->keys.prf_len;
+	}
+}
+
+/* Our AUTH after EAP: the shared-key MIC (method 2) keyed with the EAP
+ * key, over our side's octets. Data in e->authbuf (wipe it). */
+static int auth_make_eap(struct ike_engine *e, struct ike_sa *sa, const struct ike_identity *id,
+                         struct ike_auth *a)
+{
+	struct ike_auth_octets o;
+	struct ike_id pl;
+	uint8_t body[4 + 255];
+	size_t body_len, klen;
+	const uint8_t *key;
+
+	id_payload(id, &pl, body, &body_len);
+	auth_octets(sa, sa->initiator, body, body_len, &o);
+	eap_key(sa, sa->initiator, &key, &klen);
+	memset(a, 0, sizeof(*a));
+	if (ike_auth_psk(sa->keys.prf, key, klen, &o, e->authbuf) < 0)
+		return IKE_ERR_CRYPTO;
+	a->method = IKE_AUTH_PSK;
+	a->data = e->authbuf;
+	a->len = sa->keys.prf_len;
+	return IKE_OK;
+}
+
+/* The peer's AUTH after EAP, over its side's octets with its ID id. */
+static bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
+                            const struct ike_identity *id)
+{
+	const struct ike_msg *m = &e->msg;
+	struct ike_auth_octets o;
+	struct ike_id pl;
+	uint8_t body[4 + 255];
+	size_t body_len, klen;
+	const uint8_t *key;
+
+	if (!ike_msg_has(m, IKE_PL_AUTH) || m->auth.method != IKE_AUTH_PSK) {
+		e->auth_err = IKE_CERT_ERR_METHOD;
+		return false;
+	}
+	id_payload(id, &pl, body, &body_len);
+	auth_octets(sa, of_initiator, body, body_len, &o);
+	eap_key(sa, of_initiator, &key, &klen);
+	if (ike_auth_psk_verify(sa->keys.prf, key, klen, &o, m->auth.data, m->auth.len))
+		return true;
+	e->auth_err = IKE_CERT_ERR_EAP_AUTH;
+	return false;
+}
+
+/* Responder: the peer asked for EAP (no AUTH in its first IKE_AUTH). Keep
+ * the request's rest and ask the daemon for the first EAP Request. */
+static int eap_begin(struct ike_engine *e, struct ike_sa *sa, const struct auth_pending *pa)
+{
+	if (!(sa->pause = malloc(sizeof(*sa->pause)))) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return IKE_ERR_CRYPTO;
+	}
+	*sa->pause = *pa;
+	sa->pause->eap = true;
+	sa->pause->idi = sa->peer_id;
+	sa->state = IKE_SA_EAP;
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	need_eap_event(e, sa, NULL, 0);
+	return IKE_OK;
+}
+
+/* Answer the IKE_AUTH request with pa's header, wipe, end the SA on
+ * failure: AUTHENTICATION_FAILED (§2.21.2). */
+static int auth_refuse(struct ike_engine *e, struct ike_sa *sa, const struct auth_pending *pa)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	int rc;
+
+	e->stats.auth_failed++;
+	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	notify_add(&b, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
+	rc = send_response(e, sa, &pa->path, ike_build_finish(&b, NULL));
+	sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+	return rc < 0 ? rc : IKE_OK;
+}
+
+/* Responder, IKE_SA_EAP: the peer's next EAP message, or, once the
+ * method succeeded, its AUTH made with the MSK. */
+static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                          ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	struct auth_pending *pa = sa->pause;
+	int rc;
+
+	/* its retransmission while the daemon still thinks: nothing new */
+	if (!pa || sa->hs->eap_waiting) {
+		e->stats.rx_old++;
+		return IKE_OK;
+	}
+	pa->msg_id = m->hdr.msg_id;
+	pa->path = *path;
+	if (sa->hs->eap_phase == IKE_EAP_ROUNDS) {
+		if (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX) {
+			e->auth_err = IKE_CERT_ERR_EAP;
+			return auth_refuse(e, sa, pa);
+		}
+		need_eap_event(e, sa, m->eap.data, m->eap.len);
+		return IKE_OK;
+	}
+	/* IKE_EAP_SUCCEEDED: the AUTH over IDi as it was claimed (§2.16) */
+	e->auth_err = 0;
+	if (!auth_verify_eap(e, sa, true, &pa->idi))
+		return auth_refuse(e, sa, pa);
+	if (pa->eap_id.type)
+		sa->peer_id = pa->eap_id;
+	if (sa->peer->cfg.unique == IKE_UNIQUE_KEEP && !pa->ic && twin(e, sa)) {
+		e->stats.unique_refused++;
+		e->auth_err = IKE_CERT_ERR_UNIQUE;
+		return auth_refuse(e, sa, pa);
+	}
+	pa->eap_final = true;
+	if (pa->has_cp) {
+		sa->state = IKE_SA_AUTH_WAIT;
+		need_event(e, sa, IKE_NEED_CP, &pa->cp);
+		return IKE_OK;
+	}
+	sa->pause = NULL;
+	rc = auth_finish(e, sa, pa, NULL, now);
+	sodium_memzero(pa, sizeof(*pa));
+	free(pa);
+	return rc;
+}
+
+/* Responder: the daemon's next EAP message for the peer. The first goes
+ * with our IDr, certificates and AUTH (§2.16: the server proves itself
+ * before the peer says anything about its credentials). */
+static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const struct ike_answer *ans)
+{
+	struct auth_pending *pa = sa->pause;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_auth_octets o;
+	struct ike_auth a;
+	struct ike_id idr;
+	uint8_t body[4 + 255];
+	size_t body_len;
+	int n, rc;
+
+	if (ans->eap_len < 4 || ans->eap_len > IKE_EAP_MAX || ans->msk_len > IKE_EAP_MSK_MAX)
+		return IKE_ERR_INVAL;
+	sa->hs->eap_waiting = false;
+	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (pa->eap_rounds++ == 0) {
+		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+		auth_octets(sa, false, body, body_len, &o);
+		if (auth_make(e, sa, &o, &a) < 0) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+		certs_add(sa->peer, &b, pa->certreq);
+		ike_build_auth(&b, &a);
+	}
+	ike_build_eap(&b, ans->eap, ans->eap_len);
+	n = ike_build_finish(&b, NULL);
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
+	if ((rc = send_response(e, sa, &pa->path, n)) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	if (ans->eap_status == IKE_EAP_FAILURE) {
+		/* the peer has its EAP-Failure; §2.16: the exchange ends */
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_EAP;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+	} else if (ans->eap_status == IKE_EAP_SUCCESS) {
+		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
+		sa->hs->msk_len = ans->msk_len;
+		pa->eap_id = ans->eap_id;
+		sa->hs->eap_phase = IKE_EAP_SUCCEEDED;
+	}
+	return IKE_OK;
+}
+
+/* Initiator: the daemon's EAP Response (or, after the server's Success,
+ * the MSK: our AUTH goes next). */
+static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct ike_answer *ans,
+                           ike_time_t now)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_auth a;
+	int n, rc;
+
+	if (ans->eap_len > IKE_EAP_MAX || ans->msk_len > IKE_EAP_MSK_MAX ||
+	    (ans->eap_status == IKE_EAP_CONTINUE && ans->eap_len < 4))
+		return IKE_ERR_INVAL;
+	sa->hs->eap_waiting = false;
+	if (ans->eap_status == IKE_EAP_FAILURE) {
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_EAP;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+		return IKE_OK;
+	}
+	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (ans->eap_status == IKE_EAP_SUCCESS) {
+		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
+		sa->hs->msk_len = ans->msk_len;
+		if (auth_make_eap(e, sa, &sa->peer->cfg.local_id, &a) < 0) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+		ike_build_auth(&b, &a);
+		sa->hs->eap_phase = IKE_EAP_AUTH_SENT;
+	} else {
+		ike_build_eap(&b, ans->eap, ans->eap_len);
+	}
+	n = ike_build_finish(&b, NULL);
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
+	if ((rc = send_request(e, sa, IKE_REQ_AUTH, n, now)) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+/* Initiator: a response while EAP runs. The first must prove the server
+ * (IDr and AUTH, verified as without EAP) before its EAP is looked at;
+ * the later ones carry EAP only. */
+static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	const struct ike_msg *m = &e->msg;
+	const struct ike_notify *err;
+	bool ok = true;
+
+	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
+		e->stats.auth_failed++;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return IKE_OK;
+	}
+	if (!ike_msg_has(m, IKE_PL_EAP) && (err = first_error(m))) {
+		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
+		return IKE_OK;
+	}
+	e->auth_err = 0;
+	if (sa->hs->eap_phase == IKE_EAP_STARTED) {
+		if (ike_msg_has(m, IKE_PL_IDR))
+			keep_peer_id(sa, &m->idr);
+		/* RFC 5998 EAP-only authentication is refused: no AUTH, no EAP */
+		ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
+		if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
+			e->auth_err = IKE_CERT_ERR_IDR;
+			ok = false;
+		}
+		if (ok)
+			ok = auth_verify(e, sa, false, &m->idr);
+	}
+	if (ok && (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX)) {
+		e->auth_err = IKE_CERT_ERR_EAP;
+		ok = false;
+	}
+	ike_sa_request_done(sa);
+	if (!ok) {
+		e->stats.auth_failed++;
+		send_info(e, sa, IKE_REQ_NOTIFY, now);
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return IKE_OK;
+	}
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	sa->state = IKE_SA_EAP;
+	/* the daemon answers, or the wait ends with the SA */
+	sa->half_open_deadline = add_time(now, sa->peer->cfg.half_open_timeout);
+	need_eap_event(e, sa, m->eap.data, m->eap.len);
+	return IKE_OK;
+}
+
 int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
                     ike_time_t now)
 {
@@ -541,10 +864,14 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	struct ike_hdr h;
 	struct ike_build b;
 	bool ok, ic = ike_msg_notify(m, IKE_N_INITIAL_CONTACT) != NULL;
+	/* §2.16: an IKE_AUTH without AUTH asks for EAP */
+	bool eap = ike_msg_has(m, IKE_PL_IDI) && !ike_msg_has(m, IKE_PL_AUTH);
 	struct ike_peer *p = NULL;
 	struct auth_pending pa;
 	int rc;
 
+	if (sa->state == IKE_SA_EAP)
+		return on_eap_request(e, sa, path, now);
 	if (sa->state != IKE_SA_INIT_ANSWERED) {
 		e->stats.rx_old++;
 		return IKE_OK;
@@ -552,7 +879,7 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	/* Verify before anything is committed: first which connection the
 	 * IDs and the AUTH method ask for, then AUTH with its credentials. */
 	e->auth_err = 0;
-	ok = ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH);
+	ok = ike_msg_has(m, IKE_PL_IDI) && (ike_msg_has(m, IKE_PL_AUTH) || eap);
 	if (ok && !(p = peer_for_auth(e, sa, path))) {
 		e->stats.no_peer++;
 		ok = false;
@@ -562,13 +889,15 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		keep_peer_id(sa, &m->idi);
 	if (ok) {
 		peer_move(e, sa, p);
-		ok = auth_verify(e, sa, true, &m->idi);
-	} else if (ike_msg_has(m, IKE_PL_IDI) && ike_msg_has(m, IKE_PL_AUTH)) {
+		/* with EAP, the peer proves itself in the rounds to come */
+		ok = eap || auth_verify(e, sa, true, &m->idi);
+	} else if (ike_msg_has(m, IKE_PL_IDI)) {
 		e->auth_err = IKE_CERT_ERR_NO_PEER;
 	}
 	/* unique = keep: the identity's SA stays, this one goes (unless the
-	 * peer says, with INITIAL_CONTACT, that it lost the other). */
-	if (ok && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
+	 * peer says, with INITIAL_CONTACT, that it lost the other). With EAP
+	 * the identity is the one EAP proves: checked after it. */
+	if (ok && !eap && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
 		e->stats.unique_refused++;
 		e->auth_err = IKE_CERT_ERR_UNIQUE;
 		ok = false;
@@ -603,6 +932,8 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		refused_event(e, sa, NULL, path, &m->sa, false);
 	pa.has_cp = p->cfg.assign_vips && ike_msg_has(m, IKE_PL_CP) &&
 	            ike_cp_request_parse(&m->cp, &pa.cp) && (pa.cp.v4 || pa.cp.v6);
+	if (eap)
+		return eap_begin(e, sa, &pa);
 	if (!pa.has_cp)
 		return auth_finish(e, sa, &pa, NULL, now);
 	/* §2.19: addresses come from the daemon's pools (or, later, a
@@ -665,15 +996,23 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 
 	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
-	id_payload(&p->cfg.local_id, &idr, body, &body_len);
-	auth_octets(sa, false, body, body_len, &o);
-	if (auth_make(e, sa, &o, &a) < 0) {
-		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
-		return IKE_ERR_CRYPTO;
+	if (pa->eap_final) {
+		/* §2.16: after EAP, only our AUTH made with the MSK */
+		if (auth_make_eap(e, sa, &p->cfg.local_id, &a) < 0) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+	} else {
+		id_payload(&p->cfg.local_id, &idr, body, &body_len);
+		auth_octets(sa, false, body, body_len, &o);
+		if (auth_make(e, sa, &o, &a) < 0) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+		/* The initiator's CERTREQ came in this request (strongSwan). */
+		certs_add(p, &b, pa->certreq);
 	}
-	ike_build_id(&b, IKE_PL_IDR, &idr);
-	/* The initiator's CERTREQ came in this request (strongSwan). */
-	certs_add(p, &b, pa->certreq);
 	ike_build_auth(&b, &a);
 	if (cp_ok)
 		ike_build_cp(&b, &cp);
@@ -719,8 +1058,15 @@ int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_ans
 
 	if (!e || !ans)
 		return IKE_ERR_INVAL;
-	if (!(sa = sa_by_id(e, sa_id)) || sa->state != IKE_SA_AUTH_WAIT || !sa->pause ||
-	    ans->need != IKE_NEED_CP) {
+	sa = sa_by_id(e, sa_id);
+	if (sa && sa->state == IKE_SA_EAP && sa->hs && sa->hs->eap_waiting &&
+	    ans->need == IKE_NEED_EAP) {
+		rc = sa->initiator ? eap_resume_peer(e, sa, ans, now)
+		                   : eap_resume_server(e, sa, ans);
+		flush(e, now);
+		return rc;
+	}
+	if (!sa || sa->state != IKE_SA_AUTH_WAIT || !sa->pause || ans->need != IKE_NEED_CP) {
 		flush(e, now);
 		return IKE_ERR_INVAL;
 	}
@@ -746,10 +1092,14 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	uint16_t child_err = 0;
 	int rc;
 
+	bool eap_final = sa->hs->eap_phase == IKE_EAP_AUTH_SENT;
+
 	if (sa->req_kind != IKE_REQ_AUTH) {
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
+	if (sa->hs->eap_phase == IKE_EAP_STARTED || sa->hs->eap_phase == IKE_EAP_ROUNDS)
+		return on_eap_response(e, sa, now);
 	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
 		e->stats.auth_failed++;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
@@ -760,15 +1110,21 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		return IKE_OK;
 	}
 	e->auth_err = 0;
-	if (ike_msg_has(m, IKE_PL_IDR))
-		keep_peer_id(sa, &m->idr);
-	ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
-	if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
-		e->auth_err = IKE_CERT_ERR_IDR;
-		ok = false;
+	if (eap_final) {
+		/* §2.16: the server's AUTH made with the MSK, over the IDr
+		 * its first response proved */
+		ok = auth_verify_eap(e, sa, false, &sa->peer_id);
+	} else {
+		if (ike_msg_has(m, IKE_PL_IDR))
+			keep_peer_id(sa, &m->idr);
+		ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
+		if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
+			e->auth_err = IKE_CERT_ERR_IDR;
+			ok = false;
+		}
+		if (ok)
+			ok = auth_verify(e, sa, false, &m->idr);
 	}
-	if (ok)
-		ok = auth_verify(e, sa, false, &m->idr);
 	/* §2.19: what the server assigned us (reported in IKE_UP); its
 	 * TSi narrows our CHILD_SA to it. */
 	got_cp = ok && ike_msg_has(m, IKE_PL_CP) && ike_cp_reply_parse(&m->cp, &cpr);
@@ -782,6 +1138,7 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		return IKE_OK;
 	}
 	sa->state = IKE_SA_ESTABLISHED;
+	sa->half_open_deadline = IKE_TIME_NEVER; /* (EAP's wait) */
 	sa->last_heard = now;
 	ike_up_event(e, sa, got_cp ? &cpr : NULL);
 

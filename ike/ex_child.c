@@ -395,7 +395,8 @@ int on_create_child_request(struct ike_engine *e, struct ike_sa *sa, const struc
 	int rc;
 
 	ts_policy(sa, &pol, vips);
-	if (sa->state == IKE_SA_INIT_ANSWERED || sa->state == IKE_SA_AUTH_WAIT) {
+	if (sa->state == IKE_SA_INIT_ANSWERED || sa->state == IKE_SA_AUTH_WAIT ||
+	    sa->state == IKE_SA_EAP) {
 		/* §1.2: nothing but IKE_AUTH comes first; keys from an
 		 * unauthenticated IKE_SA_INIT do not make a peer. */
 		e->stats.rx_old++;

@@ -79,6 +79,21 @@ struct ike_hs {
 	size_t init_req_len, init_resp_len;
 	/* the first CHILD_SA, proposed in IKE_AUTH (initiator) */
 	struct ike_child pending;
+	/* EAP (§2.16), either role: the phase, whether the daemon's answer
+	 * is awaited, and the MSK the method made (the AUTH key after it) */
+	uint8_t eap_phase;
+	bool eap_waiting;
+	uint8_t msk[IKE_EAP_MSK_MAX];
+	size_t msk_len;
+};
+
+/* struct ike_hs.eap_phase */
+enum {
+	IKE_EAP_NONE = 0,
+	IKE_EAP_STARTED,   /* initiator: IKE_AUTH without AUTH sent */
+	IKE_EAP_ROUNDS,    /* EAP messages going back and forth */
+	IKE_EAP_AUTH_SENT, /* initiator: the AUTH made with the MSK sent */
+	IKE_EAP_SUCCEEDED, /* responder: EAP-Success sent, the MSK AUTH awaited */
 };
 
 /* A zeroed handshake state for sa (NULL: out of memory); free (wipe) it
@@ -94,6 +109,9 @@ enum ike_sa_state {
 	/* responder: IKE_AUTH verified, waiting for an outside answer
 	 * (IKE_EV_NEED, ike_engine_resume()); sa->pause holds the rest */
 	IKE_SA_AUTH_WAIT,
+	/* either role: IKE_AUTH carries EAP rounds (§2.16); hs->eap_phase
+	 * says where, sa->pause (responder) holds the request's rest */
+	IKE_SA_EAP,
 	IKE_SA_ESTABLISHED,
 	IKE_SA_DELETING, /* our Delete of the IKE SA is out */
 	IKE_SA_REKEYED,  /* replaced by a rekey (§2.18), awaiting its Delete */

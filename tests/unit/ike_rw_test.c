@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "esp/sel.h"
+#include "ike/cert.h"
 #include "ike/id.h"
 #include "ike/payload.h"
 #include "tests/unit/ike_simnet.h"
@@ -45,6 +46,11 @@ struct rw_client {
 	struct ike_cp_reply cp;
 	enum ike_reason down_reason;
 	struct ike_child_info child; /* the last CHILD_UP (keys wiped) */
+	/* EAP peer role */
+	const char *eap_user, *eap_pw;
+	uint8_t eap_ch[16];
+	size_t eap_rounds;
+	int auth_err; /* of the last IKE_DOWN */
 };
 
 /* A pending IKE_EV_NEED of the server. */
@@ -79,6 +85,12 @@ struct rw {
 	size_t srv_up, srv_down, srv_child_up, srv_need, srv_replaced;
 	struct rw_need need[64];
 	size_t n_need;
+	/* EAP: the server's password, its NEED events, one held back */
+	const char *eap_pw_server;
+	size_t srv_eap_need;
+	bool eap_hold;
+	struct ike_event held_eap;
+	struct ike_identity srv_up_id; /* the peer ID of the last IKE_UP */
 	/* the fake pool: identity -> 10.96.x.y, sticky */
 	char pool_id[2048][64];
 	size_t pool_n;
@@ -283,11 +295,112 @@ static void pool_answer(struct rw *w, const struct rw_need *nd)
 
 static void drain_server(struct rw *w);
 
+/*
+ * A test EAP method (type 254, RFC 3748's experimental type), for the
+ * engine's EAP rounds (§2.16) without a real method: the server sends a
+ * 16-byte challenge; the peer answers BLAKE2b-256(password | challenge)
+ * followed by its identity; both derive a 64-byte MSK from the password
+ * and the challenge. Success (code 3) or Failure (code 4) ends it.
+ */
+#define EAP_TEST_TYPE 254
+
+static void eap_msk(const char *pw, const uint8_t ch[16], uint8_t msk[64])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, (const uint8_t *)"msk", 3, 64);
+	crypto_generichash_update(&st, (const uint8_t *)pw, strlen(pw));
+	crypto_generichash_update(&st, ch, 16);
+	crypto_generichash_final(&st, msk, 64);
+}
+
+static void eap_mac(const char *pw, const uint8_t ch[16], uint8_t mac[32])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)pw, strlen(pw));
+	crypto_generichash_update(&st, ch, 16);
+	crypto_generichash_final(&st, mac, 32);
+}
+
+static void eap_hdr(uint8_t *p, uint8_t code, uint8_t id, size_t len)
+{
+	p[0] = code;
+	p[1] = id;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+}
+
+/* The server side of the test method, answering IKE_NEED_EAP. */
+static void eap_server(struct rw *w, const struct ike_event *ev)
+{
+	struct ike_answer a;
+	uint8_t ch[16], mac[32];
+
+	memset(&a, 0, sizeof(a));
+	a.need = IKE_NEED_EAP;
+	memset(ch, 0, sizeof(ch));
+	memcpy(ch, &ev->sa_id, sizeof(ev->sa_id)); /* the challenge: this SA's */
+	if (ev->eap_len == 0) {
+		eap_hdr(a.eap, 1, 1, 4 + 1 + 16);
+		a.eap[4] = EAP_TEST_TYPE;
+		memcpy(a.eap + 5, ch, 16);
+		a.eap_len = 21;
+		a.eap_status = IKE_EAP_CONTINUE;
+	} else {
+		eap_mac(w->eap_pw_server, ch, mac);
+		if (ev->eap_len >= 4 + 1 + 32 && ev->eap[0] == 2 && ev->eap[4] == EAP_TEST_TYPE &&
+		    sodium_memcmp(ev->eap + 5, mac, 32) == 0) {
+			eap_hdr(a.eap, 3, ev->eap[1], 4);
+			a.eap_status = IKE_EAP_SUCCESS;
+			eap_msk(w->eap_pw_server, ch, a.msk);
+			a.msk_len = 64;
+			a.eap_id.type = IKE_ID_RFC822_ADDR;
+			a.eap_id.len = (uint8_t)(ev->eap_len - 37);
+			memcpy(a.eap_id.data, ev->eap + 37, a.eap_id.len);
+		} else {
+			eap_hdr(a.eap, 4, ev->eap[1], 4);
+			a.eap_status = IKE_EAP_FAILURE;
+		}
+		a.eap_len = 4;
+	}
+	ike_engine_resume(w->srv, ev->sa_id, &a, w->now);
+}
+
+/* The peer side, on a client. */
+static void eap_peer(struct rw *w, struct rw_client *cl, const struct ike_event *ev)
+{
+	struct ike_answer a;
+	size_t idl = strlen(cl->eap_user);
+
+	memset(&a, 0, sizeof(a));
+	a.need = IKE_NEED_EAP;
+	cl->eap_rounds++;
+	if (ev->eap_len >= 21 && ev->eap[0] == 1 && ev->eap[4] == EAP_TEST_TYPE) {
+		memcpy(cl->eap_ch, ev->eap + 5, 16);
+		eap_hdr(a.eap, 2, ev->eap[1], 37 + idl);
+		a.eap[4] = EAP_TEST_TYPE;
+		eap_mac(cl->eap_pw, cl->eap_ch, a.eap + 5);
+		memcpy(a.eap + 37, cl->eap_user, idl);
+		a.eap_len = 37 + idl;
+		a.eap_status = IKE_EAP_CONTINUE;
+	} else if (ev->eap_len >= 4 && ev->eap[0] == 3) {
+		a.eap_status = IKE_EAP_SUCCESS;
+		eap_msk(cl->eap_pw, cl->eap_ch, a.msk);
+		a.msk_len = 64;
+	} else {
+		a.eap_status = IKE_EAP_FAILURE;
+	}
+	ike_engine_resume(cl->e, ev->sa_id, &a, w->now);
+}
+
 static void srv_event(struct rw *w, const struct ike_event *ev)
 {
 	switch (ev->type) {
 	case IKE_EV_IKE_UP:
 		w->srv_up++;
+		w->srv_up_id = ev->peer_id;
 		break;
 	case IKE_EV_IKE_DOWN:
 		w->srv_down++;
@@ -299,6 +412,14 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 	case IKE_EV_NEED: {
 		struct rw_need nd = {ev->sa_id, ev->peer_id, ev->cp_req};
 
+		if (ev->need == IKE_NEED_EAP) {
+			w->srv_eap_need++;
+			if (!w->eap_hold)
+				eap_server(w, ev);
+			else
+				w->held_eap = *ev;
+			break;
+		}
 		w->srv_need++;
 		if (w->defer_need && w->n_need < 64)
 			w->need[w->n_need++] = nd;
@@ -358,6 +479,9 @@ static void drain_client(struct rw *w, size_t i)
 		} else if (ev.type == IKE_EV_IKE_DOWN) {
 			cl->down++;
 			cl->down_reason = ev.reason;
+			cl->auth_err = ev.auth_err;
+		} else if (ev.type == IKE_EV_NEED && ev.need == IKE_NEED_EAP) {
+			eap_peer(w, cl, &ev);
 		} else if (ev.type == IKE_EV_CHILD_UP) {
 			cl->child_up++;
 			cl->child = ev.child;
@@ -851,5 +975,142 @@ TEST(ike_rw_rfc7383_2_6_concurrent_fragmented_ike_auth)
 	CHECK_EQ(st.frag_refused, 0);
 	CHECK_EQ(st.rx_bad_icv, 0);
 	CHECK(w.frags_seen >= 2 * w.n); /* it did fragment: 2 a client */
+	rw_free(&w);
+}
+
+/* ---- EAP in IKE_AUTH (RFC 7296 §2.16) -------------------------------------- */
+
+/* A server whose connection authenticates clients with EAP and itself
+ * with the PSK; client 0 an EAP peer checking the server by that PSK. */
+static void eap_setup(struct rw *w, const char *srv_pw, const char *cli_pw, const char *cli_psk)
+{
+	struct ike_config c;
+	struct ike_engine_opts o;
+
+	rw_init(w, 1, NULL);
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+	server_cfg(&c, w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
+	w->eap_pw_server = srv_pw;
+	client_cfg(&c, &w->c[0]);
+	c.local_auth = IKE_AUTHBY_EAP;
+	c.psk = (const uint8_t *)cli_psk;
+	c.psk_len = strlen(cli_psk);
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(&c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = cli_pw;
+}
+
+/* §2.16 end to end: IKE_AUTH without AUTH, the server's IDr and AUTH
+ * first, EAP rounds, AUTH with the MSK both ways, then the CHILD_SA and
+ * the virtual IP (the CP pause after EAP); the server knows the client by
+ * the identity EAP proved, not by its IKE ID. */
+TEST(ike_rw_rfc7296_2_16_eap_success)
+{
+	struct rw w;
+	char want[] = "carol@rw.test";
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].cp.n_addrs, 1);
+	CHECK_EQ(w.c[0].eap_rounds, 2); /* the Request, then the Success */
+	CHECK_EQ(w.srv_eap_need, 2);    /* begin, then the Response */
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_id.type, IKE_ID_RFC822_ADDR);
+	CHECK_EQ(w.srv_up_id.len, strlen(want));
+	CHECK_MEM(w.srv_up_id.data, want, strlen(want));
+	CHECK_EQ(ike_engine_child_count(w.srv), 1);
+	rw_free(&w);
+}
+
+/* A wrong password: EAP-Failure, both sides end the IKE SA. */
+TEST(ike_rw_rfc7296_2_16_eap_failure)
+{
+	struct rw w;
+
+	eap_setup(&w, "pw-1234", "wrong", PSK);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down, 1);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP);
+	CHECK_EQ(w.srv_up, 0);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
+	rw_free(&w);
+}
+
+/* The client answers no EAP before the server proved itself (CVE-2021-
+ * 45079's lesson): a server whose AUTH does not verify gets no EAP
+ * Response, and the client ends the SA. */
+TEST(ike_rw_rfc7296_2_16_eap_needs_the_servers_auth_first)
+{
+	struct rw w;
+
+	eap_setup(&w, "pw-1234", "pw-1234", "not-the-servers-psk-at-all");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].eap_rounds, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_PSK);
+	CHECK_EQ(w.srv_eap_need, 1); /* only the begin: no Response came */
+	rw_free(&w);
+}
+
+/* The server's EAP answer comes late (RADIUS): the client's
+ * retransmissions meanwhile change nothing, then it completes. */
+TEST(ike_rw_rfc7296_2_16_eap_slow_answer)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	w.eap_hold = true;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 5 * IKE_SEC); /* past a retransmission (4 s) */
+	CHECK_EQ(w.srv_eap_need, 1);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK(st.rx_old >= 1);
+	w.eap_hold = false;
+	eap_server(&w, &w.held_eap);
+	drain_server(&w);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	rw_free(&w);
+}
+
+/* A client asking for EAP from a server without an EAP connection gets
+ * AUTHENTICATION_FAILED (no connection fits an IKE_AUTH without AUTH). */
+TEST(ike_rw_rfc7296_2_16_eap_no_connection)
+{
+	struct ike_engine_stats st;
+	struct ike_config c;
+	struct rw w;
+
+	rw_init(&w, 1, NULL); /* the server: PSK clients only */
+	client_cfg(&c, &w.c[0]);
+	c.local_auth = IKE_AUTHBY_EAP;
+	ike_engine_free(w.c[0].e);
+	w.c[0].e = ike_engine_new(&c);
+	w.c[0].eap_user = "carol@rw.test";
+	w.c[0].eap_pw = "pw";
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
 	rw_free(&w);
 }
