@@ -25,6 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 #   interop: charon with kernel-libipsec (extra plugins), the openssl, kdf,
 #     pem, pkcs1, x509 plugins (standard plugins), eap-* (extauth, for EAP),
 #     pki for test certificates, swanctl
+#   RADIUS: FreeRADIUS 3.2 as the real server of tests/netns/radius_freeradius.sh
 #   benchmark anchors: wireguard-go, openvpn; stress-ng for the soak under
 #     load; debootstrap for scripts/fresh-check.sh (the README on a fresh system)
 PKGS="
@@ -34,16 +35,19 @@ PKGS="
 	python3 python3-scapy python3-cryptography
 	strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 	libcharon-extra-plugins libcharon-extauth-plugins strongswan-pki
+	freeradius
 	wireguard-go wireguard-tools openvpn stress-ng debootstrap
 "
 
 # Commands the scripts run, and the files behind the features they use.
 CMDS="cc clang pkg-config ip iptables conntrack ping iperf3 tcpdump tshark jq
 	pgrep openssl /usr/bin/python3 swanctl pki wireguard-go wg openvpn stress-ng debootstrap
-	timeout unshare ss"
+	timeout unshare ss freeradius"
 SWAN_PLUGINS="random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey constraints
 	kernel-libipsec kernel-netlink socket-default vici"
 PY_MODULES="scapy.layers.ipsec cryptography"
+# The FreeRADIUS modules tests/netns/radius_freeradius.sh configures.
+RADIUS_MODULES="rlm_pap rlm_files rlm_detail rlm_eap rlm_eap_md5"
 
 check() {
 	miss=0
@@ -57,6 +61,9 @@ check() {
 	for p in $SWAN_PLUGINS; do
 		[ -f "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
 			{ echo "missing strongSwan plugin: $p"; miss=1; }
+	done
+	for m in $RADIUS_MODULES; do
+		[ -f "/usr/lib/freeradius/$m.so" ] || { echo "missing FreeRADIUS module: $m"; miss=1; }
 	done
 	for m in $PY_MODULES; do
 		/usr/bin/python3 -c "import $m" 2>/dev/null ||
