@@ -46,6 +46,10 @@ int eap_parse(const uint8_t *buf, size_t len, struct eap_pkt *out)
 	out->data_len = plen - EAP_MIN_REQ_LEN;
 
 	switch (out->type) {
+	case 0:
+		/* Unassigned (IANA), and 0 is what eap_pkt says for
+		 * Success and Failure. */
+		goto syntax;
 	case EAP_TYPE_NAK:
 		/* §5.3.1: only in a Response, and it lists at least one Type
 		 * (0 alone: "no viable alternative"). */

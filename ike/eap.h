@@ -86,7 +86,7 @@ struct eap_pkt {
  *                   Notification Request with no message or a Response
  *                   with one (§5.2)
  *   IKE_ERR_SYNTAX  a Code other than 1..4 (§4: silently discarded); a
- *                   Nak in a Request (§5.3.1)
+ *                   Nak in a Request (§5.3.1); Type 0 (unassigned)
  * On error *out is zeroed.
  */
 int eap_parse(const uint8_t *buf, size_t len, struct eap_pkt *out);

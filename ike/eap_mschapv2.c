@@ -590,7 +590,8 @@ static int failure_code(const uint8_t *s, size_t n)
 
 	if (n < 3 || s[0] != 'E' || s[1] != '=')
 		return 0;
-	for (size_t i = 2; i < n && i < 12 && s[i] >= '0' && s[i] <= '9'; i++)
+	/* nine digits at most: the codes are four, and an int holds nine */
+	for (size_t i = 2; i < n && i < 2 + 9 && s[i] >= '0' && s[i] <= '9'; i++)
 		e = e * 10 + (s[i] - '0');
 	return e;
 }

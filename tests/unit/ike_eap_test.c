@@ -48,6 +48,7 @@ TEST(eap_rfc3748_4_length_errors)
 	    {{4, 1, 0, 6, 0, 0}, 6, IKE_ERR_LENGTH},         /* Failure with data */
 	    {{5, 1, 0, 4}, 4, IKE_ERR_SYNTAX},               /* Code 5: unknown here */
 	    {{0, 1, 0, 5, 1}, 5, IKE_ERR_SYNTAX},            /* Code 0 */
+	    {{2, 1, 0, 5, 0}, 5, IKE_ERR_SYNTAX},            /* Type 0 */
 	    {{2, 1, 0, 5, 3}, 5, IKE_ERR_LENGTH},            /* Nak listing nothing (§5.3.1) */
 	    {{1, 1, 0, 6, 3, 26}, 6, IKE_ERR_SYNTAX},        /* Nak in a Request */
 	    {{1, 1, 0, 5, 2}, 5, IKE_ERR_LENGTH},            /* Notification Request, no text (§5.2) */
