@@ -11,7 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "daemon/daemon.h"
+#include "ike/eap_mschapv2.h"
 
 static void usage(FILE *f)
 {
@@ -26,7 +29,38 @@ static void usage(FILE *f)
 		   "  rekey NAME rekey connection NAME's CHILD_SAs now\n"
 		   "  reload     re-read the configuration file\n"
 		   "  version    versions of the CLI and the daemon\n"
+		   "  nthash     read a password on stdin, print its NT hash (MD4 of its\n"
+		   "             UTF-16LE form) for secrets { ntlm-NAME { secret = ... } }\n"
 		   "  -s SOCKET  control socket (default /run/tunsec.sock)\n");
+}
+
+/* `tunsec nthash`: an EAP-MSCHAPv2 user's secret for a server that must
+ * not keep the password (RFC 2759 §8.3: MD4 of the UTF-16LE password).
+ * The password comes on stdin, never on the command line (ps would show
+ * it); one line, the newline not part of it. */
+static int nthash(void)
+{
+	char pw[1024];
+	uint8_t h[MSCHAPV2_NT_HASH_LEN];
+	size_t n;
+
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		fprintf(stderr, "tunsec nthash: no password on stdin\n");
+		return 1;
+	}
+	n = strcspn(pw, "\r\n");
+	if (eap_mschapv2_nt_hash((const uint8_t *)pw, n, h) < 0) {
+		sodium_memzero(pw, sizeof(pw));
+		fprintf(stderr, "tunsec nthash: not UTF-8, or longer than 256 characters\n");
+		return 1;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	printf("0x");
+	for (size_t i = 0; i < sizeof(h); i++)
+		printf("%02x", h[i]);
+	printf("\n");
+	sodium_memzero(h, sizeof(h));
+	return 0;
 }
 
 static int ask(const char *path, const char *cmd)
@@ -109,6 +143,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(cmd, "nthash") == 0)
+		return nthash();
 	if (strcmp(cmd, "version") == 0)
 		printf("tunsec %s\n", TUNSEC_VERSION);
 	if (strcmp(cmd, "status") && strcmp(cmd, "stats") && strcmp(cmd, "pools") &&

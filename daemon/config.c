@@ -1587,8 +1587,15 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		x->end->auth = CFG_AUTH_PUBKEY;
 		return 0;
 	}
+	if (strcasecmp(v, "eap-mschapv2") == 0) {
+		x->end->auth = CFG_AUTH_EAP_MSCHAPV2;
+		return 0;
+	}
 	if (strncasecmp(v, "eap", 3) == 0)
-		return kv_fail(l, kv, path, "EAP authentication (%s) is not supported", v);
+		return kv_fail(l, kv, path,
+		               "EAP method %s is not supported yet (eap-mschapv2 is; eap-tls, "
+		               "eap-radius and eap-dynamic are to come)",
+		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
 		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
 	if (strncasecmp(v, "pubkey", 6) == 0 || strncasecmp(v, "rsa", 3) == 0 ||
@@ -1597,7 +1604,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk or pubkey");
+	return kv_fail(l, kv, path, "expected psk, pubkey or eap-mschapv2");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -1650,16 +1657,30 @@ static int p_e_cacerts(struct loader *l, void *obj, const struct conftree_kv *kv
 	return get_cert_list(l, kv, path, "x509ca", x->end);
 }
 
+static int p_e_eap_id(struct loader *l, void *obj, const struct conftree_kv *kv,
+                      const char *path)
+{
+	struct conn_ctx *x = obj;
+
+	if (!kv->value[0] || strlen(kv->value) >= sizeof(x->end->eap_id))
+		return kv_fail(l, kv, path, "empty or longer than %zu characters",
+		               sizeof(x->end->eap_id) - 1);
+	memcpy(x->end->eap_id, kv->value, strlen(kv->value) + 1);
+	return 0;
+}
+
 static const struct key_spec local_keys[] = {
     {"auth", false, p_e_auth, 0},
     {"id", false, p_e_id, 0},
     {"certs", false, p_e_certs, 0},
+    {"eap_id", false, p_e_eap_id, 0},
 };
 
 static const struct key_spec remote_keys[] = {
     {"auth", false, p_e_auth, 0},
     {"id", false, p_e_id, 0},
     {"cacerts", false, p_e_cacerts, 0},
+    {"eap_id", false, p_e_eap_id, 0},
 };
 
 /* children { CHILD { } } */
@@ -2310,6 +2331,57 @@ static int load_ike_secret(struct loader *l, const struct conftree_section *t, c
 	return get_secret(l, secret, kpath, s->key, &s->len);
 }
 
+/* secrets.eap-NAME / ntlm-NAME: ids (user names) and the secret; an NT
+ * hash must be 16 bytes (0x + 32 hex digits, or 0s + base64). */
+static int load_eap_secret(struct loader *l, const struct conftree_section *t, const char *path,
+                           bool nt_hash)
+{
+	struct tunsec_config *c = l->c;
+	const struct conftree_kv *secret = NULL;
+	struct cfg_eap_secret *v, *s;
+	char kpath[PATH_MAX_LEN];
+	size_t len;
+
+	v = realloc(c->eap_secrets, (c->n_eap_secrets + 1) * sizeof(*v));
+	if (!v)
+		return sec_fail(l, t, path, "out of memory");
+	c->eap_secrets = v;
+	s = &v[c->n_eap_secrets];
+	memset(s, 0, sizeof(*s));
+	for (const struct conftree_section *sub = t->children; sub; sub = sub->next) {
+		join(kpath, path, sub->name);
+		return sec_fail(l, sub, kpath, "unknown section");
+	}
+	for (const struct conftree_kv *kv = t->kvs; kv; kv = kv->next) {
+		join(kpath, path, kv->key);
+		if (strcmp(kv->key, "secret") == 0) {
+			secret = kv;
+		} else if (strncasecmp(kv->key, "id", 2) == 0) {
+			if (s->n_ids == CFG_EAP_IDS)
+				return kv_fail(l, kv, kpath, "more than %d ids", CFG_EAP_IDS);
+			if (!kv->value[0] || (len = strlen(kv->value)) >= sizeof(s->ids[0]))
+				return kv_fail(l, kv, kpath, "empty or longer than 255 characters");
+			memcpy(s->ids[s->n_ids++], kv->value, len + 1);
+		} else {
+			return kv_fail(l, kv, kpath, "unknown key");
+		}
+	}
+	join(kpath, path, "secret");
+	if (!secret)
+		return sec_fail(l, t, kpath, "required but missing");
+	if (get_secret(l, secret, kpath, s->secret, &s->len) < 0)
+		return -1;
+	s->nt_hash = nt_hash;
+	if (nt_hash && s->len != 16) {
+		sodium_memzero(s, sizeof(*s));
+		return kv_fail(l, secret, kpath,
+		               "an NT hash is 16 bytes (0x + 32 hex digits): MD4 of the UTF-16LE "
+		               "password");
+	}
+	c->n_eap_secrets++;
+	return 0;
+}
+
 static int load_key_file(struct loader *l, const struct conftree_section *t, const char *path,
                          const char *subdir)
 {
@@ -2360,9 +2432,9 @@ static int load_secrets(struct loader *l, const struct conftree_section *s)
 	    {"pkcs8", "pkcs8", NULL},
 	    {"pkcs12", NULL, "PKCS#12 containers are not supported (give the key and "
 	                     "certificates as files)"},
-	    {"eap", NULL, "EAP secrets are not supported"},
+	    {"eap", NULL, NULL},
 	    {"xauth", NULL, "XAuth secrets are not supported (IKEv1)"},
-	    {"ntlm", NULL, "NTLM secrets are not supported"},
+	    {"ntlm", NULL, NULL},
 	    {"token", NULL, "smartcard tokens are not supported"},
 	    {"ppk", NULL, "postquantum preshared keys (RFC 8784) are not supported"},
 	};
@@ -2395,6 +2467,10 @@ static int load_secrets(struct loader *l, const struct conftree_section *s)
 			return sec_fail(l, t, path, "%s", types[i].refused);
 		if (types[i].subdir) {
 			if (load_key_file(l, t, path, types[i].subdir) < 0)
+				return -1;
+		} else if (strncasecmp(t->name, "eap", 3) == 0 ||
+		           strncasecmp(t->name, "ntlm", 4) == 0) {
+			if (load_eap_secret(l, t, path, strncasecmp(t->name, "ntlm", 4) == 0) < 0)
 				return -1;
 		} else if (load_ike_secret(l, t, path, &l->secrets[l->n_secrets++]) < 0) {
 			return -1;
@@ -2651,6 +2727,10 @@ void config_free(struct tunsec_config *c)
 	}
 	free(c->key_files);
 	free(c->pools);
+	if (c->eap_secrets) {
+		sodium_memzero(c->eap_secrets, c->n_eap_secrets * sizeof(*c->eap_secrets));
+		free(c->eap_secrets);
+	}
 	sodium_memzero(c, sizeof(*c));
 }
 

@@ -100,7 +100,9 @@ struct cfg_pool {
 /* swanctl.conf's enumerations, strongSwan's defaults first. */
 enum cfg_start_action { CFG_START_NONE = 0, CFG_START_TRAP, CFG_START_START };
 enum cfg_peer_action { CFG_ACTION_CLEAR = 0, CFG_ACTION_NONE, CFG_ACTION_TRAP, CFG_ACTION_RESTART };
-enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY };
+/* auth = psk | pubkey | eap-mschapv2 (remote: we are the EAP server,
+ * users from secrets eap-NAME / ntlm-NAME; local: we are the EAP peer) */
+enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY, CFG_AUTH_EAP_MSCHAPV2 };
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
 /*
@@ -119,11 +121,26 @@ enum cfg_unique { CFG_UNIQUE_NO = 0, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQ
 #define CFG_MAX_CERTS 4
 
 /* One end of an IKE connection: connections.NAME.local / .remote. */
+/* secrets.eap-NAME { id, secret } (a password) and secrets.ntlm-NAME { id,
+ * secret = 0x<16 bytes> } (its NT hash, MD4 of the UTF-16LE password, so
+ * that the server keeps no password): strongSwan's two kinds. */
+#define CFG_EAP_IDS 4
+struct cfg_eap_secret {
+	char ids[CFG_EAP_IDS][256]; /* the user names it is for; none: anyone */
+	unsigned n_ids;
+	uint8_t secret[256];
+	size_t len;
+	bool nt_hash;
+};
+
 struct cfg_end {
 	enum cfg_auth auth;		/* auth = pubkey (strongSwan's default) | psk */
 	struct ike_identity id;		/* id; type 0: local: our address (set at run
 					 * time), remote: %any (default) */
 	char id_text[256];		/* id as written, for status and logs */
+	/* eap_id: the EAP identity (local: ours, default our id; remote:
+	 * %any = ask the peer for it with EAP-Identity, the default) */
+	char eap_id[256];
 	/* local.certs (ours, the first is the end entity) / remote.cacerts
 	 * (trust anchors): absolute paths, resolved relative to the file
 	 * that named them. */
@@ -229,6 +246,8 @@ struct tunsec_config {
 	 * our (unencrypted) private keys, resolved like local.certs. */
 	char (*key_files)[4096];
 	size_t n_key_files;
+	struct cfg_eap_secret *eap_secrets; /* secrets { eap-* / ntlm-* } */
+	size_t n_eap_secrets;
 	struct cfg_pool *pools;		/* pools { }, in file order */
 	size_t n_pools;
 };

@@ -21,6 +21,7 @@
 #include "crypto/ke.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/eapauth.h"
 #include "daemon/pool.h"
 #include "daemon/priv.h"
 #include "esp/natt.h"
@@ -909,6 +910,7 @@ static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 {
 	struct conn *c = s->conn;
 
+	eapauth_free(s->eap);
 	leases_release(s, now);
 	htab_del(&d->ikesas, &s->l);
 	if (s->prev)
@@ -1198,6 +1200,47 @@ static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev
 		ikesa_free(d, s, now); /* the SA is gone: so are its leases */
 }
 
+/*
+ * IKE_EV_NEED, IKE_NEED_EAP (RFC 7296 §2.16): the next EAP message, from
+ * the local EAP-MSCHAPv2 server or peer (daemon/eapauth.h). A failure is
+ * logged (rate-limited with the connection's failures: an unauthenticated
+ * peer can cause them) and ends the IKE SA in the engine.
+ */
+static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event *ev,
+			uint64_t now)
+{
+	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
+	struct ike_answer ans;
+	char why[160], who[300], more[64] = "";
+	uint64_t held;
+
+	if (!s && !(s = ikesa_new(d, c, ev->sa_id))) {
+		memset(&ans, 0, sizeof(ans));
+		ans.need = IKE_NEED_EAP;
+		ans.eap_status = IKE_EAP_FAILURE;
+		ike_engine_resume(d->ike, ev->sa_id, &ans, now);
+		return;
+	}
+	eapauth_answer(&s->eap, &d->cfg, &c->cfg, ev, &ans, why, sizeof(why));
+	if (ans.eap_status != IKE_EAP_CONTINUE) {
+		eapauth_free(s->eap);
+		s->eap = NULL;
+	}
+	if (ans.eap_status == IKE_EAP_FAILURE && log_limit_ok(&c->failed_log, now, 5, &held)) {
+		ike_id_str(&ev->peer_id, who, sizeof(who));
+		if (held)
+			snprintf(more, sizeof(more), " (and %llu more failures not logged)",
+				 (unsigned long long)held);
+		log_warn("%s: IKE SA #%u: EAP with %s failed: %s%s", c->cfg.name, ev->sa_id, who,
+			 why, more);
+	}
+	/* (an SA that ends says so with IKE_DOWN, which frees s; one the
+	 * engine no longer has, e.g. timed out half-open, does not) */
+	if (ike_engine_resume(d->ike, ev->sa_id, &ans, now) < 0 && !s->up)
+		ikesa_free(d, s, now);
+	sodium_memzero(&ans, sizeof(ans)); /* the MSK */
+}
+
 /* Send what the engine queued and act on its events. */
 static void drain(struct daemon *d, uint64_t now)
 {
@@ -1239,7 +1282,10 @@ static void drain(struct daemon *d, uint64_t now)
 				 c->cfg.child_name, ike_reason_name(ev.reason), ev.notify);
 			break;
 		case IKE_EV_NEED:
-			on_need(d, c, &ev, now);
+			if (ev.need == IKE_NEED_EAP)
+				on_need_eap(d, c, &ev, now);
+			else
+				on_need(d, c, &ev, now);
 			break;
 		}
 		ike_event_wipe(&ev);
@@ -1427,6 +1473,13 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
  * daemon is touched, so conn_free(d, c, true) undoes it all. NULL with
  * "NAME: reason" in err (not logged: a reload answers with it).
  */
+static uint8_t auth_method(enum cfg_auth a)
+{
+	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY
+	       : a == CFG_AUTH_EAP_MSCHAPV2 ? IKE_AUTHBY_EAP
+					   : IKE_AUTHBY_PSK;
+}
+
 static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 			     const struct tunsec_config *kc, char *err, size_t cap)
 {
@@ -1471,8 +1524,8 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	ic->force_encap = cc->encap;
 	ic->allow_legacy = config_legacy(&d->cfg);
 	ic->no_fragmentation = cc->fragmentation == CFG_FRAG_NO;
-	ic->local_auth = cc->local.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
-	ic->remote_auth = cc->remote.auth == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
+	ic->local_auth = auth_method(cc->local.auth);
+	ic->remote_auth = auth_method(cc->remote.auth);
 	ic->creds = c->creds;
 	ic->send_certreq = cc->send_certreq;
 	ic->send_cert = cc->send_cert == CFG_CERT_ALWAYS  ? IKE_SEND_CERT_ALWAYS

@@ -61,6 +61,7 @@ struct conn_ikesa {
 	struct ike_identity peer_id;
 	size_t n_leases;
 	struct conn_lease leases[IKE_CP_MAX_ADDRS];
+	struct eapauth *eap; /* while its EAP runs (daemon/eapauth.h) */
 };
 
 struct conn {

@@ -731,7 +731,8 @@ void sa_remove(struct ike_engine *e, struct ike_sa *sa, enum ike_reason reason, 
 			child_down(e, sa, sa->child[j], reason);
 	/* CHILD_DOWNs first, IKE_DOWN last (engine.h); a redundant SA of a
 	 * rekey collision was never reported, so it ends silently too. */
-	if (!sa->redundant && (sa->initiator || sa->up || reason == IKE_REASON_AUTH_FAILED)) {
+	if (!sa->redundant &&
+	    (sa->initiator || sa->up || sa->told || reason == IKE_REASON_AUTH_FAILED)) {
 		ev_base(sa, IKE_EV_IKE_DOWN, &ev);
 		ev.reason = reason;
 		ev.notify = notify;

@@ -32,7 +32,7 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 static struct ike_sa *twin(struct ike_engine *e, const struct ike_sa *sa);
 static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_contact,
                           ike_time_t now);
-static void need_event(struct ike_engine *e, const struct ike_sa *sa, enum ike_need need,
+static void need_event(struct ike_engine *e, struct ike_sa *sa, enum ike_need need,
                        const struct ike_cp_request *req);
 static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
                        const struct ike_cp_reply *ans, ike_time_t now);
@@ -537,12 +537,13 @@ static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_
 }
 
 /* IKE_EV_NEED: the exchange of sa waits for ike_engine_resume(). */
-static void need_event(struct ike_engine *e, const struct ike_sa *sa, enum ike_need need,
+static void need_event(struct ike_engine *e, struct ike_sa *sa, enum ike_need need,
                        const struct ike_cp_request *req)
 {
 	struct ike_event ev;
 
 	ev_base(sa, IKE_EV_NEED, &ev);
+	sa->told = true; /* the daemon holds state for it now: its end is said */
 	ev.need = need;
 	ev.peer_id = sa->peer_id;
 	ev.cp_req = *req;
@@ -557,6 +558,7 @@ static void need_eap_event(struct ike_engine *e, struct ike_sa *sa, const uint8_
 	struct ike_event ev;
 
 	ev_base(sa, IKE_EV_NEED, &ev);
+	sa->told = true;
 	ev.need = IKE_NEED_EAP;
 	ev.peer_id = sa->peer_id; /* claimed, not yet proven */
 	ev.eap_server = !sa->initiator;

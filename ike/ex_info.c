@@ -186,6 +186,11 @@ int on_info_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	}
 	if (auth_failed) {
 		e->stats.auth_failed++;
+		/* An EAP peer that gives up mid-method (a wrong password, a
+		 * Failure Request it will not retry) says so this way: ours
+		 * to report as EAP's failure, not as our AUTH refused. */
+		if (!sa->initiator && sa->hs && sa->hs->eap_phase != IKE_EAP_NONE)
+			e->auth_err = IKE_CERT_ERR_EAP;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 		return rc < 0 ? rc : IKE_OK;
 	}

@@ -207,6 +207,7 @@ struct ike_sa {
 	struct ike_sa *peer_prev, *peer_next;
 	struct ike_sa *grave_next;
 	struct auth_pending *pause; /* IKE_SA_AUTH_WAIT (engine.c) */
+	bool told; /* an IKE_EV_NEED named it: its end is reported too */
 	/* §2.19: the virtual IPs assigned to the peer (responder), which
 	 * its CHILD_SAs are narrowed to */
 	uint8_t n_vip;

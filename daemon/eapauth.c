@@ -1,0 +1,207 @@
+/* EAP for the engine's IKE_NEED_EAP, locally; see eapauth.h. */
+#include "daemon/eapauth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/rand.h"
+#include "ike/eap.h"
+#include "ike/eap_mschapv2.h"
+
+struct eapauth {
+	bool server;
+	const struct tunsec_config *cfg;
+	struct eap_mschapv2 ms;
+	struct eap_method method;
+	struct eap_server srv;
+	struct eap_peer peer;
+};
+
+static void rand_cb(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	rand_bytes(buf, len);
+}
+
+const struct cfg_eap_secret *eapauth_secret(const struct tunsec_config *cfg, const uint8_t *name,
+                                            size_t len)
+{
+	for (size_t i = 0; i < cfg->n_eap_secrets; i++) {
+		const struct cfg_eap_secret *s = &cfg->eap_secrets[i];
+
+		if (s->n_ids == 0)
+			return s;
+		for (unsigned k = 0; k < s->n_ids; k++)
+			if (strlen(s->ids[k]) == len && memcmp(s->ids[k], name, len) == 0)
+				return s;
+	}
+	return NULL;
+}
+
+/* EAP-MSCHAPv2's user lookup (the Name of the peer's Response). */
+static int lookup(void *ctx, const uint8_t *name, size_t len, struct eap_mschapv2_secret *sec)
+{
+	const struct eapauth *st = ctx;
+	const struct cfg_eap_secret *s = eapauth_secret(st->cfg, name, len);
+
+	if (!s)
+		return -ENOENT;
+	sec->nt_hash = s->nt_hash;
+	sec->data = s->secret;
+	sec->len = s->len;
+	return 0;
+}
+
+/* The identity the engine keeps for a user name: an email address when it
+ * has an @, else an FQDN-typed name (bytes as they came). */
+static void user_id(const uint8_t *name, size_t len, struct ike_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (len > IKE_ID_MAX)
+		len = IKE_ID_MAX;
+	id->type = memchr(name, '@', len) ? IKE_ID_RFC822_ADDR : IKE_ID_FQDN;
+	id->len = (uint8_t)len;
+	memcpy(id->data, name, len);
+}
+
+static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const struct ike_event *ev,
+                        struct ike_answer *ans)
+{
+	struct eap_mschapv2_server_cfg mc = {
+	    .lookup = lookup, .lookup_ctx = st, .rand = rand_cb, .retries = 2};
+	/* remote.eap_id = %any (the default): ask the peer who it is */
+	bool ask = !cc->remote.eap_id[0] || strcmp(cc->remote.eap_id, "%any") == 0;
+	uint8_t first;
+	int rc;
+
+	st->server = true;
+	if (eap_mschapv2_server_init(&st->ms, &mc) < 0)
+		return -EINVAL;
+	st->method.ops = &eap_mschapv2_ops;
+	st->method.st = &st->ms;
+	rand_bytes(&first, 1);
+	if (eap_server_init(&st->srv, &st->method, 1, ask, ev->peer_id.data, ev->peer_id.len,
+	                    first) < 0)
+		return -EINVAL;
+	rc = eap_server_start(&st->srv, ans->eap, sizeof(ans->eap), &ans->eap_len);
+	return rc == EAP_SEND ? 0 : -EINVAL;
+}
+
+static int peer_begin(struct eapauth *st, const struct cfg_conn *cc, struct ike_answer *ans)
+{
+	const char *me = cc->local.eap_id[0] ? cc->local.eap_id : cc->local.id_text;
+	const struct cfg_eap_secret *s = eapauth_secret(st->cfg, (const uint8_t *)me, strlen(me));
+	struct eap_mschapv2_secret sec;
+
+	(void)ans;
+	if (!s)
+		return -ENOENT;
+	sec.nt_hash = s->nt_hash;
+	sec.data = s->secret;
+	sec.len = s->len;
+	if (eap_mschapv2_peer_init(&st->ms, (const uint8_t *)me, strlen(me), &sec, rand_cb, NULL) <
+	    0)
+		return -EINVAL;
+	st->method.ops = &eap_mschapv2_ops;
+	st->method.st = &st->ms;
+	return eap_peer_init(&st->peer, &st->method, 1, (const uint8_t *)me, strlen(me)) < 0
+	           ? -EINVAL
+	           : 0;
+}
+
+/* What a driver's result means for the engine; the MSK and identity on
+ * success. */
+static void result(struct eapauth *st, int rc, struct ike_answer *ans)
+{
+	uint8_t msk[EAP_MSK_MAX];
+	const uint8_t *name;
+	size_t len = 0;
+	int n;
+
+	if (rc == EAP_SEND) {
+		ans->eap_status = IKE_EAP_CONTINUE;
+		return;
+	}
+	if (rc != EAP_SUCCESS) {
+		ans->eap_status = IKE_EAP_FAILURE;
+		return;
+	}
+	n = st->server ? eap_server_msk(&st->srv, msk) : eap_peer_msk(&st->peer, msk);
+	if (n < 0 || (size_t)n > sizeof(ans->msk)) {
+		ans->eap_status = IKE_EAP_FAILURE;
+		return;
+	}
+	ans->eap_status = IKE_EAP_SUCCESS;
+	memcpy(ans->msk, msk, (size_t)n);
+	ans->msk_len = (size_t)n;
+	sodium_memzero(msk, sizeof(msk));
+	/* The user is the one MSCHAPv2 verified (the Name it looked up),
+	 * never a Windows client's IKE ID (its IP address). */
+	if (st->server && (name = eap_mschapv2_name(&st->ms, &len)) && len)
+		user_id(name, len, &ans->eap_id);
+}
+
+int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_conn *cc,
+                   const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap)
+{
+	struct eapauth *st = *stp;
+	int rc = 0;
+
+	memset(ans, 0, sizeof(*ans));
+	ans->need = IKE_NEED_EAP;
+	ans->eap_status = IKE_EAP_FAILURE;
+	why[0] = '\0';
+	if (!st) {
+		if (!(st = calloc(1, sizeof(*st)))) {
+			snprintf(why, why_cap, "out of memory");
+			return -ENOMEM;
+		}
+		st->cfg = cfg;
+		*stp = st;
+		if (ev->eap_server) {
+			rc = server_begin(st, cc, ev, ans);
+			if (rc == 0) {
+				ans->eap_status = IKE_EAP_CONTINUE;
+				return 0;
+			}
+		} else {
+			rc = peer_begin(st, cc, ans);
+		}
+		if (rc < 0) {
+			snprintf(why, why_cap,
+			         rc == -ENOENT ? "no EAP secret for our identity"
+			                       : "EAP could not start");
+			ans->eap_status = IKE_EAP_FAILURE;
+			return rc;
+		}
+	}
+	if (st->server) {
+		rc = eap_server_process(&st->srv, ev->eap, ev->eap_len, ans->eap, sizeof(ans->eap),
+		                        &ans->eap_len);
+	} else {
+		rc = eap_peer_process(&st->peer, ev->eap, ev->eap_len, ans->eap, sizeof(ans->eap),
+		                      &ans->eap_len);
+	}
+	result(st, rc, ans);
+	if (ans->eap_status == IKE_EAP_FAILURE)
+		snprintf(why, why_cap, "%s",
+		         st->server
+		             ? "EAP-MSCHAPv2 refused the peer (unknown user, wrong password, "
+		               "or a malformed message)"
+		             : "EAP-MSCHAPv2 failed (refused by the server, or its "
+		               "Authenticator Response did not verify)");
+	return 0;
+}
+
+void eapauth_free(struct eapauth *st)
+{
+	if (!st)
+		return;
+	eap_mschapv2_wipe(&st->ms);
+	sodium_memzero(st, sizeof(*st));
+	free(st);
+}

@@ -1,0 +1,39 @@
+/*
+ * The daemon's side of EAP in IKE_AUTH (RFC 7296 §2.16): the engine hands
+ * each EAP message over (IKE_EV_NEED, IKE_NEED_EAP) and this module answers
+ * with the next one, as the local EAP server (EAP-MSCHAPv2, users from
+ * secrets eap-NAME / ntlm-NAME) or as the EAP peer (our own user and
+ * secret). One struct eapauth per IKE SA while its EAP runs; ike/eap.c and
+ * ike/eap_mschapv2.c do the protocol. No I/O here: RADIUS, which answers
+ * the same events asynchronously, comes next to it.
+ */
+#ifndef TUNSEC_DAEMON_EAPAUTH_H
+#define TUNSEC_DAEMON_EAPAUTH_H
+
+#include <stdbool.h>
+
+#include "daemon/config.h"
+#include "ike/engine.h"
+
+struct eapauth;
+
+/*
+ * Answer one IKE_NEED_EAP event: *st holds the IKE SA's EAP state (NULL
+ * at the first event; created here, freed once ans says SUCCESS or
+ * FAILURE, or by eapauth_free()). cfg: the secrets; cc: the connection
+ * (its eap_id settings). Fills ans (need, status, message, MSK, identity).
+ * why: a line for the log on failure (user unknown, wrong password,
+ * malformed message). 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
+ */
+int eapauth_answer(struct eapauth **st, const struct tunsec_config *cfg, const struct cfg_conn *cc,
+                   const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap);
+
+/* Wipe and free (NULL is fine). */
+void eapauth_free(struct eapauth *st);
+
+/* The secret of user name[0..len) among cfg's EAP secrets (the first
+ * whose ids name it, or one without ids), or NULL. */
+const struct cfg_eap_secret *eapauth_secret(const struct tunsec_config *cfg, const uint8_t *name,
+                                            size_t len);
+
+#endif
