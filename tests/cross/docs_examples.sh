@@ -163,6 +163,36 @@ EOF
 	done < <(sed -nE 's/^[[:space:]]*include[[:space:]]+([^#]*[^#[:space:]]).*/\1/p' "$conf")
 }
 
+# cred_fixtures CONF: the credentials a relative `file =`, `certs =` or
+# `cacerts =` of CONF names, made with strongSwan's pki beside CONF: an
+# ECDSA key for each `file`, for each certificate a self-signed one (the
+# key of the same stem when the example names it, so that key and
+# certificate pair up) whose subject and SAN are the stem, which is what
+# the examples use as the certificate's identity (vpn.example.org.pem is
+# vpn.example.org's)
+creds_made=0
+cred_fixtures() {
+	local conf=$1 dir key val stem ca
+	dir=$(dirname "$conf")
+	creds_made=0
+	while read -r key val; do
+		val=${val#\"}
+		val=${val%\"}
+		case $val in /* | '') continue ;; esac
+		stem=${val%.*}
+		[ -e "$dir/$stem.key" ] || pki --gen --type ecdsa --size 256 --outform pem \
+			>"$dir/$stem.key" 2>/dev/null || return 1
+		chmod 600 "$dir/$stem.key"
+		[ "$key" = file ] && { creds_made=$((creds_made + 1)); continue; }
+		ca=
+		[ "$key" = cacerts ] && ca=--ca
+		pki --self --in "$dir/$stem.key" --type ecdsa $ca --lifetime 30 \
+			--dn "CN=$stem" --san "$stem" --outform pem >"$dir/$val" 2>/dev/null || return 1
+		creds_made=$((creds_made + 1))
+	done < <(sed -nE 's/^[[:space:]]*(file|certs|cacerts)[[:space:]]*=[[:space:]]*([^#[:space:]]+).*/\1 \2/p' "$conf" |
+		sort -k1,1r) # file before certs and cacerts
+}
+
 # --- tunsecd -t -------------------------------------------------------------
 
 # check_tunsecd DOC FIRST CONF: one ok/FAIL line; tunsecd's messages about
@@ -284,6 +314,8 @@ for doc in "${DOCS[@]}"; do
 		fill "$block" "$conf"
 		include_fixtures "$conf"
 		[ $includes_made = 0 ] || say "$doc:$first: wrote $includes_made included file(s) with one tunnel"
+		cred_fixtures "$conf" || bad "$doc:$first: pki could not make the credentials the example names"
+		[ $creds_made = 0 ] || say "$doc:$first: made $creds_made key(s)/certificate(s) the example names"
 		check_tunsecd "$doc" "$first" "$conf"
 		if [ "$swan" = 1 ]; then
 			swan_found=$((swan_found + 1))
