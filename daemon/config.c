@@ -511,12 +511,169 @@ static const struct key_spec tunsec_keys[] = {
     {"retransmit_tries", false, p_retransmit_tries, 0},
 };
 
+/* ---- tunsec.radius -------------------------------------------------- */
+
+static int get_duration(struct loader *l, const struct conftree_kv *kv, const char *path,
+                        uint64_t *out);
+
+static int p_rs_address(struct loader *l, void *obj, const struct conftree_kv *kv,
+                        const char *path)
+{
+	struct cfg_radius_server *rs = obj;
+	char buf[ELEM_MAX];
+
+	if (get_single(l, kv, path, "IP address", buf, sizeof(buf)) < 0)
+		return -1;
+	/* an address, not a name: the daemon resolves nothing at run time */
+	if (parse_addr(buf, &rs->addr) < 0 || addr_unspecified(&rs->addr))
+		return kv_fail(l, kv, path, "'%s' is not an IPv4 or IPv6 host address", buf);
+	return 0;
+}
+
+static int p_rs_secret(struct loader *l, void *obj, const struct conftree_kv *kv,
+                       const char *path)
+{
+	struct cfg_radius_server *rs = obj;
+	size_t n = strlen(kv->value);
+
+	if (n == 0 || n > sizeof(rs->secret))
+		return kv_fail(l, kv, path, "expected a secret of 1 to %zu bytes",
+		               sizeof(rs->secret));
+	memcpy(rs->secret, kv->value, n);
+	rs->secret_len = n;
+	return 0;
+}
+
+static int p_rs_auth_port(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	return get_port(l, kv, path, &((struct cfg_radius_server *)obj)->auth_port);
+}
+
+static int p_rs_acct_port(struct loader *l, void *obj, const struct conftree_kv *kv,
+                          const char *path)
+{
+	return get_port(l, kv, path, &((struct cfg_radius_server *)obj)->acct_port);
+}
+
+static const struct key_spec radius_server_keys[] = {
+    {"address", true, p_rs_address, 0},
+    {"secret", true, p_rs_secret, 0},
+    {"auth_port", false, p_rs_auth_port, 0},
+    {"acct_port", false, p_rs_acct_port, 0},
+};
+
+static int p_r_interval(struct loader *l, void *obj, const struct conftree_kv *kv,
+                        const char *path)
+{
+	struct cfg_radius *r = obj;
+
+	return get_duration(l, kv, path, &r->accounting_interval);
+}
+
+static int p_r_nas_id(struct loader *l, void *obj, const struct conftree_kv *kv,
+                      const char *path)
+{
+	struct cfg_radius *r = obj;
+	size_t n = strlen(kv->value);
+
+	if (n == 0 || n >= sizeof(r->nas_identifier))
+		return kv_fail(l, kv, path, "expected 1 to %zu characters",
+		               sizeof(r->nas_identifier) - 1);
+	memcpy(r->nas_identifier, kv->value, n + 1);
+	return 0;
+}
+
+static int p_r_timeout(struct loader *l, void *obj, const struct conftree_kv *kv,
+                       const char *path)
+{
+	return get_milli(l, kv, path, 0.05, 60, &((struct cfg_radius *)obj)->retransmit_timeout_ms);
+}
+
+static int p_r_base(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	return get_milli(l, kv, path, 1, 4, &((struct cfg_radius *)obj)->retransmit_base);
+}
+
+static int p_r_tries(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	uint64_t v;
+
+	if (get_uint(l, kv, path, 1, 20, &v) < 0)
+		return -1;
+	((struct cfg_radius *)obj)->retransmit_tries = (unsigned)v;
+	return 0;
+}
+
+static const struct key_spec radius_keys[] = {
+    BOOL_KEY("accounting", struct cfg_radius, accounting),
+    {"accounting_interval", false, p_r_interval, 0},
+    {"nas_identifier", false, p_r_nas_id, 0},
+    {"retransmit_timeout", false, p_r_timeout, 0},
+    {"retransmit_base", false, p_r_base, 0},
+    {"retransmit_tries", false, p_r_tries, 0},
+};
+
+/* tunsec.radius { servers { NAME { address, secret, ... } } accounting ... } */
+static int load_radius(struct loader *l, const struct conftree_section *s)
+{
+	struct cfg_radius *r = &l->c->radius;
+	char path[PATH_MAX_LEN];
+
+	if (load_kvs_only(l, s, "tunsec.radius", radius_keys, ARRAY_LEN(radius_keys), r) < 0)
+		return -1;
+	if (!r->nas_identifier[0])
+		memcpy(r->nas_identifier, "tunsec", sizeof("tunsec"));
+	for (const struct conftree_section *sub = s->children; sub; sub = sub->next) {
+		join(path, "tunsec.radius", sub->name);
+		if (strcmp(sub->name, "servers") != 0)
+			return sec_fail(l, sub, path, "unknown section (expected servers)");
+		for (const struct conftree_kv *kv = sub->kvs; kv; kv = kv->next) {
+			char kpath[PATH_MAX_LEN];
+
+			join(kpath, path, kv->key);
+			return kv_fail(l, kv, kpath,
+			               "unknown key (each server is a section: servers { NAME { "
+			               "address = ..., secret = ... } })");
+		}
+		for (const struct conftree_section *t = sub->children; t; t = t->next) {
+			char spath[PATH_MAX_LEN];
+			struct cfg_radius_server *rs;
+
+			join(spath, path, t->name);
+			if (r->n_servers == CFG_RADIUS_SERVERS)
+				return sec_fail(l, t, spath, "more than %d RADIUS servers",
+				                CFG_RADIUS_SERVERS);
+			rs = &r->servers[r->n_servers++];
+			if (strlen(t->name) >= sizeof(rs->name))
+				return sec_fail(l, t, spath, "name longer than %zu characters",
+				                sizeof(rs->name) - 1);
+			memcpy(rs->name, t->name, strlen(t->name) + 1);
+			if (load_keys(l, t, spath, radius_server_keys, ARRAY_LEN(radius_server_keys),
+			              rs) < 0)
+				return -1;
+		}
+	}
+	if (r->n_servers == 0)
+		return sec_fail(l, s, "tunsec.radius", "no servers { NAME { address, secret } }");
+	return 0;
+}
+
 static int load_tunsec(struct loader *l, const struct conftree_section *s)
 {
 	const struct conftree_kv *kv;
 
-	if (load_keys(l, s, "tunsec", tunsec_keys, ARRAY_LEN(tunsec_keys), l->c) < 0)
+	if (load_kvs_only(l, s, "tunsec", tunsec_keys, ARRAY_LEN(tunsec_keys), l->c) < 0)
 		return -1;
+	for (const struct conftree_section *sub = s->children; sub; sub = sub->next) {
+		char path[PATH_MAX_LEN];
+
+		join(path, "tunsec", sub->name);
+		if (strcmp(sub->name, "radius") != 0)
+			return sec_fail(l, sub, path, "unknown section");
+		if (load_radius(l, sub) < 0)
+			return -1;
+	}
 	/* RFC 3948 §2.2 tells IKE from ESP on the NAT-T port by the non-ESP
 	 * marker; the plain IKE port has none, so the two cannot share. */
 	if (l->c->port == l->c->port_nat_t) {
@@ -1591,10 +1748,14 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		x->end->auth = CFG_AUTH_EAP_MSCHAPV2;
 		return 0;
 	}
+	if (strcasecmp(v, "eap-radius") == 0) {
+		x->end->auth = CFG_AUTH_EAP_RADIUS;
+		return 0;
+	}
 	if (strncasecmp(v, "eap", 3) == 0)
 		return kv_fail(l, kv, path,
-		               "EAP method %s is not supported yet (eap-mschapv2 is; eap-tls, "
-		               "eap-radius and eap-dynamic are to come)",
+		               "EAP method %s is not supported yet (eap-mschapv2 and eap-radius "
+		               "are; eap-tls and eap-dynamic are to come)",
 		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
 		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
@@ -1604,7 +1765,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk, pubkey or eap-mschapv2");
+	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2 or eap-radius");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -2153,6 +2314,20 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	join(sub, path, "remote");
 	if (remote && load_keys(l, remote, sub, remote_keys, ARRAY_LEN(remote_keys), &x) < 0)
 		return -1;
+	/* eap-radius: the RADIUS server decides who the peer is, so only
+	 * the server's end can use it, and only with a server to ask */
+	if (cc->local.auth == CFG_AUTH_EAP_RADIUS) {
+		join(sub, path, "local.auth");
+		return kv_fail(l, conftree_kv(local, "auth"), sub,
+		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
+		               "log in with eap-mschapv2");
+	}
+	if (cc->remote.auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0) {
+		join(sub, path, "remote.auth");
+		return kv_fail(l, conftree_kv(remote, "auth"), sub,
+		               "eap-radius needs tunsec { radius { servers { NAME { address, "
+		               "secret } } } }");
+	}
 
 	join(sub, path, "children");
 	if (!children || !children->children)

@@ -102,7 +102,7 @@ enum cfg_start_action { CFG_START_NONE = 0, CFG_START_TRAP, CFG_START_START };
 enum cfg_peer_action { CFG_ACTION_CLEAR = 0, CFG_ACTION_NONE, CFG_ACTION_TRAP, CFG_ACTION_RESTART };
 /* auth = psk | pubkey | eap-mschapv2 (remote: we are the EAP server,
  * users from secrets eap-NAME / ntlm-NAME; local: we are the EAP peer) */
-enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY, CFG_AUTH_EAP_MSCHAPV2 };
+enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY, CFG_AUTH_EAP_MSCHAPV2, CFG_AUTH_EAP_RADIUS };
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
 /*
@@ -131,6 +131,28 @@ struct cfg_eap_secret {
 	uint8_t secret[256];
 	size_t len;
 	bool nt_hash;
+};
+
+/* tunsec.radius { servers { NAME { } } ... }: the RADIUS servers that
+ * remote.auth = eap-radius passes EAP through to (RFC 3579), and
+ * accounting (RFC 2866). Key names are strongSwan's eap-radius plugin's. */
+#define CFG_RADIUS_SERVERS 8
+struct cfg_radius_server {
+	char name[64];
+	struct sockaddr_storage addr; /* address; port unused */
+	uint16_t auth_port, acct_port; /* 0: 1812, 1813 */
+	size_t secret_len;
+	uint8_t secret[128];
+};
+struct cfg_radius {
+	size_t n_servers; /* 0: no RADIUS */
+	struct cfg_radius_server servers[CFG_RADIUS_SERVERS]; /* in file order = preference */
+	bool accounting;             /* Start/Interim/Stop, default no */
+	uint64_t accounting_interval; /* ms between Interim-Updates; 0: none */
+	char nas_identifier[64];     /* default "tunsec" */
+	unsigned retransmit_timeout_ms; /* 0: 2 s */
+	unsigned retransmit_base;       /* thousandths; 0: 1.4 */
+	unsigned retransmit_tries;      /* 0: 4 */
 };
 
 struct cfg_end {
@@ -248,6 +270,7 @@ struct tunsec_config {
 	size_t n_key_files;
 	struct cfg_eap_secret *eap_secrets; /* secrets { eap-* / ntlm-* } */
 	size_t n_eap_secrets;
+	struct cfg_radius radius;	/* tunsec.radius */
 	struct cfg_pool *pools;		/* pools { }, in file order */
 	size_t n_pools;
 };

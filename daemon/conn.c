@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/eapauth.h"
+#include "daemon/eapradius.h"
 #include "daemon/pool.h"
 #include "daemon/priv.h"
 #include "esp/natt.h"
@@ -349,8 +350,18 @@ static int esp_side(struct esp_sa *sa, const struct ike_child_info *ci, bool inb
 	return 0;
 }
 
+static struct conn_ikesa *ikesa_find(struct daemon *d, uint32_t id);
+
 static void tunnel_free(struct daemon *d, struct tunnel *t)
 {
+	struct conn_ikesa *s = t->conn ? ikesa_find(d, t->sa_id) : NULL;
+
+	if (s) { /* its IKE SA's accounting keeps the traffic */
+		s->gone_in_octets += ld(&t->in.stats.bytes);
+		s->gone_in_packets += ld(&t->in.stats.packets);
+		s->gone_out_octets += ld(&t->out.stats.bytes);
+		s->gone_out_packets += ld(&t->out.stats.packets);
+	}
 	for (int i = 1; i < ESP_DROP_MAX; i++)
 		d->cnt.gone_drops[i] += ld(&t->in.stats.drops[i]) + ld(&t->out.stats.drops[i]);
 	d->cnt.gone_packets_in += ld(&t->in.stats.packets);
@@ -899,6 +910,34 @@ static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t i
 	return s;
 }
 
+/* RFC 2866 accounting of an IKE SA that RADIUS admitted: its CHILD_SAs'
+ * inner traffic, those still here and those gone. */
+static void account(struct daemon *d, struct conn_ikesa *s, int status, uint64_t now)
+{
+	struct radacct_counts n = {s->gone_in_octets, s->gone_out_octets, s->gone_in_packets,
+				   s->gone_out_packets};
+	const uint8_t *vip4 = NULL;
+	struct tunnel *lists[2] = {s->conn->children, s->conn->lingering};
+
+	for (int k = 0; k < 2; k++)
+		for (struct tunnel *t = lists[k]; t; t = t->next) {
+			if (t->sa_id != s->id)
+				continue;
+			n.in_octets += ld(&t->in.stats.bytes);
+			n.in_packets += ld(&t->in.stats.packets);
+			n.out_octets += ld(&t->out.stats.bytes);
+			n.out_packets += ld(&t->out.stats.packets);
+		}
+	for (size_t i = 0; i < s->n_leases && !vip4; i++)
+		if (pool_cfg(s->leases[i].pool)->family == AF_INET)
+			vip4 = s->leases[i].addr;
+	if (radsess_account(s->rad, status, vip4, &n, now,
+			    s->closing ? RADIUS_TERM_ADMIN_RESET : RADIUS_TERM_USER_REQUEST) < 0)
+		log_warn("%s: IKE SA #%u: RADIUS accounting request not sent", s->conn->cfg.name,
+			 s->id);
+	radhub_flush(d->radius);
+}
+
 static void leases_release(struct conn_ikesa *s, uint64_t now)
 {
 	for (size_t i = 0; i < s->n_leases; i++)
@@ -910,6 +949,9 @@ static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 {
 	struct conn *c = s->conn;
 
+	if (radsess_accounting(s->rad))
+		account(d, s, RADIUS_ACCT_STOP, now);
+	radsess_free(s->rad);
 	eapauth_free(s->eap);
 	leases_release(s, now);
 	htab_del(&d->ikesas, &s->l);
@@ -968,7 +1010,22 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			memcpy(s->leases, old->leases, sizeof(s->leases));
 			s->n_leases = old->n_leases;
 			old->n_leases = 0;
+			/* one RADIUS session (and accounting) across rekeys;
+			 * the old SA's freed children's traffic with it */
+			if (!s->rad) {
+				s->rad = old->rad;
+				old->rad = NULL;
+			}
+			s->gone_in_octets += old->gone_in_octets;
+			s->gone_out_octets += old->gone_out_octets;
+			s->gone_in_packets += old->gone_in_packets;
+			s->gone_out_packets += old->gone_out_packets;
+			old->gone_in_octets = old->gone_out_octets = 0;
+			old->gone_in_packets = old->gone_out_packets = 0;
 		}
+	} else if (s->rad && d->radius && radhub_cfg(d->radius)->accounting &&
+		   !radsess_accounting(s->rad)) {
+		account(d, s, RADIUS_ACCT_START, now);
 	}
 	/* Addresses, not endpoints: no port (as tunsec status shows them). */
 	for (size_t i = 0; i < ev->cp.n_addrs; i++) {
@@ -1185,7 +1242,21 @@ static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev
 	s->peer_id = ev->peer_id;
 	memcpy(v4, rq->want4, 4);
 	memcpy(v6, rq->want6, 16);
-	if (rq->v4)
+	/* RFC 2865 §5.8: the RADIUS server chose the address (from one of
+	 * the connection's pools: they are what is routed here) */
+	const struct radsess_user *ru = s->rad ? radsess_user(s->rad) : NULL;
+
+	if (rq->v4 && ru && ru->has_framed_ip) {
+		char want[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, ru->framed_ip, want, sizeof(want));
+		if (!lease_one(d, c, s, AF_INET, ru->framed_ip, id, id_len, now, &ans.cp) ||
+		    memcmp(s->leases[s->n_leases - 1].addr, ru->framed_ip, 4) != 0)
+			log_warn("%s: IKE SA #%u: Framed-IP-Address %s from RADIUS is in none of "
+				 "the connection's pools, or taken: %s",
+				 c->cfg.name, ev->sa_id, want,
+				 ans.cp.n_addrs ? "gave another address" : "no address");
+	} else if (rq->v4)
 		lease_one(d, c, s, AF_INET, rq->want4_set ? v4 : NULL, id, id_len, now, &ans.cp);
 	if (rq->v6)
 		lease_one(d, c, s, AF_INET6, rq->want6_set ? v6 : NULL, id, id_len, now, &ans.cp);
@@ -1206,13 +1277,16 @@ static void on_need(struct daemon *d, struct conn *c, const struct ike_event *ev
  * logged (rate-limited with the connection's failures: an unauthenticated
  * peer can cause them) and ends the IKE SA in the engine.
  */
+static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
+		       struct ike_answer *ans, const char *why, uint64_t now);
+static void drain(struct daemon *d, uint64_t now);
+
 static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
 	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
 	struct ike_answer ans;
-	char why[160], who[300], more[64] = "";
-	uint64_t held;
+	char why[300];
 
 	if (!s && !(s = ikesa_new(d, c, ev->sa_id))) {
 		memset(&ans, 0, sizeof(ans));
@@ -1221,24 +1295,71 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 		ike_engine_resume(d->ike, ev->sa_id, &ans, now);
 		return;
 	}
-	eapauth_answer(&s->eap, &d->cfg, &c->cfg, ev, &ans, why, sizeof(why));
-	if (ans.eap_status != IKE_EAP_CONTINUE) {
-		eapauth_free(s->eap);
-		s->eap = NULL;
+	if (c->cfg.remote.auth == CFG_AUTH_EAP_RADIUS && ev->eap_server && d->radius) {
+		s->peer_id = ev->peer_id;
+		/* 0: an Access-Request went out; RADIUS answers (radius_drain) */
+		if (radsess_answer(&s->rad, d->radius, ev, c->cfg.remote.eap_id, s, &ans, why,
+				   sizeof(why), now) == 0) {
+			radhub_flush(d->radius);
+			return;
+		}
+	} else {
+		eapauth_answer(&s->eap, &d->cfg, &c->cfg, ev, &ans, why, sizeof(why));
+		if (ans.eap_status != IKE_EAP_CONTINUE) {
+			eapauth_free(s->eap);
+			s->eap = NULL;
+		}
 	}
-	if (ans.eap_status == IKE_EAP_FAILURE && log_limit_ok(&c->failed_log, now, 5, &held)) {
-		ike_id_str(&ev->peer_id, who, sizeof(who));
+	eap_resume(d, c, s, &ans, why, now);
+}
+
+/* Hand an EAP round's answer to the engine; say why it failed. */
+static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
+		       struct ike_answer *ans, const char *why, uint64_t now)
+{
+	char who[300], more[64] = "";
+	uint64_t held;
+	uint32_t sa_id = s->id;
+
+	if (ans->eap_status == IKE_EAP_FAILURE && log_limit_ok(&c->failed_log, now, 5, &held)) {
+		ike_id_str(&s->peer_id, who, sizeof(who));
 		if (held)
 			snprintf(more, sizeof(more), " (and %llu more failures not logged)",
 				 (unsigned long long)held);
-		log_warn("%s: IKE SA #%u: EAP with %s failed: %s%s", c->cfg.name, ev->sa_id, who,
+		log_warn("%s: IKE SA #%u: EAP with %s failed: %s%s", c->cfg.name, sa_id, who,
 			 why, more);
 	}
 	/* (an SA that ends says so with IKE_DOWN, which frees s; one the
 	 * engine no longer has, e.g. timed out half-open, does not) */
-	if (ike_engine_resume(d->ike, ev->sa_id, &ans, now) < 0 && !s->up)
+	if (ike_engine_resume(d->ike, sa_id, ans, now) < 0 && !s->up)
 		ikesa_free(d, s, now);
-	sodium_memzero(&ans, sizeof(ans)); /* the MSK */
+	sodium_memzero(ans, sizeof(*ans)); /* the MSK */
+}
+
+/* What the RADIUS servers answered: the next EAP round of the IKE SA that
+ * asked (its user pointer), or an accounting request's fate. */
+static void radius_drain(struct daemon *d, uint64_t now)
+{
+	struct radius_event ev;
+
+	radhub_flush(d->radius);
+	while (radhub_poll(d->radius, &ev) == 1) {
+		struct conn_ikesa *s = ev.user;
+		struct ike_answer ans;
+		char why[300];
+
+		if (!s) {
+			if (ev.type == RADIUS_EV_TIMEOUT)
+				log_warn("RADIUS: no server answered an Accounting-Request");
+			radius_event_wipe(&ev);
+			continue;
+		}
+		radsess_result(s->rad, &ev, &ans, why, sizeof(why));
+		radius_event_wipe(&ev);
+		eap_resume(d, s->conn, s, &ans, why, now);
+		drain(d, now);
+	}
+	radhub_flush(d->radius);
 }
 
 /* Send what the engine queued and act on its events. */
@@ -1476,7 +1597,7 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
 static uint8_t auth_method(enum cfg_auth a)
 {
 	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY
-	       : a == CFG_AUTH_EAP_MSCHAPV2 ? IKE_AUTHBY_EAP
+	       : a == CFG_AUTH_EAP_MSCHAPV2 || a == CFG_AUTH_EAP_RADIUS ? IKE_AUTHBY_EAP
 					   : IKE_AUTHBY_PSK;
 }
 
@@ -1722,6 +1843,15 @@ int conns_setup(struct daemon *d)
 	engine_opts(&d->cfg, &o);
 	if (!(d->ike = ike_engine_create(&o)) || pools_setup(d, NULL, 0) < 0)
 		return -ENOMEM;
+	if (d->cfg.radius.n_servers) {
+		char err[256];
+
+		/* (its sockets now, before the privilege drop) */
+		if (!(d->radius = radhub_new(&d->cfg.radius, err, sizeof(err)))) {
+			log_err("%s", err);
+			return -EINVAL;
+		}
+	}
 	if (!d->cfg.n_conns)
 		return 0;
 	d->conns = calloc(d->cfg.n_conns, sizeof(*d->conns));
@@ -1795,6 +1925,8 @@ void conns_free(struct daemon *d)
 	d->n_conns = 0;
 	ike_engine_free(d->ike);
 	d->ike = NULL;
+	radhub_free(d->radius);
+	d->radius = NULL;
 	htab_free(&d->ikesas);
 	for (size_t i = 0; i < d->n_pools; i++)
 		pool_free(d->pools[i]);
@@ -1823,9 +1955,21 @@ void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_
 	drain(d, now);
 }
 
+void conns_radius_input(struct daemon *d, int fd, uint64_t now)
+{
+	if (!d->radius)
+		return;
+	radhub_input(d->radius, fd, now);
+	radius_drain(d, now);
+}
+
+/* The engine's and the RADIUS client's earliest deadline. */
 uint64_t conns_next_expiry(struct daemon *d)
 {
-	return d->ike ? ike_engine_next_expiry(d->ike) : IKE_TIME_NEVER;
+	uint64_t t = d->ike ? ike_engine_next_expiry(d->ike) : IKE_TIME_NEVER;
+	uint64_t r = d->radius ? radhub_next_expiry(d->radius) : IKE_TIME_NEVER;
+
+	return r < t ? r : t;
 }
 
 void conns_expire(struct daemon *d, uint64_t now)
@@ -1833,6 +1977,10 @@ void conns_expire(struct daemon *d, uint64_t now)
 	if (d->ike && ike_engine_next_expiry(d->ike) <= now) {
 		ike_engine_handle_expiry(d->ike, now);
 		drain(d, now);
+	}
+	if (d->radius && radhub_next_expiry(d->radius) <= now) {
+		radhub_expire(d->radius, now);
+		radius_drain(d, now);
 	}
 }
 
@@ -1974,9 +2122,14 @@ void conns_tick(struct daemon *d, uint64_t now)
 		for (struct tunnel *t = c->children; t; t = t->next)
 			child_tick(d, c, t, now);
 		lingering_expire(d, c, now, false);
-		for (struct conn_ikesa *s = c->sas; s; s = s->next)
+		for (struct conn_ikesa *s = c->sas; s; s = s->next) {
+			uint64_t at = radsess_interim_at(s->rad);
+
 			if (s->up)
 				ikesa_tick(d, c, s, now);
+			if (s->up && at && now >= at) /* RFC 2869 §2.1 Interim-Update */
+				account(d, s, RADIUS_ACCT_INTERIM, now);
+		}
 		if (c->restart_at && now >= c->restart_at) {
 			c->restart_at = 0;
 			initiate(d, c, now);
@@ -2210,6 +2363,18 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 		free(fresh);
 		config_free(&nc);
 		snprintf(msg, cap, "reload failed, nothing changed: out of memory");
+		return -1;
+	}
+	/* The RADIUS client has requests and accounting sessions in flight,
+	 * signed with the servers' secrets: it is set up once, at start. */
+	if (memcmp(&nc.radius, &d->cfg.radius, sizeof(nc.radius)) != 0) {
+		snprintf(msg, cap,
+			 "reload failed, nothing changed: tunsec.radius differs from the "
+			 "running one; restart tunsecd to change RADIUS servers");
+		log_err("%s", msg);
+		free(next);
+		free(fresh);
+		config_free(&nc);
 		return -1;
 	}
 	/* Pools changed: a connection naming pools is replaced (its

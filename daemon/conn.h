@@ -62,7 +62,14 @@ struct conn_ikesa {
 	size_t n_leases;
 	struct conn_lease leases[IKE_CP_MAX_ADDRS];
 	struct eapauth *eap; /* while its EAP runs (daemon/eapauth.h) */
+	/* eap-radius (daemon/eapradius.h): from the first EAP message until
+	 * the SA is gone (the user's attributes, accounting) */
+	struct radsess *rad;
+	/* traffic of its CHILD_SAs already freed, for accounting */
+	uint64_t gone_in_octets, gone_out_octets, gone_in_packets, gone_out_packets;
 };
+
+struct radsess;
 
 struct conn {
 	struct cfg_conn cfg; /* own copy (PSK wiped at free) */
@@ -106,7 +113,10 @@ void conns_free(struct daemon *d);
 void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_t *pkt,
 		     size_t len, uint64_t now);
 
-/* Engine timers. */
+/* The RADIUS socket fd is readable (daemon/eapradius.h). */
+void conns_radius_input(struct daemon *d, int fd, uint64_t now);
+
+/* Engine and RADIUS timers. */
 uint64_t conns_next_expiry(struct daemon *d);
 void conns_expire(struct daemon *d, uint64_t now);
 

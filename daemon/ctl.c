@@ -25,6 +25,7 @@
 #include "crypto/ke.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/eapradius.h"
 #include "daemon/pool.h"
 #include "ike/id.h"
 
@@ -451,6 +452,20 @@ static void ike_stats(struct out *o, struct daemon *d)
 							    engine_stats[i].off));
 }
 
+/* The RADIUS client's counters (tunsec.radius), scope "radius". */
+static void radius_stats(struct out *o, struct daemon *d)
+{
+	const struct radius_counters *rc;
+
+	if (!d->radius)
+		return;
+	rc = radhub_counters(d->radius);
+#define RADIUS_X_OUT(f, name) outf(o, "radius %s %llu\n", name, (unsigned long long)rc->f);
+	RADIUS_COUNTERS(RADIUS_X_OUT)
+#undef RADIUS_X_OUT
+	outf(o, "radius drop-stray %llu\n", (unsigned long long)radhub_strays(d->radius));
+}
+
 /*
  * Totals and the engine's counters first, then per connection, then per
  * SA: at thousands of clients the per-SA lines are most of the answer, and
@@ -506,6 +521,7 @@ static void stats(struct daemon *d, struct out *o)
 	outf(o, "total acquires %llu\n", (unsigned long long)c->acquires);
 	outf(o, "total ts-refused %llu\n", (unsigned long long)c->ts_refused);
 	ike_stats(o, d);
+	radius_stats(o, d);
 	for (size_t i = 0; i < d->n_conns; i++)
 		conn_stats(o, d->conns[i]);
 	for (size_t i = 0; i < d->n_tunnels; i++) {

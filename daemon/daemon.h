@@ -18,6 +18,7 @@ struct sad;
 struct netcfg;
 struct pool_route;
 struct loop;
+struct radhub;
 
 #define TUNSEC_VERSION "0.1.0"
 
@@ -102,6 +103,7 @@ struct daemon {
 	size_t n_conns;
 	struct ike_engine *ike;	/* the one IKE engine, all connections its peers */
 	struct htab ikesas;	/* struct conn_ikesa by IKE SA id */
+	struct radhub *radius;	/* tunsec.radius (daemon/eapradius.h), or NULL */
 	struct pool **pools;	/* address pools, d->cfg.pools' order */
 	size_t n_pools;
 	struct pool **old_pools; /* replaced by a reload, still leased from */

@@ -43,6 +43,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/eapradius.h"
 #include "daemon/log.h"
 #include "esp/natt.h"
 #include "esp/sad.h"
@@ -129,6 +130,7 @@ struct loop {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t keepalive;
 	uv_timer_t ike_timer; /* the engines' earliest deadline */
+	uv_poll_t radius_poll[2]; /* the RADIUS client's sockets (IPv4, IPv6) */
 	uv_timer_t tick;      /* once a second: lifetimes, activity, keepalives */
 	bool ike_seen;        /* an IKE datagram went to an engine this batch */
 	uv_pipe_t ctl;
@@ -897,6 +899,38 @@ static void on_sock(uv_poll_t *h, int status, int events)
 	}
 }
 
+/* A RADIUS server answered (daemon/eapradius.h). */
+static void on_radius(uv_poll_t *h, int status, int events)
+{
+	struct loop *l = h->data;
+	uv_os_fd_t fd;
+
+	if (status < 0 || uv_fileno((uv_handle_t *)h, &fd) < 0)
+		return;
+	conns_radius_input(l->d, fd, conn_mono_now());
+	ike_rearm(l);
+}
+
+static int watch_radius(struct loop *l)
+{
+	int fams[2] = {AF_INET, AF_INET6}, rc;
+
+	if (!l->d->radius)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		int fd = radhub_fd(l->d->radius, fams[i]);
+
+		if (fd < 0)
+			continue;
+		if ((rc = uv_poll_init(&l->uv, &l->radius_poll[i], fd)) < 0)
+			return rc;
+		l->radius_poll[i].data = l;
+		if ((rc = uv_poll_start(&l->radius_poll[i], UV_READABLE, on_radius)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- timers, signals -------------------------------------------------- */
 
 /* RFC 3948 §2.3: from behind a NAT, a lone 0xFF keeps the mapping alive. */
@@ -1164,7 +1198,7 @@ static int loop_setup(struct loop *l, struct daemon *d)
 	    (rc = watch_sock(l, d->udp4_ike, SOCK_IKE)) < 0 ||
 	    (rc = watch_sock(l, d->udp6_ike, SOCK_IKE)) < 0 ||
 	    (rc = watch_sock(l, d->raw4, SOCK_RAW4)) < 0 ||
-	    (rc = watch_sock(l, d->raw6, SOCK_RAW6)) < 0)
+	    (rc = watch_sock(l, d->raw6, SOCK_RAW6)) < 0 || (rc = watch_radius(l)) < 0)
 		return rc;
 
 	uv_signal_init(&l->uv, &l->sigint);

@@ -1513,7 +1513,9 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	     "connections.gw.remote2: several authentication rounds are not supported"},
 	    {"c:other { }", "connections.gw.other: unknown section"},
 	    {"l:auth = eap-tls", "connections.gw.local.auth: EAP method eap-tls is not supported yet"},
-	    {"r:auth = eap-radius", "connections.gw.remote.auth: EAP method eap-radius is not supported yet"},
+	    {"r:auth = eap-radius",
+	     "connections.gw.remote.auth: eap-radius needs tunsec { radius { servers"},
+	    {"l:auth = eap-radius", "connections.gw.local.auth: eap-radius is for remote.auth"},
 	    {"r:auth = xauth", "connections.gw.remote.auth: XAuth (xauth) is IKEv1"},
 	    {"r:auth = rsa/pss", "signature scheme constraints are not supported; use pubkey"},
 	    {"l:eap_ids = x", "connections.gw.local.eap_ids: unknown key"},
@@ -1641,7 +1643,7 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"ch:dpd_action = hold",
 	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
 	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
-	    {"l:auth = none", "connections.gw.local.auth: expected psk, pubkey or eap-mschapv2"},
+	    {"l:auth = none", "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2 or eap-radius"},
 	    /* traffic selectors */
 	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
 	    {"ch:local_ts = dynamic[tcp/80]", "protocols and ports with dynamic are not supported"},
@@ -1663,6 +1665,26 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    /* tunsec */
 	    {"t:cookie_threshold = many", "tunsec.cookie_threshold: expected a number"},
 	    {"t:legacy_groups = 2", "tunsec.legacy_groups: expected yes or no"},
+	    /* tunsec.radius (strongSwan's eap-radius keys) */
+	    {"t:other { }", "tunsec.other: unknown section"},
+	    {"t:radius { }", "tunsec.radius: no servers { NAME { address, secret } }"},
+	    {"t:radius { foo = 1 }", "tunsec.radius.foo: unknown key"},
+	    {"t:radius { servers { a = 1 } }", "tunsec.radius.servers.a: unknown key (each server"},
+	    {"t:radius { servers { a { address = rad.example\n secret = s } } }",
+	     "tunsec.radius.servers.a.address: 'rad.example' is not an IPv4 or IPv6 host address"},
+	    {"t:radius { servers { a { address = 0.0.0.0\n secret = s } } }",
+	     "is not an IPv4 or IPv6 host address"},
+	    {"t:radius { servers { a { address = 127.0.0.1 } } }",
+	     "tunsec.radius.servers.a.secret: required but missing"},
+	    {"t:radius { retransmit_tries = 0\n servers { a { address = ::1\n secret = s } } }",
+	     "tunsec.radius.retransmit_tries: expected a number in 1..20"},
+	    {"t:radius { accounting_interval = soon\n servers { a { address = ::1\n secret = s } "
+	     "} }",
+	     "tunsec.radius.accounting_interval: expected a duration"},
+	    {"t:radius { accounting = yes\n accounting_interval = 10m\n servers { a { address = "
+	     "127.0.0.1\n secret = s\n auth_port = 18120 } b { address = ::1\n secret = t } } "
+	     "}\n}\nconnections { gw { remote { auth = eap-radius } } }\ntunsec {",
+	     NULL},
 	    /* secrets */
 	    {"s:secret = 0x0g", "secrets.ike-1.secret: malformed hex after 0x"},
 	    {"s:secret = 0s!!!!", "secrets.ike-1.secret: malformed base64 after 0s"},

@@ -1,0 +1,326 @@
+#!/bin/bash
+# asan: EAP through RADIUS (remote.auth = eap-radius), strongSwan client, FreeRADIUS
+# Interop: strongSwan 5.9 (charon, eap-mschapv2) logs in with EAP-MSCHAPv2
+# to tunsecd, which passes every EAP message through to a real FreeRADIUS
+# 3.2 (RFC 3579) started here in tunsecd's namespace; tunsecd proves
+# itself with a PSK, hands out a virtual IP (RFC 7296 §2.19) and accounts
+# the session (RFC 2866). Checks:
+#  - §2.16 / RFC 3579: EAP-Identity asked by tunsecd (eap_id = %any), the
+#    rounds through RADIUS with State echoed, Access-Accept with
+#    EAP-Success; the MSK from MS-MPPE keys (RFC 2548) is what charon's
+#    AUTH uses, so both AUTHs verify only if it came through right;
+#  - the first configured server is dead (nothing listens): failover to
+#    FreeRADIUS, counted (`tunsec stats`: radius failovers);
+#  - Framed-IP-Address (RFC 2865 §5.8) is the client's virtual IP, Class
+#    (§5.25) is echoed in accounting; tunsecd knows the client as carol;
+#  - ping through the CHILD_SA from that address;
+#  - accounting (RFC 2866, RFC 2869 §2.1): Start, Interim-Update and Stop
+#    in FreeRADIUS's detail file with User-Name, Acct-Session-Id, the
+#    virtual IP, Class, and the Stop's packet counters at least the pings;
+#  - a wrong password: Access-Reject, EAP-Failure, no SA, tunsecd says the
+#    RADIUS server rejected carol;
+#  - no Message-Authenticator dropped by FreeRADIUS (every request of ours
+#    carries a valid one; its client entry requires it).
+. "$(dirname "$0")/swan.lib"
+ix_init ixR
+FREERADIUS=$(command -v freeradius || command -v radiusd) || die "no freeradius (scripts/install-deps.sh)"
+SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
+SECRET="rad $RANDOM$RANDOM secret"
+VIP=10.10.0.77
+
+# --- FreeRADIUS in tunsecd's namespace, on 127.0.0.1 --------------------------
+RD=$WORK/raddb
+mkdir -p "$RD/log" "$RD/run" "$RD/radacct"
+cat >"$RD/radiusd.conf" <<EOF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
+logdir = $RD/log
+raddbdir = $RD
+radacctdir = $RD/radacct
+name = freeradius
+confdir = $RD
+modconfdir = $RD/mods-config
+certdir = $RD
+cadir = $RD
+run_dir = $RD/run
+db_dir = $RD
+libdir = /usr/lib/freeradius
+pidfile = $RD/run/radiusd.pid
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 1024
+hostname_lookups = no
+log {
+	destination = stdout
+	auth = yes
+}
+security {
+	allow_core_dumps = no
+	max_attributes = 200
+	reject_delay = 0
+	status_server = no
+}
+proxy_requests = no
+client lo {
+	ipaddr = 127.0.0.0/8
+	secret = "$SECRET"
+	require_message_authenticator = yes
+}
+thread pool {
+	start_servers = 2
+	max_servers = 4
+	min_spare_servers = 1
+	max_spare_servers = 2
+}
+modules {
+	files {
+		filename = $RD/users
+	}
+	mschap {
+		use_mppe = yes
+		require_encryption = no
+		require_strong = no
+	}
+	detail {
+		filename = $RD/radacct/detail
+		permissions = 0600
+		header = "%t"
+	}
+	eap {
+		default_eap_type = mschapv2
+		timer_expire = 60
+		ignore_unknown_eap_types = no
+		max_sessions = 64
+		mschapv2 {
+			send_error = no
+		}
+	}
+}
+server default {
+	listen {
+		type = auth
+		ipaddr = 127.0.0.1
+		port = 1812
+	}
+	listen {
+		type = acct
+		ipaddr = 127.0.0.1
+		port = 1813
+	}
+	authorize {
+		files
+		eap {
+			ok = return
+		}
+	}
+	authenticate {
+		Auth-Type MS-CHAP {
+			mschap
+		}
+		eap
+	}
+	preacct {
+	}
+	accounting {
+		detail
+	}
+	post-auth {
+	}
+}
+EOF
+cat >"$RD/users" <<EOF
+carol	Cleartext-Password := "carol pw"
+	Framed-IP-Address = $VIP,
+	Class = "staff"
+EOF
+: >"$RD/dictionary"
+lib_bg "$WORK/freeradius.log" ip netns exec "$T_NS" "$FREERADIUS" -d "$RD" -X
+FR_PID=$LIB_PID
+fr_ready() { grep -q "Ready to process requests" "$WORK/freeradius.log"; }
+if ! wait_for 15 fr_ready; then
+	tail -n 30 "$WORK/freeradius.log" | sed 's/^/     | /'
+	die "freeradius did not start"
+fi
+
+# --- tunsecd: eap-radius, a pool, the dead server first -------------------------
+cat >"$WORK/t.conf" <<EOF
+# written by tests/interop/eap_radius.sh
+tunsec {
+	interface = tst0
+	addrs = $T_IN4/32
+	socket = $WORK/t.sock
+	radius {
+		accounting = yes
+		accounting_interval = 1s
+		nas_identifier = tunsec-test
+		retransmit_timeout = 0.3
+		retransmit_tries = 2
+		servers {
+			dead {
+				address = 127.0.0.3
+				secret = "$SECRET"
+			}
+			freeradius {
+				address = 127.0.0.1
+				secret = "$SECRET"
+				auth_port = 1812
+				acct_port = 1813
+			}
+		}
+	}
+}
+connections {
+	rw {
+		local_addrs = $T_UL
+		remote_addrs = %any
+		pools = rw4
+		proposals = aes256gcm16-prfsha256-x25519
+		local {
+			auth = psk
+			id = $IX_T_ID
+		}
+		remote {
+			auth = eap-radius
+			eap_id = %any
+		}
+		children {
+			net {
+				local_ts = $T_NET4
+				esp_proposals = aes256gcm16
+			}
+		}
+	}
+}
+pools {
+	rw4 {
+		addrs = 10.10.0.0/24
+		dns = 10.10.9.53
+	}
+}
+secrets {
+	ike-any {
+		secret = $IX_PSK
+	}
+}
+EOF
+chmod 600 "$WORK/t.conf"
+
+# charon: carol with a password (PW), asking for a virtual IP
+swan_conf() {
+	cat >"${SWAN_DIR[w]}/swanctl.conf" <<EOF
+connections {
+	gw {
+		version = 2
+		local_addrs = $W_UL
+		remote_addrs = $T_UL
+		proposals = aes256gcm16-prfsha256-x25519
+		vips = 0.0.0.0
+		local {
+			auth = eap-mschapv2
+			id = $IX_W_ID
+			eap_id = carol
+		}
+		remote {
+			auth = psk
+			id = $IX_T_ID
+		}
+		children {
+			net {
+				remote_ts = $T_NET4
+				esp_proposals = aes256gcm16
+				start_action = none
+			}
+		}
+	}
+}
+secrets {
+	ike-t {
+		id-a = $IX_T_ID
+		id-b = $IX_W_ID
+		secret = $IX_PSK
+	}
+	eap-carol {
+		id = carol
+		secret = "$1"
+	}
+}
+EOF
+	chmod 600 "${SWAN_DIR[w]}/swanctl.conf"
+}
+swan_conf "carol pw"
+ix_start_swan
+ix_start_tsd
+# no_sa: tunsecd lists connection rw without an IKE SA or CHILD_SA
+no_sa() {
+	local st
+	st=$(ix_status) || return 1
+	grep -q '^rw: ' <<<"$st" && ! grep -qE '^  rw\[[0-9]+\]:|^ +net\{' <<<"$st"
+}
+stat_of() { "$TUNSEC" -s "$WORK/t.sock" stats | awk -v k="$1" '$1 " " $2 == k { print $3 }'; }
+
+# 1. carol, through the dead server to FreeRADIUS
+if ! swan_initiate w net gw; then
+	sed 's/^/     | /' "${SWAN_DIR[w]}/initiate.out" | tail -n 15
+	tail -n 20 "${TSD_LOG[t]}" | sed 's/^/     tunsecd | /'
+	die "RFC 7296 §2.16 / RFC 3579: carol's login through RADIUS failed"
+fi
+check "charon: EAP_MSCHAPV2 succeeded, MSK established (through RADIUS)" swan_log_has w \
+	"EAP method EAP_MSCHAPV2 succeeded, MSK established"
+check "charon: tunsecd's AUTH with the RADIUS MSK verified (RFC 2548 keys)" swan_log_has w \
+	"authentication of '$IX_T_ID' with EAP successful"
+check "charon: Framed-IP-Address $VIP is its virtual IP (RFC 2865 §5.8)" swan_log_has w \
+	"installing new virtual IP $VIP"
+check "charon: 1 IKE SA and 1 CHILD_SA" swan_wait_sas w 1 1 3
+check "tunsecd knows the client as carol (its EAP identity)" sh -c \
+	"'$TUNSEC' -s '$WORK/t.sock' status | grep -q 'remote id carol'"
+check_ge "radius failovers (the dead first server)" "$(stat_of 'radius failovers')" 1
+check_ge "radius answers" "$(stat_of 'radius answers')" 3
+wait_for 5 ping_n "$W_NS" $T_IN4 1 >/dev/null
+check "ping through the CHILD_SA from $VIP (5/5)" ping_n "$W_NS" $T_IN4 5
+DETAIL=$RD/radacct/detail
+# rec TYPE: the last accounting record of TYPE (a paragraph of the detail file)
+rec() { awk -v t="Acct-Status-Type = $1" 'BEGIN { RS = "" } index($0, t) { r = $0 } END { print r }' "$DETAIL" 2>/dev/null; }
+check "accounting: an Interim-Update arrives (accounting_interval = 1s)" wait_for 5 sh -c \
+	"grep -q 'Acct-Status-Type = Interim-Update' '$DETAIL'"
+swan_terminate w gw
+check "tunsecd: no SA after carol leaves" wait_for 5 no_sa
+check "accounting: a Stop arrives" wait_for 5 sh -c "grep -q 'Acct-Status-Type = Stop' '$DETAIL'"
+start=$(rec Start)
+stop=$(rec Stop)
+sid=$(grep -o 'Acct-Session-Id = "[^"]*"' <<<"$start")
+check "Start: User-Name carol" grep -q 'User-Name = "carol"' <<<"$start"
+check "Start: Framed-IP-Address $VIP" grep -q "Framed-IP-Address = $VIP" <<<"$start"
+check "Start: Class echoed (RFC 2865 §5.25)" grep -qE 'Class = (0x7374616666|"staff")' <<<"$start"
+check "Start: NAS-Identifier" grep -q 'NAS-Identifier = "tunsec-test"' <<<"$start"
+check "Stop: the same Acct-Session-Id" grep -qF "$sid" <<<"$stop"
+inp=$(grep -o 'Acct-Input-Packets = [0-9]*' <<<"$stop" | grep -o '[0-9]*$')
+outp=$(grep -o 'Acct-Output-Packets = [0-9]*' <<<"$stop" | grep -o '[0-9]*$')
+ino=$(grep -o 'Acct-Input-Octets = [0-9]*' <<<"$stop" | grep -o '[0-9]*$')
+check_ge "Stop: Acct-Input-Packets (the 6 pings at least)" "${inp:-0}" 6
+check_ge "Stop: Acct-Output-Packets (the 6 replies at least)" "${outp:-0}" 6
+check_ge "Stop: Acct-Input-Octets (6 x 84 at least)" "${ino:-0}" 504
+check "Stop: Acct-Session-Time" grep -q 'Acct-Session-Time = [0-9]' <<<"$stop"
+check "Stop: Acct-Terminate-Cause" grep -q 'Acct-Terminate-Cause = ' <<<"$stop"
+
+# 2. a wrong password
+swan_conf "wrong pw"
+swan_load w || die "swanctl could not reload"
+if swan_initiate w net gw; then bad "wrong password: refused"; else ok "wrong password: refused"; fi
+check "wrong password: no SA on tunsecd" wait_for 5 no_sa
+check "tunsecd says the RADIUS server rejected carol" grep -q "RADIUS server [0-9] rejected carol" "${TSD_LOG[t]}"
+check "no password or RADIUS secret in tunsecd's log" sh -c \
+	"! grep -qF -e 'carol pw' -e '$SECRET' '${TSD_LOG[t]}'"
+check_eq "radius drop-bad-message-authenticator" "$(stat_of 'radius drop-bad-message-authenticator')" 0
+check "freeradius still running" kill -0 "$FR_PID"
+if grep -qi "invalid Message-Authenticator\|Dropping packet without response" "$WORK/freeradius.log"; then
+	bad "freeradius dropped a request of ours"
+	grep -i "invalid Message-Authenticator\|Dropping packet" "$WORK/freeradius.log" | head -n 5 |
+		sed 's/^/     | /'
+else
+	ok "freeradius verified every request of ours"
+fi
+check "tunsecd exits 0 on SIGTERM" tsd_stop t
+lib_finish
