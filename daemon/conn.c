@@ -932,7 +932,7 @@ static void account(struct daemon *d, struct conn_ikesa *s, int status, uint64_t
 		if (pool_cfg(s->leases[i].pool)->family == AF_INET)
 			vip4 = s->leases[i].addr;
 	if (radsess_account(s->rad, status, vip4, &n, now,
-			    s->closing ? RADIUS_TERM_ADMIN_RESET : RADIUS_TERM_USER_REQUEST) < 0)
+			    s->term_cause ? s->term_cause : RADIUS_TERM_NAS_REQUEST) < 0)
 		log_warn("%s: IKE SA #%u: RADIUS accounting request not sent", s->conn->cfg.name,
 			 s->id);
 	radhub_flush(d->radius);
@@ -1023,9 +1023,15 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			old->gone_in_octets = old->gone_out_octets = 0;
 			old->gone_in_packets = old->gone_out_packets = 0;
 		}
-	} else if (s->rad && d->radius && radhub_cfg(d->radius)->accounting &&
-		   !radsess_accounting(s->rad)) {
-		account(d, s, RADIUS_ACCT_START, now);
+	} else if (s->rad && d->radius) {
+		uint32_t st = radsess_user(s->rad)->session_timeout;
+
+		/* RFC 2865 §5.27: the session ends then; the client logs in
+		 * again (a responder cannot reauthenticate it) */
+		if (st)
+			s->session_end = now + (uint64_t)st * NS_PER_SEC;
+		if (radhub_cfg(d->radius)->accounting && !radsess_accounting(s->rad))
+			account(d, s, RADIUS_ACCT_START, now);
 	}
 	/* Addresses, not endpoints: no port (as tunsec status shows them). */
 	for (size_t i = 0; i < ev->cp.n_addrs; i++) {
@@ -1073,6 +1079,11 @@ static void on_ike_down(struct daemon *d, struct conn *c, const struct ike_event
 	char more[64] = "", who[300], peer[64];
 	uint64_t held = 0;
 
+	if (s && !s->term_cause) /* RFC 2866 §5.10 */
+		s->term_cause = ev->reason == IKE_REASON_DELETED_PEER ? RADIUS_TERM_USER_REQUEST
+				: ev->reason == IKE_REASON_TIMEOUT	  ? RADIUS_TERM_LOST_SERVICE
+				: ev->reason == IKE_REASON_DELETED_LOCAL ? RADIUS_TERM_ADMIN_RESET
+									  : RADIUS_TERM_NAS_REQUEST;
 	if (s)
 		ikesa_free(d, s, now); /* its addresses go back to the pool */
 	/* The engine reports each CHILD_SA's end; any left (a rekeyed IKE SA
@@ -2063,6 +2074,14 @@ static void ikesa_tick(struct daemon *d, struct conn *c, struct conn_ikesa *s, u
 {
 	if (s->closing)
 		return;
+	if (s->session_end && now >= s->session_end) {
+		log_info("%s: IKE SA #%u: RADIUS Session-Timeout reached: deleting", c->cfg.name,
+			 s->id);
+		s->closing = true;
+		s->term_cause = RADIUS_TERM_SESSION_TIMEOUT;
+		ike_engine_delete_ike(c->e, s->id, now);
+		return;
+	}
 	if (s->hard_at && now >= s->hard_at) {
 		log_info("%s: IKE SA #%u past rekey_time + over_time: deleting", c->cfg.name,
 			 s->id);

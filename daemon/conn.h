@@ -67,6 +67,8 @@ struct conn_ikesa {
 	struct radsess *rad;
 	/* traffic of its CHILD_SAs already freed, for accounting */
 	uint64_t gone_in_octets, gone_out_octets, gone_in_packets, gone_out_packets;
+	uint64_t session_end; /* RADIUS Session-Timeout: deleted then (0: none) */
+	uint8_t term_cause;   /* Acct-Terminate-Cause of its Stop (0: from the reason) */
 };
 
 struct radsess;

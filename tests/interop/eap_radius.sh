@@ -135,6 +135,9 @@ cat >"$RD/users" <<EOF
 carol	Cleartext-Password := "carol pw"
 	Framed-IP-Address = $VIP,
 	Class = "staff"
+
+erin	Cleartext-Password := "erin pw"
+	Session-Timeout = 2
 EOF
 : >"$RD/dictionary"
 lib_bg "$WORK/freeradius.log" ip netns exec "$T_NS" "$FREERADIUS" -d "$RD" -X
@@ -208,8 +211,9 @@ secrets {
 EOF
 chmod 600 "$WORK/t.conf"
 
-# charon: carol with a password (PW), asking for a virtual IP
+# charon: USER (carol) with a password PW, asking for a virtual IP
 swan_conf() {
+	local user=${2:-carol}
 	cat >"${SWAN_DIR[w]}/swanctl.conf" <<EOF
 connections {
 	gw {
@@ -221,7 +225,7 @@ connections {
 		local {
 			auth = eap-mschapv2
 			id = $IX_W_ID
-			eap_id = carol
+			eap_id = $user
 		}
 		remote {
 			auth = psk
@@ -242,8 +246,8 @@ secrets {
 		id-b = $IX_W_ID
 		secret = $IX_PSK
 	}
-	eap-carol {
-		id = carol
+	eap-me {
+		id = $user
 		secret = "$1"
 	}
 }
@@ -303,9 +307,20 @@ check_ge "Stop: Acct-Input-Packets (the 6 pings at least)" "${inp:-0}" 6
 check_ge "Stop: Acct-Output-Packets (the 6 replies at least)" "${outp:-0}" 6
 check_ge "Stop: Acct-Input-Octets (6 x 84 at least)" "${ino:-0}" 504
 check "Stop: Acct-Session-Time" grep -q 'Acct-Session-Time = [0-9]' <<<"$stop"
-check "Stop: Acct-Terminate-Cause" grep -q 'Acct-Terminate-Cause = ' <<<"$stop"
+check "Stop: Acct-Terminate-Cause User-Request (she left)" \
+	grep -q 'Acct-Terminate-Cause = User-Request' <<<"$stop"
 
-# 2. a wrong password
+# 2. erin: Session-Timeout = 2 (RFC 2865 §5.27) ends her session
+swan_conf "erin pw" erin
+swan_load w || die "swanctl could not reload"
+if swan_initiate w net gw; then ok "erin logs in"; else bad "erin logs in"; fi
+check "Session-Timeout: tunsecd deletes erin's IKE SA after 2 s" wait_for 6 no_sa
+check "tunsecd says why" grep -q "RADIUS Session-Timeout reached" "${TSD_LOG[t]}"
+check "accounting: erin's Stop, Acct-Terminate-Cause Session-Timeout" wait_for 5 sh -c \
+	"awk 'BEGIN { RS = \"\" } /User-Name = \"erin\"/ && /Acct-Status-Type = Stop/' '$DETAIL' |
+	grep -q 'Acct-Terminate-Cause = Session-Timeout'"
+
+# 3. a wrong password
 swan_conf "wrong pw"
 swan_load w || die "swanctl could not reload"
 if swan_initiate w net gw; then bad "wrong password: refused"; else ok "wrong password: refused"; fi
