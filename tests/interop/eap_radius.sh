@@ -23,114 +23,14 @@
 #    carries a valid one; its client entry requires it).
 . "$(dirname "$0")/swan.lib"
 ix_init ixR
-FREERADIUS=$(command -v freeradius || command -v radiusd) || die "no freeradius (scripts/install-deps.sh)"
 SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
 SECRET="rad $RANDOM$RANDOM secret"
 VIP=10.10.0.77
 
 # --- FreeRADIUS in tunsecd's namespace, on 127.0.0.1 --------------------------
-RD=$WORK/raddb
-mkdir -p "$RD/log" "$RD/run" "$RD/radacct"
-cat >"$RD/radiusd.conf" <<EOF
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-logdir = $RD/log
-raddbdir = $RD
-radacctdir = $RD/radacct
-name = freeradius
-confdir = $RD
-modconfdir = $RD/mods-config
-certdir = $RD
-cadir = $RD
-run_dir = $RD/run
-db_dir = $RD
-libdir = /usr/lib/freeradius
-pidfile = $RD/run/radiusd.pid
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 1024
-hostname_lookups = no
-log {
-	destination = stdout
-	auth = yes
-}
-security {
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = no
-}
-proxy_requests = no
-client lo {
-	ipaddr = 127.0.0.0/8
-	secret = "$SECRET"
-	require_message_authenticator = yes
-}
-thread pool {
-	start_servers = 2
-	max_servers = 4
-	min_spare_servers = 1
-	max_spare_servers = 2
-}
-modules {
-	files {
-		filename = $RD/users
-	}
-	mschap {
-		use_mppe = yes
-		require_encryption = no
-		require_strong = no
-	}
-	detail {
-		filename = $RD/radacct/detail
-		permissions = 0600
-		header = "%t"
-	}
-	eap {
-		default_eap_type = mschapv2
-		timer_expire = 60
-		ignore_unknown_eap_types = no
-		max_sessions = 64
-		mschapv2 {
-			send_error = no
-		}
-	}
-}
-server default {
-	listen {
-		type = auth
-		ipaddr = 127.0.0.1
-		port = 1812
-	}
-	listen {
-		type = acct
-		ipaddr = 127.0.0.1
-		port = 1813
-	}
-	authorize {
-		files
-		eap {
-			ok = return
-		}
-	}
-	authenticate {
-		Auth-Type MS-CHAP {
-			mschap
-		}
-		eap
-	}
-	preacct {
-	}
-	accounting {
-		detail
-	}
-	post-auth {
-	}
-}
-EOF
+. "$(dirname "$0")/freeradius.lib"
+fr_conf "$SECRET" mschapv2
+RD=$FR_RD
 cat >"$RD/users" <<EOF
 carol	Cleartext-Password := "carol pw"
 	Framed-IP-Address = $VIP,
@@ -139,14 +39,7 @@ carol	Cleartext-Password := "carol pw"
 erin	Cleartext-Password := "erin pw"
 	Session-Timeout = 2
 EOF
-: >"$RD/dictionary"
-lib_bg "$WORK/freeradius.log" ip netns exec "$T_NS" "$FREERADIUS" -d "$RD" -X
-FR_PID=$LIB_PID
-fr_ready() { grep -q "Ready to process requests" "$WORK/freeradius.log"; }
-if ! wait_for 15 fr_ready; then
-	tail -n 30 "$WORK/freeradius.log" | sed 's/^/     | /'
-	die "freeradius did not start"
-fi
+fr_start "$T_NS"
 
 # --- tunsecd: eap-radius, a pool, the dead server first -------------------------
 cat >"$WORK/t.conf" <<EOF
@@ -330,12 +223,6 @@ check "no password or RADIUS secret in tunsecd's log" sh -c \
 	"! grep -qF -e 'carol pw' -e '$SECRET' '${TSD_LOG[t]}'"
 check_eq "radius drop-bad-message-authenticator" "$(stat_of 'radius drop-bad-message-authenticator')" 0
 check "freeradius still running" kill -0 "$FR_PID"
-if grep -qi "invalid Message-Authenticator\|Dropping packet without response" "$WORK/freeradius.log"; then
-	bad "freeradius dropped a request of ours"
-	grep -i "invalid Message-Authenticator\|Dropping packet" "$WORK/freeradius.log" | head -n 5 |
-		sed 's/^/     | /'
-else
-	ok "freeradius verified every request of ours"
-fi
+fr_verified_all
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 lib_finish
