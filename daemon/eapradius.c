@@ -16,6 +16,7 @@
 #include "crypto/rand.h"
 #include "daemon/log.h"
 #include "ike/eap.h"
+#include "ike/id.h"
 
 struct radhub {
 	struct cfg_radius cfg; /* own copy: the secrets live as long as the hub */
@@ -251,6 +252,11 @@ const struct radius_counters *radhub_counters(const struct radhub *h)
 	return radius_client_counters(h->client);
 }
 
+size_t radhub_pending(const struct radhub *h)
+{
+	return radius_client_pending(h->client);
+}
+
 uint64_t radhub_strays(const struct radhub *h)
 {
 	return h->strays;
@@ -304,10 +310,14 @@ static int take_identity(struct radsess *s, const struct eap_pkt *p)
 {
 	const uint8_t *name = p->data;
 	size_t len = p->data_len;
+	char text[IKE_ID_STR_MAX];
 
 	if (len == 0) {
-		name = s->ike_id.data;
-		len = s->ike_id.len;
+		/* as strongSwan prints it: "10.0.0.2", "C=CH, ..." (an
+		 * address or a DN is binary in the ID payload) */
+		ike_id_str(&s->ike_id, text, sizeof(text));
+		name = (const uint8_t *)text;
+		len = strlen(text);
 	}
 	if (len == 0 || len >= sizeof(s->user.name))
 		return -EINVAL;

@@ -45,6 +45,8 @@ void radhub_expire(struct radhub *h, uint64_t now);
 /* 1 and *ev (radius_event_wipe() it), or 0. */
 int radhub_poll(struct radhub *h, struct radius_event *ev);
 const struct radius_counters *radhub_counters(const struct radhub *h);
+/* Requests in flight (tests). */
+size_t radhub_pending(const struct radhub *h);
 /* Datagrams from addresses that are no server's. */
 uint64_t radhub_strays(const struct radhub *h);
 const struct cfg_radius *radhub_cfg(const struct radhub *h);
