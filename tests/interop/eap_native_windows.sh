@@ -17,11 +17,14 @@
 #    INTERNAL_IP4_NBNS and Microsoft's private 23456 (vips = 0.0.0.0,
 #    the resolve plugin asks for DNS). charon 5.9 cannot be made to ASK for
 #    NBNS or 23456: a CFG_REQUEST's attributes come from its attribute
-#    handlers, and none of 5.9's (resolve: DNS; unity: Cisco Unity, IKEv1
-#    only; osx-attr, android-dns: platform DNS) asks for either (the attr
-#    plugin only serves them, as a server). tunsecd sends the pool's NBNS
-#    unasked (ike/cp.c), so the check is that charon received it: it logs
-#    it as an attribute it has no handler for;
+#    handlers, and none of charon's plugins in 5.9 (resolve: DNS; unity:
+#    Cisco Unity, IKEv1 only; osx-attr, android-dns: platform DNS) asks
+#    for either (the attr plugin only serves them, as a server); only
+#    charon-nm, NetworkManager's backend (a daemon of its own on NM's
+#    D-Bus, not installed here), asks for INTERNAL_IP4_NBNS. tunsecd sends
+#    the pool's NBNS unasked (ike/cp.c), so the check is that charon
+#    received it in the CFG_REPLY (it logs it as an attribute no handler
+#    of its wants); 23456 is not checked at all;
 #  - IKE fragmentation (RFC 7383), which Windows 10 and later announce and
 #    use: fragmentation = yes, charon's own fragments small
 #    (fragment_size = 576). Windows' IKE_AUTH request is large because its
