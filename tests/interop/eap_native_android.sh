@@ -68,13 +68,12 @@ NV_W_RID=%any
 NV_W_EAP_ID='""' # charon: taken as unset, see above
 nv_conf
 swan_load w || die "swanctl could not reload"
-FROM=$(($(wc -l <"${SWAN_DIR[w]}/charon.log") + 1))
 nv_login "Android-like"
 check "charon's IKE SA: no ECP group (MODP 2048 or Curve25519)" grep -qE \
 	'^  (AES_CBC-256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048|AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE_25519)$' \
 	<<<"$(swan_list_sas w)"
 check "eap_id = \"\": charon still answered EAP-Identity with its IKE identity, not empty" \
-	swan_log_has w "server requested EAP_IDENTITY \(id 0x[0-9A-F]+\), sending 'dave'"
+	nv_log_has "server requested EAP_IDENTITY \(id 0x[0-9A-F]+\), sending 'dave'"
 nv_checks dave
 nv_logout
 nv_wrong_password

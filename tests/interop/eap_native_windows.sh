@@ -56,24 +56,22 @@ nv_conf
 nv_start
 
 # fragments: charon splits its IKE_AUTH requests, reassembles tunsecd's
-frag_checks() { # WHAT: the log lines since the last call (from line $FROM)
-	local log=${SWAN_DIR[w]}/charon.log
+frag_checks() { # WHAT (charon's log since nv_login)
 	check "RFC 7383: $1: charon sent its IKE_AUTH request in fragments (fragment_size 576)" \
-		sh -c "tail -n +$FROM '$log' | grep -qE 'splitting IKE message .* into [2-9] fragments'"
+		nv_log_has 'splitting IKE message .* into [2-9] fragments'
 	check "RFC 7383: $1: tunsecd's IKE_AUTH response (certificate) came in fragments, reassembled" \
-		sh -c "tail -n +$FROM '$log' | grep -qE 'reassembled fragmented IKE message'"
+		nv_log_has 'reassembled fragmented IKE message'
 }
 nbns_check() {
 	# charon logs the attribute, not its value, and that no handler
 	# of its wants it
 	check "§3.15.1: $1: tunsecd's CFG_REPLY has INTERNAL_IP4_NBNS (pool rw4's nbns), unasked" \
-		sh -c "tail -n +$FROM '${SWAN_DIR[w]}/charon.log' | grep -qE 'parsed IKE_AUTH response [0-9]+ \\[ AUTH CPRP\\(ADDR DNS NBNS\\)'"
+		nv_log_has 'parsed IKE_AUTH response [0-9]+ \[ AUTH CPRP\(ADDR DNS NBNS\)'
 }
 
 # 1. a modern suite
-FROM=1
 nv_login "Windows-like, modern suite"
-check "tunsecd asked for the EAP identity, charon answered carol" swan_log_has w \
+check "tunsecd asked for the EAP identity, charon answered carol" nv_log_has \
 	"server requested EAP_IDENTITY \\(id 0x[0-9A-F]+\\), sending 'carol'"
 swan_list_sas w | sed 's/^/     swanctl: /'
 check "charon's IKE identity (IDi) is its address $W_UL" grep -qE \
@@ -93,7 +91,6 @@ mv "${TSD_LOG[t]}" "$WORK/tunsecd-t-modern.log"
 nv_conf
 swan_load w || die "swanctl could not reload"
 ix_start_tsd
-FROM=$(($(wc -l <"${SWAN_DIR[w]}/charon.log") + 1))
 nv_login "Windows-like, legacy suite (tunsec.legacy = yes)"
 sas=$(swan_list_sas w)
 check "charon: IKE SA AES_CBC-256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024" \
