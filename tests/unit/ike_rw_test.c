@@ -1114,3 +1114,104 @@ TEST(ike_rw_rfc7296_2_16_eap_no_connection)
 	CHECK_EQ(st.no_peer, 1);
 	rw_free(&w);
 }
+
+/* tests/vectors/certs/ credentials: one certificate and its key, one CA
+ * (as ike_sim_test.c's fixture_creds). */
+static struct ike_creds *rw_creds(const char *cert, const char *ca)
+{
+	static char path[3][512];
+	const char *top = getenv("TUNSEC_TOP");
+	const char *certs[1], *keys[1], *cas[1];
+	char err[256];
+	struct ike_creds *c;
+
+	top = top && *top ? top : ".";
+	snprintf(path[0], 512, "%s/tests/vectors/certs/%s", top, cert);
+	snprintf(path[1], 512, "%s/tests/vectors/certs/%.*s.key", top, (int)(strlen(cert) - 4),
+	         cert);
+	snprintf(path[2], 512, "%s/tests/vectors/certs/%s", top, ca);
+	certs[0] = path[0];
+	keys[0] = path[1];
+	cas[0] = path[2];
+	c = ike_creds_load(certs, 1, keys, 1, cas, 1, err, sizeof(err));
+	if (!c)
+		test_fail(__FILE__, __LINE__, "credentials: %s", err);
+	return c;
+}
+
+static int64_t rw_wall_2026(void *ctx)
+{
+	(void)ctx;
+	return 1767225600LL; /* inside the fixtures' validity */
+}
+
+/* Apple's IKEv2 client (macOS, iOS) logs in with EAP and sends no CERTREQ;
+ * it checks the server's AUTH against the server's certificate, which it
+ * has only if the server sends it. The server proves itself with its
+ * certificate (moon-rsa), send_cert at strongSwan's default, ifasked; the
+ * client trusts the CA, asks for nothing. §2.16 then needs the
+ * certificate in the first IKE_AUTH response all the same: an EAP peer
+ * counts as asking. send_cert = never still sends none (the client then
+ * cannot verify the server and ends the SA). */
+static void eap_certreq_run(uint8_t send_cert, bool want_up)
+{
+	struct ike_creds *moon = rw_creds("moon-rsa.pem", "ca-rsa.pem");
+	struct ike_creds *trust = rw_creds("moon-rsa.pem", "ca-rsa.pem");
+	struct ike_engine_opts o;
+	struct ike_config c;
+	struct rw w;
+
+	rw_init(&w, 1, NULL);
+	ike_engine_free(w.srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w.srv_rnd;
+	o.wall_time = rw_wall_2026;
+	w.srv = ike_engine_create(&o);
+	REQUIRE(w.srv != NULL);
+	server_cfg(&c, &w);
+	REQUIRE_EQ(ike_id_parse("moon.tunsec.test", &c.local_id), 0);
+	c.psk = NULL;
+	c.psk_len = 0;
+	c.local_auth = IKE_AUTHBY_PUBKEY;
+	c.remote_auth = IKE_AUTHBY_EAP;
+	c.creds = moon;
+	c.send_certreq = true;
+	c.send_cert = send_cert;
+	c.wall_time = rw_wall_2026;
+	REQUIRE(ike_engine_peer_add(w.srv, &c, NULL) > 0);
+	w.eap_pw_server = "pw-1234";
+	client_cfg(&c, &w.c[0]);
+	REQUIRE_EQ(ike_id_parse("moon.tunsec.test", &c.remote_id), 0);
+	c.psk = NULL;
+	c.psk_len = 0;
+	c.local_auth = IKE_AUTHBY_EAP;
+	c.remote_auth = IKE_AUTHBY_PUBKEY;
+	c.creds = trust;
+	c.send_certreq = false; /* Apple's */
+	c.wall_time = rw_wall_2026;
+	ike_engine_free(w.c[0].e);
+	w.c[0].e = ike_engine_new(&c);
+	REQUIRE(w.c[0].e != NULL);
+	w.c[0].eap_user = "carol@rw.test";
+	w.c[0].eap_pw = "pw-1234";
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, want_up ? 1 : 0);
+	CHECK_EQ(w.c[0].child_up, want_up ? 1 : 0);
+	CHECK_EQ(w.srv_up, want_up ? 1 : 0);
+	if (!want_up) {
+		CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+		CHECK_EQ(w.c[0].eap_rounds, 0); /* no EAP for an unverified server */
+	}
+	rw_free(&w);
+	ike_creds_free(moon);
+	ike_creds_free(trust);
+}
+
+TEST(ike_rw_rfc7296_2_16_eap_peer_without_certreq_gets_the_cert)
+{
+	eap_certreq_run(IKE_SEND_CERT_IFASKED, true);
+	eap_certreq_run(IKE_SEND_CERT_ALWAYS, true);
+	eap_certreq_run(IKE_SEND_CERT_NEVER, false);
+}
