@@ -481,7 +481,10 @@ pair_down() {
 # replies came back.
 ping_n() {
 	local out
-	out=$(nsx "$1" ping -n -q -c "$3" -i 0.05 -W 2 "$2" 2>&1)
+	# -w, not -W: once one reply is in, -W waits only two round trips
+	# for the rest, so on a loaded machine a late reply counted as lost;
+	# with -w every reply has until the deadline (a lost one is still lost)
+	out=$(nsx "$1" ping -n -q -c "$3" -i 0.05 -w $((2 + ($3 + 19) / 20)) "$2" 2>&1)
 	echo "$out" | grep -E 'packets transmitted|rtt' | sed 's/^/     /'
 	echo "$out" | grep -q " $3 received"
 }
