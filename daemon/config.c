@@ -1591,9 +1591,13 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		x->end->auth = CFG_AUTH_EAP_MSCHAPV2;
 		return 0;
 	}
+	if (strcasecmp(v, "eap-tls") == 0) {
+		x->end->auth = CFG_AUTH_EAP_TLS;
+		return 0;
+	}
 	if (strncasecmp(v, "eap", 3) == 0)
 		return kv_fail(l, kv, path,
-		               "EAP method %s is not supported yet (eap-mschapv2 is; eap-tls, "
+		               "EAP method %s is not supported yet (eap-mschapv2 and eap-tls are; "
 		               "eap-radius and eap-dynamic are to come)",
 		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
@@ -1604,7 +1608,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk, pubkey or eap-mschapv2");
+	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2 or eap-tls");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -2153,6 +2157,29 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	join(sub, path, "remote");
 	if (remote && load_keys(l, remote, sub, remote_keys, ARRAY_LEN(remote_keys), &x) < 0)
 		return -1;
+
+	/* EAP-TLS: a certificate of ours (the server's, or the user's) and
+	 * the CA that vouches for the other end's, wherever we are. */
+	if (cc->local.auth == CFG_AUTH_EAP_TLS || cc->remote.auth == CFG_AUTH_EAP_TLS) {
+		bool srv = cc->remote.auth == CFG_AUTH_EAP_TLS;
+
+		if (!cc->local.n_certs) {
+			join(sub, path, "local");
+			return sec_fail(l, local ? local : t, sub,
+			                "%s.auth = eap-tls needs local.certs (%s)",
+			                srv ? "remote" : "local",
+			                srv ? "the certificate we serve EAP-TLS with"
+			                    : "the user certificate we log in with");
+		}
+		if (!cc->remote.n_certs) {
+			join(sub, path, "remote");
+			return sec_fail(l, remote ? remote : t, sub,
+			                "%s.auth = eap-tls needs remote.cacerts (%s)",
+			                srv ? "remote" : "local",
+			                srv ? "the CA of the users' certificates"
+			                    : "the CA of the EAP-TLS server's certificate");
+		}
+	}
 
 	join(sub, path, "children");
 	if (!children || !children->children)

@@ -1475,9 +1475,9 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
  */
 static uint8_t auth_method(enum cfg_auth a)
 {
-	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY
-	       : a == CFG_AUTH_EAP_MSCHAPV2 ? IKE_AUTHBY_EAP
-					   : IKE_AUTHBY_PSK;
+	if (a == CFG_AUTH_EAP_MSCHAPV2 || a == CFG_AUTH_EAP_TLS)
+		return IKE_AUTHBY_EAP;
+	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
 }
 
 static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
@@ -1495,7 +1495,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	}
 	c->cfg = *cc;
 	ic = &c->icfg;
-	if (conn_creds(kc, c, why, sizeof(why)) < 0)
+	if (conn_creds(kc, c, why, sizeof(why)) < 0 || eapauth_check(kc, cc, why, sizeof(why)) < 0)
 		goto fail;
 	ic->local_id = cc->local.id;
 	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)

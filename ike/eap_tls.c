@@ -151,14 +151,21 @@ bool eap_tls_cert_names(const mbedtls_x509_crt *crt, const uint8_t *identity, si
 	if (!crt || len == 0)
 		return false;
 	/* subjectAltName: the raw GeneralNames mbedTLS keeps; rfc822Name [1]
-	 * and dNSName [2] are IA5Strings (RFC 5280 §4.2.1.6). */
+	 * and dNSName [2] are IA5Strings, iPAddress [7] 4 or 16 bytes (RFC
+	 * 5280 §4.2.1.6), as an IKE ID_IPV4_ADDR / ID_IPV6_ADDR carries. */
 	for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
 		int tag = s->buf.tag & ~(MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED);
 
-		if ((s->buf.tag & MBEDTLS_ASN1_CONTEXT_SPECIFIC) && (tag == 1 || tag == 2) &&
-		    eq_nocase(s->buf.p, s->buf.len, identity, len))
+		if (!(s->buf.tag & MBEDTLS_ASN1_CONTEXT_SPECIFIC))
+			continue;
+		if ((tag == 1 || tag == 2) && eq_nocase(s->buf.p, s->buf.len, identity, len))
+			return true;
+		if (tag == 7 && s->buf.len == len && memcmp(s->buf.p, identity, len) == 0)
 			return true;
 	}
+	/* An IKE ID_DER_ASN1_DN: the subject's DER */
+	if (crt->subject_raw.len == len && memcmp(crt->subject_raw.p, identity, len) == 0)
+		return true;
 	for (const mbedtls_x509_name *a = &crt->subject; a && a->oid.p; a = a->next)
 		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) == 0 && a->val.len == len &&
 		    memcmp(a->val.p, identity, len) == 0)

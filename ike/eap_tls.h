@@ -188,9 +188,10 @@ const char *eap_tls_strwhy(enum eap_tls_why why);
 
 /*
  * Does crt name identity (bytes, not NUL-terminated)? A subjectAltName
- * dNSName or rfc822Name equal to it (ASCII case-insensitive), the
- * subject's CN equal to it, or the whole subject DN as mbedTLS prints it
- * ("C=CH, O=strongSwan, CN=carol", strongSwan's form too).
+ * dNSName or rfc822Name equal to it (ASCII case-insensitive), an
+ * iPAddress of its 4 or 16 bytes, the subject's CN equal to it, the whole
+ * subject DN as mbedTLS prints it ("C=CH, O=strongSwan, CN=carol",
+ * strongSwan's form too), or the subject's DER (an IKE ID_DER_ASN1_DN).
  */
 bool eap_tls_cert_names(const mbedtls_x509_crt *crt, const uint8_t *identity, size_t len);
 

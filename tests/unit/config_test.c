@@ -1512,7 +1512,11 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:remote2 { auth = psk }",
 	     "connections.gw.remote2: several authentication rounds are not supported"},
 	    {"c:other { }", "connections.gw.other: unknown section"},
-	    {"l:auth = eap-tls", "connections.gw.local.auth: EAP method eap-tls is not supported yet"},
+	    {"l:auth = eap-ttls", "connections.gw.local.auth: EAP method eap-ttls is not supported yet"},
+	    /* EAP-TLS: our certificate and the other end's CA, both roles */
+	    {"l:auth = eap-tls",
+	     "connections.gw.local: local.auth = eap-tls needs local.certs (the user certificate"},
+	    {"r:auth = eap-tls", "connections.gw.local: remote.auth = eap-tls needs local.certs"},
 	    {"r:auth = eap-radius", "connections.gw.remote.auth: EAP method eap-radius is not supported yet"},
 	    {"r:auth = xauth", "connections.gw.remote.auth: XAuth (xauth) is IKEv1"},
 	    {"r:auth = rsa/pss", "signature scheme constraints are not supported; use pubkey"},
@@ -1641,7 +1645,8 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"ch:dpd_action = hold",
 	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
 	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
-	    {"l:auth = none", "connections.gw.local.auth: expected psk, pubkey or eap-mschapv2"},
+	    {"l:auth = none",
+	     "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2 or eap-tls"},
 	    /* traffic selectors */
 	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
 	    {"ch:local_ts = dynamic[tcp/80]", "protocols and ports with dynamic are not supported"},
