@@ -1226,7 +1226,7 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 		eapauth_free(s->eap);
 		s->eap = NULL;
 	}
-	if (ans.eap_status == IKE_EAP_FAILURE && log_limit_ok(&c->failed_log, now, 5, &held)) {
+	if (why[0] && log_limit_ok(&c->failed_log, now, 5, &held)) {
 		ike_id_str(&ev->peer_id, who, sizeof(who));
 		if (held)
 			snprintf(more, sizeof(more), " (and %llu more failures not logged)",

@@ -17,6 +17,7 @@
 struct eapauth {
 	bool server;
 	bool asked; /* server: the identity is the peer's EAP-Identity */
+	bool told;  /* the refusal went to the log already (EAP-TLS's alert) */
 	const struct tunsec_config *cfg;
 	struct eap_mschapv2 ms;
 	struct eap_tls *tls; /* EAP-TLS (large: allocated on its own) */
@@ -340,11 +341,20 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		                      &ans->eap_len);
 	}
 	result(st, rc, ans);
-	if (ans->eap_status == IKE_EAP_FAILURE && st->tls)
+	if (st->tls && !st->told &&
+	    (ans->eap_status == IKE_EAP_FAILURE ||
+	     (ans->eap_status == IKE_EAP_CONTINUE && st->tls->state == EAP_TLS_ALERT))) {
+		/* Said when the server refuses, as its alert goes out (RFC 5216
+		 * §2.1.3): a peer may answer it with an ACK and get the
+		 * EAP-Failure, or (strongSwan) give up at once, and then
+		 * nothing more comes through here. */
 		snprintf(why, why_cap, "EAP-TLS: %s%s%s%s", eap_tls_strwhy(st->tls->why),
 		         st->tls->peer_subject[0] ? " (" : "", st->tls->peer_subject,
 		         st->tls->peer_subject[0] ? ")" : "");
-	else if (ans->eap_status == IKE_EAP_FAILURE)
+		st->told = true;
+	} else if (st->tls) {
+		/* told already, or nothing to tell */
+	} else if (ans->eap_status == IKE_EAP_FAILURE)
 		snprintf(why, why_cap, "%s",
 		         st->server
 		             ? "EAP-MSCHAPv2 refused the peer (unknown user, wrong password, "

@@ -23,8 +23,11 @@ struct eapauth;
  * at the first event; created here, freed once ans says SUCCESS or
  * FAILURE, or by eapauth_free()). cfg: the secrets; cc: the connection
  * (its eap_id settings). Fills ans (need, status, message, MSK, identity).
- * why: a line for the log on failure (user unknown, wrong password,
- * malformed message). 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
+ * why: a line for the log when not empty (user unknown, wrong password,
+ * malformed message): on failure, once; for EAP-TLS when the server
+ * refuses the peer, already with the alert that tells the peer so (RFC
+ * 5216 §2.1.3: status CONTINUE; the FAILURE after it says nothing more).
+ * 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
  */
 int eapauth_answer(struct eapauth **st, const struct tunsec_config *cfg, const struct cfg_conn *cc,
                    const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap);

@@ -340,6 +340,8 @@ const char *eap_tls_strwhy(enum eap_tls_why why)
 		return "certificate does not name the identity";
 	case EAP_TLS_WHY_ALERT:
 		return "the other end refused the handshake (TLS alert)";
+	case EAP_TLS_WHY_NO_CERT:
+		return "the peer sent no certificate";
 	}
 	return "?";
 }
@@ -474,8 +476,9 @@ static enum eap_tls_why tls_why(struct eap_tls *t, int rc)
 			return EAP_TLS_WHY_IDENTITY;
 		return EAP_TLS_WHY_UNTRUSTED;
 	}
-	if (rc == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE || rc == MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED ||
-	    rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+	if (rc == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE)
+		return EAP_TLS_WHY_NO_CERT;
+	if (rc == MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE || rc == MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED)
 		return EAP_TLS_WHY_UNTRUSTED;
 	return EAP_TLS_WHY_TLS;
 }

@@ -140,6 +140,7 @@ enum eap_tls_why {
 	EAP_TLS_WHY_UNTRUSTED, /* the other end's chain did not verify */
 	EAP_TLS_WHY_IDENTITY,  /* its certificate does not name the identity */
 	EAP_TLS_WHY_ALERT,     /* the other end sent a fatal alert */
+	EAP_TLS_WHY_NO_CERT,   /* the peer sent no certificate */
 };
 
 /* One end's state: large (two EAP_TLS_MSG_MAX buffers); allocate it. */
