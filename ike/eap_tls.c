@@ -191,12 +191,33 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	return (int)n;
 }
 
+/* *buf big enough for need bytes (at most EAP_TLS_MSG_MAX): 0 or -1. */
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+	uint8_t *b;
+
+	if (need <= *cap)
+		return 0;
+	if (need > EAP_TLS_MSG_MAX)
+		return -1;
+	while (n < need)
+		n *= 2;
+	if (n > EAP_TLS_MSG_MAX)
+		n = EAP_TLS_MSG_MAX;
+	if (!(b = realloc(*buf, n)))
+		return -1;
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
 /* Our TLS message, sent once the handshake step is over. */
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct eap_tls *t = ctx;
 
-	if (len > sizeof(t->out) - t->out_len)
+	if (len > EAP_TLS_MSG_MAX - t->out_len || grow(&t->out, &t->out_cap, t->out_len + len) < 0)
 		return MBEDTLS_ERR_SSL_ALLOC_FAILED;
 	memcpy(t->out + t->out_len, buf, len);
 	t->out_len += len;
@@ -320,6 +341,14 @@ void eap_tls_free(struct eap_tls *t)
 		mbedtls_ssl_free(&t->ssl);
 		mbedtls_ssl_config_free(&t->conf);
 	}
+	if (t->in) {
+		sodium_memzero(t->in, t->in_cap);
+		free(t->in);
+	}
+	if (t->out) {
+		sodium_memzero(t->out, t->out_cap);
+		free(t->out);
+	}
 	sodium_memzero(t, sizeof(*t));
 }
 
@@ -416,6 +445,10 @@ static int reassemble(struct eap_tls *t, uint8_t flags, const uint8_t *tls, size
 	if (tls_len > limit - t->in_len)
 		return fail(t, t->in_total ? EAP_TLS_WHY_MALFORMED : EAP_TLS_WHY_TOO_LONG,
 		            IKE_ERR_LENGTH);
+	/* The whole announced message at once (bounded above), else as it
+	 * comes. */
+	if (grow(&t->in, &t->in_cap, t->in_total ? t->in_total : t->in_len + tls_len) < 0)
+		return fail(t, EAP_TLS_WHY_TLS, IKE_ERR_CRYPTO);
 	if (tls_len)
 		memcpy(t->in + t->in_len, tls, tls_len);
 	t->in_len += tls_len;

@@ -143,7 +143,10 @@ enum eap_tls_why {
 	EAP_TLS_WHY_NO_CERT,   /* the peer sent no certificate */
 };
 
-/* One end's state: large (two EAP_TLS_MSG_MAX buffers); allocate it. */
+/* One end's state. Its two message buffers grow to what the flights
+ * take (a few KiB; EAP_TLS_MSG_MAX at most), so that thousands of users
+ * logging in at once do not cost 128 KiB each; mbedTLS adds its own
+ * record buffers (2 x 16 KiB). */
 struct eap_tls {
 	bool server;
 	enum eap_tls_state state;
@@ -162,10 +165,12 @@ struct eap_tls {
 	size_t in_total; /* its TLS Message Length, 0 until an L packet */
 	size_t in_len;   /* bytes received */
 	size_t in_off;   /* bytes mbedTLS consumed */
-	uint8_t in[EAP_TLS_MSG_MAX];
+	uint8_t *in;     /* grown as messages need, up to EAP_TLS_MSG_MAX */
+	size_t in_cap;
 	/* our TLS message being sent */
 	size_t out_len, out_off;
-	uint8_t out[EAP_TLS_MSG_MAX];
+	uint8_t *out;
+	size_t out_cap;
 	/* the other end's certificate: subject, for the log ("" before) */
 	char peer_subject[256];
 };
@@ -173,7 +178,8 @@ struct eap_tls {
 /* The method; st is a struct eap_tls set up by one of the two. */
 extern const struct eap_method_ops eap_tls_ops;
 
-/* A server (the authenticator). IKE_ERR_INVAL: no creds, no certificate,
+/* A server (the authenticator), into a zeroed or freed t. IKE_ERR_INVAL:
+ * no creds, no certificate,
  * key or trust anchor, no rand, no identity callback; IKE_ERR_CRYPTO:
  * mbedTLS refused the configuration. */
 int eap_tls_server_init(struct eap_tls *t, const struct eap_tls_cfg *cfg);
@@ -181,7 +187,8 @@ int eap_tls_server_init(struct eap_tls *t, const struct eap_tls_cfg *cfg);
 /* A peer (the client): same errors (identity optional). */
 int eap_tls_peer_init(struct eap_tls *t, const struct eap_tls_cfg *cfg);
 
-/* Free mbedTLS's state and wipe the keys (init'ed or zeroed t). */
+/* Free mbedTLS's state and the buffers, wipe the keys (init'ed or zeroed
+ * t; zeroed afterwards, ready for another init). */
 void eap_tls_free(struct eap_tls *t);
 
 /* A short English text for t->why. */
