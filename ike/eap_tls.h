@@ -41,7 +41,9 @@
  * handshake; mbedTLS 2.28 has TLS 1.3 only as MBEDTLS_SSL_PROTO_TLS1_3_
  * EXPERIMENTAL (off in Debian's build, no client authentication, no
  * exporter), so it is not offered. TLS 1.0/1.1 are refused (RFC 8996).
- * No session resumption: every conversation is a full handshake.
+ * No session resumption: every conversation is a full handshake. mbedTLS
+ * checks the other end's extendedKeyUsage, if it has one: serverAuth for
+ * the server's certificate, clientAuth for the peer's.
  *
  * Every byte of a packet is bounds-checked; the reassembled TLS message is
  * capped at EAP_TLS_MSG_MAX (a TLS Message Length above it fails the
@@ -107,7 +109,8 @@ typedef int (*eap_tls_rand_fn)(void *ctx, unsigned char *buf, size_t len);
 typedef const uint8_t *(*eap_tls_identity_fn)(void *ctx, size_t *len);
 
 struct eap_tls_cfg {
-	const struct eap_tls_creds *creds; /* own certificate and key required */
+	/* own certificate, key and trust anchors required; borrowed */
+	const struct eap_tls_creds *creds;
 	eap_tls_rand_fn rand;
 	void *rand_ctx;
 	/* Server: the peer's EAP identity, required (no identity fails):
@@ -178,8 +181,8 @@ struct eap_tls {
 /* The method; st is a struct eap_tls set up by one of the two. */
 extern const struct eap_method_ops eap_tls_ops;
 
-/* A server (the authenticator), into a zeroed or freed t. IKE_ERR_INVAL:
- * no creds, no certificate,
+/* A server (the authenticator), into a zeroed or freed t; cfg->creds is
+ * borrowed and must outlive t. IKE_ERR_INVAL: no creds, no certificate,
  * key or trust anchor, no rand, no identity callback; IKE_ERR_CRYPTO:
  * mbedTLS refused the configuration. */
 int eap_tls_server_init(struct eap_tls *t, const struct eap_tls_cfg *cfg);

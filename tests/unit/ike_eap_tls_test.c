@@ -12,8 +12,10 @@
  * §2.3 the MSK, equal at both ends and 64 bytes; §2.1.5 fragmentation
  * with L on the first fragment, M on all but the last, an ACK for each;
  * §2.1.3 / §2.1.4 a refused certificate at either end fails both; §5.2
- * the peer's identity must be in its certificate; §3.1 malformed flags
- * and lengths and the cap on the TLS Message Length fail cleanly.
+ * the peer's identity must be in its certificate, in any of the forms
+ * eap_tls_cert_names() takes; §3.1 malformed flags and lengths and the
+ * cap on the TLS Message Length fail cleanly, truncated and garbled
+ * packets of a real conversation too (under ASan in the suite).
  */
 #include "tests/unit/test.h"
 
@@ -498,4 +500,39 @@ TEST(eaptls_init_refuses_incomplete_credentials)
 	CHECK_EQ(eap_tls_creds_add_cert(&c, (const uint8_t *)"garbage", 7), IKE_ERR_SYNTAX);
 	eap_tls_creds_free(&c);
 	free(t);
+}
+
+/* RFC 5216 §5.2 and RFC 7296 §3.5: the forms of identity a certificate
+ * may carry (sun-ecdsa256: DNS sun.tunsec.test, email sun@tunsec.test,
+ * IP 192.0.2.2, CN sun.tunsec.test). */
+TEST(eaptls_rfc5216_5_2_cert_names_identity_forms)
+{
+	static const struct {
+		const char *id;
+		bool ok;
+	} rows[] = {
+	    {"sun.tunsec.test", true},     {"SUN.Tunsec.TEST", true}, /* DNS names ignore case */
+	    {"sun@tunsec.test", true},     {"C=CH, O=tunsec test, CN=sun.tunsec.test", true},
+	    {"CN=sun.tunsec.test", false}, {"sun.tunsec.tes", false},
+	    {"sun.tunsec.test.", false},   {"moon.tunsec.test", false},
+	    {"tunsec test", false}, /* O is not a name */
+	};
+	static const uint8_t ip[4] = {192, 0, 2, 2}, ip2[4] = {192, 0, 2, 3};
+	struct eap_tls_creds c;
+
+	eap_tls_creds_init(&c);
+	add(eap_tls_creds_add_cert, &c, "sun-ecdsa256.pem");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (eap_tls_cert_names(&c.own, (const uint8_t *)rows[i].id, strlen(rows[i].id)) !=
+		    rows[i].ok)
+			test_fail(__FILE__, __LINE__, "'%s': expected %s", rows[i].id,
+			          rows[i].ok ? "a match" : "no match");
+	/* an IKE ID_IPV4_ADDR and ID_DER_ASN1_DN, as bytes */
+	CHECK(eap_tls_cert_names(&c.own, ip, 4));
+	CHECK(!eap_tls_cert_names(&c.own, ip2, 4));
+	CHECK(eap_tls_cert_names(&c.own, c.own.subject_raw.p, c.own.subject_raw.len));
+	CHECK(!eap_tls_cert_names(&c.own, c.own.subject_raw.p, c.own.subject_raw.len - 1));
+	CHECK(!eap_tls_cert_names(&c.own, (const uint8_t *)"", 0));
+	CHECK(!eap_tls_cert_names(NULL, ip, 4));
+	eap_tls_creds_free(&c);
 }
