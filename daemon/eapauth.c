@@ -16,8 +16,9 @@
 
 struct eapauth {
 	bool server;
-	bool asked; /* server: the identity is the peer's EAP-Identity */
-	bool told;  /* the refusal went to the log already (EAP-TLS's alert) */
+	bool asked;     /* server: the identity is the peer's EAP-Identity */
+	bool told;      /* the refusal went to the log already (EAP-TLS's alert) */
+	char user[256]; /* server, EAP-TLS: remote.eap_id other than %any */
 	const struct tunsec_config *cfg;
 	struct eap_mschapv2 ms;
 	struct eap_tls *tls; /* EAP-TLS (large: allocated on its own) */
@@ -108,10 +109,18 @@ static int tls_rand(void *ctx, unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* The server: the peer's identity, which its certificate must name. */
+/* The server: the identity the peer's certificate must name: the
+ * configured remote.eap_id (as strongSwan: the user it must be), else the
+ * peer's EAP-Identity, else its IKE ID. */
 static const uint8_t *srv_identity(void *ctx, size_t *len)
 {
-	return eap_server_identity(ctx, len);
+	struct eapauth *st = ctx;
+
+	if (st->user[0]) {
+		*len = strlen(st->user);
+		return (const uint8_t *)st->user;
+	}
+	return eap_server_identity(&st->srv, len);
 }
 
 /* The peer: the server's name to insist on (remote.id), or none. */
@@ -134,8 +143,10 @@ static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
 	if (!(st->tls = calloc(1, sizeof(*st->tls))))
 		return -ENOMEM;
 	if (server) {
+		if (cc->remote.eap_id[0] && strcmp(cc->remote.eap_id, "%any") != 0)
+			snprintf(st->user, sizeof(st->user), "%s", cc->remote.eap_id);
 		tc.identity = srv_identity;
-		tc.identity_ctx = &st->srv;
+		tc.identity_ctx = st;
 	} else {
 		st->server_id = cc->remote.id;
 		tc.identity = peer_server_id;
@@ -289,10 +300,11 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 	sodium_memzero(msk, sizeof(msk));
 	/* The user is the one MSCHAPv2 verified (the Name it looked up),
 	 * never a Windows client's IKE ID (its IP address); EAP-TLS's is the
-	 * EAP identity its certificate names (without EAP-Identity, the IKE
-	 * ID, which stays). */
+	 * identity its certificate names (the IKE ID, if that was it, stays). */
 	if (st->server && st->tls) {
-		if (st->asked && (name = eap_server_identity(&st->srv, &len)) && len)
+		if (st->user[0])
+			user_id((const uint8_t *)st->user, strlen(st->user), &ans->eap_id);
+		else if (st->asked && (name = eap_server_identity(&st->srv, &len)) && len)
 			user_id(name, len, &ans->eap_id);
 	} else if (st->server && (name = eap_mschapv2_name(&st->ms, &len)) && len) {
 		user_id(name, len, &ans->eap_id);

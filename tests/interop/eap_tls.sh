@@ -12,12 +12,15 @@
 #     tunsecd knows her by her EAP identity;
 #  2. a peer that sends no certificate (an EAP identity charon has no
 #     certificate for) is refused, and tunsecd says why;
-#  3. a user certificate from an untrusted CA is refused (§2.1.3: the
+#  3. RFC 5216 §5.2, with remote.eap_id naming the user the peer must be:
+#     carol's certificate passes as carol@ix.test, and is refused as
+#     mallory@ix.test (tunsecd says why);
+#  4. a user certificate from an untrusted CA is refused (§2.1.3: the
 #     server's alert, then EAP-Failure), and tunsecd says why;
-#  4. tunsecd as the EAP-TLS peer, charon the server: tunsecd logs in with
+#  5. tunsecd as the EAP-TLS peer, charon the server: tunsecd logs in with
 #     carol's certificate, checking charon's (TLS) certificate against its
 #     CA and its name (remote.id); the tunnel comes up;
-#  5. tunsecd with the untrusted certificate is refused by charon.
+#  6. tunsecd with the untrusted certificate is refused by charon.
 . "$(dirname "$0")/swan.lib"
 ix_init ixT
 
@@ -107,7 +110,38 @@ check "no certificate: no SA on tunsecd" wait_for 5 ix_no_sa
 check "no certificate: tunsecd says why" grep -q "EAP-TLS: the peer sent no certificate" \
 	"${TSD_LOG[t]}"
 
-# 3. carol's name, but from a CA tunsecd does not trust (a fresh tunsecd:
+# 3. remote.eap_id names the user the peer must be (no EAP-Identity is
+# asked): carol's certificate passes for carol@ix.test and is refused
+# (RFC 5216 §5.2) for mallory@ix.test
+client carol carol@ix.test
+for user in carol mallory; do
+	T_AUTH_REMOTE="auth = eap-tls
+			eap_id = $user@ix.test
+			cacerts = $K/ca.pem"
+	ix_conf
+	swan_load w || die "swanctl could not reload"
+	tsd_stop t
+	ix_start_tsd
+	if swan_initiate w net gw; then
+		r=up
+		swan_ctl w --terminate --ike gw >/dev/null 2>&1
+	else
+		r=refused
+	fi
+	if [ $user = carol ]; then
+		check "remote.eap_id = carol@ix.test: carol's certificate is accepted" [ $r = up ]
+	else
+		check "RFC 5216 §5.2: remote.eap_id = mallory@ix.test: carol's certificate refused" \
+			[ $r = refused ]
+		check "identity: tunsecd says why" grep -q \
+			"EAP-TLS: certificate does not name the identity" "${TSD_LOG[t]}"
+	fi
+	check "remote.eap_id = $user@ix.test: no SA left on tunsecd" wait_for 5 ix_no_sa
+done
+T_AUTH_REMOTE="auth = eap-tls
+			cacerts = $K/ca.pem"
+
+# 4. carol's name, but from a CA tunsecd does not trust (a fresh tunsecd:
 # its log of failures is rate-limited per connection)
 tsd_stop t
 ix_start_tsd
@@ -126,7 +160,7 @@ check "untrusted: tunsecd says why" grep -q "EAP-TLS: certificate not trusted" "
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 swan_stop w
 
-# --- 4-5: tunsecd is the EAP-TLS peer, charon the server -------------------
+# --- 5-6: tunsecd is the EAP-TLS peer, charon the server -------------------
 rm -f "${SWAN_DIR[w]}/private/"* "${SWAN_DIR[w]}/charon.log"
 cp "$K/w.key" "${SWAN_DIR[w]}/private/w.key"
 chmod 600 "${SWAN_DIR[w]}/private/w.key"
@@ -167,7 +201,7 @@ check "tunsec down gw" ix_tunsec down gw
 check "charon lists no SA" swan_wait_sas w 0 0 5
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 
-# 5. tunsecd with the untrusted certificate
+# 6. tunsecd with the untrusted certificate
 me rogue
 ix_conf
 ix_start_tsd
