@@ -31,7 +31,7 @@ ifeq ($(SANITIZE),1)
 CFLAGS   := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS))
 endif
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lmbedx509 -lmbedcrypto -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lmbedtls -lmbedx509 -lmbedcrypto -lm
 
 LIB_SRCS  := $(wildcard crypto/*.c esp/*.c ike/*.c tun/*.c) \
              $(filter-out daemon/main.c daemon/cli.c,$(wildcard daemon/*.c))

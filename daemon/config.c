@@ -1752,10 +1752,14 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		x->end->auth = CFG_AUTH_EAP_RADIUS;
 		return 0;
 	}
+	if (strcasecmp(v, "eap-tls") == 0) {
+		x->end->auth = CFG_AUTH_EAP_TLS;
+		return 0;
+	}
 	if (strncasecmp(v, "eap", 3) == 0)
 		return kv_fail(l, kv, path,
-		               "EAP method %s is not supported yet (eap-mschapv2 and eap-radius "
-		               "are; eap-tls and eap-dynamic are to come)",
+		               "EAP method %s is not supported yet (eap-mschapv2, eap-tls and "
+		               "eap-radius are; eap-dynamic is to come)",
 		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
 		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
@@ -1765,7 +1769,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2 or eap-radius");
+	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2, eap-tls or eap-radius");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -2327,6 +2331,29 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 		return kv_fail(l, conftree_kv(remote, "auth"), sub,
 		               "eap-radius needs tunsec { radius { servers { NAME { address, "
 		               "secret } } } }");
+	}
+
+	/* EAP-TLS: a certificate of ours (the server's, or the user's) and
+	 * the CA that vouches for the other end's, wherever we are. */
+	if (cc->local.auth == CFG_AUTH_EAP_TLS || cc->remote.auth == CFG_AUTH_EAP_TLS) {
+		bool srv = cc->remote.auth == CFG_AUTH_EAP_TLS;
+
+		if (!cc->local.n_certs) {
+			join(sub, path, "local");
+			return sec_fail(l, local ? local : t, sub,
+			                "%s.auth = eap-tls needs local.certs (%s)",
+			                srv ? "remote" : "local",
+			                srv ? "the certificate we serve EAP-TLS with"
+			                    : "the user certificate we log in with");
+		}
+		if (!cc->remote.n_certs) {
+			join(sub, path, "remote");
+			return sec_fail(l, remote ? remote : t, sub,
+			                "%s.auth = eap-tls needs remote.cacerts (%s)",
+			                srv ? "remote" : "local",
+			                srv ? "the CA of the users' certificates"
+			                    : "the CA of the EAP-TLS server's certificate");
+		}
 	}
 
 	join(sub, path, "children");

@@ -100,9 +100,19 @@ struct cfg_pool {
 /* swanctl.conf's enumerations, strongSwan's defaults first. */
 enum cfg_start_action { CFG_START_NONE = 0, CFG_START_TRAP, CFG_START_START };
 enum cfg_peer_action { CFG_ACTION_CLEAR = 0, CFG_ACTION_NONE, CFG_ACTION_TRAP, CFG_ACTION_RESTART };
-/* auth = psk | pubkey | eap-mschapv2 (remote: we are the EAP server,
- * users from secrets eap-NAME / ntlm-NAME; local: we are the EAP peer) */
-enum cfg_auth { CFG_AUTH_PSK = 0, CFG_AUTH_PUBKEY, CFG_AUTH_EAP_MSCHAPV2, CFG_AUTH_EAP_RADIUS };
+/* auth = psk | pubkey | eap-mschapv2 | eap-tls | eap-radius (remote: we
+ * are the EAP server, EAP-MSCHAPv2 users from secrets eap-NAME /
+ * ntlm-NAME, EAP-TLS users by a certificate from remote.cacerts,
+ * eap-radius: the RADIUS servers of tunsec.radius decide; local: we are
+ * the EAP peer, EAP-TLS with local.certs and the server's CA in
+ * remote.cacerts) */
+enum cfg_auth {
+	CFG_AUTH_PSK = 0,
+	CFG_AUTH_PUBKEY,
+	CFG_AUTH_EAP_MSCHAPV2,
+	CFG_AUTH_EAP_TLS,
+	CFG_AUTH_EAP_RADIUS,
+};
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
 /*

@@ -1306,8 +1306,10 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 		ike_engine_resume(d->ike, ev->sa_id, &ans, now);
 		return;
 	}
-	if (c->cfg.remote.auth == CFG_AUTH_EAP_RADIUS && ev->eap_server && d->radius) {
+	/* who it claims to be, for the log (IKE_UP sets whom it proved) */
+	if (!s->up)
 		s->peer_id = ev->peer_id;
+	if (c->cfg.remote.auth == CFG_AUTH_EAP_RADIUS && ev->eap_server && d->radius) {
 		/* 0: an Access-Request went out; RADIUS answers (radius_drain) */
 		if (radsess_answer(&s->rad, d->radius, ev, c->cfg.remote.eap_id, s, &ans, why,
 				   sizeof(why), now) == 0) {
@@ -1332,7 +1334,9 @@ static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
 	uint64_t held;
 	uint32_t sa_id = s->id;
 
-	if (ans->eap_status == IKE_EAP_FAILURE && log_limit_ok(&c->failed_log, now, 5, &held)) {
+	/* (why: a reason, which may come with a CONTINUE that carries an
+	 * EAP-TLS alert to the peer; logged once) */
+	if (why[0] && log_limit_ok(&c->failed_log, now, 5, &held)) {
 		ike_id_str(&s->peer_id, who, sizeof(who));
 		if (held)
 			snprintf(more, sizeof(more), " (and %llu more failures not logged)",
@@ -1607,9 +1611,9 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
  */
 static uint8_t auth_method(enum cfg_auth a)
 {
-	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY
-	       : a == CFG_AUTH_EAP_MSCHAPV2 || a == CFG_AUTH_EAP_RADIUS ? IKE_AUTHBY_EAP
-					   : IKE_AUTHBY_PSK;
+	if (a == CFG_AUTH_EAP_MSCHAPV2 || a == CFG_AUTH_EAP_TLS || a == CFG_AUTH_EAP_RADIUS)
+		return IKE_AUTHBY_EAP;
+	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
 }
 
 static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
@@ -1627,7 +1631,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	}
 	c->cfg = *cc;
 	ic = &c->icfg;
-	if (conn_creds(kc, c, why, sizeof(why)) < 0)
+	if (conn_creds(kc, c, why, sizeof(why)) < 0 || eapauth_check(kc, cc, why, sizeof(why)) < 0)
 		goto fail;
 	ic->local_id = cc->local.id;
 	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)

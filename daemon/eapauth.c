@@ -9,17 +9,155 @@
 #include <sodium.h>
 
 #include "crypto/rand.h"
+#include "daemon/priv.h"
 #include "ike/eap.h"
 #include "ike/eap_mschapv2.h"
+#include "ike/eap_tls.h"
 
 struct eapauth {
 	bool server;
+	bool asked;     /* server: the identity is the peer's EAP-Identity */
+	bool told;      /* the refusal went to the log already (EAP-TLS's alert) */
+	char user[256]; /* server, EAP-TLS: remote.eap_id other than %any */
 	const struct tunsec_config *cfg;
 	struct eap_mschapv2 ms;
+	struct eap_tls *tls; /* EAP-TLS (large: allocated on its own) */
+	struct eap_tls_creds tls_creds;
+	struct ike_identity server_id; /* peer, EAP-TLS: remote.id, if set */
 	struct eap_method method;
 	struct eap_server srv;
 	struct eap_peer peer;
 };
+
+/* Files read through daemon/priv.h, as daemon/conn.c reads the IKE ones
+ * (root-only keys too, after the privilege drop); at most 1 MiB each. */
+#define TLS_FILE_MAX (1u << 20)
+
+static int add_file(int (*add)(struct eap_tls_creds *, const uint8_t *, size_t),
+                    struct eap_tls_creds *c, const char *path, bool key, char *err, size_t cap)
+{
+	uint8_t *b = NULL;
+	size_t len = 0;
+	int rc = priv_read(path, &b, &len, TLS_FILE_MAX);
+
+	if (rc < 0) {
+		snprintf(err, cap, "%s: cannot read it: %s", path,
+		         rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc));
+		return -EINVAL;
+	}
+	rc = add(c, b, len);
+	sodium_memzero(b, len);
+	free(b);
+	if (rc < 0) {
+		snprintf(err, cap, "%s: not a %s mbedTLS can read (PEM or DER%s)", path,
+		         key ? "private key" : "certificate", key ? ", unencrypted" : "");
+		return -EINVAL;
+	}
+	return rc;
+}
+
+/*
+ * EAP-TLS credentials of a connection, the same files in both roles:
+ * local.certs (ours: the server's, or the user's), the key among the
+ * private key files that matches the first, remote.cacerts (the CA of the
+ * other end). 0, or -EINVAL with a line in err.
+ */
+static int tls_creds(const struct tunsec_config *cfg, const struct cfg_conn *cc,
+                     struct eap_tls_creds *c, char *err, size_t cap)
+{
+	eap_tls_creds_init(c);
+	for (unsigned i = 0; i < cc->local.n_certs; i++)
+		if (add_file(eap_tls_creds_add_cert, c, cc->local.certs[i], false, err, cap) < 0)
+			goto fail;
+	for (size_t i = 0; i < cfg->n_key_files && !c->have_key; i++)
+		if (add_file(eap_tls_creds_add_key, c, cfg->key_files[i], true, err, cap) < 0)
+			goto fail;
+	for (unsigned i = 0; i < cc->remote.n_certs; i++)
+		if (add_file(eap_tls_creds_add_ca, c, cc->remote.certs[i], false, err, cap) < 0)
+			goto fail;
+	if (!c->have_own || !c->have_ca) {
+		snprintf(err, cap, "EAP-TLS needs local.certs and remote.cacerts");
+		goto fail;
+	}
+	if (!c->have_key) {
+		snprintf(err, cap, "%s: no private key file (secrets) holds its key",
+		         cc->local.certs[0]);
+		goto fail;
+	}
+	return 0;
+fail:
+	eap_tls_creds_free(c);
+	return -EINVAL;
+}
+
+int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, char *err, size_t cap)
+{
+	struct eap_tls_creds c;
+
+	if (cc->local.auth != CFG_AUTH_EAP_TLS && cc->remote.auth != CFG_AUTH_EAP_TLS)
+		return 0;
+	if (tls_creds(cfg, cc, &c, err, cap) < 0)
+		return -EINVAL;
+	eap_tls_creds_free(&c);
+	return 0;
+}
+
+static int tls_rand(void *ctx, unsigned char *buf, size_t len)
+{
+	(void)ctx;
+	rand_bytes(buf, len);
+	return 0;
+}
+
+/* The server: the identity the peer's certificate must name: the
+ * configured remote.eap_id (as strongSwan: the user it must be), else the
+ * peer's EAP-Identity, else its IKE ID. */
+static const uint8_t *srv_identity(void *ctx, size_t *len)
+{
+	struct eapauth *st = ctx;
+
+	if (st->user[0]) {
+		*len = strlen(st->user);
+		return (const uint8_t *)st->user;
+	}
+	return eap_server_identity(&st->srv, len);
+}
+
+/* The peer: the server's name to insist on (remote.id), or none. */
+static const uint8_t *peer_server_id(void *ctx, size_t *len)
+{
+	const struct ike_identity *id = ctx;
+
+	*len = id->type ? id->len : 0;
+	return id->type ? id->data : NULL;
+}
+
+/* Set up st->method as EAP-TLS in either role; -EINVAL, -ENOMEM. */
+static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
+{
+	struct eap_tls_cfg tc = {.creds = &st->tls_creds, .rand = tls_rand};
+	char err[300];
+
+	if (tls_creds(st->cfg, cc, &st->tls_creds, err, sizeof(err)) < 0)
+		return -EINVAL;
+	if (!(st->tls = calloc(1, sizeof(*st->tls))))
+		return -ENOMEM;
+	if (server) {
+		if (cc->remote.eap_id[0] && strcmp(cc->remote.eap_id, "%any") != 0)
+			snprintf(st->user, sizeof(st->user), "%s", cc->remote.eap_id);
+		tc.identity = srv_identity;
+		tc.identity_ctx = st;
+	} else {
+		st->server_id = cc->remote.id;
+		tc.identity = peer_server_id;
+		tc.identity_ctx = &st->server_id;
+	}
+	if ((server ? eap_tls_server_init : eap_tls_peer_init)(st->tls, &tc) < 0)
+		return -EINVAL;
+	st->method.ops = &eap_tls_ops;
+	st->method.st = st->tls;
+	return 0;
+}
 
 static void rand_cb(void *ctx, uint8_t *buf, size_t len)
 {
@@ -79,10 +217,16 @@ static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const str
 	int rc;
 
 	st->server = true;
-	if (eap_mschapv2_server_init(&st->ms, &mc) < 0)
-		return -EINVAL;
-	st->method.ops = &eap_mschapv2_ops;
-	st->method.st = &st->ms;
+	st->asked = ask;
+	if (cc->remote.auth == CFG_AUTH_EAP_TLS) {
+		if ((rc = tls_begin(st, cc, true)) < 0)
+			return rc;
+	} else {
+		if (eap_mschapv2_server_init(&st->ms, &mc) < 0)
+			return -EINVAL;
+		st->method.ops = &eap_mschapv2_ops;
+		st->method.st = &st->ms;
+	}
 	rand_bytes(&first, 1);
 	if (eap_server_init(&st->srv, &st->method, 1, ask, ev->peer_id.data, ev->peer_id.len,
 	                    first) < 0)
@@ -94,10 +238,25 @@ static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const str
 static int peer_begin(struct eapauth *st, const struct cfg_conn *cc, struct ike_answer *ans)
 {
 	const char *me = cc->local.eap_id[0] ? cc->local.eap_id : cc->local.id_text;
-	const struct cfg_eap_secret *s = eapauth_secret(st->cfg, (const uint8_t *)me, strlen(me));
+	const struct cfg_eap_secret *s;
 	struct eap_mschapv2_secret sec;
+	int rc;
 
 	(void)ans;
+	if (cc->local.auth == CFG_AUTH_EAP_TLS) {
+		char dn[EAP_IDENTITY_MAX];
+
+		if ((rc = tls_begin(st, cc, false)) < 0)
+			return rc;
+		/* Without eap_id or id, the EAP identity is our certificate's
+		 * subject, which the server will find in it. */
+		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds.own.subject) > 0)
+			me = dn;
+		return eap_peer_init(&st->peer, &st->method, 1, (const uint8_t *)me, strlen(me)) < 0
+		           ? -EINVAL
+		           : 0;
+	}
+	s = eapauth_secret(st->cfg, (const uint8_t *)me, strlen(me));
 	if (!s)
 		return -ENOENT;
 	sec.nt_hash = s->nt_hash;
@@ -140,9 +299,16 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 	ans->msk_len = (size_t)n;
 	sodium_memzero(msk, sizeof(msk));
 	/* The user is the one MSCHAPv2 verified (the Name it looked up),
-	 * never a Windows client's IKE ID (its IP address). */
-	if (st->server && (name = eap_mschapv2_name(&st->ms, &len)) && len)
+	 * never a Windows client's IKE ID (its IP address); EAP-TLS's is the
+	 * identity its certificate names (the IKE ID, if that was it, stays). */
+	if (st->server && st->tls) {
+		if (st->user[0])
+			user_id((const uint8_t *)st->user, strlen(st->user), &ans->eap_id);
+		else if (st->asked && (name = eap_server_identity(&st->srv, &len)) && len)
+			user_id(name, len, &ans->eap_id);
+	} else if (st->server && (name = eap_mschapv2_name(&st->ms, &len)) && len) {
 		user_id(name, len, &ans->eap_id);
+	}
 }
 
 int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_conn *cc,
@@ -174,7 +340,7 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		if (rc < 0) {
 			snprintf(why, why_cap,
 			         rc == -ENOENT ? "no EAP secret for our identity"
-			                       : "EAP could not start");
+			                       : "EAP could not start (its certificates or keys?)");
 			ans->eap_status = IKE_EAP_FAILURE;
 			return rc;
 		}
@@ -187,7 +353,20 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		                      &ans->eap_len);
 	}
 	result(st, rc, ans);
-	if (ans->eap_status == IKE_EAP_FAILURE)
+	if (st->tls && !st->told &&
+	    (ans->eap_status == IKE_EAP_FAILURE ||
+	     (ans->eap_status == IKE_EAP_CONTINUE && st->tls->state == EAP_TLS_ALERT))) {
+		/* Said when the server refuses, as its alert goes out (RFC 5216
+		 * §2.1.3): a peer may answer it with an ACK and get the
+		 * EAP-Failure, or (strongSwan) give up at once, and then
+		 * nothing more comes through here. */
+		snprintf(why, why_cap, "EAP-TLS: %s%s%s%s", eap_tls_strwhy(st->tls->why),
+		         st->tls->peer_subject[0] ? " (" : "", st->tls->peer_subject,
+		         st->tls->peer_subject[0] ? ")" : "");
+		st->told = true;
+	} else if (st->tls) {
+		/* told already, or nothing to tell */
+	} else if (ans->eap_status == IKE_EAP_FAILURE)
 		snprintf(why, why_cap, "%s",
 		         st->server
 		             ? "EAP-MSCHAPv2 refused the peer (unknown user, wrong password, "
@@ -202,6 +381,11 @@ void eapauth_free(struct eapauth *st)
 	if (!st)
 		return;
 	eap_mschapv2_wipe(&st->ms);
+	if (st->tls) {
+		eap_tls_free(st->tls);
+		free(st->tls);
+	}
+	eap_tls_creds_free(&st->tls_creds);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }

@@ -2,10 +2,11 @@
  * The daemon's side of EAP in IKE_AUTH (RFC 7296 §2.16): the engine hands
  * each EAP message over (IKE_EV_NEED, IKE_NEED_EAP) and this module answers
  * with the next one, as the local EAP server (EAP-MSCHAPv2, users from
- * secrets eap-NAME / ntlm-NAME) or as the EAP peer (our own user and
- * secret). One struct eapauth per IKE SA while its EAP runs; ike/eap.c and
- * ike/eap_mschapv2.c do the protocol. No I/O here: RADIUS, which answers
- * the same events asynchronously, comes next to it.
+ * secrets eap-NAME / ntlm-NAME; EAP-TLS, users with a certificate from
+ * remote.cacerts that names their EAP identity) or as the EAP peer (our
+ * own user and secret, or certificate). One struct eapauth per IKE SA while its EAP runs; ike/eap.c
+ * and ike/eap_mschapv2.c do the protocol. No I/O here: RADIUS, which answers the same events
+ * asynchronously, comes next to it.
  */
 #ifndef TUNSEC_DAEMON_EAPAUTH_H
 #define TUNSEC_DAEMON_EAPAUTH_H
@@ -22,11 +23,20 @@ struct eapauth;
  * at the first event; created here, freed once ans says SUCCESS or
  * FAILURE, or by eapauth_free()). cfg: the secrets; cc: the connection
  * (its eap_id settings). Fills ans (need, status, message, MSK, identity).
- * why: a line for the log on failure (user unknown, wrong password,
- * malformed message). 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
+ * why: a line for the log when not empty (user unknown, wrong password,
+ * malformed message): on failure, once; for EAP-TLS when the server
+ * refuses the peer, already with the alert that tells the peer so (RFC
+ * 5216 §2.1.3: status CONTINUE; the FAILURE after it says nothing more).
+ * 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
  */
 int eapauth_answer(struct eapauth **st, const struct tunsec_config *cfg, const struct cfg_conn *cc,
                    const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap);
+
+/* Whether cc's EAP-TLS credentials load (local.certs with a key among
+ * cfg's key files, remote.cacerts), for startup, reloads and tunsecd -t:
+ * 0 (also when cc has no EAP-TLS), or -EINVAL with a line in err. */
+int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, char *err,
+                  size_t cap);
 
 /* Wipe and free (NULL is fine). */
 void eapauth_free(struct eapauth *st);

@@ -1512,7 +1512,11 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:remote2 { auth = psk }",
 	     "connections.gw.remote2: several authentication rounds are not supported"},
 	    {"c:other { }", "connections.gw.other: unknown section"},
-	    {"l:auth = eap-tls", "connections.gw.local.auth: EAP method eap-tls is not supported yet"},
+	    {"l:auth = eap-ttls", "connections.gw.local.auth: EAP method eap-ttls is not supported yet"},
+	    /* EAP-TLS: our certificate and the other end's CA, both roles */
+	    {"l:auth = eap-tls",
+	     "connections.gw.local: local.auth = eap-tls needs local.certs (the user certificate"},
+	    {"r:auth = eap-tls", "connections.gw.local: remote.auth = eap-tls needs local.certs"},
 	    {"r:auth = eap-radius",
 	     "connections.gw.remote.auth: eap-radius needs tunsec { radius { servers"},
 	    {"l:auth = eap-radius", "connections.gw.local.auth: eap-radius is for remote.auth"},
@@ -1643,7 +1647,8 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"ch:dpd_action = hold",
 	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
 	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
-	    {"l:auth = none", "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2 or eap-radius"},
+	    {"l:auth = none",
+	     "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2, eap-tls or eap-radius"},
 	    /* traffic selectors */
 	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
 	    {"ch:local_ts = dynamic[tcp/80]", "protocols and ports with dynamic are not supported"},

@@ -1,0 +1,99 @@
+/*
+ * tests/vectors/certs/{moon-ecdsa384,sun-ecdsa256}.{pem,key}, ca-rsa.pem and
+ * ca-ecdsa.pem as C strings, for tests/fuzz/eap_tls_fuzz.c (a fuzzer runs in a
+ * scratch directory, so it cannot read the files). Made by a few lines of
+ * Python that quote each line of those files; never edited by hand: remake
+ * it if those fixtures change.
+ */
+static const char fx_moon_ecdsa384_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIDEzCCAXugAwIBAgIIZTrtlipYjhkwDQYJKoZIhvcNAQELBQAwOzELMAkGA1UE\n"
+	"BhMCQ0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRYwFAYDVQQDEw10dW5zZWMgUlNB\n"
+	"IENBMB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEwMTAwMDAwMFowPjELMAkGA1UEBhMC\n"
+	"Q0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRkwFwYDVQQDExBtb29uLnR1bnNlYy50\n"
+	"ZXN0MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE987blo+2IQ7FGoWZqpKE8ia6g+aG\n"
+	"XJRxuM/LAH0byhi9JZTG/TbzX+Awtr10Koz67dziJj0epFrfKkqrCWn0knd395mx\n"
+	"fwywUqN9iIb/VfJukm/lMhoep1Y8i8xVg5eAo0YwRDAfBgNVHSMEGDAWgBQ+3mw5\n"
+	"waFYkq/ndb9DI+vSd4zG5jAhBgNVHREEGjAYghBtb29uLnR1bnNlYy50ZXN0hwTA\n"
+	"AAIBMA0GCSqGSIb3DQEBCwUAA4IBgQDIvJpJXuviuS+9dCNdNTniYUfxkfSJ7Cej\n"
+	"5CpBPvZFk0ZQUFFoXwDRgizymzeQUc+KgWQy5VJ/0Vi8xrhU4X4PU+jhr0fcBRTN\n"
+	"GgovpVhgiEEqgJTk7LqxCoDPtKdSiZMK+Be0qci8SiNqTp1ZSGsZz5i1hMKUH7YL\n"
+	"Ov8SeM3liTdbUTl3zqAm8tgENdeHuXXKxD5cUOfLuoOGklrmqL7QNvky/xkpwxWR\n"
+	"E2Qn/RcQV/z+zQtVBd4xD1jjl6d8Yze/zO7OQ9mc1Gj/OXt0mHzaeB8uRP5wpWrb\n"
+	"ROKNgEtbxMl3uC7hN8FaHpzkYjHBG9oT4xVwinL0gUYhnIqJOdbTvMy7j5qRrPXR\n"
+	"ddQyvomXQD5LFe5+/SV3NwuAngKOeDn83oaS5Q4rfHoptVAH0vc12ZqN5irjRbA7\n"
+	"okWvFHsDwPax5JbAGZlEiFr3hkI+9m4AJWxBgzK7ax/mye6ayNGUFHCFoHDzhDwg\n"
+	"fD7S3EZ+Ru2c31eXzPunHwEQwIId0LE=\n"
+	"-----END CERTIFICATE-----\n";
+static const char fx_moon_ecdsa384_key[] =
+	"-----BEGIN EC PRIVATE KEY-----\n"
+	"MIGkAgEBBDDq7+f9xa+TdxF2OHyf6TdbpBB1oe6O6xSXIE+nSrRUtRK700FC84xx\n"
+	"ivX1T4D+KzagBwYFK4EEACKhZANiAAT3ztuWj7YhDsUahZmqkoTyJrqD5oZclHG4\n"
+	"z8sAfRvKGL0llMb9NvNf4DC2vXQqjPrt3OImPR6kWt8qSqsJafSSd3f3mbF/DLBS\n"
+	"o32Ihv9V8m6Sb+UyGh6nVjyLzFWDl4A=\n"
+	"-----END EC PRIVATE KEY-----\n";
+static const char fx_sun_ecdsa256_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIB0DCCAXagAwIBAgIIOnU190Do+UEwCgYIKoZIzj0EAwIwRzELMAkGA1UEBhMC\n"
+	"Q0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MSIwIAYDVQQDExl0dW5zZWMgRUNEU0Eg\n"
+	"aW50ZXJtZWRpYXRlMB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEwMTAwMDAwMFowPTEL\n"
+	"MAkGA1UEBhMCQ0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRgwFgYDVQQDEw9zdW4u\n"
+	"dHVuc2VjLnRlc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATUEBS6h8U4Iahd\n"
+	"iJu/fQXqQNFuSrsfjuX06KMOu0T4yaeKkY6psJIGE1hL2oTFoaZN7y2hFl22N8Kv\n"
+	"ehZP8eb7o1YwVDAfBgNVHSMEGDAWgBQf34JOIuws8kFFbpQxoUbl2bkZ9zAxBgNV\n"
+	"HREEKjAogg9zdW4udHVuc2VjLnRlc3SBD3N1bkB0dW5zZWMudGVzdIcEwAACAjAK\n"
+	"BggqhkjOPQQDAgNIADBFAiBWyhapsajEj8s/h8BJ8sHWB0XaTDsFB/GAlcRozk/s\n"
+	"ZAIhAIogllwR8DMi+8VzgGew8gXUc2bmPRj2KbL31fOKeDBl\n"
+	"-----END CERTIFICATE-----\n";
+static const char fx_sun_ecdsa256_key[] =
+	"-----BEGIN EC PRIVATE KEY-----\n"
+	"MHcCAQEEINP1ySQIRAJM4JoTiKY5ohZFtQmz/Aqk/JMrPb3KrAljoAoGCCqGSM49\n"
+	"AwEHoUQDQgAE1BAUuofFOCGoXYibv30F6kDRbkq7H47l9OijDrtE+MmnipGOqbCS\n"
+	"BhNYS9qExaGmTe8toRZdtjfCr3oWT/Hm+w==\n"
+	"-----END EC PRIVATE KEY-----\n";
+static const char fx_ca_rsa_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIEOjCCAqKgAwIBAgIIKeuGLB3gBBIwDQYJKoZIhvcNAQELBQAwOzELMAkGA1UE\n"
+	"BhMCQ0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRYwFAYDVQQDEw10dW5zZWMgUlNB\n"
+	"IENBMB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEwMTAwMDAwMFowOzELMAkGA1UEBhMC\n"
+	"Q0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRYwFAYDVQQDEw10dW5zZWMgUlNBIENB\n"
+	"MIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEA0PNLzK9KTUkgCIul0LCb\n"
+	"6E2viq8AM+pYp+KntrWw5elpJcduELT/NpW5g71vgN+Rl4T8ub9R/QZCjc1K1K7a\n"
+	"DQOKteXt18lb8/ZPSCDgU0Vc41DJptQKcEiu2lyx30WFAl+Jokdxjt1FPmg2Y1GS\n"
+	"7afEL0/OuMzTEgbhThndYM83t0/rHgCoxiHI3y8dgm1p5DXDhOIwDdlvOxcqanWF\n"
+	"8WUxt0u7EckxWdLLsEMQTjDN7mfZth5saNYEk9qd4/ZO3arXy9jBZ7ZHk1Z6yW89\n"
+	"qqG5W3QCDy7aWdD+Jkm6rZy/HFgHhdJ78A7VMxesJOfMf+UJvGJ+2tD9LrvGQLWG\n"
+	"k/cLH/XoTyJK1qfW6SytZho48McO3bXOtMIfZH/ajq7Kesb7z8OegNjZWFxHUHvt\n"
+	"6UPngPTdXCtxTmcpAUiGnb24ILOm4kVFqX/+Va8On2nxJYRBxHwK2pQM3qLyBzMv\n"
+	"0/Y17COgL4V8RQRew/z54WCL7qmVUPK7QD14oQsXclMXAgMBAAGjQjBAMA8GA1Ud\n"
+	"EwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgEGMB0GA1UdDgQWBBQ+3mw5waFYkq/n\n"
+	"db9DI+vSd4zG5jANBgkqhkiG9w0BAQsFAAOCAYEAnxgIOUaJBc1jFv2UEd+Lpq9k\n"
+	"HgfMKXWjVoEXeQrGTe1iXplweFiGJNuDiDdmDIwxeB/DuArUzlLKS5RtqjzXZgqD\n"
+	"Vagr9JYKkczSQzf5XUbIoToeYwe5rnuT8m/zReIHTHo91V2F/JIPKyPMmlQ1ZeFD\n"
+	"ff+z8IynJ64ZI9t4uiHYRj8YAARoX1qtse9YqRgHAJepLoZ8cq1dW5itNxD2vg6N\n"
+	"5yf2o+4Xf6t9oxDpgk+YXfe3pT9du+xs5EBcz1+qkfu2gY7ZWQdUf3Mp6J85GPZ9\n"
+	"CYnjx7Kb53S8xOESwJUp8y1+i82vxgp79Lq3s7M1Jo7GB70MYXFwfpVGWtH5qrr/\n"
+	"hADTRTR7uXNt/Fd54ktUGSe/avGoBTgWOilswYfgRwfXLaK3HFkCok/PuXRTRQfw\n"
+	"iX+qGV153eYWJ+Trnx5Kog2ffkSGaYYtY7+7dp0oyRjbZjFDSBqVGNFeWOEANyy4\n"
+	"L8zDy9nFkmeNjSOWHas7B1T8jpF6YKTLcLJXlRKT\n"
+	"-----END CERTIFICATE-----\n";
+static const char fx_ca_ecdsa_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIDHDCCAYSgAwIBAgIIaWeW+vxyUpcwDQYJKoZIhvcNAQELBQAwOzELMAkGA1UE\n"
+	"BhMCQ0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MRYwFAYDVQQDEw10dW5zZWMgUlNB\n"
+	"IENBMB4XDTI1MDEwMTAwMDAwMFoXDTM1MDEwMTAwMDAwMFowRzELMAkGA1UEBhMC\n"
+	"Q0gxFDASBgNVBAoTC3R1bnNlYyB0ZXN0MSIwIAYDVQQDExl0dW5zZWMgRUNEU0Eg\n"
+	"aW50ZXJtZWRpYXRlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEIH6FesxsA11M\n"
+	"umMdYw9tHrNMT4L/yHMef3A3XheM7wMDOpz4kYxnVO0e1XdJq1Xz4EBWDM2uJYJR\n"
+	"5K1Co5lBk6NjMGEwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwHQYD\n"
+	"VR0OBBYEFB/fgk4i7CzyQUVulDGhRuXZuRn3MB8GA1UdIwQYMBaAFD7ebDnBoViS\n"
+	"r+d1v0Mj69J3jMbmMA0GCSqGSIb3DQEBCwUAA4IBgQAqAqK7lygyrZU+Kuf6FpTx\n"
+	"W2t7jy7QtIfqg4L4v22wazGEu9SnAsHN/TXNHUSduLic4+Tm/saQSuSgkZDw0lSt\n"
+	"mi6eeotE/9yMXDmiMqs0U2pjAEpr18ZDoaWNwAji94VEutv/1axOn/nNPszvB9xq\n"
+	"YM3Kh4zaMRoazLjfYLQjkDz4jk/gMEdxqggojzsdIIPQfJ4+0/XJZvwicnaBNEWR\n"
+	"pT7G+wuyECofcG9MYmseDPUDn/2hlJBmhUvL5QdzWIXseHwwzfhtNIYEu3EZsa64\n"
+	"ryNw5P+4tNAHraiabEKUEHzDXqzoh3dKcNPKlrrHW9Xp8xMa79mbK6phyLzWEfrr\n"
+	"mTyAE8GfEDRUHgu9/zIlkfdHnDWGz4LyABabBaKZj14NBMMx/7Edyu9kcVRv29IB\n"
+	"Xvo7AT4RdBo/OUs/uowGG1XOBTF68F3xMao43/UwtbmJhqTQXDmmDgLOxatbIL8w\n"
+	"j0fjGqD3tLcmWy7RUVCVysCU5HMq+QTNHlApT+76UlM=\n"
+	"-----END CERTIFICATE-----\n";
