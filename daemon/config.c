@@ -1752,14 +1752,18 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		x->end->auth = CFG_AUTH_EAP_RADIUS;
 		return 0;
 	}
+	if (strcasecmp(v, "eap-dynamic") == 0) {
+		x->end->auth = CFG_AUTH_EAP_DYNAMIC;
+		return 0;
+	}
 	if (strcasecmp(v, "eap-tls") == 0) {
 		x->end->auth = CFG_AUTH_EAP_TLS;
 		return 0;
 	}
 	if (strncasecmp(v, "eap", 3) == 0)
 		return kv_fail(l, kv, path,
-		               "EAP method %s is not supported yet (eap-mschapv2, eap-tls and "
-		               "eap-radius are; eap-dynamic is to come)",
+		               "EAP method %s is not supported (eap-mschapv2, eap-tls, eap-radius "
+		               "and eap-dynamic are)",
 		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
 		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
@@ -1769,7 +1773,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2, eap-tls or eap-radius");
+	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2, eap-tls, eap-radius or eap-dynamic");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -2325,6 +2329,13 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 		return kv_fail(l, conftree_kv(local, "auth"), sub,
 		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
 		               "log in with eap-mschapv2");
+	}
+	/* eap-dynamic: the server picks among what it can serve */
+	if (cc->local.auth == CFG_AUTH_EAP_DYNAMIC) {
+		join(sub, path, "local.auth");
+		return kv_fail(l, conftree_kv(local, "auth"), sub,
+		               "eap-dynamic is for remote.auth (we offer methods); log in with "
+		               "eap-mschapv2 or eap-tls");
 	}
 	if (cc->remote.auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0) {
 		join(sub, path, "remote.auth");

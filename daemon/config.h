@@ -112,6 +112,7 @@ enum cfg_auth {
 	CFG_AUTH_EAP_MSCHAPV2,
 	CFG_AUTH_EAP_TLS,
 	CFG_AUTH_EAP_RADIUS,
+	CFG_AUTH_EAP_DYNAMIC, /* remote only: EAP-TLS or EAP-MSCHAPv2, the peer's pick */
 };
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };

@@ -25,6 +25,9 @@ struct eapauth {
 	struct eap_tls_creds tls_creds;
 	struct ike_identity server_id; /* peer, EAP-TLS: remote.id, if set */
 	struct eap_method method;
+	/* server, eap-dynamic: the methods offered, preferred first */
+	struct eap_method offer[2];
+	size_t n_offer;
 	struct eap_server srv;
 	struct eap_peer peer;
 };
@@ -93,8 +96,18 @@ fail:
 int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, char *err, size_t cap)
 {
 	struct eap_tls_creds c;
+	bool dyn_tls = cc->local.n_certs && cc->remote.n_certs;
 
-	if (cc->local.auth != CFG_AUTH_EAP_TLS && cc->remote.auth != CFG_AUTH_EAP_TLS)
+	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls && !cfg->n_eap_secrets) {
+		snprintf(err, cap,
+		         "remote.auth = eap-dynamic has no method to offer: EAP-TLS needs "
+		         "local.certs and remote.cacerts, EAP-MSCHAPv2 secrets eap-NAME");
+		return -EINVAL;
+	}
+	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls)
+		return 0;
+	if (cc->local.auth != CFG_AUTH_EAP_TLS && cc->remote.auth != CFG_AUTH_EAP_TLS &&
+	    cc->remote.auth != CFG_AUTH_EAP_DYNAMIC)
 		return 0;
 	if (tls_creds(cfg, cc, &c, err, cap) < 0)
 		return -EINVAL;
@@ -159,6 +172,17 @@ static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
 	return 0;
 }
 
+/* Whether EAP-TLS is what ran (or runs): the one method, or eap-dynamic's
+ * choice after the peer's Nak. */
+static bool tls_running(const struct eapauth *st)
+{
+	if (!st->tls)
+		return false;
+	if (st->server && st->n_offer)
+		return st->srv.methods[st->srv.cur].ops == &eap_tls_ops;
+	return true;
+}
+
 static void rand_cb(void *ctx, uint8_t *buf, size_t len)
 {
 	(void)ctx;
@@ -206,6 +230,35 @@ static void user_id(const uint8_t *name, size_t len, struct ike_identity *id)
 	memcpy(id->data, name, len);
 }
 
+/*
+ * remote.auth = eap-dynamic (strongSwan's plugin of that name): offer
+ * EAP-TLS first where the connection can serve it (local.certs and the
+ * users' CA in remote.cacerts), then EAP-MSCHAPv2 where secrets hold EAP
+ * users; a peer that Naks the first gets the next one it lists (RFC 3748
+ * §5.3.1), and one that answered a method cannot switch any more.
+ */
+static int dynamic_begin(struct eapauth *st, const struct cfg_conn *cc,
+                         const struct ike_event *ev, struct ike_answer *ans)
+{
+	struct eap_mschapv2_server_cfg mc = {
+	    .lookup = lookup, .lookup_ctx = st, .rand = rand_cb, .retries = 2};
+	uint8_t first;
+	int rc;
+
+	if (cc->local.n_certs && cc->remote.n_certs && tls_begin(st, cc, true) == 0)
+		st->offer[st->n_offer++] = st->method;
+	if (st->cfg->n_eap_secrets && eap_mschapv2_server_init(&st->ms, &mc) == 0)
+		st->offer[st->n_offer++] = (struct eap_method){&eap_mschapv2_ops, &st->ms};
+	if (!st->n_offer)
+		return -EINVAL;
+	rand_bytes(&first, 1);
+	if (eap_server_init(&st->srv, st->offer, st->n_offer, st->asked, ev->peer_id.data,
+	                    ev->peer_id.len, first) < 0)
+		return -EINVAL;
+	rc = eap_server_start(&st->srv, ans->eap, sizeof(ans->eap), &ans->eap_len);
+	return rc == EAP_SEND ? 0 : -EINVAL;
+}
+
 static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const struct ike_event *ev,
                         struct ike_answer *ans)
 {
@@ -218,6 +271,8 @@ static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const str
 
 	st->server = true;
 	st->asked = ask;
+	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC)
+		return dynamic_begin(st, cc, ev, ans);
 	if (cc->remote.auth == CFG_AUTH_EAP_TLS) {
 		if ((rc = tls_begin(st, cc, true)) < 0)
 			return rc;
@@ -301,7 +356,7 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 	/* The user is the one MSCHAPv2 verified (the Name it looked up),
 	 * never a Windows client's IKE ID (its IP address); EAP-TLS's is the
 	 * identity its certificate names (the IKE ID, if that was it, stays). */
-	if (st->server && st->tls) {
+	if (st->server && tls_running(st)) {
 		if (st->user[0])
 			user_id((const uint8_t *)st->user, strlen(st->user), &ans->eap_id);
 		else if (st->asked && (name = eap_server_identity(&st->srv, &len)) && len)
@@ -353,7 +408,7 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		                      &ans->eap_len);
 	}
 	result(st, rc, ans);
-	if (st->tls && !st->told &&
+	if (tls_running(st) && !st->told &&
 	    (ans->eap_status == IKE_EAP_FAILURE ||
 	     (ans->eap_status == IKE_EAP_CONTINUE && st->tls->state == EAP_TLS_ALERT))) {
 		/* Said when the server refuses, as its alert goes out (RFC 5216
@@ -364,7 +419,7 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		         st->tls->peer_subject[0] ? " (" : "", st->tls->peer_subject,
 		         st->tls->peer_subject[0] ? ")" : "");
 		st->told = true;
-	} else if (st->tls) {
+	} else if (tls_running(st)) {
 		/* told already, or nothing to tell */
 	} else if (ans->eap_status == IKE_EAP_FAILURE)
 		snprintf(why, why_cap, "%s",

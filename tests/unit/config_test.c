@@ -1512,7 +1512,7 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:remote2 { auth = psk }",
 	     "connections.gw.remote2: several authentication rounds are not supported"},
 	    {"c:other { }", "connections.gw.other: unknown section"},
-	    {"l:auth = eap-ttls", "connections.gw.local.auth: EAP method eap-ttls is not supported yet"},
+	    {"l:auth = eap-ttls", "connections.gw.local.auth: EAP method eap-ttls is not supported"},
 	    /* EAP-TLS: our certificate and the other end's CA, both roles */
 	    {"l:auth = eap-tls",
 	     "connections.gw.local: local.auth = eap-tls needs local.certs (the user certificate"},
@@ -1520,6 +1520,7 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"r:auth = eap-radius",
 	     "connections.gw.remote.auth: eap-radius needs tunsec { radius { servers"},
 	    {"l:auth = eap-radius", "connections.gw.local.auth: eap-radius is for remote.auth"},
+	    {"l:auth = eap-dynamic", "connections.gw.local.auth: eap-dynamic is for remote.auth"},
 	    {"r:auth = xauth", "connections.gw.remote.auth: XAuth (xauth) is IKEv1"},
 	    {"r:auth = rsa/pss", "signature scheme constraints are not supported; use pubkey"},
 	    {"l:eap_ids = x", "connections.gw.local.eap_ids: unknown key"},
@@ -1648,7 +1649,8 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
 	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
 	    {"l:auth = none",
-	     "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2, eap-tls or eap-radius"},
+	     "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2, eap-tls, eap-radius or "
+	     "eap-dynamic"},
 	    /* traffic selectors */
 	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
 	    {"ch:local_ts = dynamic[tcp/80]", "protocols and ports with dynamic are not supported"},
