@@ -229,76 +229,202 @@ static int initiate_path(const struct daemon *d, const struct conn *c, struct ik
 /* ---- sending ------------------------------------------------------------ */
 
 /*
- * One IKE datagram: from port 500's socket as it is, from port 4500's
- * behind the non-ESP marker (RFC 3948 §2.2), with the source address the
- * engine chose (IP_PKTINFO: on a multi-homed host the reply must leave
- * from the address the request came to, or the peer's NAT detection and
- * its socket would not match).
+ * Outgoing IKE datagrams held during one receive batch (conns_ike_hold):
+ * under a flood of spoofed IKE_SA_INITs nearly every datagram is answered
+ * with a COOKIE, and one sendmmsg() for the batch costs the kernel less
+ * than a sendmsg() each. Fixed cells, no allocation per datagram; what does
+ * not fit a cell leaves at once, after the queue, so that datagrams to one
+ * peer keep their order.
  */
+#define IKE_TXQ_LEN  64   /* a receive batch (daemon/loop.c BATCH) */
+#define IKE_TXQ_CELL 1500 /* non-ESP marker and message; a COOKIE takes ~60 */
+
+union ike_txq_ctl {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct cmsghdr align;
+};
+
+struct ike_txq {
+	bool held;
+	unsigned n;
+	int fd[IKE_TXQ_LEN];
+	struct mmsghdr msgs[IKE_TXQ_LEN];
+	struct iovec iov[IKE_TXQ_LEN];
+	struct sockaddr_storage to[IKE_TXQ_LEN];
+	union ike_txq_ctl ctl[IKE_TXQ_LEN];
+	uint8_t cell[IKE_TXQ_LEN][IKE_TXQ_CELL];
+};
+
+/* The socket a datagram along p leaves from: port 4500's (behind the
+ * non-ESP marker, RFC 3948 §2.2) when our side of the path is not port. */
+static int ike_fd(const struct daemon *d, const struct ike_path *p, bool *natt)
+{
+	bool v6 = p->remote.family == AF_INET6;
+
+	*natt = p->local.port != d->cfg.port;
+	return *natt ? (v6 ? d->udp6_natt : d->udp4_natt) : (v6 ? d->udp6_ike : d->udp4_ike);
+}
+
+/*
+ * Address m to the peer, from the source address the engine chose
+ * (IP_PKTINFO: on a multi-homed host the reply must leave from the address
+ * the request came to, or the peer's NAT detection and its socket would
+ * not match). m's msg_iov is the caller's.
+ */
+static void ike_address(struct msghdr *m, const struct ike_path *p, struct sockaddr_storage *to,
+			union ike_txq_ctl *ctl)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)ctl->buf;
+
+	memset(to, 0, sizeof(*to));
+	memset(ctl, 0, sizeof(*ctl));
+	m->msg_name = to;
+	m->msg_control = ctl->buf;
+	if (p->remote.family == AF_INET6) {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)to;
+		struct in6_pktinfo pi = {0};
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons(p->remote.port);
+		memcpy(&s->sin6_addr, p->remote.addr, 16);
+		m->msg_namelen = sizeof(*s);
+		memcpy(&pi.ipi6_addr, p->local.addr, 16);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		m->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct sockaddr_in *s = (struct sockaddr_in *)to;
+		struct in_pktinfo pi = {0};
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons(p->remote.port);
+		memcpy(&s->sin_addr, p->remote.addr, 4);
+		m->msg_namelen = sizeof(*s);
+		memcpy(&pi.ipi_spec_dst, p->local.addr, 4);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		m->msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+/* msgs[0..n) on fd; a datagram the kernel refuses is counted and skipped
+ * (sendmmsg() reports only the first error, and only if nothing left). */
+static void ike_sendmmsg(struct daemon *d, int fd, struct mmsghdr *msgs, unsigned n)
+{
+	unsigned i = 0;
+
+	while (i < n) {
+		int r = sendmmsg(fd, msgs + i, n - i, MSG_DONTWAIT);
+
+		if (r > 0) {
+			d->cnt.ike_tx += (unsigned)r;
+			i += (unsigned)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			d->cnt.ike_tx_failed++;
+			log_debug("IKE send: %s", strerror(errno));
+			i++;
+		}
+	}
+}
+
+/* Send the held datagrams: one sendmmsg() per run of one socket's. */
+static void ike_txq_send(struct daemon *d)
+{
+	struct ike_txq *q = d->ike_txq;
+	unsigned i = 0;
+
+	while (i < q->n) {
+		unsigned j = i + 1;
+
+		while (j < q->n && q->fd[j] == q->fd[i])
+			j++;
+		ike_sendmmsg(d, q->fd[i], q->msgs + i, j - i);
+		i = j;
+	}
+	q->n = 0;
+}
+
+/* Queue one datagram (marker and message copied into a cell); false if it
+ * does not fit a cell. */
+static bool ike_txq_add(struct ike_txq *q, int fd, bool natt, const struct ike_path *p,
+			const uint8_t *buf, size_t n)
+{
+	size_t off = natt ? 4 : 0;
+	unsigned k = q->n;
+
+	if (off + n > IKE_TXQ_CELL)
+		return false;
+	memset(q->cell[k], 0, off); /* the non-ESP marker */
+	memcpy(q->cell[k] + off, buf, n);
+	q->iov[k] = (struct iovec){q->cell[k], off + n};
+	memset(&q->msgs[k], 0, sizeof(q->msgs[k]));
+	q->msgs[k].msg_hdr.msg_iov = &q->iov[k];
+	q->msgs[k].msg_hdr.msg_iovlen = 1;
+	ike_address(&q->msgs[k].msg_hdr, p, &q->to[k], &q->ctl[k]);
+	q->fd[k] = fd;
+	q->n++;
+	return true;
+}
+
+/* One IKE datagram: queued while held, else sent now. */
 static void ike_send(struct daemon *d, const struct ike_path *p, const uint8_t *buf, size_t n)
 {
 	static const uint8_t marker[4];
-	bool natt = p->local.port != d->cfg.port;
-	bool v6 = p->remote.family == AF_INET6;
-	int fd = natt ? (v6 ? d->udp6_natt : d->udp4_natt) : (v6 ? d->udp6_ike : d->udp4_ike);
+	struct ike_txq *q = d->ike_txq;
+	bool natt;
+	int fd = ike_fd(d, p, &natt);
 	struct iovec iov[2];
-	struct sockaddr_storage to = {0};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
+	struct sockaddr_storage to;
+	union ike_txq_ctl ctl;
 	struct msghdr m = {0};
-	struct cmsghdr *cm;
 	int i = 0;
 
 	if (fd < 0) {
 		d->cnt.ike_tx_failed++;
 		return;
 	}
+	if (q && q->held) {
+		if (q->n == IKE_TXQ_LEN)
+			ike_txq_send(d);
+		if (ike_txq_add(q, fd, natt, p, buf, n))
+			return;
+		ike_txq_send(d); /* too large: after those queued before it */
+	}
 	if (natt)
 		iov[i++] = (struct iovec){(void *)marker, sizeof(marker)};
 	iov[i++] = (struct iovec){(void *)buf, n};
-	memset(&ctl, 0, sizeof(ctl));
-	m.msg_name = &to;
 	m.msg_iov = iov;
 	m.msg_iovlen = (size_t)i;
-	m.msg_control = ctl.buf;
-	cm = (struct cmsghdr *)ctl.buf;
-	if (v6) {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&to;
-		struct in6_pktinfo pi = {0};
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(p->remote.port);
-		memcpy(&s->sin6_addr, p->remote.addr, 16);
-		m.msg_namelen = sizeof(*s);
-		memcpy(&pi.ipi6_addr, p->local.addr, 16);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else {
-		struct sockaddr_in *s = (struct sockaddr_in *)&to;
-		struct in_pktinfo pi = {0};
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(p->remote.port);
-		memcpy(&s->sin_addr, p->remote.addr, 4);
-		m.msg_namelen = sizeof(*s);
-		memcpy(&pi.ipi_spec_dst, p->local.addr, 4);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		m.msg_controllen = CMSG_SPACE(sizeof(pi));
-	}
+	ike_address(&m, p, &to, &ctl);
 	if (sendmsg(fd, &m, MSG_DONTWAIT) < 0) {
 		d->cnt.ike_tx_failed++;
 		log_debug("IKE send: %s", strerror(errno));
 		return;
 	}
 	d->cnt.ike_tx++;
+}
+
+void conns_ike_hold(struct daemon *d)
+{
+	/* Once, for the daemon's life; without it, datagrams leave at once. */
+	if (!d->ike_txq)
+		d->ike_txq = calloc(1, sizeof(*d->ike_txq));
+	if (d->ike_txq)
+		d->ike_txq->held = true;
+}
+
+void conns_ike_flush(struct daemon *d)
+{
+	if (!d->ike_txq)
+		return;
+	ike_txq_send(d);
+	d->ike_txq->held = false;
 }
 
 /* ---- CHILD_SAs into the SAD --------------------------------------------- */
@@ -1957,6 +2083,8 @@ void conns_free(struct daemon *d)
 	free(d->pool_routes); /* (the routes themselves: netcfg's undo) */
 	d->pool_routes = NULL;
 	d->n_pool_routes = 0;
+	free(d->ike_txq);
+	d->ike_txq = NULL;
 }
 
 /* ---- input --------------------------------------------------------------- */

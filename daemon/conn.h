@@ -115,6 +115,14 @@ void conns_free(struct daemon *d);
 void conns_ike_input(struct daemon *d, const struct ike_path *path, const uint8_t *pkt,
 		     size_t len, uint64_t now);
 
+/*
+ * Hold the IKE datagrams the engine sends from now on, and send them with
+ * one sendmmsg() per socket at conns_ike_flush() (daemon/loop.c: around
+ * one receive batch). Without memory for the queue, they leave at once.
+ */
+void conns_ike_hold(struct daemon *d);
+void conns_ike_flush(struct daemon *d);
+
 /* The RADIUS socket fd is readable (daemon/eapradius.h). */
 void conns_radius_input(struct daemon *d, int fd, uint64_t now);
 

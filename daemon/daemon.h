@@ -19,6 +19,7 @@ struct netcfg;
 struct pool_route;
 struct loop;
 struct radhub;
+struct ike_txq;
 
 #define TUNSEC_VERSION "0.1.0"
 
@@ -117,6 +118,7 @@ struct daemon {
 	struct daemon_counters cnt;
 	time_t started;
 	struct loop *loop;
+	struct ike_txq *ike_txq; /* IKE datagrams held for one sendmmsg (conn.c) */
 };
 
 /* Run the event loop until SIGINT/SIGTERM. 0 or -errno. */

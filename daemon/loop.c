@@ -874,6 +874,8 @@ static void on_sock(uv_poll_t *h, int status, int events)
 			log_debug("recvmmsg: %s", strerror(errno));
 		return;
 	}
+	/* The batch's IKE answers leave together (a flood's COOKIEs). */
+	conns_ike_hold(l->d);
 	for (int i = 0; i < n; i++) {
 		struct pkt p;
 
@@ -892,6 +894,7 @@ static void on_sock(uv_poll_t *h, int status, int events)
 	/* The runs point into the socket cells (or the UDP_GRO buffers): out
 	 * before the next batch. */
 	gro_flush(l);
+	conns_ike_flush(l->d);
 	/* The engines' deadlines move only when one of them got a datagram. */
 	if (l->ike_seen) {
 		l->ike_seen = false;

@@ -41,9 +41,22 @@ static int set_sockopt_int(int fd, int level, int name, int val)
 	return setsockopt(fd, level, name, &val, sizeof(val));
 }
 
+/*
+ * Receive buffers. Port 4500 carries ESP: a big buffer absorbs the bursts
+ * a batch-oriented reader leaves. Port 500 carries only IKE, where a
+ * bigger buffer buys nothing: under a flood of IKE_SA_INITs it is full
+ * whatever its size, the kernel drops the same share of what comes, and
+ * what it keeps waits longer (a real initiator's request sat behind ~8 MiB
+ * of flood, up to a quarter of a second on a busy 2-CPU host, and timed
+ * out: tests/netns/ike_flood.sh). 1 MiB (2 MiB as the kernel counts it)
+ * still holds thousands of peers' requests arriving at once.
+ */
+#define ESP_RCVBUF (4 << 20)
+#define IKE_RCVBUF (1 << 20)
+
 /* A UDP socket on the wildcard address; -errno. EAFNOSUPPORT for IPv6 on a
  * host without it is not an error to the caller. */
-static int udp_open(int family, uint16_t port)
+static int udp_open(int family, uint16_t port, int rcvbuf)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
@@ -70,8 +83,7 @@ static int udp_open(int family, uint16_t port)
 		len = sizeof(*s4);
 		set_sockopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
 	}
-	/* Bigger buffers absorb the bursts a batch-oriented reader leaves. */
-	set_sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+	set_sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf);
 	set_sockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
@@ -87,7 +99,7 @@ static int raw_esp_open(int family)
 
 	if (fd < 0)
 		return -errno;
-	set_sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
+	set_sockopt_int(fd, SOL_SOCKET, SO_RCVBUF, ESP_RCVBUF);
 	set_sockopt_int(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
 	return fd;
 }
@@ -98,15 +110,16 @@ static int open_sockets(struct daemon *d)
 		int *fd;
 		int family;
 		int port;
+		int rcvbuf;
 	} want[] = {
-		{&d->udp4_natt, AF_INET, d->cfg.port_nat_t},
-		{&d->udp6_natt, AF_INET6, d->cfg.port_nat_t},
-		{&d->udp4_ike, AF_INET, d->cfg.port},
-		{&d->udp6_ike, AF_INET6, d->cfg.port},
+		{&d->udp4_natt, AF_INET, d->cfg.port_nat_t, ESP_RCVBUF},
+		{&d->udp6_natt, AF_INET6, d->cfg.port_nat_t, ESP_RCVBUF},
+		{&d->udp4_ike, AF_INET, d->cfg.port, IKE_RCVBUF},
+		{&d->udp6_ike, AF_INET6, d->cfg.port, IKE_RCVBUF},
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int fd = udp_open(want[i].family, (uint16_t)want[i].port);
+		int fd = udp_open(want[i].family, (uint16_t)want[i].port, want[i].rcvbuf);
 
 		if (fd == -EAFNOSUPPORT && want[i].family == AF_INET6) {
 			log_info("no IPv6 on this host: UDP port %d on IPv4 only", want[i].port);

@@ -297,7 +297,7 @@ struct ike_engine *ike_engine_create(const struct ike_engine_opts *opts)
 		e->opts.sa_max = IKE_DEFAULT_SA_MAX;
 	e->next_id = 1;
 	e->next_peer_id = 1;
-	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	cookie_key(e, &e->cookie_mac);
 	rnd(e, key, sizeof(key));
 	satab_init(&e->tab, key);
 	sodium_memzero(key, sizeof(key));

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "crypto/hmac.h"
 #include "crypto/ke.h"
 #include "crypto/prf.h"
 #include "crypto/rand.h"
@@ -132,12 +133,15 @@ struct ike_engine {
 	uint8_t plain[IKE_ENGINE_MSG_MAX];
 	uint8_t out[IKE_ENGINE_MSG_MAX];
 	/* §2.6: our COOKIE secret, and its version (the first cookie byte),
-	 * in use since cookie_since; the one before until cookie_prev_until */
-	uint8_t cookie_secret[32];
+	 * in use since cookie_since; the one before until cookie_prev_until.
+	 * Each is kept as an HMAC keyed with it once (key ^ ipad and ^ opad
+	 * absorbed): under a flood every spoofed request costs one cookie, and
+	 * keying is half of an HMAC-SHA-256 of it. */
+	struct hmac cookie_mac;
 	uint8_t cookie_version;
 	bool cookie_started;
 	ike_time_t cookie_since;
-	uint8_t cookie_prev[32];
+	struct hmac cookie_prev_mac;
 	uint8_t cookie_prev_version;
 	ike_time_t cookie_prev_until;
 	/* payload structs too big for the stack (an SA payload is ~9 KiB) */
@@ -174,6 +178,8 @@ bool group_offered(const struct ike_peer *p, uint16_t g);
 int addr_score(const struct ike_peer *p, const struct ike_path *path);
 int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t len, ike_time_t now);
 int on_init_response(struct ike_engine *e, const struct ike_path *path, size_t len, ike_time_t now);
+/* Key mac (HMAC-SHA-256) with a new random COOKIE secret (§2.6). */
+void cookie_key(struct ike_engine *e, struct hmac *mac);
 
 /* ex_auth.c */
 unsigned peer_hash_set(const struct ike_msg *m);

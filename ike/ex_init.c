@@ -19,10 +19,10 @@ static struct ike_sa *find_half_open(struct ike_engine *e, uint64_t spi_i,
 static bool prefix_has(const struct ike_prefix *p, const struct ike_addr *a);
 static int prefixes_score(const struct ike_prefix *p, size_t n, const struct ike_addr *a);
 static struct ike_peer *peer_for_init(const struct ike_engine *e, const struct ike_path *path);
-static void make_cookie(const uint8_t secret[32], uint8_t version, const struct ike_msg *m,
+static void make_cookie(struct hmac *mac, uint8_t version, const struct ike_msg *m,
                         const struct ike_path *path, uint8_t out[COOKIE_LEN]);
 static void cookie_rotate(struct ike_engine *e, ike_time_t now);
-static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
+static bool cookie_ok(struct ike_engine *e, const struct ike_msg *m,
                       const struct ike_path *path, ike_time_t now);
 static bool cookie_wanted(const struct ike_engine *e, const struct ike_path *path);
 static void sa_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_reason r, uint16_t notify);
@@ -248,7 +248,7 @@ static struct ike_peer *peer_for_init(const struct ike_engine *e, const struct i
 
 /* §2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>),
  * here with HMAC-SHA-256 keyed by the secret. */
-static void make_cookie(const uint8_t secret[32], uint8_t version, const struct ike_msg *m,
+static void make_cookie(struct hmac *mac, uint8_t version, const struct ike_msg *m,
                         const struct ike_path *path, uint8_t out[COOKIE_LEN])
 {
 	uint8_t data[IKE_NONCE_MAX + 16 + 2 + 8];
@@ -263,7 +263,18 @@ static void make_cookie(const uint8_t secret[32], uint8_t version, const struct 
 	for (int i = 7; i >= 0; i--)
 		data[n++] = (uint8_t)(m->hdr.spi_i >> (8 * i));
 	out[0] = version;
-	prf_compute(PRF_HMAC_SHA2_256, secret, 32, data, n, out + 1);
+	hmac_start(mac);
+	hmac_update(mac, data, n);
+	hmac_finish(mac, out + 1);
+}
+
+void cookie_key(struct ike_engine *e, struct hmac *mac)
+{
+	uint8_t secret[32];
+
+	rnd(e, secret, sizeof(secret));
+	(void)hmac_init(mac, PRF_HMAC_SHA2_256, secret, sizeof(secret));
+	sodium_memzero(secret, sizeof(secret));
 }
 
 /* §2.6: "change the value of <secret> frequently, especially if under
@@ -279,19 +290,19 @@ static void cookie_rotate(struct ike_engine *e, ike_time_t now)
 		return;
 	/* Valid for a while after it was due to retire, not after it did
 	 * (with no IKE_SA_INIT for an hour, that is long ago). */
-	memcpy(e->cookie_prev, e->cookie_secret, sizeof(e->cookie_prev));
+	e->cookie_prev_mac = e->cookie_mac;
 	e->cookie_prev_version = e->cookie_version;
 	e->cookie_prev_until = e->cookie_since + COOKIE_SECRET_SWITCH + COOKIE_PREV_VALID;
-	rnd(e, e->cookie_secret, sizeof(e->cookie_secret));
+	cookie_key(e, &e->cookie_mac);
 	e->cookie_version++;
 	e->cookie_since = now;
 }
 
-static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
+static bool cookie_ok(struct ike_engine *e, const struct ike_msg *m,
                       const struct ike_path *path, ike_time_t now)
 {
 	const struct ike_notify *c = ike_msg_notify(m, IKE_N_COOKIE);
-	const uint8_t *secret;
+	struct hmac *mac;
 	uint8_t want[COOKIE_LEN];
 
 	/* §2.6: the COOKIE notify must come first. */
@@ -299,12 +310,12 @@ static bool cookie_ok(const struct ike_engine *e, const struct ike_msg *m,
 	    c->len != COOKIE_LEN)
 		return false;
 	if (c->data[0] == e->cookie_version)
-		secret = e->cookie_secret;
+		mac = &e->cookie_mac;
 	else if (c->data[0] == e->cookie_prev_version && now < e->cookie_prev_until)
-		secret = e->cookie_prev;
+		mac = &e->cookie_prev_mac;
 	else
 		return false;
-	make_cookie(secret, c->data[0], m, path, want);
+	make_cookie(mac, c->data[0], m, path, want);
 	return sodium_memcmp(want, c->data, COOKIE_LEN) == 0;
 }
 
@@ -364,7 +375,7 @@ int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t le
 		uint8_t c[COOKIE_LEN];
 
 		/* §2.6: no state, just the cookie the retry must carry. */
-		make_cookie(e->cookie_secret, e->cookie_version, m, path, c);
+		make_cookie(&e->cookie_mac, e->cookie_version, m, path, c);
 		e->stats.cookie_sent++;
 		send_init_error(e, path, rh, IKE_N_COOKIE, c, sizeof(c));
 		return IKE_OK;

@@ -15,9 +15,11 @@
 # For information, not asserted: the flood rate (ikeflood's line), the
 # server's CPU time meanwhile, what share of the flood its socket took in
 # (the rest the kernel dropped: UDP RcvbufErrors), and how long the client
-# took from its start to its CHILD_SA.
+# took from its start to its CHILD_SA. The server's CPU includes the flood
+# namespace taking in the COOKIE answers (a veth delivers in the sender's
+# context): about a fifth of it, which a real NIC would not cost.
 #
-# At full rate the server's socket overflows (about half the flood is
+# At full rate the server's socket overflows (about 40 % of the flood is
 # dropped on a 2-core machine), so the client's requests are lost as often,
 # and each loss costs it a retransmission timeout (§2.1). So that a run of
 # losses cannot make the test flaky, the client retransmits after 0.25 s,
