@@ -345,11 +345,22 @@ static int fail(struct ike_answer *ans, char *why, size_t cap, const char *msg)
 	return 1;
 }
 
+/* An Access-Request that could not be queued: why (256 in flight to the
+ * server already is what a crowd of unauthenticated peers can cause). */
+static int send_failed(struct ike_answer *ans, char *why, size_t cap, int rc)
+{
+	ans->eap_status = IKE_EAP_FAILURE;
+	snprintf(why, cap, "cannot send an Access-Request: %s",
+	         rc == RADIUS_ERR_BUSY ? "256 requests in flight to the RADIUS server already"
+	                               : radius_strerror(rc));
+	return 1;
+}
+
 static int begin(struct radsess *s, const char *eap_id, void *user, struct ike_answer *ans,
                  char *why, size_t why_cap, uint64_t now)
 {
 	uint8_t id, rsp[8 + sizeof(s->user.name)];
-	int n;
+	int n, rc;
 
 	rand_bytes(&id, 1);
 	if (!eap_id[0] || strcmp(eap_id, "%any") == 0) {
@@ -371,8 +382,10 @@ static int begin(struct radsess *s, const char *eap_id, void *user, struct ike_a
 	if (take_identity(s, &none) < 0)
 		return fail(ans, why, why_cap, "the peer's IKE identity cannot be a RADIUS User-Name");
 	n = identity_eap(s, id, rsp, sizeof(rsp));
-	if (n < 0 || send_eap(s, rsp, (size_t)n, user, now) < 0)
-		return fail(ans, why, why_cap, "cannot send an Access-Request");
+	if (n < 0)
+		return fail(ans, why, why_cap, "cannot build an EAP-Response/Identity");
+	if ((rc = send_eap(s, rsp, (size_t)n, user, now)) < 0)
+		return send_failed(ans, why, why_cap, rc);
 	return 0;
 }
 
@@ -383,7 +396,7 @@ int radsess_answer(struct radsess **sp, struct radhub *h, const struct ike_event
 	struct radsess *s = *sp;
 	uint8_t rsp[8 + sizeof(((struct radsess *)0)->user.name)];
 	struct eap_pkt p;
-	int n;
+	int n, rc;
 
 	memset(ans, 0, sizeof(*ans));
 	ans->need = IKE_NEED_EAP;
@@ -413,13 +426,15 @@ int radsess_answer(struct radsess **sp, struct radhub *h, const struct ike_event
 			return fail(ans, why, why_cap, "the EAP identity cannot be a RADIUS User-Name");
 		if (p.data_len == 0) {
 			n = identity_eap(s, p.id, rsp, sizeof(rsp));
-			if (n < 0 || send_eap(s, rsp, (size_t)n, user, now) < 0)
-				return fail(ans, why, why_cap, "cannot send an Access-Request");
+			if (n < 0)
+				return fail(ans, why, why_cap, "cannot build an EAP-Response/Identity");
+			if ((rc = send_eap(s, rsp, (size_t)n, user, now)) < 0)
+				return send_failed(ans, why, why_cap, rc);
 			return 0;
 		}
 	}
-	if (send_eap(s, ev->eap, p.len, user, now) < 0)
-		return fail(ans, why, why_cap, "cannot send an Access-Request");
+	if ((rc = send_eap(s, ev->eap, p.len, user, now)) < 0)
+		return send_failed(ans, why, why_cap, rc);
 	return 0;
 }
 

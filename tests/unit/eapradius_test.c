@@ -436,3 +436,38 @@ TEST(eapradius_free_cancels_request)
 	CHECK_EQ(radhub_counters(H)->drop_unknown_id, 1u);
 	teardown();
 }
+
+/* The requests one server can have in flight are capped (256 Identifiers,
+ * RFC 2865 §3): peers that start EAP and never finish (no authentication
+ * is needed to start) fill them; the next peer is refused at once, with
+ * the reason, and no request is queued for it. */
+TEST(eapradius_in_flight_cap_filled_next_refused)
+{
+	struct radsess *many[256] = {0};
+	struct ike_event ev;
+	struct ike_answer ans;
+	char why[200];
+
+	setup();
+	ev_init(&ev, NULL, 0);
+	for (int i = 0; i < 256; i++)
+		REQUIRE_EQ(radsess_answer(&many[i], H, &ev, "someone", NULL, &ans, why, sizeof(why),
+		                          1),
+		           0);
+	CHECK_EQ(radhub_pending(H), 256u);
+	CHECK_EQ(radsess_answer(&S, H, &ev, "someone", NULL, &ans, why, sizeof(why), 1), 1);
+	CHECK_EQ(ans.eap_status, IKE_EAP_FAILURE);
+	CHECK_STREQ(why, "cannot send an Access-Request: 256 requests in flight to the RADIUS "
+	                 "server already");
+	CHECK_EQ(radhub_pending(H), 256u);
+	/* one ends: room for the next */
+	radsess_free(many[0]);
+	many[0] = NULL;
+	radsess_free(S);
+	S = NULL;
+	CHECK_EQ(radsess_answer(&S, H, &ev, "someone", NULL, &ans, why, sizeof(why), 1), 0);
+	for (int i = 1; i < 256; i++)
+		radsess_free(many[i]);
+	CHECK_EQ(radhub_pending(H), 1u);
+	teardown();
+}
