@@ -1838,6 +1838,29 @@ static int p_e_eap_id(struct loader *l, void *obj, const struct conftree_kv *kv,
 	return 0;
 }
 
+/* remote.groups = a, b: names compared with the RADIUS Class */
+static int p_e_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
+                      const char *path)
+{
+	struct conn_ctx *x = obj;
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	int rc;
+
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		if (x->end->n_groups == CFG_MAX_GROUPS)
+			return kv_fail(l, kv, path, "more than %d groups", CFG_MAX_GROUPS);
+		if (strlen(buf) >= sizeof(x->end->groups[0]))
+			return kv_fail(l, kv, path, "group '%s' longer than %zu characters", buf,
+			               sizeof(x->end->groups[0]) - 1);
+		memcpy(x->end->groups[x->end->n_groups++], buf, strlen(buf) + 1);
+	}
+	if (rc < 0 || x->end->n_groups == 0)
+		return kv_fail(l, kv, path, "expected a list of group names");
+	return 0;
+}
+
 static const struct key_spec local_keys[] = {
     {"auth", false, p_e_auth, 0},
     {"id", false, p_e_id, 0},
@@ -1850,6 +1873,7 @@ static const struct key_spec remote_keys[] = {
     {"id", false, p_e_id, 0},
     {"cacerts", false, p_e_cacerts, 0},
     {"eap_id", false, p_e_eap_id, 0},
+    {"groups", false, p_e_groups, 0},
 };
 
 /* children { CHILD { } } */
@@ -2329,6 +2353,13 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 		return kv_fail(l, conftree_kv(local, "auth"), sub,
 		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
 		               "log in with eap-mschapv2");
+	}
+	/* groups: only RADIUS says which a user is in (its Class) */
+	if (cc->remote.n_groups && cc->remote.auth != CFG_AUTH_EAP_RADIUS) {
+		join(sub, path, "remote.groups");
+		return kv_fail(l, conftree_kv(remote, "groups"), sub,
+		               "groups are the RADIUS Class of the user: they need "
+		               "remote.auth = eap-radius");
 	}
 	/* eap-dynamic: the server picks among what it can serve */
 	if (cc->local.auth == CFG_AUTH_EAP_DYNAMIC) {

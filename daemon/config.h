@@ -130,6 +130,7 @@ enum cfg_unique { CFG_UNIQUE_NO = 0, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQ
 
 #define CFG_PROPOSALS_MAX 512
 #define CFG_MAX_CERTS 4
+#define CFG_MAX_GROUPS 8
 
 /* One end of an IKE connection: connections.NAME.local / .remote. */
 /* secrets.eap-NAME { id, secret } (a password) and secrets.ntlm-NAME { id,
@@ -179,6 +180,10 @@ struct cfg_end {
 	 * that named them. */
 	char certs[CFG_MAX_CERTS][4096];
 	unsigned n_certs;
+	/* remote.groups (with eap-radius): the RADIUS Class one of which the
+	 * user's Access-Accept must carry (strongSwan's class_group) */
+	char groups[CFG_MAX_GROUPS][64];
+	unsigned n_groups;
 };
 
 /*

@@ -1477,6 +1477,31 @@ static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
 	sodium_memzero(ans, sizeof(*ans)); /* the MSK */
 }
 
+/* remote.groups: the Access-Accept's Class must be one of them
+ * (strongSwan's eap-radius class_group); else the login fails, with
+ * EAP-Failure in place of the Success. */
+static void check_groups(struct conn_ikesa *s, struct ike_answer *ans, char *why, size_t cap)
+{
+	const struct cfg_end *r = &s->conn->cfg.remote;
+	const struct radsess_user *u = radsess_user(s->rad);
+
+	if (!r->n_groups)
+		return;
+	for (unsigned i = 0; i < r->n_groups; i++)
+		if (strlen(r->groups[i]) == u->class_len &&
+		    memcmp(r->groups[i], u->class_, u->class_len) == 0)
+			return;
+	snprintf(why, cap, "RADIUS admitted %.200s, but its Class is none of remote.groups",
+		 u->name);
+	sodium_memzero(ans->msk, sizeof(ans->msk));
+	ans->msk_len = 0;
+	ans->eap_status = IKE_EAP_FAILURE;
+	ans->eap[0] = 4; /* EAP-Failure (RFC 3748 §4.2), same Identifier */
+	ans->eap_len = 4;
+	ans->eap[2] = 0;
+	ans->eap[3] = 4;
+}
+
 /* What the RADIUS servers answered: the next EAP round of the IKE SA that
  * asked (its user pointer), or an accounting request's fate. */
 static void radius_drain(struct daemon *d, uint64_t now)
@@ -1497,6 +1522,8 @@ static void radius_drain(struct daemon *d, uint64_t now)
 		}
 		radsess_result(s->rad, &ev, &ans, why, sizeof(why));
 		radius_event_wipe(&ev);
+		if (ans.eap_status == IKE_EAP_SUCCESS)
+			check_groups(s, &ans, why, sizeof(why));
 		eap_resume(d, s->conn, s, &ans, why, now);
 		drain(d, now);
 	}

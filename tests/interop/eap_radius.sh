@@ -17,6 +17,8 @@
 #  - accounting (RFC 2866, RFC 2869 §2.1): Start, Interim-Update and Stop
 #    in FreeRADIUS's detail file with User-Name, Acct-Session-Id, the
 #    virtual IP, Class, and the Stop's packet counters at least the pings;
+#  - remote.groups: frank's Access-Accept carries Class "guests", none of
+#    the connection's groups: refused, and tunsecd says why;
 #  - a wrong password: Access-Reject, EAP-Failure, no SA, tunsecd says the
 #    RADIUS server rejected carol;
 #  - no Message-Authenticator dropped by FreeRADIUS (every request of ours
@@ -37,7 +39,11 @@ carol	Cleartext-Password := "carol pw"
 	Class = "staff"
 
 erin	Cleartext-Password := "erin pw"
-	Session-Timeout = 2
+	Session-Timeout = 2,
+	Class = "staff"
+
+frank	Cleartext-Password := "frank pw"
+	Class = "guests"
 EOF
 fr_start "$T_NS"
 
@@ -81,6 +87,7 @@ connections {
 		remote {
 			auth = eap-radius
 			eap_id = %any
+			groups = staff, admins
 		}
 		children {
 			net {
@@ -213,7 +220,16 @@ check "accounting: erin's Stop, Acct-Terminate-Cause Session-Timeout" wait_for 5
 	"awk 'BEGIN { RS = \"\" } /User-Name = \"erin\"/ && /Acct-Status-Type = Stop/' '$DETAIL' |
 	grep -q 'Acct-Terminate-Cause = Session-Timeout'"
 
-# 3. a wrong password
+# 3. frank: RADIUS admits him, but his Class (guests) is none of
+# remote.groups (strongSwan's class_group)
+swan_conf "frank pw" frank
+swan_load w || die "swanctl could not reload"
+if swan_initiate w net gw; then bad "Class not in remote.groups: refused"; else ok "Class not in remote.groups: refused"; fi
+check "Class not in remote.groups: no SA on tunsecd" wait_for 5 no_sa
+check "tunsecd says why" grep -q "RADIUS admitted frank, but its Class is none of remote.groups" \
+	"${TSD_LOG[t]}"
+
+# 4. a wrong password
 swan_conf "wrong pw"
 swan_load w || die "swanctl could not reload"
 if swan_initiate w net gw; then bad "wrong password: refused"; else ok "wrong password: refused"; fi

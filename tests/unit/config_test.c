@@ -1521,6 +1521,9 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	     "connections.gw.remote.auth: eap-radius needs tunsec { radius { servers"},
 	    {"l:auth = eap-radius", "connections.gw.local.auth: eap-radius is for remote.auth"},
 	    {"l:auth = eap-dynamic", "connections.gw.local.auth: eap-dynamic is for remote.auth"},
+	    {"r:groups = staff", "connections.gw.remote.groups: groups are the RADIUS Class of the "
+	                         "user: they need remote.auth = eap-radius"},
+	    {"l:groups = staff", "connections.gw.local.groups: unknown key"},
 	    {"r:auth = xauth", "connections.gw.remote.auth: XAuth (xauth) is IKEv1"},
 	    {"r:auth = rsa/pss", "signature scheme constraints are not supported; use pubkey"},
 	    {"l:eap_ids = x", "connections.gw.local.eap_ids: unknown key"},
