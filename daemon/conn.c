@@ -1443,7 +1443,7 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 			return;
 		}
 	} else {
-		eapauth_answer(&s->eap, &d->cfg, &c->cfg, ev, &ans, why, sizeof(why));
+		eapauth_answer(&s->eap, &d->cfg, &c->cfg, c->eap_tls, ev, &ans, why, sizeof(why));
 		if (ans.eap_status != IKE_EAP_CONTINUE) {
 			eapauth_free(s->eap);
 			s->eap = NULL;
@@ -1785,7 +1785,8 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	}
 	c->cfg = *cc;
 	ic = &c->icfg;
-	if (conn_creds(kc, c, why, sizeof(why)) < 0 || eapauth_check(kc, cc, why, sizeof(why)) < 0)
+	if (conn_creds(kc, c, why, sizeof(why)) < 0 ||
+	    eapauth_load(kc, cc, &c->eap_tls, why, sizeof(why)) < 0)
 		goto fail;
 	ic->local_id = cc->local.id;
 	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)
@@ -1869,6 +1870,7 @@ static void conn_free(struct daemon *d, struct conn *c, bool leave_engine)
 	if (leave_engine && c->peer)
 		ike_engine_peer_remove(d->ike, c->peer, now);
 	ike_creds_free(c->creds); /* wipes the private key */
+	eapauth_creds_free(c->eap_tls); /* (its SAs' conversations went above) */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }

@@ -72,6 +72,7 @@ struct conn_ikesa {
 };
 
 struct radsess;
+struct eap_tls_creds;
 
 struct conn {
 	struct cfg_conn cfg; /* own copy (PSK wiped at free) */
@@ -79,6 +80,7 @@ struct conn {
 	uint32_t peer;           /* this connection in it */
 	struct ike_config icfg;
 	struct ike_creds *creds; /* certificates, key, trust anchors (pubkey) */
+	struct eap_tls_creds *eap_tls; /* EAP-TLS's, lent to conversations (eapauth.h) */
 	struct conn_ikesa *sas;  /* IKE SAs up (or given addresses) */
 	size_t n_sas;
 	struct tunnel *children; /* installed CHILD_SAs, newest first */

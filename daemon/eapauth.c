@@ -22,7 +22,7 @@ struct eapauth {
 	const struct tunsec_config *cfg;
 	struct eap_mschapv2 ms;
 	struct eap_tls *tls; /* EAP-TLS (large: allocated on its own) */
-	struct eap_tls_creds tls_creds;
+	const struct eap_tls_creds *tls_creds; /* the connection's, lent */
 	struct ike_identity server_id; /* peer, EAP-TLS: remote.id, if set */
 	struct eap_method method;
 	/* server, eap-dynamic: the methods offered, preferred first */
@@ -93,11 +93,28 @@ fail:
 	return -EINVAL;
 }
 
-int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, char *err, size_t cap)
+static size_t tls_active; /* conversations holding an EAP-TLS context */
+
+size_t eapauth_tls_active(void)
 {
-	struct eap_tls_creds c;
+	return tls_active;
+}
+
+void eapauth_creds_free(struct eap_tls_creds *c)
+{
+	if (!c)
+		return;
+	eap_tls_creds_free(c);
+	free(c);
+}
+
+int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc,
+                 struct eap_tls_creds **out, char *err, size_t cap)
+{
+	struct eap_tls_creds *c;
 	bool dyn_tls = cc->local.n_certs && cc->remote.n_certs;
 
+	*out = NULL;
 	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls && !cfg->n_eap_secrets) {
 		snprintf(err, cap,
 		         "remote.auth = eap-dynamic has no method to offer: EAP-TLS needs "
@@ -109,9 +126,15 @@ int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, ch
 	if (cc->local.auth != CFG_AUTH_EAP_TLS && cc->remote.auth != CFG_AUTH_EAP_TLS &&
 	    cc->remote.auth != CFG_AUTH_EAP_DYNAMIC)
 		return 0;
-	if (tls_creds(cfg, cc, &c, err, cap) < 0)
+	if (!(c = calloc(1, sizeof(*c)))) {
+		snprintf(err, cap, "out of memory");
+		return -ENOMEM;
+	}
+	if (tls_creds(cfg, cc, c, err, cap) < 0) {
+		free(c);
 		return -EINVAL;
-	eap_tls_creds_free(&c);
+	}
+	*out = c;
 	return 0;
 }
 
@@ -148,13 +171,15 @@ static const uint8_t *peer_server_id(void *ctx, size_t *len)
 /* Set up st->method as EAP-TLS in either role; -EINVAL, -ENOMEM. */
 static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
 {
-	struct eap_tls_cfg tc = {.creds = &st->tls_creds, .rand = tls_rand};
-	char err[300];
+	struct eap_tls_cfg tc = {.creds = st->tls_creds, .rand = tls_rand};
 
-	if (tls_creds(st->cfg, cc, &st->tls_creds, err, sizeof(err)) < 0)
+	if (!st->tls_creds)
 		return -EINVAL;
+	if (tls_active >= EAPAUTH_TLS_MAX)
+		return -EBUSY;
 	if (!(st->tls = calloc(1, sizeof(*st->tls))))
 		return -ENOMEM;
+	tls_active++;
 	if (server) {
 		if (cc->remote.eap_id[0] && strcmp(cc->remote.eap_id, "%any") != 0)
 			snprintf(st->user, sizeof(st->user), "%s", cc->remote.eap_id);
@@ -305,7 +330,7 @@ static int peer_begin(struct eapauth *st, const struct cfg_conn *cc, struct ike_
 			return rc;
 		/* Without eap_id or id, the EAP identity is our certificate's
 		 * subject, which the server will find in it. */
-		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds.own.subject) > 0)
+		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds->own.subject) > 0)
 			me = dn;
 		return eap_peer_init(&st->peer, &st->method, 1, (const uint8_t *)me, strlen(me)) < 0
 		           ? -EINVAL
@@ -367,7 +392,8 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 }
 
 int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_conn *cc,
-                   const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap)
+                   const struct eap_tls_creds *tls, const struct ike_event *ev,
+                   struct ike_answer *ans, char *why, size_t why_cap)
 {
 	struct eapauth *st = *stp;
 	int rc = 0;
@@ -382,6 +408,7 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 			return -ENOMEM;
 		}
 		st->cfg = cfg;
+		st->tls_creds = tls;
 		*stp = st;
 		if (ev->eap_server) {
 			rc = server_begin(st, cc, ev, ans);
@@ -393,9 +420,13 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 			rc = peer_begin(st, cc, ans);
 		}
 		if (rc < 0) {
-			snprintf(why, why_cap,
-			         rc == -ENOENT ? "no EAP secret for our identity"
-			                       : "EAP could not start (its certificates or keys?)");
+			if (rc == -EBUSY)
+				snprintf(why, why_cap, "%d EAP-TLS conversations at once already",
+				         EAPAUTH_TLS_MAX);
+			else
+				snprintf(why, why_cap, "%s",
+				         rc == -ENOENT ? "no EAP secret for our identity"
+				                       : "EAP could not start (its certificates or keys?)");
 			ans->eap_status = IKE_EAP_FAILURE;
 			return rc;
 		}
@@ -439,8 +470,8 @@ void eapauth_free(struct eapauth *st)
 	if (st->tls) {
 		eap_tls_free(st->tls);
 		free(st->tls);
+		tls_active--;
 	}
-	eap_tls_creds_free(&st->tls_creds);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }

@@ -17,6 +17,7 @@
 #include "ike/engine.h"
 
 struct eapauth;
+struct eap_tls_creds;
 
 /*
  * Answer one IKE_NEED_EAP event: *st holds the IKE SA's EAP state (NULL
@@ -30,13 +31,26 @@ struct eapauth;
  * 0, or -ENOMEM / -EINVAL (ans then says FAILURE).
  */
 int eapauth_answer(struct eapauth **st, const struct tunsec_config *cfg, const struct cfg_conn *cc,
-                   const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap);
+                   const struct eap_tls_creds *tls, const struct ike_event *ev,
+                   struct ike_answer *ans, char *why, size_t why_cap);
 
-/* Whether cc's EAP-TLS credentials load (local.certs with a key among
- * cfg's key files, remote.cacerts), for startup, reloads and tunsecd -t:
- * 0 (also when cc has no EAP-TLS), or -EINVAL with a line in err. */
-int eapauth_check(const struct tunsec_config *cfg, const struct cfg_conn *cc, char *err,
-                  size_t cap);
+/*
+ * cc's EAP-TLS credentials (local.certs with a key among cfg's key files,
+ * remote.cacerts), loaded once per connection at start, reload and
+ * tunsecd -t, and lent to each conversation (eapauth_answer's tls), so
+ * that an unauthenticated peer costs no file read or X.509 parse. *out is
+ * NULL when cc has no EAP-TLS. 0, or -EINVAL with a line in err.
+ */
+int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc,
+                 struct eap_tls_creds **out, char *err, size_t cap);
+/* Free what eapauth_load() gave (NULL is fine); no conversation may hold it. */
+void eapauth_creds_free(struct eap_tls_creds *c);
+
+/* EAP-TLS conversations at once, in all (each holds a TLS context and
+ * message buffers, some 40 KB, and any peer that finished IKE_SA_INIT can
+ * start one): the next is refused, or eap-dynamic offers it none. */
+#define EAPAUTH_TLS_MAX 256
+size_t eapauth_tls_active(void);
 
 /* Wipe and free (NULL is fine). */
 void eapauth_free(struct eapauth *st);
