@@ -190,6 +190,33 @@ static int load_keys(struct loader *l, const struct conftree_section *s, const c
 	return parse_keys(l, s, path, keys, n, obj);
 }
 
+/* A section that holds only NAME { } sections (manual, pools,
+ * connections, ...): a key in it is the error, naming the form expected,
+ * "unknown key (each FORM)". */
+static int sections_only(struct loader *l, const struct conftree_section *s, const char *path,
+                         const char *form)
+{
+	char kpath[PATH_MAX_LEN];
+
+	if (!s->kvs)
+		return 0;
+	join(kpath, path, s->kvs->key);
+	return kv_fail(l, s->kvs, kpath, "unknown key (each %s)", form);
+}
+
+/* Section t's name into dst (cap bytes); what: "" or "pool " and the like,
+ * for the message. */
+static int section_name(struct loader *l, const struct conftree_section *t, const char *path,
+                        const char *what, char *dst, size_t cap)
+{
+	size_t n = strlen(t->name);
+
+	if (n >= cap)
+		return sec_fail(l, t, path, "%sname longer than %zu characters", what, cap - 1);
+	memcpy(dst, t->name, n + 1);
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Value parsers shared by the tables */
 
@@ -628,14 +655,10 @@ static int load_radius(struct loader *l, const struct conftree_section *s)
 		join(path, "tunsec.radius", sub->name);
 		if (strcmp(sub->name, "servers") != 0)
 			return sec_fail(l, sub, path, "unknown section (expected servers)");
-		for (const struct conftree_kv *kv = sub->kvs; kv; kv = kv->next) {
-			char kpath[PATH_MAX_LEN];
-
-			join(kpath, path, kv->key);
-			return kv_fail(l, kv, kpath,
-			               "unknown key (each server is a section: servers { NAME { "
-			               "address = ..., secret = ... } })");
-		}
+		if (sections_only(l, sub, path,
+		                  "server is a section: servers { NAME { address = ..., secret = "
+		                  "... } })") < 0)
+			return -1;
 		for (const struct conftree_section *t = sub->children; t; t = t->next) {
 			char spath[PATH_MAX_LEN];
 			struct cfg_radius_server *rs;
@@ -645,11 +668,8 @@ static int load_radius(struct loader *l, const struct conftree_section *s)
 				return sec_fail(l, t, spath, "more than %d RADIUS servers",
 				                CFG_RADIUS_SERVERS);
 			rs = &r->servers[r->n_servers++];
-			if (strlen(t->name) >= sizeof(rs->name))
-				return sec_fail(l, t, spath, "name longer than %zu characters",
-				                sizeof(rs->name) - 1);
-			memcpy(rs->name, t->name, strlen(t->name) + 1);
-			if (load_keys(l, t, spath, radius_server_keys, ARRAY_LEN(radius_server_keys),
+			if (section_name(l, t, spath, "", rs->name, sizeof(rs->name)) < 0 ||
+			    load_keys(l, t, spath, radius_server_keys, ARRAY_LEN(radius_server_keys),
 			              rs) < 0)
 				return -1;
 		}
@@ -949,12 +969,8 @@ static int load_manual(struct loader *l, const struct conftree_section *s)
 	char path[PATH_MAX_LEN];
 	size_t n = 0;
 
-	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
-		join(path, "manual", kv->key);
-		return kv_fail(l, kv, path,
-		               "unknown key (each tunnel is a section: "
-		               "manual { NAME { ... } })");
-	}
+	if (sections_only(l, s, "manual", "tunnel is a section: manual { NAME { ... } })") < 0)
+		return -1;
 	for (const struct conftree_section *t = s->children; t; t = t->next)
 		n++;
 	if (n == 0)
@@ -967,10 +983,8 @@ static int load_manual(struct loader *l, const struct conftree_section *s)
 		struct cfg_manual *m = &c->manual[c->n_manual++];
 
 		join(path, "manual", t->name);
-		if (strlen(t->name) >= sizeof(m->name))
-			return sec_fail(l, t, path, "tunnel name longer than %zu characters",
-			                sizeof(m->name) - 1);
-		memcpy(m->name, t->name, strlen(t->name) + 1);
+		if (section_name(l, t, path, "tunnel ", m->name, sizeof(m->name)) < 0)
+			return -1;
 		m->encap = ESP_ENCAP_UDP;
 		m->replay_window = REPLAY_DEFAULT;
 		m->nat_keepalive = false;
@@ -1406,12 +1420,8 @@ static int load_pools(struct loader *l, const struct conftree_section *s)
 	char path[PATH_MAX_LEN];
 	size_t n = 0;
 
-	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
-		join(path, "pools", kv->key);
-		return kv_fail(l, kv, path,
-		               "unknown key (each pool is a section: pools { NAME { addrs = "
-		               "... } })");
-	}
+	if (sections_only(l, s, "pools", "pool is a section: pools { NAME { addrs = ... } })") < 0)
+		return -1;
 	for (const struct conftree_section *t = s->children; t; t = t->next) {
 		if (n == CFG_MAX_POOLS) {
 			join(path, "pools", t->name);
@@ -1428,11 +1438,8 @@ static int load_pools(struct loader *l, const struct conftree_section *s)
 		struct cfg_pool *pl = &c->pools[c->n_pools++];
 
 		join(path, "pools", t->name);
-		if (strlen(t->name) >= sizeof(pl->name))
-			return sec_fail(l, t, path, "pool name longer than %zu characters",
-			                sizeof(pl->name) - 1);
-		memcpy(pl->name, t->name, strlen(t->name) + 1);
-		if (load_keys(l, t, path, pool_keys, ARRAY_LEN(pool_keys), pl) < 0)
+		if (section_name(l, t, path, "pool ", pl->name, sizeof(pl->name)) < 0 ||
+		    load_keys(l, t, path, pool_keys, ARRAY_LEN(pool_keys), pl) < 0)
 			return -1;
 		/* swanctl.conf(5): pools must not overlap; a lease could
 		 * otherwise be handed out twice, once by each. */
@@ -2251,10 +2258,8 @@ static int load_child(struct loader *l, const struct conftree_section *t, const 
 {
 	struct cfg_conn *cc = x->conn;
 
-	if (strlen(t->name) >= sizeof(cc->child_name))
-		return sec_fail(l, t, path, "name longer than %zu characters",
-		                sizeof(cc->child_name) - 1);
-	memcpy(cc->child_name, t->name, strlen(t->name) + 1);
+	if (section_name(l, t, path, "", cc->child_name, sizeof(cc->child_name)) < 0)
+		return -1;
 	cc->child_rekey_time = 3600 * 1000;
 	cc->close_action = CFG_ACTION_NONE;
 	/* Not strongSwan's 32: our receive path takes packets in batches
@@ -2303,10 +2308,8 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	uint64_t base;
 
 	join(path, "connections", t->name);
-	if (strlen(t->name) >= sizeof(cc->name))
-		return sec_fail(l, t, path, "name longer than %zu characters",
-		                sizeof(cc->name) - 1);
-	memcpy(cc->name, t->name, strlen(t->name) + 1);
+	if (section_name(l, t, path, "", cc->name, sizeof(cc->name)) < 0)
+		return -1;
 	snprintf(cc->where, sizeof(cc->where), "%s:%u", t->file ? t->file : "?", t->line);
 
 	/* Defaults (swanctl.conf(5)); the lifetimes below, once all is read. */
@@ -2402,12 +2405,8 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	if (!children || !children->children)
 		return sec_fail(l, children ? children : t, children ? sub : path,
 		                "needs one CHILD_SA config: children { NAME { ... } }");
-	for (const struct conftree_kv *kv = children->kvs; kv; kv = kv->next) {
-		char kpath[PATH_MAX_LEN];
-
-		join(kpath, sub, kv->key);
-		return kv_fail(l, kv, kpath, "unknown key (each CHILD_SA config is a section)");
-	}
+	if (sections_only(l, children, sub, "CHILD_SA config is a section)") < 0)
+		return -1;
 	child = children->children;
 	if (child->next) {
 		char cpath[PATH_MAX_LEN];
@@ -2465,15 +2464,11 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 static int load_connections(struct loader *l, const struct conftree_section *s)
 {
 	struct tunsec_config *c = l->c;
-	char path[PATH_MAX_LEN];
 	size_t n = 0;
 
-	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
-		join(path, "connections", kv->key);
-		return kv_fail(l, kv, path,
-		               "unknown key (each connection is a section: "
-		               "connections { NAME { ... } })");
-	}
+	if (sections_only(l, s, "connections",
+	                  "connection is a section: connections { NAME { ... } })") < 0)
+		return -1;
 	for (const struct conftree_section *t = s->children; t; t = t->next)
 		n++;
 	if (n == 0)
@@ -2685,12 +2680,8 @@ static int load_secrets(struct loader *l, const struct conftree_section *s)
 	char path[PATH_MAX_LEN];
 	size_t n = 0;
 
-	for (const struct conftree_kv *kv = s->kvs; kv; kv = kv->next) {
-		join(path, "secrets", kv->key);
-		return kv_fail(l, kv, path,
-		               "unknown key (each secret is a section: secrets { ike-NAME "
-		               "{ ... } })");
-	}
+	if (sections_only(l, s, "secrets", "secret is a section: secrets { ike-NAME { ... } })") < 0)
+		return -1;
 	for (const struct conftree_section *t = s->children; t; t = t->next)
 		n++;
 	if (n == 0)
