@@ -814,24 +814,35 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 	return IKE_OK;
 }
 
+/* The responder's IKE_AUTH answer refuses us: AUTHENTICATION_FAILED, or
+ * an error notify without the payload (pl) that would carry on. Removes
+ * the SA and says so (true). */
+static bool refused(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m, uint8_t pl)
+{
+	const struct ike_notify *err;
+
+	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
+		e->stats.auth_failed++;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+		return true;
+	}
+	if (!ike_msg_has(m, pl) && (err = first_error(m))) {
+		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
+		return true;
+	}
+	return false;
+}
+
 /* Initiator: a response while EAP runs. The first must prove the server
  * (IDr and AUTH, verified as without EAP) before its EAP is looked at;
  * the later ones carry EAP only. */
 static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 {
 	const struct ike_msg *m = &e->msg;
-	const struct ike_notify *err;
 	bool ok = true;
 
-	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
-		e->stats.auth_failed++;
-		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+	if (refused(e, sa, m, IKE_PL_EAP))
 		return IKE_OK;
-	}
-	if (!ike_msg_has(m, IKE_PL_EAP) && (err = first_error(m))) {
-		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
-		return IKE_OK;
-	}
 	e->auth_err = 0;
 	if (sa->hs->eap_phase == IKE_EAP_STARTED) {
 		if (ike_msg_has(m, IKE_PL_IDR))
@@ -1107,15 +1118,8 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	}
 	if (sa->hs->eap_phase == IKE_EAP_STARTED || sa->hs->eap_phase == IKE_EAP_ROUNDS)
 		return on_eap_response(e, sa, now);
-	if (ike_msg_notify(m, IKE_N_AUTHENTICATION_FAILED)) {
-		e->stats.auth_failed++;
-		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+	if (refused(e, sa, m, IKE_PL_AUTH))
 		return IKE_OK;
-	}
-	if (!ike_msg_has(m, IKE_PL_AUTH) && (err = first_error(m))) {
-		sa_remove(e, sa, IKE_REASON_PEER_ERROR, err->type);
-		return IKE_OK;
-	}
 	e->auth_err = 0;
 	if (eap_final) {
 		/* §2.16: the server's AUTH made with the MSK, over the IDr
