@@ -522,6 +522,11 @@ void radsess_result(struct radsess *s, const struct radius_event *ev, struct ike
 		result_eap(a, false, s->last_id, ans);
 		snprintf(why, why_cap, "RADIUS server %zu rejected %s%s%s", ev->server + 1,
 		         s->user.name, a->reply_message[0] ? ": " : "", a->reply_message);
+		/* Reply-Message is the server's free text: one log line, no
+		 * control characters in it */
+		for (char *c = why; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		ans->eap_status = IKE_EAP_FAILURE;
 		return;
 	}
