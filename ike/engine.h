@@ -286,6 +286,25 @@ struct ike_config {
 	/* Initiator: ask for a virtual IPv4 and/or IPv6 address (CP
 	 * CFG_REQUEST); what came is in IKE_UP's ev.cp. */
 	bool request_vip4, request_vip6;
+	/* RFC 4739 (strongSwan's local-2 / remote-2 sections): a second
+	 * authentication round of the initiator, by EAP, after the first
+	 * (local_auth / remote_auth, any method). Both ends must announce
+	 * MULTIPLE_AUTH_SUPPORTED (we do in every IKE_SA_INIT response and
+	 * first IKE_AUTH request, as strongSwan does).
+	 * local_eap2 (initiator): once the first round is done (the
+	 * server's AUTH verified), a new IDi, local_id2, and EAP as it
+	 * (IKE_EV_NEED with ev.auth_round 2); a server that did not
+	 * announce support fails the IKE SA.
+	 * remote_eap2 (responder): the peer must follow its first round
+	 * (with ANOTHER_AUTH_FOLLOWS) by a second one by EAP, its IDi there
+	 * fitting remote_id2 (type 0: any). A request that announces no
+	 * second round does not fit such a connection, nor one that
+	 * announces it a connection without remote_eap2. The identity the
+	 * second round proves (its EAP identity, else its IDi) is the peer's
+	 * for uniqueness, leases and events; IKE_UP's ev.peer_id1 says the
+	 * first round's. */
+	bool local_eap2, remote_eap2;
+	struct ike_identity local_id2, remote_id2;
 };
 
 /*
@@ -473,6 +492,13 @@ struct ike_event {
 	uint8_t eap[IKE_EAP_MAX];
 	size_t eap_len;
 	bool eap_server;
+	/* IKE_NEED_EAP: the authentication round the EAP is for: 1, or 2
+	 * for the second round of RFC 4739 (local_eap2 / remote_eap2, whose
+	 * settings then apply; the round's first event begins a new
+	 * conversation). IKE_UP after two rounds: 2, and peer_id1 the
+	 * identity the first round proved (a machine's certificate, say). */
+	uint8_t auth_round;
+	struct ike_identity peer_id1;
 	/* IKE_UP: the addresses and servers the CP exchange gave the peer
 	 * (responder) or us (initiator); empty without one */
 	struct ike_cp_reply cp;
