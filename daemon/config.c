@@ -1463,6 +1463,7 @@ struct conn_ctx {
 	struct loader *l;
 	struct cfg_conn *conn;
 	struct cfg_end *end; /* local or remote, in their tables */
+	unsigned round;      /* of end: 1, or 2 (RFC 4739) */
 };
 
 static int p_c_version(struct loader *l, void *obj, const struct conftree_kv *kv,
@@ -1740,31 +1741,32 @@ static const struct key_spec conn_keys[] = {
 
 static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
 {
+	static const struct {
+		const char *name;
+		enum cfg_auth auth;
+	} methods[] = {
+	    {"psk", CFG_AUTH_PSK},
+	    {"pubkey", CFG_AUTH_PUBKEY},
+	    {"eap-mschapv2", CFG_AUTH_EAP_MSCHAPV2},
+	    {"eap-radius", CFG_AUTH_EAP_RADIUS},
+	    {"eap-dynamic", CFG_AUTH_EAP_DYNAMIC},
+	    {"eap-tls", CFG_AUTH_EAP_TLS},
+	};
 	struct conn_ctx *x = obj;
 	const char *v = kv->value;
 
-	if (strcasecmp(v, "psk") == 0) {
-		x->end->auth = CFG_AUTH_PSK;
-		return 0;
-	}
-	if (strcasecmp(v, "pubkey") == 0) {
-		x->end->auth = CFG_AUTH_PUBKEY;
-		return 0;
-	}
-	if (strcasecmp(v, "eap-mschapv2") == 0) {
-		x->end->auth = CFG_AUTH_EAP_MSCHAPV2;
-		return 0;
-	}
-	if (strcasecmp(v, "eap-radius") == 0) {
-		x->end->auth = CFG_AUTH_EAP_RADIUS;
-		return 0;
-	}
-	if (strcasecmp(v, "eap-dynamic") == 0) {
-		x->end->auth = CFG_AUTH_EAP_DYNAMIC;
-		return 0;
-	}
-	if (strcasecmp(v, "eap-tls") == 0) {
-		x->end->auth = CFG_AUTH_EAP_TLS;
+	for (size_t i = 0; i < ARRAY_LEN(methods); i++) {
+		if (strcasecmp(v, methods[i].name) != 0)
+			continue;
+		/* The engine runs a second round (RFC 4739) by EAP only: the
+		 * login of a user after the machine's certificate or key. */
+		if (x->round == 2 &&
+		    (methods[i].auth == CFG_AUTH_PSK || methods[i].auth == CFG_AUTH_PUBKEY))
+			return kv_fail(l, kv, path,
+			               "%s in a second authentication round is not supported: only "
+			               "EAP is (eap-mschapv2, eap-tls, eap-radius or eap-dynamic)",
+			               v);
+		x->end->auth = methods[i].auth;
 		return 0;
 	}
 	if (strncasecmp(v, "eap", 3) == 0)
@@ -1868,11 +1870,22 @@ static int p_e_groups(struct loader *l, void *obj, const struct conftree_kv *kv,
 	return 0;
 }
 
+/* round = N: where the round goes among its end's (see order_rounds());
+ * checked here, used there. */
+static int p_e_round(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	uint64_t v;
+
+	(void)obj;
+	return get_uint(l, kv, path, 0, UINT32_MAX, &v);
+}
+
 static const struct key_spec local_keys[] = {
     {"auth", false, p_e_auth, 0},
     {"id", false, p_e_id, 0},
     {"certs", false, p_e_certs, 0},
     {"eap_id", false, p_e_eap_id, 0},
+    {"round", false, p_e_round, 0},
 };
 
 static const struct key_spec remote_keys[] = {
@@ -1881,7 +1894,151 @@ static const struct key_spec remote_keys[] = {
     {"cacerts", false, p_e_cacerts, 0},
     {"eap_id", false, p_e_eap_id, 0},
     {"groups", false, p_e_groups, 0},
+    {"round", false, p_e_round, 0},
 };
+
+/*
+ * Authentication rounds (swanctl.conf(5)): every section of a connection
+ * whose name begins with local (remote), in any case (local, local-1,
+ * local-2, localfoo), is one round of that end, in the order written
+ * unless their round keys say otherwise (a stable sort, as swanctl's). RFC
+ * 4739 lets the initiator follow its first round with more; the engine
+ * runs one more, by EAP, so two at most: a third is refused by name.
+ */
+struct rounds {
+	const char *kind; /* "local" / "remote" */
+	const struct conftree_section *sec[2];
+	unsigned n;
+};
+
+static int add_round(struct loader *l, const struct conftree_section *s, const char *path,
+                     struct rounds *r)
+{
+	if (r->n == 2)
+		return sec_fail(l, s, path,
+		                "a third %s authentication round is not supported (two at most, "
+		                "RFC 4739; %s and %s are the first two)",
+		                r->kind, r->sec[0]->name, r->sec[1]->name);
+	r->sec[r->n++] = s;
+	return 0;
+}
+
+/* A round's round key, 0 without one (a bad value is refused when its
+ * keys are read, by p_e_round). */
+static uint64_t round_key(const struct conftree_section *s)
+{
+	const struct conftree_kv *kv = conftree_kv(s, "round");
+	uint64_t v = 0;
+
+	if (kv && conftree_parse_u64(kv->value, 0, UINT32_MAX, &v) < 0)
+		v = 0;
+	return v;
+}
+
+static void order_rounds(struct rounds *r)
+{
+	if (r->n == 2 && round_key(r->sec[1]) < round_key(r->sec[0])) {
+		const struct conftree_section *s = r->sec[0];
+
+		r->sec[0] = r->sec[1];
+		r->sec[1] = s;
+	}
+}
+
+/* Round k's (1 or 2) section name as written, or kind if there is none
+ * (the first round's defaults). */
+static const char *round_name(const struct rounds *r, unsigned k)
+{
+	return k <= r->n ? r->sec[k - 1]->name : r->kind;
+}
+
+/* Round k's section, or NULL. */
+static const struct conftree_section *round_sec(const struct rounds *r, unsigned k)
+{
+	return k <= r->n ? r->sec[k - 1] : NULL;
+}
+
+/*
+ * What the ends of round k need (round 2: only the ends written). The
+ * messages name the sections as written. EAP-TLS takes a certificate of
+ * ours and the CA of the other end's: in round 1 local.certs and
+ * remote.cacerts in both roles; in round 2 the round's own end gives its
+ * part (local-2.certs: the user's certificate; remote-2.cacerts: the
+ * users' CA) and the first round the other (we authenticate once as a
+ * server, and the server authenticates once to us).
+ */
+static int check_round(struct loader *l, const struct conftree_section *t, const char *path,
+                       struct cfg_conn *cc, const struct rounds *lo, const struct rounds *re,
+                       unsigned k)
+{
+	const struct cfg_end *le = k == 1 ? &cc->local : cc->has_local2 ? &cc->local2 : NULL;
+	const struct cfg_end *rem = k == 1 ? &cc->remote : cc->has_remote2 ? &cc->remote2 : NULL;
+	const char *ln = round_name(lo, k), *rn = round_name(re, k);
+	char sub[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+
+	/* eap-radius: the RADIUS server decides who the peer is, so only
+	 * the server's end can use it, and only with a server to ask */
+	if (le && le->auth == CFG_AUTH_EAP_RADIUS) {
+		join(sub, path, ln);
+		join(kpath, sub, "auth");
+		return kv_fail(l, conftree_kv(round_sec(lo, k), "auth"), kpath,
+		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
+		               "log in with eap-mschapv2");
+	}
+	/* groups: only RADIUS says which a user is in (its Class) */
+	if (rem && rem->n_groups && rem->auth != CFG_AUTH_EAP_RADIUS) {
+		join(sub, path, rn);
+		join(kpath, sub, "groups");
+		return kv_fail(l, conftree_kv(round_sec(re, k), "groups"), kpath,
+		               "groups are the RADIUS Class of the user: they need "
+		               "%s.auth = eap-radius",
+		               rn);
+	}
+	/* eap-dynamic: the server picks among what it can serve */
+	if (le && le->auth == CFG_AUTH_EAP_DYNAMIC) {
+		join(sub, path, ln);
+		join(kpath, sub, "auth");
+		return kv_fail(l, conftree_kv(round_sec(lo, k), "auth"), kpath,
+		               "eap-dynamic is for remote.auth (we offer methods); log in with "
+		               "eap-mschapv2 or eap-tls");
+	}
+	if (rem && rem->auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0) {
+		join(sub, path, rn);
+		join(kpath, sub, "auth");
+		return kv_fail(l, conftree_kv(round_sec(re, k), "auth"), kpath,
+		               "eap-radius needs tunsec { radius { servers { NAME { address, "
+		               "secret } } } }");
+	}
+	/* EAP-TLS, as the server (first) and as the peer */
+	for (int srv = 1; srv >= 0; srv--) {
+		const struct cfg_end *e = srv ? rem : le;
+		const char *en = srv ? rn : ln;
+		unsigned ok = srv ? 1 : k, ck = srv ? k : 1; /* rounds of our cert, of the CA */
+		const struct cfg_end *own = ok == 1 ? &cc->local : &cc->local2;
+		const struct cfg_end *ca = ck == 1 ? &cc->remote : &cc->remote2;
+		const struct conftree_section *os = round_sec(lo, ok), *cs = round_sec(re, ck);
+
+		if (!e || e->auth != CFG_AUTH_EAP_TLS)
+			continue;
+		if (!own->n_certs) {
+			join(sub, path, round_name(lo, ok));
+			return sec_fail(l, os ? os : t, sub,
+			                "%s.auth = eap-tls needs %s.certs (%s)", en,
+			                round_name(lo, ok),
+			                srv ? "the certificate we serve EAP-TLS with"
+			                    : "the user certificate we log in with");
+		}
+		if (!ca->n_certs) {
+			join(sub, path, round_name(re, ck));
+			return sec_fail(l, cs ? cs : t, sub,
+			                "%s.auth = eap-tls needs %s.cacerts (%s)", en,
+			                round_name(re, ck),
+			                srv ? "the CA of the users' certificates"
+			                    : "the CA of the EAP-TLS server's certificate");
+		}
+	}
+	return 0;
+}
 
 /* children { CHILD { } } */
 
@@ -2303,8 +2460,9 @@ static int first_host(const struct cfg_prefix *p, unsigned n)
 static int load_conn(struct loader *l, const struct conftree_section *t, struct cfg_conn *cc)
 {
 	char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
-	struct conn_ctx x = {l, cc, NULL};
-	const struct conftree_section *local = NULL, *remote = NULL, *children = NULL, *child;
+	struct conn_ctx x = {l, cc, NULL, 1};
+	const struct conftree_section *children = NULL, *child;
+	struct rounds lo = {"local", {NULL, NULL}, 0}, re = {"remote", {NULL, NULL}, 0};
 	uint64_t base;
 
 	join(path, "connections", t->name);
@@ -2319,87 +2477,58 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 	cc->local.auth = CFG_AUTH_PUBKEY;
 	cc->remote.auth = CFG_AUTH_PUBKEY;
 
-	/* One authentication round each way and one CHILD_SA config: the
-	 * engine's shape. strongSwan's local-N / remote-N rounds and further
-	 * children are refused by name. */
+	/* Up to two authentication rounds each way (add_round()) and one
+	 * CHILD_SA config: the engine's shape. Further children are refused
+	 * by name. */
 	for (const struct conftree_section *s = t->children; s; s = s->next) {
 		join(sub, path, s->name);
-		if (strcmp(s->name, "local") == 0)
-			local = s;
-		else if (strcmp(s->name, "remote") == 0)
-			remote = s;
-		else if (strcmp(s->name, "children") == 0)
+		if (strcmp(s->name, "children") == 0)
 			children = s;
-		else if (strncasecmp(s->name, "local", 5) == 0 ||
-		         strncasecmp(s->name, "remote", 6) == 0)
-			return sec_fail(l, s, sub,
-			                "several authentication rounds are not supported "
-			                "(use exactly local and remote)");
-		else
+		else if (strncasecmp(s->name, "local", 5) == 0) {
+			if (add_round(l, s, sub, &lo) < 0)
+				return -1;
+		} else if (strncasecmp(s->name, "remote", 6) == 0) {
+			if (add_round(l, s, sub, &re) < 0)
+				return -1;
+		} else
 			return sec_fail(l, s, sub, "unknown section");
 	}
+	order_rounds(&lo);
+	order_rounds(&re);
 	if (load_kvs_only(l, t, path, conn_keys, ARRAY_LEN(conn_keys), &x) < 0)
 		return -1;
 
-	x.end = &cc->local;
-	join(sub, path, "local");
-	if (local && load_keys(l, local, sub, local_keys, ARRAY_LEN(local_keys), &x) < 0)
-		return -1;
-	x.end = &cc->remote;
-	join(sub, path, "remote");
-	if (remote && load_keys(l, remote, sub, remote_keys, ARRAY_LEN(remote_keys), &x) < 0)
-		return -1;
-	/* eap-radius: the RADIUS server decides who the peer is, so only
-	 * the server's end can use it, and only with a server to ask */
-	if (cc->local.auth == CFG_AUTH_EAP_RADIUS) {
-		join(sub, path, "local.auth");
-		return kv_fail(l, conftree_kv(local, "auth"), sub,
-		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
-		               "log in with eap-mschapv2");
-	}
-	/* groups: only RADIUS says which a user is in (its Class) */
-	if (cc->remote.n_groups && cc->remote.auth != CFG_AUTH_EAP_RADIUS) {
-		join(sub, path, "remote.groups");
-		return kv_fail(l, conftree_kv(remote, "groups"), sub,
-		               "groups are the RADIUS Class of the user: they need "
-		               "remote.auth = eap-radius");
-	}
-	/* eap-dynamic: the server picks among what it can serve */
-	if (cc->local.auth == CFG_AUTH_EAP_DYNAMIC) {
-		join(sub, path, "local.auth");
-		return kv_fail(l, conftree_kv(local, "auth"), sub,
-		               "eap-dynamic is for remote.auth (we offer methods); log in with "
-		               "eap-mschapv2 or eap-tls");
-	}
-	if (cc->remote.auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0) {
-		join(sub, path, "remote.auth");
-		return kv_fail(l, conftree_kv(remote, "auth"), sub,
-		               "eap-radius needs tunsec { radius { servers { NAME { address, "
-		               "secret } } } }");
-	}
+	for (unsigned k = 0; k < 2; k++) {
+		const struct key_spec *lk = local_keys, *rk = remote_keys;
 
-	/* EAP-TLS: a certificate of ours (the server's, or the user's) and
-	 * the CA that vouches for the other end's, wherever we are. */
-	if (cc->local.auth == CFG_AUTH_EAP_TLS || cc->remote.auth == CFG_AUTH_EAP_TLS) {
-		bool srv = cc->remote.auth == CFG_AUTH_EAP_TLS;
-
-		if (!cc->local.n_certs) {
-			join(sub, path, "local");
-			return sec_fail(l, local ? local : t, sub,
-			                "%s.auth = eap-tls needs local.certs (%s)",
-			                srv ? "remote" : "local",
-			                srv ? "the certificate we serve EAP-TLS with"
-			                    : "the user certificate we log in with");
-		}
-		if (!cc->remote.n_certs) {
-			join(sub, path, "remote");
-			return sec_fail(l, remote ? remote : t, sub,
-			                "%s.auth = eap-tls needs remote.cacerts (%s)",
-			                srv ? "remote" : "local",
-			                srv ? "the CA of the users' certificates"
-			                    : "the CA of the EAP-TLS server's certificate");
-		}
+		x.round = k + 1;
+		x.end = k ? &cc->local2 : &cc->local;
+		join(sub, path, round_name(&lo, k + 1));
+		if (k < lo.n && load_keys(l, lo.sec[k], sub, lk, ARRAY_LEN(local_keys), &x) < 0)
+			return -1;
+		x.end = k ? &cc->remote2 : &cc->remote;
+		join(sub, path, round_name(&re, k + 1));
+		if (k < re.n && load_keys(l, re.sec[k], sub, rk, ARRAY_LEN(remote_keys), &x) < 0)
+			return -1;
 	}
+	/* A second round has no default method: strongSwan's, pubkey, is
+	 * not one it can have here. */
+	for (unsigned k = 0; k < 2; k++) {
+		const struct rounds *r = k ? &re : &lo;
+
+		if (r->n < 2 || conftree_kv(r->sec[1], "auth"))
+			continue;
+		join(sub, path, r->sec[1]->name);
+		return sec_fail(l, r->sec[1], sub,
+		                "a second authentication round needs auth = eap-mschapv2, "
+		                "eap-tls, eap-radius or eap-dynamic (only EAP is supported in a "
+		                "second round)");
+	}
+	cc->has_local2 = lo.n == 2;
+	cc->has_remote2 = re.n == 2;
+	if (check_round(l, t, path, cc, &lo, &re, 1) < 0 ||
+	    check_round(l, t, path, cc, &lo, &re, 2) < 0)
+		return -1;
 
 	join(sub, path, "children");
 	if (!children || !children->children)

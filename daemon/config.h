@@ -132,7 +132,6 @@ enum cfg_unique { CFG_UNIQUE_NO = 0, CFG_UNIQUE_NEVER, CFG_UNIQUE_KEEP, CFG_UNIQ
 #define CFG_MAX_CERTS 4
 #define CFG_MAX_GROUPS 8
 
-/* One end of an IKE connection: connections.NAME.local / .remote. */
 /* secrets.eap-NAME { id, secret } (a password) and secrets.ntlm-NAME { id,
  * secret = 0x<16 bytes> } (its NT hash, MD4 of the UTF-16LE password, so
  * that the server keeps no password): strongSwan's two kinds. */
@@ -167,6 +166,8 @@ struct cfg_radius {
 	unsigned retransmit_tries;      /* 0: 4 */
 };
 
+/* One end of an IKE connection in one authentication round:
+ * connections.NAME.local / .remote (and local-2 / remote-2, below). */
 struct cfg_end {
 	enum cfg_auth auth;		/* auth = pubkey (strongSwan's default) | psk */
 	struct ike_identity id;		/* id; type 0: local: our address (set at run
@@ -214,7 +215,23 @@ struct cfg_conn {
 	uint64_t rand_time;			/* default over_time */
 	bool send_certreq;			/* default yes */
 	enum cfg_send_cert send_cert;
+	/* The first authentication round each way (local, local-1, ...:
+	 * the first section whose name begins with local / remote). */
 	struct cfg_end local, remote;
+	/*
+	 * The second round (RFC 4739; swanctl's second local* / remote*
+	 * section, in the order written or by their round keys), EAP only:
+	 * local2 is the initiator's login after its first round (a user's
+	 * password after the machine's certificate), remote2 the one we
+	 * require of the peer. Their certs (local2, EAP-TLS as the peer) and
+	 * cacerts (remote2, the users' CA for EAP-TLS as the server) are their
+	 * own; the other end of such a round is the first round's (our
+	 * certificate as the EAP-TLS server: local.certs; the server's CA as
+	 * the EAP-TLS peer: remote.cacerts). Zero unless has_local2 /
+	 * has_remote2.
+	 */
+	struct cfg_end local2, remote2;
+	bool has_local2, has_remote2;
 	/* secrets.ike-X whose ids match best (strongSwan's rule: the sum of
 	 * the match levels of our and the peer's id; exact beats wildcard
 	 * beats a secret without ids); set when either auth is psk */

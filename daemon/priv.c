@@ -287,10 +287,13 @@ static void helper_config(const char *path)
 		for (size_t i = 0; i < c.n_key_files; i++)
 			allow(c.key_files[i]);
 		for (size_t i = 0; i < c.n_conns; i++) {
-			for (unsigned k = 0; k < c.conns[i].local.n_certs; k++)
-				allow(c.conns[i].local.certs[k]);
-			for (unsigned k = 0; k < c.conns[i].remote.n_certs; k++)
-				allow(c.conns[i].remote.certs[k]);
+			/* both authentication rounds' (round 2: EAP-TLS) */
+			const struct cfg_end *ends[] = {&c.conns[i].local, &c.conns[i].remote,
+							&c.conns[i].local2, &c.conns[i].remote2};
+
+			for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++)
+				for (unsigned k = 0; k < ends[e]->n_certs; k++)
+					allow(ends[e]->certs[k]);
 		}
 		config_free(&c);
 	}

@@ -1507,10 +1507,14 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:vips = 0.0.0.0", "connections.gw.vips: unknown key"},
 	    {"c:pools = p", "connections.gw.pools: unknown pool 'p' (no pools.p section)"},
 	    {"c:local_port = 4500", "connections.gw.local_port: unknown key"},
+	    /* local-1 written first is the first round: local, after it,
+	     * the second, where psk is no method (swanctl's order) */
 	    {"c:local-1 { auth = psk }",
-	     "connections.gw.local-1: several authentication rounds are not supported"},
-	    {"c:remote2 { auth = psk }",
-	     "connections.gw.remote2: several authentication rounds are not supported"},
+	     "connections.gw.local.auth: psk in a second authentication round is not supported"},
+	    {"x:connections { gw { remote3 { auth = eap-mschapv2 }\n remote4 { auth = eap-tls } } "
+	     "}",
+	     "connections.gw.remote4: a third remote authentication round is not supported (two "
+	     "at most, RFC 4739; remote and remote3 are the first two)"},
 	    {"c:other { }", "connections.gw.other: unknown section"},
 	    {"l:auth = eap-ttls", "connections.gw.local.auth: EAP method eap-ttls is not supported"},
 	    /* EAP-TLS: our certificate and the other end's CA, both roles */
@@ -1568,6 +1572,284 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	check_conn_error(&s, "", NULL, __LINE__);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
+	scratch_remove(&s);
+}
+
+/*
+ * Authentication rounds (swanctl.conf(5), RFC 4739 multiple
+ * authentication): every local* / remote* section is one round of its end,
+ * in the order written or by round keys; the engine runs a second one by
+ * EAP. Layouts that load, and what each round holds.
+ */
+TEST(config_swanctl_conf5_auth_rounds_rfc4739_layouts)
+{
+	static const char text[] =
+	    "tunsec {\n"
+	    "\tradius {\n"
+	    "\t\tservers {\n"
+	    "\t\t\tr {\n\t\t\t\taddress = 127.0.0.1\n\t\t\t\tsecret = s\n\t\t\t}\n"
+	    "\t\t}\n"
+	    "\t}\n"
+	    "}\n"
+	    "connections {\n"
+	    /* a client: the machine's certificate, then alice's password */
+	    "\tclient {\n"
+	    "\t\tremote_addrs = 198.51.100.7\n"
+	    "\t\tlocal-1 {\n\t\t\tauth = pubkey\n\t\t\tcerts = m.pem\n"
+	    "\t\t\tid = machine.example\n\t\t}\n"
+	    "\t\tlocal-2 {\n\t\t\tauth = eap-mschapv2\n\t\t\teap_id = alice\n\t\t}\n"
+	    "\t\tremote-1 {\n\t\t\tauth = pubkey\n\t\t\tcacerts = ca.pem\n"
+	    "\t\t\tid = vpn.example\n\t\t}\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    /* its server: the machine's certificate, then a RADIUS user */
+	    "\tserver {\n"
+	    "\t\tlocal {\n\t\t\tauth = pubkey\n\t\t\tcerts = m.pem\n\t\t}\n"
+	    "\t\tremote {\n\t\t\tauth = pubkey\n\t\t\tcacerts = ca.pem\n\t\t}\n"
+	    "\t\tremote-2 {\n\t\t\tauth = eap-radius\n\t\t\teap_id = %any\n"
+	    "\t\t\tid = \"C=CH, O=Example, CN=*\"\n\t\t\tgroups = staff\n\t\t}\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    /* EAP-TLS in round 2 both ways: the user's certificate
+	     * (local-2.certs) checked against round 1's remote.cacerts; the
+	     * users' CA (remote-2.cacerts) with round 1's local.certs */
+	    "\ttls {\n"
+	    "\t\tlocal {\n\t\t\tauth = pubkey\n\t\t\tcerts = m.pem\n\t\t}\n"
+	    "\t\tlocal-2 {\n\t\t\tauth = eap-tls\n\t\t\tcerts = u.pem\n\t\t}\n"
+	    "\t\tremote {\n\t\t\tauth = pubkey\n\t\t\tcacerts = ca.pem\n\t\t}\n"
+	    "\t\tremote-2 {\n\t\t\tauth = eap-dynamic\n\t\t\tcacerts = users.pem\n\t\t}\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    /* names as swanctl takes them (any case, any suffix), ordered by
+	     * their round keys, not as written */
+	    "\torder {\n"
+	    "\t\tLocalB {\n\t\t\tround = 2\n\t\t\tauth = eap-tls\n\t\t\tcerts = u.pem\n\t\t}\n"
+	    "\t\tlocalA {\n\t\t\tround = 1\n\t\t\tauth = psk\n\t\t}\n"
+	    "\t\tremote {\n\t\t\tauth = psk\n\t\t\tcacerts = ca.pem\n\t\t}\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    /* one section named local-2 is the first round */
+	    "\tone {\n"
+	    "\t\tlocal-2 {\n\t\t\tauth = psk\n\t\t}\n"
+	    "\t\tremote {\n\t\t\tauth = psk\n\t\t}\n"
+	    "\t\tchildren { net { } }\n"
+	    "\t}\n"
+	    "}\n"
+	    "secrets {\n\tike-1 {\n\t\tsecret = 0x00112233\n\t}\n}\n";
+	struct tunsec_config c, c2;
+	const struct cfg_conn *cc;
+	struct scratch s;
+	char err[1024] = "";
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	scratch_write(&s, "m.pem", "-\n");
+	scratch_write(&s, "u.pem", "-\n");
+	scratch_write(&s, "ca.pem", "-\n");
+	scratch_write(&s, "users.pem", "-\n");
+	if (load_text(&s, text, &c, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+		scratch_remove(&s);
+		return;
+	}
+	CHECK_EQ(c.n_conns, 5);
+	cc = &c.conns[0];
+	CHECK_EQ(cc->local.auth, CFG_AUTH_PUBKEY);
+	CHECK_EQ(cc->local.id.type, IKE_ID_FQDN);
+	CHECK_EQ(cc->local.n_certs, 1);
+	CHECK(cc->has_local2);
+	CHECK(!cc->has_remote2);
+	CHECK_EQ(cc->local2.auth, CFG_AUTH_EAP_MSCHAPV2);
+	CHECK(strcmp(cc->local2.eap_id, "alice") == 0);
+	CHECK_EQ(cc->local2.id.type, 0); /* conn.c: the eap_id then */
+	CHECK_EQ(cc->local2.n_certs, 0);
+	CHECK_EQ(cc->remote.auth, CFG_AUTH_PUBKEY);
+	CHECK(all_zero(&cc->remote2, sizeof(cc->remote2)));
+	cc = &c.conns[1];
+	CHECK(!cc->has_local2);
+	CHECK(cc->has_remote2);
+	CHECK(all_zero(&cc->local2, sizeof(cc->local2)));
+	CHECK_EQ(cc->remote.auth, CFG_AUTH_PUBKEY);
+	CHECK_EQ(cc->remote.n_groups, 0);
+	CHECK_EQ(cc->remote2.auth, CFG_AUTH_EAP_RADIUS);
+	CHECK(strcmp(cc->remote2.eap_id, "%any") == 0);
+	CHECK_EQ(cc->remote2.id.type, IKE_ID_DER_ASN1_DN);
+	CHECK_EQ(cc->remote2.n_groups, 1);
+	CHECK(strcmp(cc->remote2.groups[0], "staff") == 0);
+	cc = &c.conns[2];
+	CHECK(cc->has_local2 && cc->has_remote2);
+	CHECK_EQ(cc->local2.auth, CFG_AUTH_EAP_TLS);
+	CHECK_EQ(cc->local2.n_certs, 1);
+	CHECK(strstr(cc->local2.certs[0], "/u.pem") != NULL);
+	CHECK_EQ(cc->remote2.auth, CFG_AUTH_EAP_DYNAMIC);
+	CHECK_EQ(cc->remote2.n_certs, 1);
+	CHECK(strstr(cc->remote2.certs[0], "/users.pem") != NULL);
+	cc = &c.conns[3];
+	CHECK_EQ(cc->local.auth, CFG_AUTH_PSK);
+	CHECK(cc->has_local2);
+	CHECK_EQ(cc->local2.auth, CFG_AUTH_EAP_TLS);
+	CHECK_EQ(cc->psk_len, 4);
+	cc = &c.conns[4];
+	CHECK_EQ(cc->local.auth, CFG_AUTH_PSK);
+	CHECK(!cc->has_local2 && !cc->has_remote2);
+
+	/* a reload compares what the rounds say: the same file is the same
+	 * connection; another remote-2.eap_id is a changed one */
+	if (load_text(&s, text, &c2, err, sizeof(err)) < 0) {
+		test_fail(__FILE__, __LINE__, "%s", err);
+	} else {
+		CHECK(memcmp(&c.conns[1], &c2.conns[1], CFG_CONN_CMP_LEN) == 0);
+		config_free(&c2);
+	}
+	{
+		char text2[sizeof(text) + 16];
+		char *p;
+
+		fmt(text2, sizeof(text2), "%s", text);
+		p = strstr(text2, "eap_id = %any");
+		memcpy(p, "eap_id = carl", 13);
+		if (load_text(&s, text2, &c2, err, sizeof(err)) < 0) {
+			test_fail(__FILE__, __LINE__, "%s", err);
+		} else {
+			CHECK(memcmp(&c.conns[1], &c2.conns[1], CFG_CONN_CMP_LEN) != 0);
+			CHECK(memcmp(&c.conns[0], &c2.conns[0], CFG_CONN_CMP_LEN) == 0);
+			config_free(&c2);
+		}
+	}
+	config_free(&c);
+	scratch_remove(&s);
+}
+
+/* What a round may not be, refused by name with file:line (RFC 4739: the
+ * engine's second round is EAP). The rounds are added after gw's local and
+ * remote (psk), merged into it. */
+TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
+{
+#define GW(body)                                                                                   \
+	"x:tunsec { radius { servers { r { address = ::1\n secret = s } } } }\n"                   \
+	"connections { gw { " body " } }"
+	static const struct {
+		const char *extra, *err;
+	} cases[] = {
+	    {GW("local-2 { auth = eap-mschapv2\n eap_id = alice }"), NULL},
+	    {GW("remote-2 { auth = eap-mschapv2 }"), NULL},
+	    {GW("remote-2 { auth = eap-radius\n groups = staff }"), NULL},
+	    /* a third round of either end */
+	    {GW("local-2 { auth = eap-mschapv2 }\n local-3 { auth = eap-mschapv2 }"),
+	     "connections.gw.local-3: a third local authentication round is not supported (two at "
+	     "most, RFC 4739; local and local-2 are the first two)"},
+	    {GW("remote-x { auth = eap-mschapv2 }\n remote-y { auth = eap-mschapv2 }"),
+	     "connections.gw.remote-y: a third remote authentication round is not supported"},
+	    /* only EAP in round 2 */
+	    {GW("local-2 { auth = pubkey }"),
+	     "connections.gw.local-2.auth: pubkey in a second authentication round is not "
+	     "supported: only EAP is (eap-mschapv2, eap-tls, eap-radius or eap-dynamic)"},
+	    {GW("remote-2 { auth = psk }"),
+	     "connections.gw.remote-2.auth: psk in a second authentication round is not supported"},
+	    {GW("remote-2 { auth = PubKey }"), "connections.gw.remote-2.auth: PubKey in a second"},
+	    {GW("local-2 { eap_id = alice }"),
+	     "connections.gw.local-2: a second authentication round needs auth = eap-mschapv2, "
+	     "eap-tls, eap-radius or eap-dynamic (only EAP is supported in a second round)"},
+	    {GW("local-2 { auth = eap-ttls }"),
+	     "connections.gw.local-2.auth: EAP method eap-ttls is not supported"},
+	    /* the keys of a round are those of round 1's end */
+	    {GW("local-2 { auth = eap-mschapv2\n cacerts = ca.pem }"),
+	     "connections.gw.local-2.cacerts: unknown key"},
+	    {GW("remote-2 { auth = eap-mschapv2\n aaa = 1 }"), "connections.gw.remote-2.aaa: unknown key"},
+	    {GW("remote-2 { auth = eap-mschapv2\n sub { } }"),
+	     "connections.gw.remote-2.sub: unknown section"},
+	    {GW("remote-2 { auth = eap-mschapv2\n round = first }"),
+	     "connections.gw.remote-2.round: expected a number in 0..4294967295"},
+	    {GW("local-2 { auth = eap-mschapv2\n id = XY=1 }"),
+	     "connections.gw.local-2.id: unknown DN attribute 'XY'"},
+	    /* each method where it can be, as in round 1 */
+	    {GW("local-2 { auth = eap-radius }"),
+	     "connections.gw.local-2.auth: eap-radius is for remote.auth"},
+	    {GW("local-2 { auth = eap-dynamic }"),
+	     "connections.gw.local-2.auth: eap-dynamic is for remote.auth"},
+	    {GW("remote-2 { auth = eap-mschapv2\n groups = staff }"),
+	     "connections.gw.remote-2.groups: groups are the RADIUS Class of the user: they need "
+	     "remote-2.auth = eap-radius"},
+	    {"x:connections { gw { remote-2 { auth = eap-radius } } }",
+	     "connections.gw.remote-2.auth: eap-radius needs tunsec { radius { servers"},
+	    /* EAP-TLS: the round's own end, and round 1's other one */
+	    {GW("remote-2 { auth = eap-tls }"),
+	     "connections.gw.local: remote-2.auth = eap-tls needs local.certs (the certificate we "
+	     "serve EAP-TLS with)"},
+	    {GW("local-2 { auth = eap-tls }"),
+	     "connections.gw.local-2: local-2.auth = eap-tls needs local-2.certs (the user "
+	     "certificate we log in with)"},
+	};
+#undef GW
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
+	scratch_remove(&s);
+}
+
+/* The exact file:line of a third round: its own section's. */
+TEST(config_swanctl_conf5_auth_rounds_third_file_line)
+{
+	static const char text[] = "connections {\n"
+	                           "\tgw {\n"
+	                           "\t\tlocal { auth = psk }\n"
+	                           "\t\tremote { auth = psk }\n"
+	                           "\t\tlocal2 { auth = eap-mschapv2 }\n"
+	                           "\t\tlocalfoo {\n"
+	                           "\t\t\tauth = eap-mschapv2\n"
+	                           "\t\t}\n"
+	                           "\t\tchildren { net { } }\n"
+	                           "\t}\n"
+	                           "}\n";
+	struct tunsec_config c;
+	struct scratch s;
+	char want[PATH_MAX + 256], path[PATH_MAX], err[1024] = "";
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	CHECK_EQ(load_text(&s, text, &c, err, sizeof(err)), -1);
+	fmt(want, sizeof(want),
+	    "%s:6: connections.gw.localfoo: a third local authentication round is not supported "
+	    "(two at most, RFC 4739; local and local2 are the first two)",
+	    scratch_path(&s, "ike.conf", path, sizeof(path)));
+	if (strcmp(err, want) != 0)
+		test_fail(__FILE__, __LINE__, "got \"%s\", want \"%s\"", err, want);
+	scratch_remove(&s);
+}
+
+/* EAP-TLS in round 2 needs the first round's other end: the server's CA
+ * when we log in with a certificate (local-2), which round 1's psk does
+ * not give. */
+TEST(config_swanctl_conf5_auth_rounds_eap_tls_cross_round)
+{
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, __LINE__, "mkdtemp failed");
+		return;
+	}
+	scratch_write(&s, "u.pem", "-\n");
+	scratch_write(&s, "users.pem", "-\n");
+	check_conn_error(&s, "x:connections { gw { local-2 { auth = eap-tls\n certs = u.pem } } }",
+	                 "connections.gw.remote: local-2.auth = eap-tls needs remote.cacerts (the CA "
+	                 "of the EAP-TLS server's certificate)",
+	                 __LINE__);
+	check_conn_error(&s,
+	                 "x:connections { gw { remote-2 { auth = eap-tls\n cacerts = users.pem } } }",
+	                 "connections.gw.local: remote-2.auth = eap-tls needs local.certs", __LINE__);
+	check_conn_error(&s,
+	                 "x:connections { gw { local { certs = users.pem }\n remote-2 { auth = eap-tls\n "
+	                 "cacerts = users.pem } } }",
+	                 NULL, __LINE__);
 	scratch_remove(&s);
 }
 
