@@ -1418,10 +1418,37 @@ static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
 		       struct ike_answer *ans, const char *why, uint64_t now);
 static void drain(struct daemon *d, uint64_t now);
 
+/*
+ * A new authentication round's EAP (RFC 4739: a user's login after the
+ * machine's certificate) is a new conversation: what the last round left
+ * is wiped first. A RADIUS session that admitted the first round's user
+ * stays (its attributes and accounting are the IKE SA's, as with one
+ * round) unless this round asks RADIUS again: then its answer counts.
+ */
+static void eap_new_round(struct conn_ikesa *s, uint8_t round, bool radius)
+{
+	eapauth_free(s->eap);
+	s->eap = NULL;
+	if (radius) {
+		radsess_free(s->rad);
+		s->rad = NULL;
+	}
+	s->eap_round = round;
+}
+
+/* The EAP-TLS credentials of a round and role (eapauth_load()). */
+static const struct eap_tls_creds *eap_tls_of(const struct conn *c, uint8_t round, bool server)
+{
+	return round == 2 ? c->eap_tls2[server] : c->eap_tls;
+}
+
 static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event *ev,
 			uint64_t now)
 {
 	struct conn_ikesa *s = ikesa_find(d, ev->sa_id);
+	/* the round's settings (0 from an engine without rounds: the first) */
+	uint8_t round = ev->auth_round == 2 ? 2 : 1;
+	const struct cfg_end *me, *peer;
 	struct ike_answer ans;
 	char why[300];
 
@@ -1435,15 +1462,19 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 	/* who it claims to be, for the log (IKE_UP sets whom it proved) */
 	if (!s->up)
 		s->peer_id = ev->peer_id;
-	if (c->cfg.remote.auth == CFG_AUTH_EAP_RADIUS && ev->eap_server && d->radius) {
+	eapauth_ends(&c->cfg, round, ev->eap_server, &me, &peer);
+	if (s->eap_round != round)
+		eap_new_round(s, round, ev->eap_server && peer->auth == CFG_AUTH_EAP_RADIUS);
+	if (peer->auth == CFG_AUTH_EAP_RADIUS && ev->eap_server && d->radius) {
 		/* 0: an Access-Request went out; RADIUS answers (radius_drain) */
-		if (radsess_answer(&s->rad, d->radius, ev, c->cfg.remote.eap_id, s, &ans, why,
-				   sizeof(why), now) == 0) {
+		if (radsess_answer(&s->rad, d->radius, ev, peer->eap_id, s, &ans, why, sizeof(why),
+				   now) == 0) {
 			radhub_flush(d->radius);
 			return;
 		}
 	} else {
-		eapauth_answer(&s->eap, &d->cfg, &c->cfg, c->eap_tls, ev, &ans, why, sizeof(why));
+		eapauth_answer(&s->eap, &d->cfg, me, peer, eap_tls_of(c, round, ev->eap_server), ev,
+			       &ans, why, sizeof(why));
 		if (ans.eap_status != IKE_EAP_CONTINUE) {
 			eapauth_free(s->eap);
 			s->eap = NULL;
@@ -1477,22 +1508,24 @@ static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
 	sodium_memzero(ans, sizeof(*ans)); /* the MSK */
 }
 
-/* remote.groups: the Access-Accept's Class must be one of them
- * (strongSwan's eap-radius class_group); else the login fails, with
- * EAP-Failure in place of the Success. */
+/* remote.groups (of the round RADIUS answered for: remote-2's in a
+ * second): the Access-Accept's Class must be one of them (strongSwan's
+ * eap-radius class_group); else the login fails, with EAP-Failure in
+ * place of the Success. */
 static void check_groups(struct conn_ikesa *s, struct ike_answer *ans, char *why, size_t cap)
 {
-	const struct cfg_end *r = &s->conn->cfg.remote;
+	const struct cfg_end *me, *r;
 	const struct radsess_user *u = radsess_user(s->rad);
 
+	eapauth_ends(&s->conn->cfg, s->eap_round, true, &me, &r);
 	if (!r->n_groups)
 		return;
 	for (unsigned i = 0; i < r->n_groups; i++)
 		if (strlen(r->groups[i]) == u->class_len &&
 		    memcmp(r->groups[i], u->class_, u->class_len) == 0)
 			return;
-	snprintf(why, cap, "RADIUS admitted %.200s, but its Class is none of remote.groups",
-		 u->name);
+	snprintf(why, cap, "RADIUS admitted %.200s, but its Class is none of %s", u->name,
+		 s->eap_round == 2 ? "the second round's groups" : "remote.groups");
 	sodium_memzero(ans->msk, sizeof(ans->msk));
 	ans->msk_len = 0;
 	ans->eap_status = IKE_EAP_FAILURE;
@@ -1750,6 +1783,27 @@ static int conn_creds(const struct tunsec_config *kc, struct conn *c, char *err,
 	return -EINVAL;
 }
 
+/*
+ * The IDi of our second round (RFC 4739 §3: a new IDi comes before its
+ * EAP): local-2.id; without one its eap_id, the user's name (an e-mail
+ * address when it has an @, else a name: as an EAP server names its
+ * users); without either, the first round's. (strongSwan takes the
+ * round's id too, but defaults it to our address, which says nothing of
+ * the user a second round is for.)
+ */
+static void round2_local_id(const struct cfg_conn *cc, const struct ike_identity *first,
+			    struct ike_identity *out)
+{
+	const char *name = cc->local2.eap_id;
+
+	if (cc->local2.id.type)
+		*out = cc->local2.id;
+	else if (name[0])
+		eapauth_user_id((const uint8_t *)name, strlen(name), out);
+	else
+		*out = *first;
+}
+
 /* An unset local.id with a certificate is its subject (strongSwan). */
 static int cert_local_id(struct conn *c, struct ike_identity *id)
 {
@@ -1786,7 +1840,9 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 	c->cfg = *cc;
 	ic = &c->icfg;
 	if (conn_creds(kc, c, why, sizeof(why)) < 0 ||
-	    eapauth_load(kc, cc, &c->eap_tls, why, sizeof(why)) < 0)
+	    eapauth_load(kc, cc, 1, false, &c->eap_tls, why, sizeof(why)) < 0 ||
+	    eapauth_load(kc, cc, 2, false, &c->eap_tls2[0], why, sizeof(why)) < 0 ||
+	    eapauth_load(kc, cc, 2, true, &c->eap_tls2[1], why, sizeof(why)) < 0)
 		goto fail;
 	ic->local_id = cc->local.id;
 	if (!ic->local_id.type && cc->local.auth == CFG_AUTH_PUBKEY)
@@ -1796,6 +1852,12 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 		goto fail;
 	}
 	ic->remote_id = cc->remote.id;
+	/* RFC 4739: a second round, by EAP (local-2 / remote-2) */
+	ic->local_eap2 = cc->has_local2;
+	ic->remote_eap2 = cc->has_remote2;
+	if (cc->has_local2)
+		round2_local_id(cc, &ic->local_id, &ic->local_id2);
+	ic->remote_id2 = cc->remote2.id;
 	ic->psk = c->cfg.psk;
 	ic->psk_len = c->cfg.psk_len;
 	ic->ike_proposals = cc->proposals[0] ? c->cfg.proposals : NULL;
@@ -1846,6 +1908,9 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 fail:
 	snprintf(err, cap, "%s: %s", cc->name, why);
 	ike_creds_free(c->creds);
+	eapauth_creds_free(c->eap_tls);
+	eapauth_creds_free(c->eap_tls2[0]);
+	eapauth_creds_free(c->eap_tls2[1]);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 	return NULL;
@@ -1871,6 +1936,8 @@ static void conn_free(struct daemon *d, struct conn *c, bool leave_engine)
 		ike_engine_peer_remove(d->ike, c->peer, now);
 	ike_creds_free(c->creds); /* wipes the private key */
 	eapauth_creds_free(c->eap_tls); /* (its SAs' conversations went above) */
+	eapauth_creds_free(c->eap_tls2[0]);
+	eapauth_creds_free(c->eap_tls2[1]);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }

@@ -65,6 +65,9 @@ struct conn_ikesa {
 	/* eap-radius (daemon/eapradius.h): from the first EAP message until
 	 * the SA is gone (the user's attributes, accounting) */
 	struct radsess *rad;
+	/* the authentication round (1, or 2: RFC 4739) eap and rad talk in
+	 * (0: none yet); a new round begins a new conversation */
+	uint8_t eap_round;
 	/* traffic of its CHILD_SAs already freed, for accounting */
 	uint64_t gone_in_octets, gone_out_octets, gone_in_packets, gone_out_packets;
 	uint64_t session_end; /* RADIUS Session-Timeout: deleted then (0: none) */
@@ -81,6 +84,9 @@ struct conn {
 	struct ike_config icfg;
 	struct ike_creds *creds; /* certificates, key, trust anchors (pubkey) */
 	struct eap_tls_creds *eap_tls; /* EAP-TLS's, lent to conversations (eapauth.h) */
+	/* round 2's (RFC 4739), which has other files in each role: [0] as
+	 * the peer (local-2), [1] as the server (remote-2); NULL: none */
+	struct eap_tls_creds *eap_tls2[2];
 	struct conn_ikesa *sas;  /* IKE SAs up (or given addresses) */
 	size_t n_sas;
 	struct tunnel *children; /* installed CHILD_SAs, newest first */

@@ -60,31 +60,30 @@ static int add_file(int (*add)(struct eap_tls_creds *, const uint8_t *, size_t),
 }
 
 /*
- * EAP-TLS credentials of a connection, the same files in both roles:
- * local.certs (ours: the server's, or the user's), the key among the
- * private key files that matches the first, remote.cacerts (the CA of the
- * other end). 0, or -EINVAL with a line in err.
+ * EAP-TLS credentials of one round and role (eapauth_ends()): me's certs
+ * (ours: the server's, or the user's), the key among the private key
+ * files that matches the first, peer's cacerts (the CA of the other end).
+ * 0, or -EINVAL with a line in err.
  */
-static int tls_creds(const struct tunsec_config *cfg, const struct cfg_conn *cc,
-                     struct eap_tls_creds *c, char *err, size_t cap)
+static int tls_creds(const struct tunsec_config *cfg, const struct cfg_end *me,
+                     const struct cfg_end *peer, struct eap_tls_creds *c, char *err, size_t cap)
 {
 	eap_tls_creds_init(c);
-	for (unsigned i = 0; i < cc->local.n_certs; i++)
-		if (add_file(eap_tls_creds_add_cert, c, cc->local.certs[i], false, err, cap) < 0)
+	for (unsigned i = 0; i < me->n_certs; i++)
+		if (add_file(eap_tls_creds_add_cert, c, me->certs[i], false, err, cap) < 0)
 			goto fail;
 	for (size_t i = 0; i < cfg->n_key_files && !c->have_key; i++)
 		if (add_file(eap_tls_creds_add_key, c, cfg->key_files[i], true, err, cap) < 0)
 			goto fail;
-	for (unsigned i = 0; i < cc->remote.n_certs; i++)
-		if (add_file(eap_tls_creds_add_ca, c, cc->remote.certs[i], false, err, cap) < 0)
+	for (unsigned i = 0; i < peer->n_certs; i++)
+		if (add_file(eap_tls_creds_add_ca, c, peer->certs[i], false, err, cap) < 0)
 			goto fail;
 	if (!c->have_own || !c->have_ca) {
 		snprintf(err, cap, "EAP-TLS needs local.certs and remote.cacerts");
 		goto fail;
 	}
 	if (!c->have_key) {
-		snprintf(err, cap, "%s: no private key file (secrets) holds its key",
-		         cc->local.certs[0]);
+		snprintf(err, cap, "%s: no private key file (secrets) holds its key", me->certs[0]);
 		goto fail;
 	}
 	return 0;
@@ -108,29 +107,50 @@ void eapauth_creds_free(struct eap_tls_creds *c)
 	free(c);
 }
 
-int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc,
-                 struct eap_tls_creds **out, char *err, size_t cap)
+void eapauth_ends(const struct cfg_conn *cc, unsigned round, bool server, const struct cfg_end **me,
+                  const struct cfg_end **peer)
 {
+	bool two = round == 2;
+
+	*me = two && !server && cc->has_local2 ? &cc->local2 : &cc->local;
+	*peer = two && server && cc->has_remote2 ? &cc->remote2 : &cc->remote;
+}
+
+int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc, unsigned round,
+                 bool server, struct eap_tls_creds **out, char *err, size_t cap)
+{
+	const struct cfg_end *me, *peer;
 	struct eap_tls_creds *c;
-	bool dyn_tls = cc->local.n_certs && cc->remote.n_certs;
+	bool srv, cli, dyn_tls;
 
 	*out = NULL;
-	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls && !cfg->n_eap_secrets) {
-		snprintf(err, cap,
-		         "remote.auth = eap-dynamic has no method to offer: EAP-TLS needs "
-		         "local.certs and remote.cacerts, EAP-MSCHAPv2 secrets eap-NAME");
+	if (round == 2 && !(server ? cc->has_remote2 : cc->has_local2))
+		return 0;
+	eapauth_ends(cc, round, server, &me, &peer);
+	/* the roles these files are for: round 1's serve both */
+	srv = round == 1 || server;
+	cli = round == 1 || !server;
+	dyn_tls = me->n_certs && peer->n_certs;
+	if (srv && peer->auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls && !cfg->n_eap_secrets) {
+		snprintf(err, cap, "%s",
+		         round == 2
+		             ? "the second remote round's auth = eap-dynamic has no method "
+		               "to offer: EAP-TLS needs local.certs and that round's cacerts, "
+		               "EAP-MSCHAPv2 secrets eap-NAME"
+		             : "remote.auth = eap-dynamic has no method to offer: EAP-TLS "
+		               "needs local.certs and remote.cacerts, EAP-MSCHAPv2 secrets "
+		               "eap-NAME");
 		return -EINVAL;
 	}
-	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls)
-		return 0;
-	if (cc->local.auth != CFG_AUTH_EAP_TLS && cc->remote.auth != CFG_AUTH_EAP_TLS &&
-	    cc->remote.auth != CFG_AUTH_EAP_DYNAMIC)
+	if (!(srv && (peer->auth == CFG_AUTH_EAP_TLS ||
+	              (peer->auth == CFG_AUTH_EAP_DYNAMIC && dyn_tls))) &&
+	    !(cli && me->auth == CFG_AUTH_EAP_TLS))
 		return 0;
 	if (!(c = calloc(1, sizeof(*c)))) {
 		snprintf(err, cap, "out of memory");
 		return -ENOMEM;
 	}
-	if (tls_creds(cfg, cc, c, err, cap) < 0) {
+	if (tls_creds(cfg, me, peer, c, err, cap) < 0) {
 		free(c);
 		return -EINVAL;
 	}
@@ -169,7 +189,7 @@ static const uint8_t *peer_server_id(void *ctx, size_t *len)
 }
 
 /* Set up st->method as EAP-TLS in either role; -EINVAL, -ENOMEM. */
-static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
+static int tls_begin(struct eapauth *st, const struct cfg_end *peer, bool server)
 {
 	struct eap_tls_cfg tc = {.creds = st->tls_creds, .rand = tls_rand};
 
@@ -181,12 +201,12 @@ static int tls_begin(struct eapauth *st, const struct cfg_conn *cc, bool server)
 		return -ENOMEM;
 	tls_active++;
 	if (server) {
-		if (cc->remote.eap_id[0] && strcmp(cc->remote.eap_id, "%any") != 0)
-			snprintf(st->user, sizeof(st->user), "%s", cc->remote.eap_id);
+		if (peer->eap_id[0] && strcmp(peer->eap_id, "%any") != 0)
+			snprintf(st->user, sizeof(st->user), "%s", peer->eap_id);
 		tc.identity = srv_identity;
 		tc.identity_ctx = st;
 	} else {
-		st->server_id = cc->remote.id;
+		st->server_id = peer->id;
 		tc.identity = peer_server_id;
 		tc.identity_ctx = &st->server_id;
 	}
@@ -243,9 +263,7 @@ static int lookup(void *ctx, const uint8_t *name, size_t len, struct eap_mschapv
 	return 0;
 }
 
-/* The identity the engine keeps for a user name: an email address when it
- * has an @, else an FQDN-typed name (bytes as they came). */
-static void user_id(const uint8_t *name, size_t len, struct ike_identity *id)
+void eapauth_user_id(const uint8_t *name, size_t len, struct ike_identity *id)
 {
 	memset(id, 0, sizeof(*id));
 	if (len > IKE_ID_MAX)
@@ -262,15 +280,15 @@ static void user_id(const uint8_t *name, size_t len, struct ike_identity *id)
  * users; a peer that Naks the first gets the next one it lists (RFC 3748
  * §5.3.1), and one that answered a method cannot switch any more.
  */
-static int dynamic_begin(struct eapauth *st, const struct cfg_conn *cc,
-                         const struct ike_event *ev, struct ike_answer *ans)
+static int dynamic_begin(struct eapauth *st, const struct cfg_end *peer, const struct ike_event *ev,
+                         struct ike_answer *ans)
 {
 	struct eap_mschapv2_server_cfg mc = {
 	    .lookup = lookup, .lookup_ctx = st, .rand = rand_cb, .retries = 2};
 	uint8_t first;
 	int rc;
 
-	if (cc->local.n_certs && cc->remote.n_certs && tls_begin(st, cc, true) == 0)
+	if (st->tls_creds && tls_begin(st, peer, true) == 0)
 		st->offer[st->n_offer++] = st->method;
 	if (st->cfg->n_eap_secrets && eap_mschapv2_server_init(&st->ms, &mc) == 0)
 		st->offer[st->n_offer++] = (struct eap_method){&eap_mschapv2_ops, &st->ms};
@@ -284,22 +302,22 @@ static int dynamic_begin(struct eapauth *st, const struct cfg_conn *cc,
 	return rc == EAP_SEND ? 0 : -EINVAL;
 }
 
-static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const struct ike_event *ev,
+static int server_begin(struct eapauth *st, const struct cfg_end *peer, const struct ike_event *ev,
                         struct ike_answer *ans)
 {
 	struct eap_mschapv2_server_cfg mc = {
 	    .lookup = lookup, .lookup_ctx = st, .rand = rand_cb, .retries = 2};
 	/* remote.eap_id = %any (the default): ask the peer who it is */
-	bool ask = !cc->remote.eap_id[0] || strcmp(cc->remote.eap_id, "%any") == 0;
+	bool ask = !peer->eap_id[0] || strcmp(peer->eap_id, "%any") == 0;
 	uint8_t first;
 	int rc;
 
 	st->server = true;
 	st->asked = ask;
-	if (cc->remote.auth == CFG_AUTH_EAP_DYNAMIC)
-		return dynamic_begin(st, cc, ev, ans);
-	if (cc->remote.auth == CFG_AUTH_EAP_TLS) {
-		if ((rc = tls_begin(st, cc, true)) < 0)
+	if (peer->auth == CFG_AUTH_EAP_DYNAMIC)
+		return dynamic_begin(st, peer, ev, ans);
+	if (peer->auth == CFG_AUTH_EAP_TLS) {
+		if ((rc = tls_begin(st, peer, true)) < 0)
 			return rc;
 	} else {
 		if (eap_mschapv2_server_init(&st->ms, &mc) < 0)
@@ -315,18 +333,19 @@ static int server_begin(struct eapauth *st, const struct cfg_conn *cc, const str
 	return rc == EAP_SEND ? 0 : -EINVAL;
 }
 
-static int peer_begin(struct eapauth *st, const struct cfg_conn *cc, struct ike_answer *ans)
+static int peer_begin(struct eapauth *st, const struct cfg_end *mine, const struct cfg_end *peer,
+                      struct ike_answer *ans)
 {
-	const char *me = cc->local.eap_id[0] ? cc->local.eap_id : cc->local.id_text;
+	const char *me = mine->eap_id[0] ? mine->eap_id : mine->id_text;
 	const struct cfg_eap_secret *s;
 	struct eap_mschapv2_secret sec;
 	int rc;
 
 	(void)ans;
-	if (cc->local.auth == CFG_AUTH_EAP_TLS) {
+	if (mine->auth == CFG_AUTH_EAP_TLS) {
 		char dn[EAP_IDENTITY_MAX];
 
-		if ((rc = tls_begin(st, cc, false)) < 0)
+		if ((rc = tls_begin(st, peer, false)) < 0)
 			return rc;
 		/* Without eap_id or id, the EAP identity is our certificate's
 		 * subject, which the server will find in it. */
@@ -383,17 +402,17 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 	 * identity its certificate names (the IKE ID, if that was it, stays). */
 	if (st->server && tls_running(st)) {
 		if (st->user[0])
-			user_id((const uint8_t *)st->user, strlen(st->user), &ans->eap_id);
+			eapauth_user_id((const uint8_t *)st->user, strlen(st->user), &ans->eap_id);
 		else if (st->asked && (name = eap_server_identity(&st->srv, &len)) && len)
-			user_id(name, len, &ans->eap_id);
+			eapauth_user_id(name, len, &ans->eap_id);
 	} else if (st->server && (name = eap_mschapv2_name(&st->ms, &len)) && len) {
-		user_id(name, len, &ans->eap_id);
+		eapauth_user_id(name, len, &ans->eap_id);
 	}
 }
 
-int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_conn *cc,
-                   const struct eap_tls_creds *tls, const struct ike_event *ev,
-                   struct ike_answer *ans, char *why, size_t why_cap)
+int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_end *me,
+                   const struct cfg_end *peer, const struct eap_tls_creds *tls,
+                   const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap)
 {
 	struct eapauth *st = *stp;
 	int rc = 0;
@@ -411,13 +430,13 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		st->tls_creds = tls;
 		*stp = st;
 		if (ev->eap_server) {
-			rc = server_begin(st, cc, ev, ans);
+			rc = server_begin(st, peer, ev, ans);
 			if (rc == 0) {
 				ans->eap_status = IKE_EAP_CONTINUE;
 				return 0;
 			}
 		} else {
-			rc = peer_begin(st, cc, ans);
+			rc = peer_begin(st, me, peer, ans);
 		}
 		if (rc < 0) {
 			if (rc == -EBUSY)
