@@ -1091,6 +1091,33 @@ static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 	free(s);
 }
 
+/* IKE_UP after two authentication rounds (RFC 4739): who proved what,
+ * both identities (a machine's certificate, then its user). */
+static void log_rounds(const struct conn *c, const struct ike_event *ev)
+{
+	char a[IKE_ID_STR_MAX], b[IKE_ID_STR_MAX];
+
+	if (ev->initiator) {
+		const struct cfg_end *e = &c->cfg.local2;
+
+		ike_id_str(&c->icfg.local_id, a, sizeof(a));
+		if (e->eap_id[0])
+			snprintf(b, sizeof(b), "%s", e->eap_id);
+		else
+			ike_id_str(&c->icfg.local_id2, b, sizeof(b));
+		log_info("%s: IKE SA #%u: we authenticated in two rounds (RFC 4739): as %s, then "
+			 "by EAP as %s",
+			 c->cfg.name, ev->sa_id, a, b);
+		return;
+	}
+	ike_id_str(&ev->peer_id1, a, sizeof(a));
+	ike_id_str(&ev->peer_id, b, sizeof(b));
+	log_info("%s: IKE SA #%u: the peer authenticated in two rounds (RFC 4739): as %s, then "
+		 "by EAP as %s",
+		 c->cfg.name, ev->sa_id, ev->peer_id1.type ? a : "(no ID)",
+		 ev->peer_id.type ? b : "(no ID)");
+}
+
 static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *ev, uint64_t now)
 {
 	const struct cfg_conn *cc = &c->cfg;
@@ -1105,6 +1132,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 	s->up = true;
 	if (ev->peer_id.type)
 		s->peer_id = ev->peer_id;
+	if (ev->auth_round == 2 && ev->peer_id1.type)
+		s->peer_id1 = ev->peer_id1;
 	s->initiator = ev->initiator;
 	s->behind_nat = ev->behind_nat;
 	s->path = ev->path;
@@ -1131,8 +1160,10 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			if (t->sa_id == ev->rekeyed_sa_id)
 				t->sa_id = ev->sa_id;
 		if ((old = ikesa_find(d, ev->rekeyed_sa_id)) && old != s) {
-			if (!s->peer_id.type)
+			if (!s->peer_id.type) {
 				s->peer_id = old->peer_id;
+				s->peer_id1 = old->peer_id1;
+			}
 			memcpy(s->leases, old->leases, sizeof(s->leases));
 			s->n_leases = old->n_leases;
 			old->n_leases = 0;
@@ -1173,6 +1204,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		 ev->initiator ? "initiator" : "responder",
 		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
 		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "", vips);
+	if (ev->auth_round == 2 && !ev->rekeyed_sa_id)
+		log_rounds(c, ev);
 	if (ike_suite_legacy(&ev->suite))
 		log_warn("%s: IKE SA #%u uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC 8247), "
 			 "admitted by tunsec.legacy", cc->name, ev->sa_id, suite);

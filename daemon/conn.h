@@ -68,6 +68,9 @@ struct conn_ikesa {
 	/* the authentication round (1, or 2: RFC 4739) eap and rad talk in
 	 * (0: none yet); a new round begins a new conversation */
 	uint8_t eap_round;
+	/* after two rounds, the identity the first proved (type 0: one
+	 * round): a machine, when peer_id is its user */
+	struct ike_identity peer_id1;
 	/* traffic of its CHILD_SAs already freed, for accounting */
 	uint64_t gone_in_octets, gone_out_octets, gone_in_packets, gone_out_packets;
 	uint64_t session_end; /* RADIUS Session-Timeout: deleted then (0: none) */

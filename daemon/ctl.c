@@ -284,7 +284,13 @@ static void conn_status(struct out *o, struct daemon *d, const struct conn *c,
 		     s->peer_behind_nat ? ", peer behind a NAT" : "");
 		if (s->peer_id.type) {
 			ike_id_str(&s->peer_id, rid, sizeof(rid));
-			outf(o, "    remote id %s\n", rid);
+			outf(o, "    remote id %s", rid);
+			/* two authentication rounds (RFC 4739): the first's too */
+			if (cs && cs->peer_id1.type) {
+				ike_id_str(&cs->peer_id1, rid, sizeof(rid));
+				outf(o, ", first round %s", rid);
+			}
+			outf(o, "\n");
 		}
 		outf(o, "    SPIs %016llx_i %016llx_r", (unsigned long long)s->spi_i,
 		     (unsigned long long)s->spi_r);
