@@ -60,6 +60,7 @@ static const char *const err_names[] = {
     "the responder's ID is not the remote id configured",
     "EAP failed",
     "the AUTH after EAP does not verify with the EAP key (MSK)",
+    "the authentication rounds do not fit the connection's (RFC 4739)",
 };
 
 const char *ike_cert_strerror(int err)

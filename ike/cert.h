@@ -46,6 +46,7 @@ enum {
 	IKE_CERT_ERR_IDR = -16,     /* the responder's ID is not the one configured */
 	IKE_CERT_ERR_EAP = -17,     /* EAP failed (the method, or a message missing) */
 	IKE_CERT_ERR_EAP_AUTH = -18, /* the AUTH after EAP did not verify with the MSK */
+	IKE_CERT_ERR_ROUNDS = -19,   /* the authentication rounds (RFC 4739) do not fit */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */

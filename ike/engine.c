@@ -244,6 +244,10 @@ int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap)
 		set_err(err, err_cap, "remote identity: bad type or length", NULL);
 		return IKE_ERR_INVAL;
 	}
+	if (!id_ok(&cfg->local_id2, true) || !id_ok(&cfg->remote_id2, true)) {
+		set_err(err, err_cap, "second round's identity: bad type or length", NULL);
+		return IKE_ERR_INVAL;
+	}
 	if (!auth_cfg_ok(cfg, err, err_cap))
 		return IKE_ERR_INVAL;
 	if (!sels_ok(cfg->local_ts, cfg->n_local_ts) ||

@@ -289,12 +289,13 @@ struct ike_config {
 	/* RFC 4739 (strongSwan's local-2 / remote-2 sections): a second
 	 * authentication round of the initiator, by EAP, after the first
 	 * (local_auth / remote_auth, any method). Both ends must announce
-	 * MULTIPLE_AUTH_SUPPORTED (we do in every IKE_SA_INIT response and
-	 * first IKE_AUTH request, as strongSwan does).
+	 * MULTIPLE_AUTH_SUPPORTED: we do in IKE_SA_INIT responses while some
+	 * connection has remote_eap2, and in the first IKE_AUTH request of
+	 * one with local_eap2.
 	 * local_eap2 (initiator): once the first round is done (the
-	 * server's AUTH verified), a new IDi, local_id2, and EAP as it
-	 * (IKE_EV_NEED with ev.auth_round 2); a server that did not
-	 * announce support fails the IKE SA.
+	 * server's AUTH verified), a new IDi, local_id2 (type 0: local_id
+	 * again), and EAP as it (IKE_EV_NEED with ev.auth_round 2); a server
+	 * that did not announce support fails the IKE SA.
 	 * remote_eap2 (responder): the peer must follow its first round
 	 * (with ANOTHER_AUTH_FOLLOWS) by a second one by EAP, its IDi there
 	 * fitting remote_id2 (type 0: any). A request that announces no
@@ -495,8 +496,9 @@ struct ike_event {
 	/* IKE_NEED_EAP: the authentication round the EAP is for: 1, or 2
 	 * for the second round of RFC 4739 (local_eap2 / remote_eap2, whose
 	 * settings then apply; the round's first event begins a new
-	 * conversation). IKE_UP after two rounds: 2, and peer_id1 the
-	 * identity the first round proved (a machine's certificate, say). */
+	 * conversation). A responder's IKE_UP after two rounds: 2, and
+	 * peer_id1 the identity the first round proved (a machine's
+	 * certificate, say). */
 	uint8_t auth_round;
 	struct ike_identity peer_id1;
 	/* IKE_UP: the addresses and servers the CP exchange gave the peer

@@ -42,6 +42,10 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 static bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
                             const struct ike_identity *id);
+static const struct ike_identity *our_round_id(const struct ike_sa *sa);
+static int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
+static int round2_begin(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
 
 static bool uses_pubkey(const struct ike_peer *p)
 {
@@ -288,8 +292,17 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	struct ike_cp cp;
 	uint8_t cpbuf[IKE_CP_BUF];
 	bool eap = sa->peer->cfg.local_auth == IKE_AUTHBY_EAP;
+	bool two = sa->peer->cfg.local_eap2;
 	int n, rc;
 
+	/* RFC 4739 §3.1: a second round only with a server that said it
+	 * takes one; not silently one round less than configured */
+	if (two && !sa->hs->multi_auth) {
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+		return IKE_OK;
+	}
 	id_payload(&sa->peer->cfg.local_id, &idi, body, &body_len);
 	auth_octets(sa, true, body, body_len, &o);
 	/* §2.16: we are the EAP peer: no AUTH now, EAP rounds follow */
@@ -321,6 +334,12 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	}
 	if (!eap)
 		ike_build_auth(&b, &a);
+	/* RFC 4739 §3: ANOTHER_AUTH_FOLLOWS goes with the round's AUTH
+	 * (after EAP, with the AUTH made with the MSK) */
+	if (two)
+		notify_add(&b, IKE_N_MULTIPLE_AUTH_SUPPORTED, NULL, 0);
+	if (two && !eap)
+		notify_add(&b, IKE_N_ANOTHER_AUTH_FOLLOWS, NULL, 0);
 	/* §2.19, strongSwan's order: CP before SA */
 	if (sa->peer->cfg.request_vip4 || sa->peer->cfg.request_vip6) {
 		ike_cp_request_build(sa->peer->cfg.request_vip4, sa->peer->cfg.request_vip6, &cp,
@@ -351,6 +370,10 @@ static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct i
 	ev_base(sa, IKE_EV_IKE_UP, &ev);
 	if (cp)
 		ev.cp = *cp;
+	if (!sa->initiator && sa->hs && sa->hs->round2) {
+		ev.auth_round = 2;
+		ev.peer_id1 = sa->hs->id1;
+	}
 	ev_push(e, &ev);
 }
 
@@ -465,6 +488,10 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 {
 	const struct ike_msg *m = &e->msg;
 	bool has_idr = ike_msg_has(m, IKE_PL_IDR);
+	bool has_auth = ike_msg_has(m, IKE_PL_AUTH);
+	/* RFC 4739: a round by AUTH says whether another follows; one by
+	 * EAP says so only with its last AUTH (checked then) */
+	bool another = ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS) != NULL;
 	struct ike_peer *best = NULL;
 	long best_score = 0;
 
@@ -474,8 +501,8 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 		int idf = a ? id_fit(&p->cfg.remote_id, &m->idi) : 0;
 		long sc;
 
-		if (!idf || !auth_fit(p, ike_msg_has(m, IKE_PL_AUTH), m->auth.method) ||
-		    !suite_fit(e, p, sa))
+		if (!idf || !auth_fit(p, has_auth, m->auth.method) ||
+		    (has_auth && p->cfg.remote_eap2 != another) || !suite_fit(e, p, sa))
 			continue;
 		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
 		     a * 2L + (p == sa->peer);
@@ -562,6 +589,7 @@ static void need_eap_event(struct ike_engine *e, struct ike_sa *sa, const uint8_
 	ev.need = IKE_NEED_EAP;
 	ev.peer_id = sa->peer_id; /* claimed, not yet proven */
 	ev.eap_server = !sa->initiator;
+	ev.auth_round = sa->hs->round2 ? 2 : 1;
 	if (len > sizeof(ev.eap))
 		len = sizeof(ev.eap); /* (callers refuse longer ones first) */
 	if (len)
@@ -681,6 +709,8 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	}
 	pa->msg_id = m->hdr.msg_id;
 	pa->path = *path;
+	if (sa->hs->eap_phase == IKE_EAP_NEXT_ROUND)
+		return round2_begin(e, sa, pa);
 	if (sa->hs->eap_phase == IKE_EAP_ROUNDS) {
 		if (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX) {
 			e->auth_err = IKE_CERT_ERR_EAP;
@@ -695,6 +725,15 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 		return auth_refuse(e, sa, pa);
 	if (pa->eap_id.type)
 		sa->peer_id = pa->eap_id;
+	/* RFC 4739: as many rounds as the connection wants, no more */
+	if (!sa->hs->round2 && sa->peer->cfg.remote_eap2 &&
+	    ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS))
+		return round1_answer(e, sa, pa);
+	if ((!sa->hs->round2 && sa->peer->cfg.remote_eap2) ||
+	    ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS)) {
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		return auth_refuse(e, sa, pa);
+	}
 	if (sa->peer->cfg.unique == IKE_UNIQUE_KEEP && !pa->ic && twin(e, sa)) {
 		e->stats.unique_refused++;
 		e->auth_err = IKE_CERT_ERR_UNIQUE;
@@ -733,7 +772,7 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 	sa->hs->eap_waiting = false;
 	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
-	if (pa->eap_rounds++ == 0) {
+	if (pa->eap_rounds++ == 0 && !sa->hs->round2) {
 		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
 		auth_octets(sa, false, body, body_len, &o);
 		if (auth_make(e, sa, &o, &a) < 0) {
@@ -795,11 +834,13 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 	if (ans->eap_status == IKE_EAP_SUCCESS) {
 		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
 		sa->hs->msk_len = ans->msk_len;
-		if (auth_make_eap(e, sa, &sa->peer->cfg.local_id, &a) < 0) {
+		if (auth_make_eap(e, sa, our_round_id(sa), &a) < 0) {
 			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 			return IKE_ERR_CRYPTO;
 		}
 		ike_build_auth(&b, &a);
+		if (sa->peer->cfg.local_eap2 && !sa->hs->round2)
+			notify_add(&b, IKE_N_ANOTHER_AUTH_FOLLOWS, NULL, 0);
 		sa->hs->eap_phase = IKE_EAP_AUTH_SENT;
 	} else {
 		ike_build_eap(&b, ans->eap, ans->eap_len);
@@ -811,6 +852,126 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 		return rc;
 	}
 	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+/* ---- a second authentication round (RFC 4739) --------------------------- */
+
+/* The IDi of the initiator's current round. */
+static const struct ike_identity *our_round_id(const struct ike_sa *sa)
+{
+	const struct ike_config *cfg = &sa->peer->cfg;
+
+	return sa->hs->round2 && cfg->local_id2.type ? &cfg->local_id2 : &cfg->local_id;
+}
+
+/* Initiator: round one is done (the server's AUTH verified). Round two
+ * starts with our second IDi and no AUTH: EAP follows (§3 of RFC 4739;
+ * SA and TS went in the first IKE_AUTH, the server answers them last). */
+static int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_id idi;
+	uint8_t body[4 + 255];
+	size_t body_len;
+	int rc;
+
+	sa->hs->round2 = true;
+	sodium_memzero(sa->hs->msk, sizeof(sa->hs->msk));
+	sa->hs->msk_len = 0;
+	/* the server proved itself in round one: no IDr or AUTH expected */
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	id_payload(our_round_id(sa), &idi, body, &body_len);
+	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_build_id(&b, IKE_PL_IDI, &idi);
+	if ((rc = send_request(e, sa, IKE_REQ_AUTH, ike_build_finish(&b, NULL), now)) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+/*
+ * Responder: the peer's first round verified, and a second one follows.
+ * Answer with our IDr, certificates and AUTH (after EAP, only the AUTH
+ * made with the MSK), keep the request's rest (its CHILD_SA and CP are
+ * answered at the end) and wait for round two's IDi.
+ */
+static int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa)
+{
+	bool after_eap = pa->eap;
+	struct ike_auth_octets o;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_auth a;
+	struct ike_id idr;
+	uint8_t body[4 + 255];
+	size_t body_len;
+	int rc;
+
+	if (!sa->pause) {
+		if (!(sa->pause = malloc(sizeof(*sa->pause)))) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+		*sa->pause = *pa;
+		pa = sa->pause;
+	}
+	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (after_eap) {
+		rc = auth_make_eap(e, sa, &sa->peer->cfg.local_id, &a);
+	} else {
+		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+		auth_octets(sa, false, body, body_len, &o);
+		rc = auth_make(e, sa, &o, &a);
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+		certs_add(sa->peer, &b, pa->certreq);
+	}
+	if (rc < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return IKE_ERR_CRYPTO;
+	}
+	ike_build_auth(&b, &a);
+	rc = send_response(e, sa, &pa->path, ike_build_finish(&b, NULL));
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
+	if (rc < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	sa->hs->id1 = sa->peer_id;
+	sodium_memzero(sa->hs->msk, sizeof(sa->hs->msk));
+	sa->hs->msk_len = 0;
+	sa->hs->eap_phase = IKE_EAP_NEXT_ROUND;
+	sa->state = IKE_SA_EAP;
+	return IKE_OK;
+}
+
+/* Responder: round two's first request: its IDi (fitting remote_id2) and
+ * no AUTH, for EAP (the only second round we take). */
+static int round2_begin(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa)
+{
+	const struct ike_msg *m = &e->msg;
+
+	if (!ike_msg_has(m, IKE_PL_IDI) || ike_msg_has(m, IKE_PL_AUTH)) {
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		return auth_refuse(e, sa, pa);
+	}
+	keep_peer_id(sa, &m->idi);
+	if (!id_fit(&sa->peer->cfg.remote_id2, &m->idi)) {
+		e->auth_err = IKE_CERT_ERR_NO_PEER;
+		return auth_refuse(e, sa, pa);
+	}
+	sa->hs->round2 = true;
+	pa->eap = true;
+	pa->idi = sa->peer_id;
+	memset(&pa->eap_id, 0, sizeof(pa->eap_id));
+	pa->eap_rounds = 0;
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	need_eap_event(e, sa, NULL, 0);
 	return IKE_OK;
 }
 
@@ -894,6 +1055,7 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
+	sa->hs->multi_auth = ike_msg_notify(m, IKE_N_MULTIPLE_AUTH_SUPPORTED) != NULL;
 	/* Verify before anything is committed: first which connection the
 	 * IDs and the AUTH method ask for, then AUTH with its credentials. */
 	e->auth_err = 0;
@@ -914,8 +1076,10 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	}
 	/* unique = keep: the identity's SA stays, this one goes (unless the
 	 * peer says, with INITIAL_CONTACT, that it lost the other). With EAP
-	 * the identity is the one EAP proves: checked after it. */
-	if (ok && !eap && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
+	 * the identity is the one EAP (or a second round) proves: checked
+	 * after it. */
+	if (ok && !eap && !p->cfg.remote_eap2 && p->cfg.unique == IKE_UNIQUE_KEEP && !ic &&
+	    twin(e, sa)) {
 		e->stats.unique_refused++;
 		e->auth_err = IKE_CERT_ERR_UNIQUE;
 		ok = false;
@@ -952,6 +1116,8 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	            ike_cp_request_parse(&m->cp, &pa.cp) && (pa.cp.v4 || pa.cp.v6);
 	if (eap)
 		return eap_begin(e, sa, &pa);
+	if (p->cfg.remote_eap2)
+		return round1_answer(e, sa, &pa);
 	if (!pa.has_cp)
 		return auth_finish(e, sa, &pa, NULL, now);
 	/* §2.19: addresses come from the daemon's pools (or, later, a
@@ -1148,6 +1314,8 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 		return IKE_OK;
 	}
+	if (sa->peer->cfg.local_eap2 && !sa->hs->round2)
+		return start_round2(e, sa, now);
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->half_open_deadline = IKE_TIME_NEVER; /* (EAP's wait) */
 	sa->last_heard = now;

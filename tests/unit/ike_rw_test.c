@@ -91,6 +91,11 @@ struct rw {
 	bool eap_hold;
 	struct ike_event held_eap;
 	struct ike_identity srv_up_id; /* the peer ID of the last IKE_UP */
+	/* RFC 4739: the last IKE_UP's round count and first identity, and
+	 * the rounds of the server's EAP events */
+	uint8_t srv_up_round;
+	struct ike_identity srv_up_id1;
+	size_t srv_eap_round2;
 	/* the fake pool: identity -> 10.96.x.y, sticky */
 	char pool_id[2048][64];
 	size_t pool_n;
@@ -401,6 +406,8 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 	case IKE_EV_IKE_UP:
 		w->srv_up++;
 		w->srv_up_id = ev->peer_id;
+		w->srv_up_round = ev->auth_round;
+		w->srv_up_id1 = ev->peer_id1;
 		break;
 	case IKE_EV_IKE_DOWN:
 		w->srv_down++;
@@ -414,6 +421,7 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 
 		if (ev->need == IKE_NEED_EAP) {
 			w->srv_eap_need++;
+			w->srv_eap_round2 += ev->auth_round == 2;
 			if (!w->eap_hold)
 				eap_server(w, ev);
 			else
@@ -1214,4 +1222,182 @@ TEST(ike_rw_rfc7296_2_16_eap_peer_without_certreq_gets_the_cert)
 	eap_certreq_run(IKE_SEND_CERT_IFASKED, true);
 	eap_certreq_run(IKE_SEND_CERT_ALWAYS, true);
 	eap_certreq_run(IKE_SEND_CERT_NEVER, false);
+}
+
+/* ---- a second authentication round (RFC 4739) ------------------------------ */
+
+/* A server demanding two rounds of its clients (round one remote_auth,
+ * round two EAP), and client 0 doing local_auth then EAP as
+ * "carol@rw.test". srv2 / cli2: whether each side has the second round. */
+static void rounds_setup(struct rw *w, uint8_t auth1, bool srv2, bool cli2, const char *cli_pw)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+
+	rw_init(w, 1, NULL);
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+	server_cfg(&c, w);
+	c.remote_auth = auth1;
+	c.remote_eap2 = srv2;
+	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
+	w->eap_pw_server = "pw-1234";
+	client_cfg(&c, &w->c[0]);
+	c.local_auth = auth1;
+	c.local_eap2 = cli2;
+	REQUIRE_EQ(ike_id_parse("carol@rw.test", &c.local_id2), 0);
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(&c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = cli_pw;
+}
+
+/* §2 and §3 of RFC 4739: round one by PSK (with ANOTHER_AUTH_FOLLOWS, the
+ * server answers IDr and AUTH only), round two by EAP under the second
+ * IDi, the server's AUTH with the MSK last, with SA, TS and the CP reply.
+ * The server knows the client by round two's identity and says round
+ * one's. */
+TEST(ike_rw_rfc4739_2_psk_then_eap)
+{
+	struct rw w;
+	struct ike_identity first;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].cp.n_addrs, 1);
+	CHECK_EQ(w.c[0].eap_rounds, 2);
+	CHECK_EQ(w.srv_eap_need, 2);
+	CHECK_EQ(w.srv_eap_round2, 2);
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_round, 2);
+	CHECK_EQ(w.srv_up_id.type, IKE_ID_RFC822_ADDR);
+	CHECK_MEM(w.srv_up_id.data, "carol@rw.test", 13);
+	REQUIRE_EQ(ike_id_parse("c0.rw.test", &first), 0);
+	CHECK_EQ(w.srv_up_id1.type, first.type);
+	CHECK_EQ(w.srv_up_id1.len, first.len);
+	CHECK_MEM(w.srv_up_id1.data, first.data, first.len);
+	CHECK_EQ(ike_engine_child_count(w.srv), 1);
+	rw_free(&w);
+}
+
+/* Both rounds by EAP: the first ends with the AUTHs made with its MSK
+ * (and ANOTHER_AUTH_FOLLOWS), the second begins a new conversation. */
+TEST(ike_rw_rfc4739_2_eap_then_eap)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_EAP, true, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].eap_rounds, 4);
+	CHECK_EQ(w.srv_eap_need, 4);
+	CHECK_EQ(w.srv_eap_round2, 2);
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_round, 2);
+	rw_free(&w);
+}
+
+/* A client that does one round where the connection wants two fits no
+ * connection: AUTHENTICATION_FAILED before any EAP. */
+TEST(ike_rw_rfc4739_one_round_is_not_enough)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, false, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_eap_need, 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* After an EAP first round, the missing ANOTHER_AUTH_FOLLOWS is seen
+ * with its AUTH: refused then, with the reason. */
+TEST(ike_rw_rfc4739_eap_round_without_another_refused)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_EAP, true, false, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_up, 0);
+	CHECK_EQ(w.srv_eap_round2, 0);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
+	rw_free(&w);
+}
+
+/* A client configured for two rounds does not quietly do one with a
+ * server that did not announce MULTIPLE_AUTH_SUPPORTED (§3.1). */
+TEST(ike_rw_rfc4739_3_1_server_without_support)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, false, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_ROUNDS);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* A wrong password in round two: EAP-Failure, no SA on either side. */
+TEST(ike_rw_rfc4739_second_round_fails)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "wrong");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP);
+	CHECK_EQ(w.srv_up, 0);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
+	rw_free(&w);
+}
+
+/* Round two's IDi must fit remote_id2. */
+TEST(ike_rw_rfc4739_second_identity_checked)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "pw-1234");
+	ike_engine_free(w.srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w.srv_rnd;
+	w.srv = ike_engine_create(&o);
+	REQUIRE(w.srv != NULL);
+	server_cfg(&c, &w);
+	c.remote_eap2 = true;
+	REQUIRE_EQ(ike_id_parse("dave@rw.test", &c.remote_id2), 0);
+	REQUIRE(ike_engine_peer_add(w.srv, &c, NULL) > 0);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_eap_need, 0);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
 }
