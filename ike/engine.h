@@ -396,6 +396,11 @@ struct ike_answer {
 	uint8_t msk[IKE_EAP_MSK_MAX];
 	size_t msk_len;
 	struct ike_identity eap_id;
+	/* IKE_NEED_EAP, server, on success: seconds after which the peer
+	 * must authenticate again (a RADIUS Session-Timeout), sent as
+	 * AUTH_LIFETIME (RFC 4478) in our last IKE_AUTH response; 0: none.
+	 * Enforcing it (deleting the IKE SA then) is the caller's. */
+	uint32_t auth_lifetime;
 };
 
 enum ike_reason {
@@ -501,6 +506,9 @@ struct ike_event {
 	 * certificate, say). */
 	uint8_t auth_round;
 	struct ike_identity peer_id1;
+	/* IKE_UP, initiator: the server's AUTH_LIFETIME (RFC 4478) in
+	 * seconds: reauthenticate before it ends; 0: it sent none */
+	uint32_t auth_lifetime;
 	/* IKE_UP: the addresses and servers the CP exchange gave the peer
 	 * (responder) or us (initiator); empty without one */
 	struct ike_cp_reply cp;

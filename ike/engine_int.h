@@ -78,6 +78,7 @@ struct auth_pending {
 	unsigned eap_rounds;
 	struct ike_identity eap_id;
 	bool eap_final;
+	uint32_t auth_lifetime; /* RFC 4478, from the EAP answer; 0: none */
 };
 
 /* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */

@@ -357,7 +357,8 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	return IKE_OK;
 }
 
-static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct ike_cp_reply *cp)
+static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct ike_cp_reply *cp,
+                         uint32_t auth_lifetime)
 {
 	struct ike_event ev;
 
@@ -370,6 +371,7 @@ static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct i
 	ev_base(sa, IKE_EV_IKE_UP, &ev);
 	if (cp)
 		ev.cp = *cp;
+	ev.auth_lifetime = auth_lifetime;
 	if (!sa->initiator && sa->hs && sa->hs->round2) {
 		ev.auth_round = 2;
 		ev.peer_id1 = sa->hs->id1;
@@ -804,6 +806,10 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
 		sa->hs->msk_len = ans->msk_len;
 		pa->eap_id = ans->eap_id;
+		/* two rounds, two lifetimes: the shorter holds */
+		if (ans->auth_lifetime &&
+		    (!pa->auth_lifetime || ans->auth_lifetime < pa->auth_lifetime))
+			pa->auth_lifetime = ans->auth_lifetime;
 		sa->hs->eap_phase = IKE_EAP_SUCCEEDED;
 	}
 	return IKE_OK;
@@ -1198,6 +1204,12 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 		certs_add(p, &b, pa->certreq);
 	}
 	ike_build_auth(&b, &a);
+	if (pa->auth_lifetime) {
+		uint8_t lt[4];
+
+		wire_store32(lt, pa->auth_lifetime);
+		notify_add(&b, IKE_N_AUTH_LIFETIME, lt, sizeof(lt));
+	}
 	if (cp_ok)
 		ike_build_cp(&b, &cp);
 	if (pa->want_child && c->state == IKE_CHILD_UP) {
@@ -1216,7 +1228,7 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	ike_up_event(e, sa, cp_ok ? ans : NULL);
+	ike_up_event(e, sa, cp_ok ? ans : NULL, 0);
 	if (c->state == IKE_CHILD_UP) {
 		struct ike_child *slot = child_slot(sa);
 
@@ -1261,6 +1273,15 @@ int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_ans
 	free(pa);
 	flush(e, now);
 	return rc;
+}
+
+/* RFC 4478 §3: the AUTH_LIFETIME in m, seconds (4 bytes); 0: none or
+ * malformed. */
+static uint32_t auth_lifetime(const struct ike_msg *m)
+{
+	const struct ike_notify *n = ike_msg_notify(m, IKE_N_AUTH_LIFETIME);
+
+	return n && n->len == 4 ? wire_load32(n->data) : 0;
 }
 
 int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
@@ -1319,7 +1340,7 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->half_open_deadline = IKE_TIME_NEVER; /* (EAP's wait) */
 	sa->last_heard = now;
-	ike_up_event(e, sa, got_cp ? &cpr : NULL);
+	ike_up_event(e, sa, got_cp ? &cpr : NULL, auth_lifetime(m));
 
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_TSI) ||
 	    !ike_msg_has(m, IKE_PL_TSR)) {

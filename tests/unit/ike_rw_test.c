@@ -51,6 +51,7 @@ struct rw_client {
 	uint8_t eap_ch[16];
 	size_t eap_rounds;
 	int auth_err; /* of the last IKE_DOWN */
+	uint32_t auth_lifetime; /* of the last IKE_UP */
 };
 
 /* A pending IKE_EV_NEED of the server. */
@@ -87,6 +88,7 @@ struct rw {
 	size_t n_need;
 	/* EAP: the server's password, its NEED events, one held back */
 	const char *eap_pw_server;
+	uint32_t eap_lifetime; /* the server's answers' auth_lifetime */
 	size_t srv_eap_need;
 	bool eap_hold;
 	struct ike_event held_eap;
@@ -359,6 +361,7 @@ static void eap_server(struct rw *w, const struct ike_event *ev)
 		    sodium_memcmp(ev->eap + 5, mac, 32) == 0) {
 			eap_hdr(a.eap, 3, ev->eap[1], 4);
 			a.eap_status = IKE_EAP_SUCCESS;
+			a.auth_lifetime = w->eap_lifetime;
 			eap_msk(w->eap_pw_server, ch, a.msk);
 			a.msk_len = 64;
 			a.eap_id.type = IKE_ID_RFC822_ADDR;
@@ -482,6 +485,7 @@ static void drain_client(struct rw *w, size_t i)
 		if (ev.type == IKE_EV_IKE_UP) {
 			cl->up++;
 			cl->sa_id = ev.sa_id;
+			cl->auth_lifetime = ev.auth_lifetime;
 			if (!ev.rekeyed_sa_id)
 				cl->cp = ev.cp;
 		} else if (ev.type == IKE_EV_IKE_DOWN) {
@@ -1039,6 +1043,29 @@ TEST(ike_rw_rfc7296_2_16_eap_success)
 	CHECK_EQ(w.srv_up_id.len, strlen(want));
 	CHECK_MEM(w.srv_up_id.data, want, strlen(want));
 	CHECK_EQ(ike_engine_child_count(w.srv), 1);
+	rw_free(&w);
+}
+
+/* RFC 4478 §3: a lifetime the EAP answer gives (a RADIUS Session-Timeout)
+ * reaches the client as AUTH_LIFETIME in the last IKE_AUTH response;
+ * without one, none is sent. */
+TEST(ike_rw_rfc4478_3_auth_lifetime_after_eap)
+{
+	struct rw w;
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	w.eap_lifetime = 3600;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].auth_lifetime, 3600);
+	rw_free(&w);
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].auth_lifetime, 0);
 	rw_free(&w);
 }
 
