@@ -61,6 +61,7 @@ static const char *const err_names[] = {
     "EAP failed",
     "the AUTH after EAP does not verify with the EAP key (MSK)",
     "the authentication rounds do not fit the connection's (RFC 4739)",
+    "EAP-only authentication (RFC 5998) without a key from the EAP method",
 };
 
 const char *ike_cert_strerror(int err)

@@ -148,9 +148,17 @@ enum {
 	 * remote_auth we are the EAP server and prove ourselves with
 	 * local_auth first; as local_auth we are the EAP peer, and the
 	 * server must prove itself with remote_auth (PSK or certificate)
-	 * before any EAP is answered (no EAP-only authentication, RFC 5998:
-	 * CVE-2021-45079's lesson). The AUTH after EAP uses the method's MSK
-	 * (SK_pi/SK_pr if it has none). */
+	 * before any EAP is answered (CVE-2021-45079's lesson). The AUTH
+	 * after EAP uses the method's MSK (SK_pi/SK_pr if it has none).
+	 * Both local_auth and remote_auth EAP: EAP-only authentication (RFC
+	 * 5998): the server sends no AUTH of its own before EAP; the method
+	 * proves both sides. The initiator announces EAP_ONLY_AUTHENTICATION
+	 * and takes a first response without AUTH (and none with one: it
+	 * has nothing to check it with); a responder's such connection fits
+	 * only a request with the announcement. The method must make an MSK
+	 * (without one the SA fails, IKE_CERT_ERR_EAP_ONLY) and must be
+	 * mutual (RFC 5998 §4: EAP-TLS is; EAP-MSCHAPv2, weak against
+	 * dictionaries, is not taken): choosing it is the caller's. */
 	IKE_AUTHBY_EAP = 2,
 };
 

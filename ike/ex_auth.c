@@ -25,7 +25,7 @@ static uint16_t child_ts(struct ike_engine *e, struct ike_sa *sa, const struct e
                          size_t n_tsi, const struct esp_sel *tsr, size_t n_tsr,
                          struct ike_child *c);
 static int id_fit(const struct ike_identity *want, const struct ike_id *got);
-static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method);
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method, bool eap_only_ok);
 static bool suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_sa *sa);
 static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa *sa,
                                       const struct ike_path *path);
@@ -46,6 +46,12 @@ static const struct ike_identity *our_round_id(const struct ike_sa *sa);
 static int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 static int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
 static int round2_begin(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
+
+/* RFC 5998: EAP proves both sides, the server sends no AUTH before it. */
+static bool eap_only(const struct ike_peer *p)
+{
+	return p->cfg.local_auth == IKE_AUTHBY_EAP && p->cfg.remote_auth == IKE_AUTHBY_EAP;
+}
 
 static bool uses_pubkey(const struct ike_peer *p)
 {
@@ -326,6 +332,8 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	certs_add(sa->peer, &b, sa->certreq_seen);
 	if (sa->peer->cfg.initial_contact && !sa->peer->had_sa)
 		notify_add(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	if (eap_only(sa->peer))
+		notify_add(&b, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
 	certreq_add(e, sa->peer, &b);
 	if (sa->peer->cfg.remote_id.type) {
 		/* §3.5: IDr in the request names whom we want to talk to. */
@@ -453,9 +461,12 @@ static int id_fit(const struct ike_identity *want, const struct ike_id *got)
 }
 
 /* Does p's remote_auth fit what the peer sent: an AUTH of this method, or
- * none (it wants EAP, §2.16)? */
-static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method)
+ * none (it wants EAP, §2.16)? An EAP-only connection also needs the
+ * peer's EAP_ONLY_AUTHENTICATION (eap_only_ok; RFC 5998 §3). */
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method, bool eap_only_ok)
 {
+	if (eap_only(p))
+		return !has_auth && eap_only_ok;
 	if (p->cfg.remote_auth == IKE_AUTHBY_EAP)
 		return !has_auth;
 	return has_auth && (p->cfg.remote_auth == IKE_AUTHBY_PSK) == (method == IKE_AUTH_PSK);
@@ -503,7 +514,9 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 		int idf = a ? id_fit(&p->cfg.remote_id, &m->idi) : 0;
 		long sc;
 
-		if (!idf || !auth_fit(p, has_auth, m->auth.method) ||
+		if (!idf ||
+		    !auth_fit(p, has_auth, m->auth.method,
+		              ike_msg_notify(m, IKE_N_EAP_ONLY_AUTHENTICATION) != NULL) ||
 		    (has_auth && p->cfg.remote_eap2 != another) || !suite_fit(e, p, sa))
 			continue;
 		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
@@ -723,6 +736,10 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	}
 	/* IKE_EAP_SUCCEEDED: the AUTH over IDi as it was claimed (§2.16) */
 	e->auth_err = 0;
+	if (eap_only(sa->peer) && !sa->hs->msk_len) {
+		e->auth_err = IKE_CERT_ERR_EAP_ONLY;
+		return auth_refuse(e, sa, pa);
+	}
 	if (!auth_verify_eap(e, sa, true, &pa->idi))
 		return auth_refuse(e, sa, pa);
 	if (pa->eap_id.type)
@@ -767,6 +784,8 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 	struct ike_id idr;
 	uint8_t body[4 + 255];
 	size_t body_len;
+	/* the first message of round one carries our IDr (and AUTH) */
+	bool first = pa->eap_rounds++ == 0 && !sa->hs->round2;
 	int n, rc;
 
 	if (ans->eap_len < 4 || ans->eap_len > IKE_EAP_MAX || ans->msk_len > IKE_EAP_MSK_MAX)
@@ -774,7 +793,11 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 	sa->hs->eap_waiting = false;
 	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
-	if (pa->eap_rounds++ == 0 && !sa->hs->round2) {
+	if (first && eap_only(sa->peer)) {
+		/* RFC 5998 §3: our IDr, no AUTH: the method proves us */
+		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+	} else if (first) {
 		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
 		auth_octets(sa, false, body, body_len, &o);
 		if (auth_make(e, sa, &o, &a) < 0) {
@@ -832,6 +855,13 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 	if (ans->eap_status == IKE_EAP_FAILURE) {
 		e->stats.auth_failed++;
 		e->auth_err = IKE_CERT_ERR_EAP;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+		return IKE_OK;
+	}
+	/* RFC 5998 §4: without a key the server proved nothing */
+	if (ans->eap_status == IKE_EAP_SUCCESS && !ans->msk_len && eap_only(sa->peer)) {
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_EAP_ONLY;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
 		return IKE_OK;
 	}
@@ -1014,13 +1044,19 @@ static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	if (sa->hs->eap_phase == IKE_EAP_STARTED) {
 		if (ike_msg_has(m, IKE_PL_IDR))
 			keep_peer_id(sa, &m->idr);
-		/* RFC 5998 EAP-only authentication is refused: no AUTH, no EAP */
-		ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
+		/* No EAP before the server's AUTH verified, unless EAP-only
+		 * is configured (RFC 5998: then no AUTH, which we could not
+		 * check anyway; the method and the MSK prove the server) */
+		ok = ike_msg_has(m, IKE_PL_IDR);
+		if (ok && ike_msg_has(m, IKE_PL_AUTH) == eap_only(sa->peer)) {
+			e->auth_err = IKE_CERT_ERR_METHOD;
+			ok = false;
+		}
 		if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
 			e->auth_err = IKE_CERT_ERR_IDR;
 			ok = false;
 		}
-		if (ok)
+		if (ok && !eap_only(sa->peer))
 			ok = auth_verify(e, sa, false, &m->idr);
 	}
 	if (ok && (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX)) {

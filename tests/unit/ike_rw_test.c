@@ -48,6 +48,7 @@ struct rw_client {
 	struct ike_child_info child; /* the last CHILD_UP (keys wiped) */
 	/* EAP peer role */
 	const char *eap_user, *eap_pw;
+	bool eap_no_msk; /* its method makes no key */
 	uint8_t eap_ch[16];
 	size_t eap_rounds;
 	int auth_err; /* of the last IKE_DOWN */
@@ -396,7 +397,7 @@ static void eap_peer(struct rw *w, struct rw_client *cl, const struct ike_event 
 	} else if (ev->eap_len >= 4 && ev->eap[0] == 3) {
 		a.eap_status = IKE_EAP_SUCCESS;
 		eap_msk(cl->eap_pw, cl->eap_ch, a.msk);
-		a.msk_len = 64;
+		a.msk_len = cl->eap_no_msk ? 0 : 64;
 	} else {
 		a.eap_status = IKE_EAP_FAILURE;
 	}
@@ -1425,6 +1426,101 @@ TEST(ike_rw_rfc4739_second_identity_checked)
 	CHECK_EQ(w.c[0].up, 0);
 	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
 	CHECK_EQ(w.srv_eap_need, 0);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* ---- EAP-only authentication (RFC 5998) ------------------------------------ */
+
+/* srv_only / cli_only: each side's connection is EAP-only (local_auth
+ * and remote_auth EAP); otherwise the server proves itself by PSK. */
+static void eap_only_setup(struct rw *w, bool srv_only, bool cli_only)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+
+	rw_init(w, 1, NULL);
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+	server_cfg(&c, w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	c.local_auth = srv_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
+	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
+	w->eap_pw_server = "pw-1234";
+	client_cfg(&c, &w->c[0]);
+	c.local_auth = IKE_AUTHBY_EAP;
+	c.remote_auth = cli_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(&c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = "pw-1234";
+}
+
+/* §3: the client announces EAP_ONLY_AUTHENTICATION, the server answers
+ * with its IDr and EAP, no AUTH; the AUTHs made with the MSK prove both. */
+TEST(ike_rw_rfc5998_3_eap_only)
+{
+	struct rw w;
+
+	eap_only_setup(&w, true, true);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.srv_up, 1);
+	rw_free(&w);
+}
+
+/* An EAP-only connection fits only a client that announced it. */
+TEST(ike_rw_rfc5998_3_server_needs_the_announcement)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	eap_only_setup(&w, true, false);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
+	rw_free(&w);
+}
+
+/* An EAP-only client has nothing to check a server's AUTH with: it
+ * refuses it, and answers no EAP. */
+TEST(ike_rw_rfc5998_client_refuses_an_auth_it_cannot_check)
+{
+	struct rw w;
+
+	eap_only_setup(&w, false, true);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].eap_rounds, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_METHOD);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* §4: a method without a key proves no server: refused. */
+TEST(ike_rw_rfc5998_4_method_without_key_refused)
+{
+	struct rw w;
+
+	eap_only_setup(&w, true, true);
+	w.c[0].eap_no_msk = true;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY);
 	CHECK_EQ(w.srv_up, 0);
 	rw_free(&w);
 }
