@@ -409,6 +409,16 @@ struct ike_answer {
 	 * AUTH_LIFETIME (RFC 4478) in our last IKE_AUTH response; 0: none.
 	 * Enforcing it (deleting the IKE SA then) is the caller's. */
 	uint32_t auth_lifetime;
+	/* IKE_NEED_EAP, server, on success: move the IKE SA to this
+	 * connection (ike_engine_peer_add()'s id; 0 or the current one:
+	 * stay), as strongSwan re-selects its peer config by the groups a
+	 * RADIUS server gave. It must be one the exchange could have chosen
+	 * from the start: the same local and remote identities and
+	 * authentication (rounds included), the IKE_SA_INIT's addresses and
+	 * suite, the CHILD_SA suite already chosen, and virtual IPs alike.
+	 * Otherwise the peer gets an EAP-Failure instead of the answer's
+	 * message (auth_err IKE_CERT_ERR_NO_PEER). */
+	uint32_t peer;
 };
 
 enum ike_reason {

@@ -771,6 +771,50 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	return rc;
 }
 
+/* Would the ESP proposals of p choose suite s as the peer's offer? */
+static bool esp_suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_suite *s)
+{
+	struct ike_suite out;
+	bool ok;
+
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	ike_suite_to_offer(s, s->spi, s->spi_len, &e->sapl.p[0]);
+	ok = ike_proposal_select(p->esp_props.p, p->esp_props.n, e->sapl.p, 1, KE_NONE,
+	                         IKE_SELECT_NO_KE, &out) == 0;
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	return ok;
+}
+
+static bool same_id(const struct ike_identity *a, const struct ike_identity *b)
+{
+	return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* The connection of id to move sa to after EAP (ike_answer.peer), or NULL
+ * if the exchange could not have run under it. */
+static struct ike_peer *move_target(struct ike_engine *e, const struct ike_sa *sa,
+                                    const struct auth_pending *pa, uint32_t id)
+{
+	const struct ike_config *now = &sa->peer->cfg, *to;
+	struct ike_peer *p = NULL;
+
+	for (size_t i = 0; i < e->n_peers && !p; i++)
+		if (e->peers[i]->id == id && !e->peers[i]->removed)
+			p = e->peers[i];
+	if (!p)
+		return NULL;
+	to = &p->cfg;
+	if (to->local_auth != now->local_auth || to->remote_auth != now->remote_auth ||
+	    to->remote_eap2 != now->remote_eap2 || to->assign_vips != now->assign_vips ||
+	    !same_id(&to->local_id, &now->local_id) || !same_id(&to->remote_id, &now->remote_id) ||
+	    !same_id(&to->remote_id2, &now->remote_id2) || !addr_score(p, &pa->path) ||
+	    !suite_fit(e, p, sa))
+		return NULL;
+	if (pa->want_child && !pa->child_err && !esp_suite_fit(e, p, &pa->child.suite))
+		return NULL;
+	return p;
+}
+
 /* Responder: the daemon's next EAP message for the peer. The first goes
  * with our IDr, certificates and AUTH (§2.16: the server proves itself
  * before the peer says anything about its credentials). */
@@ -786,11 +830,20 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 	size_t body_len;
 	/* the first message of round one carries our IDr (and AUTH) */
 	bool first = pa->eap_rounds++ == 0 && !sa->hs->round2;
+	enum ike_eap_status status = ans->eap_status;
+	const uint8_t *eap = ans->eap;
+	uint8_t failure[4] = {4, ans->eap[1], 0, 4}; /* RFC 3748 §4.2 */
+	struct ike_peer *to = NULL;
 	int n, rc;
 
 	if (ans->eap_len < 4 || ans->eap_len > IKE_EAP_MAX || ans->msk_len > IKE_EAP_MSK_MAX)
 		return IKE_ERR_INVAL;
 	sa->hs->eap_waiting = false;
+	if (status == IKE_EAP_SUCCESS && ans->peer && ans->peer != sa->peer->id &&
+	    !(to = move_target(e, sa, pa, ans->peer))) {
+		status = IKE_EAP_FAILURE;
+		eap = failure;
+	}
 	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	if (first && eap_only(sa->peer)) {
@@ -813,19 +866,23 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 		certs_add(sa->peer, &b, true);
 		ike_build_auth(&b, &a);
 	}
-	ike_build_eap(&b, ans->eap, ans->eap_len);
+	ike_build_eap(&b, eap, eap == failure ? sizeof(failure) : ans->eap_len);
 	n = ike_build_finish(&b, NULL);
 	sodium_memzero(e->authbuf, sizeof(e->authbuf));
 	if ((rc = send_response(e, sa, &pa->path, n)) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	if (ans->eap_status == IKE_EAP_FAILURE) {
+	if (status == IKE_EAP_FAILURE) {
 		/* the peer has its EAP-Failure; §2.16: the exchange ends */
 		e->stats.auth_failed++;
-		e->auth_err = IKE_CERT_ERR_EAP;
+		e->auth_err = eap == failure ? IKE_CERT_ERR_NO_PEER : IKE_CERT_ERR_EAP;
+		if (eap == failure)
+			e->stats.no_peer++;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
-	} else if (ans->eap_status == IKE_EAP_SUCCESS) {
+	} else if (status == IKE_EAP_SUCCESS) {
+		if (to)
+			peer_move(e, sa, to);
 		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
 		sa->hs->msk_len = ans->msk_len;
 		pa->eap_id = ans->eap_id;

@@ -90,6 +90,8 @@ struct rw {
 	/* EAP: the server's password, its NEED events, one held back */
 	const char *eap_pw_server;
 	uint32_t eap_lifetime; /* the server's answers' auth_lifetime */
+	uint32_t eap_move_to;  /* ... and the connection they name */
+	uint32_t srv_up_peer;  /* the connection of the last IKE_UP */
 	size_t srv_eap_need;
 	bool eap_hold;
 	struct ike_event held_eap;
@@ -363,6 +365,7 @@ static void eap_server(struct rw *w, const struct ike_event *ev)
 			eap_hdr(a.eap, 3, ev->eap[1], 4);
 			a.eap_status = IKE_EAP_SUCCESS;
 			a.auth_lifetime = w->eap_lifetime;
+			a.peer = w->eap_move_to;
 			eap_msk(w->eap_pw_server, ch, a.msk);
 			a.msk_len = 64;
 			a.eap_id.type = IKE_ID_RFC822_ADDR;
@@ -411,6 +414,7 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 		w->srv_up++;
 		w->srv_up_id = ev->peer_id;
 		w->srv_up_round = ev->auth_round;
+		w->srv_up_peer = ev->peer;
 		w->srv_up_id1 = ev->peer_id1;
 		break;
 	case IKE_EV_IKE_DOWN:
@@ -1067,6 +1071,48 @@ TEST(ike_rw_rfc4478_3_auth_lifetime_after_eap)
 	rw_run(&w, w.now + 2 * IKE_SEC);
 	CHECK_EQ(w.c[0].up, 1);
 	CHECK_EQ(w.c[0].auth_lifetime, 0);
+	rw_free(&w);
+}
+
+/* After EAP the server may move the SA to another connection (as
+ * strongSwan re-selects by RADIUS groups): one the exchange fits, whose
+ * selectors then apply (here a narrower local side); one with another
+ * identity of ours is refused with an EAP-Failure. */
+TEST(ike_rw_rfc7296_2_16_eap_moves_to_another_connection)
+{
+	struct ike_engine_stats st;
+	struct ike_config c;
+	struct rw w;
+	int to;
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	server_cfg(&c, &w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	sel(&c.local_ts[0], "10.250.7.0/24");
+	REQUIRE((to = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	w.eap_move_to = (uint32_t)to;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.srv_up_peer, (uint32_t)to);
+	CHECK_EQ(w.c[0].child.remote[0].start[2], 7);
+	CHECK_EQ(w.c[0].child.remote[0].end[2], 7);
+	rw_free(&w);
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	server_cfg(&c, &w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	REQUIRE_EQ(ike_id_parse("other.rw.test", &c.local_id), 0);
+	REQUIRE((to = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	w.eap_move_to = (uint32_t)to;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_up, 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
 	rw_free(&w);
 }
 
