@@ -154,7 +154,9 @@ enum {
 	 * 5998): the server sends no AUTH of its own before EAP; the method
 	 * proves both sides. The initiator announces EAP_ONLY_AUTHENTICATION
 	 * and takes a first response without AUTH (and none with one: it
-	 * has nothing to check it with); a responder's such connection fits
+	 * has nothing to check it with, IKE_CERT_ERR_EAP_ONLY_ONE, as a
+	 * client that is not EAP-only refuses a response without AUTH); a
+	 * responder's such connection fits
 	 * only a request with the announcement. The method must make an MSK
 	 * (without one the SA fails, IKE_CERT_ERR_EAP_ONLY) and must be
 	 * mutual (RFC 5998 §4: EAP-TLS is; EAP-MSCHAPv2, weak against

@@ -1106,7 +1106,7 @@ static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 		 * check anyway; the method and the MSK prove the server) */
 		ok = ike_msg_has(m, IKE_PL_IDR);
 		if (ok && ike_msg_has(m, IKE_PL_AUTH) == eap_only(sa->peer)) {
-			e->auth_err = IKE_CERT_ERR_METHOD;
+			e->auth_err = IKE_CERT_ERR_EAP_ONLY_ONE;
 			ok = false;
 		}
 		if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {

@@ -1550,7 +1550,7 @@ TEST(ike_rw_rfc5998_client_refuses_an_auth_it_cannot_check)
 	CHECK_EQ(w.c[0].up, 0);
 	CHECK_EQ(w.c[0].eap_rounds, 0);
 	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_METHOD);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY_ONE);
 	CHECK_EQ(w.srv_up, 0);
 	rw_free(&w);
 }
