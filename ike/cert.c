@@ -60,6 +60,10 @@ static const char *const err_names[] = {
     "the responder's ID is not the remote id configured",
     "EAP failed",
     "the AUTH after EAP does not verify with the EAP key (MSK)",
+    "the authentication rounds do not fit the connection's (RFC 4739)",
+    "EAP-only authentication (RFC 5998) without a key from the EAP method",
+    "EAP-only authentication (RFC 5998) on one side only: the server's AUTH before EAP is "
+    "missing or unwanted",
 };
 
 const char *ike_cert_strerror(int err)

@@ -46,6 +46,9 @@ enum {
 	IKE_CERT_ERR_IDR = -16,     /* the responder's ID is not the one configured */
 	IKE_CERT_ERR_EAP = -17,     /* EAP failed (the method, or a message missing) */
 	IKE_CERT_ERR_EAP_AUTH = -18, /* the AUTH after EAP did not verify with the MSK */
+	IKE_CERT_ERR_ROUNDS = -19,   /* the authentication rounds (RFC 4739) do not fit */
+	IKE_CERT_ERR_EAP_ONLY = -20, /* EAP-only (RFC 5998) without a key-generating method */
+	IKE_CERT_ERR_EAP_ONLY_ONE = -21, /* EAP-only on one side: a server AUTH missing / unwanted */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */

@@ -175,14 +175,6 @@ static bool auth_cfg_ok(const struct ike_config *cfg, char *err, size_t err_cap)
 		set_err(err, err_cap, "authentication: unknown method or send_cert policy", NULL);
 		return false;
 	}
-	/* RFC 5998's EAP-only authentication needs mutual, key-generating
-	 * methods to be safe; we do not offer it: one side proves itself
-	 * with a PSK or a certificate. */
-	if (cfg->local_auth == IKE_AUTHBY_EAP && cfg->remote_auth == IKE_AUTHBY_EAP) {
-		set_err(err, err_cap,
-		        "authentication: EAP on both sides (EAP-only) is not supported", NULL);
-		return false;
-	}
 	if (psk && (!cfg->psk || cfg->psk_len == 0 || cfg->psk_len > IKE_PSK_MAX)) {
 		set_err(err, err_cap, "pre-shared key missing or longer than 256 bytes", NULL);
 		return false;
@@ -242,6 +234,10 @@ int ike_config_check(const struct ike_config *cfg, char *err, size_t err_cap)
 	}
 	if (!id_ok(&cfg->remote_id, true)) {
 		set_err(err, err_cap, "remote identity: bad type or length", NULL);
+		return IKE_ERR_INVAL;
+	}
+	if (!id_ok(&cfg->local_id2, true) || !id_ok(&cfg->remote_id2, true)) {
+		set_err(err, err_cap, "second round's identity: bad type or length", NULL);
 		return IKE_ERR_INVAL;
 	}
 	if (!auth_cfg_ok(cfg, err, err_cap))

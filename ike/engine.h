@@ -148,9 +148,19 @@ enum {
 	 * remote_auth we are the EAP server and prove ourselves with
 	 * local_auth first; as local_auth we are the EAP peer, and the
 	 * server must prove itself with remote_auth (PSK or certificate)
-	 * before any EAP is answered (no EAP-only authentication, RFC 5998:
-	 * CVE-2021-45079's lesson). The AUTH after EAP uses the method's MSK
-	 * (SK_pi/SK_pr if it has none). */
+	 * before any EAP is answered (CVE-2021-45079's lesson). The AUTH
+	 * after EAP uses the method's MSK (SK_pi/SK_pr if it has none).
+	 * Both local_auth and remote_auth EAP: EAP-only authentication (RFC
+	 * 5998): the server sends no AUTH of its own before EAP; the method
+	 * proves both sides. The initiator announces EAP_ONLY_AUTHENTICATION
+	 * and takes a first response without AUTH (and none with one: it
+	 * has nothing to check it with, IKE_CERT_ERR_EAP_ONLY_ONE, as a
+	 * client that is not EAP-only refuses a response without AUTH); a
+	 * responder's such connection fits
+	 * only a request with the announcement. The method must make an MSK
+	 * (without one the SA fails, IKE_CERT_ERR_EAP_ONLY) and must be
+	 * mutual (RFC 5998 §4: EAP-TLS is; EAP-MSCHAPv2, weak against
+	 * dictionaries, is not taken): choosing it is the caller's. */
 	IKE_AUTHBY_EAP = 2,
 };
 
@@ -289,12 +299,13 @@ struct ike_config {
 	/* RFC 4739 (strongSwan's local-2 / remote-2 sections): a second
 	 * authentication round of the initiator, by EAP, after the first
 	 * (local_auth / remote_auth, any method). Both ends must announce
-	 * MULTIPLE_AUTH_SUPPORTED (we do in every IKE_SA_INIT response and
-	 * first IKE_AUTH request, as strongSwan does).
+	 * MULTIPLE_AUTH_SUPPORTED: we do in IKE_SA_INIT responses while some
+	 * connection has remote_eap2, and in the first IKE_AUTH request of
+	 * one with local_eap2.
 	 * local_eap2 (initiator): once the first round is done (the
-	 * server's AUTH verified), a new IDi, local_id2, and EAP as it
-	 * (IKE_EV_NEED with ev.auth_round 2); a server that did not
-	 * announce support fails the IKE SA.
+	 * server's AUTH verified), a new IDi, local_id2 (type 0: local_id
+	 * again), and EAP as it (IKE_EV_NEED with ev.auth_round 2); a server
+	 * that did not announce support fails the IKE SA.
 	 * remote_eap2 (responder): the peer must follow its first round
 	 * (with ANOTHER_AUTH_FOLLOWS) by a second one by EAP, its IDi there
 	 * fitting remote_id2 (type 0: any). A request that announces no
@@ -395,6 +406,21 @@ struct ike_answer {
 	uint8_t msk[IKE_EAP_MSK_MAX];
 	size_t msk_len;
 	struct ike_identity eap_id;
+	/* IKE_NEED_EAP, server, on success: seconds after which the peer
+	 * must authenticate again (a RADIUS Session-Timeout), sent as
+	 * AUTH_LIFETIME (RFC 4478) in our last IKE_AUTH response; 0: none.
+	 * Enforcing it (deleting the IKE SA then) is the caller's. */
+	uint32_t auth_lifetime;
+	/* IKE_NEED_EAP, server, on success: move the IKE SA to this
+	 * connection (ike_engine_peer_add()'s id; 0 or the current one:
+	 * stay), as strongSwan re-selects its peer config by the groups a
+	 * RADIUS server gave. It must be one the exchange could have chosen
+	 * from the start: the same local and remote identities and
+	 * authentication (rounds included), the IKE_SA_INIT's addresses and
+	 * suite, the CHILD_SA suite already chosen, and virtual IPs alike.
+	 * Otherwise the peer gets an EAP-Failure instead of the answer's
+	 * message (auth_err IKE_CERT_ERR_NO_PEER). */
+	uint32_t peer;
 };
 
 enum ike_reason {
@@ -495,10 +521,14 @@ struct ike_event {
 	/* IKE_NEED_EAP: the authentication round the EAP is for: 1, or 2
 	 * for the second round of RFC 4739 (local_eap2 / remote_eap2, whose
 	 * settings then apply; the round's first event begins a new
-	 * conversation). IKE_UP after two rounds: 2, and peer_id1 the
-	 * identity the first round proved (a machine's certificate, say). */
+	 * conversation). A responder's IKE_UP after two rounds: 2, and
+	 * peer_id1 the identity the first round proved (a machine's
+	 * certificate, say). */
 	uint8_t auth_round;
 	struct ike_identity peer_id1;
+	/* IKE_UP, initiator: the server's AUTH_LIFETIME (RFC 4478) in
+	 * seconds: reauthenticate before it ends; 0: it sent none */
+	uint32_t auth_lifetime;
 	/* IKE_UP: the addresses and servers the CP exchange gave the peer
 	 * (responder) or us (initiator); empty without one */
 	struct ike_cp_reply cp;

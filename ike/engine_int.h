@@ -78,6 +78,7 @@ struct auth_pending {
 	unsigned eap_rounds;
 	struct ike_identity eap_id;
 	bool eap_final;
+	uint32_t auth_lifetime; /* RFC 4478, from the EAP answer; 0: none */
 };
 
 /* Our SignedOctets (§2.15): RealMessage, nonce, prf output. */
@@ -175,6 +176,7 @@ void dlog(struct ike_engine *e, uint32_t sa_id, const char *fmt, ...)
 /* ex_init.c */
 int initiate(struct ike_engine *e, struct ike_peer *p, const struct ike_path *path, ike_time_t now);
 bool group_offered(const struct ike_peer *p, uint16_t g);
+bool rounds_wanted(const struct ike_engine *e);
 int addr_score(const struct ike_peer *p, const struct ike_path *path);
 int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t len, ike_time_t now);
 int on_init_response(struct ike_engine *e, const struct ike_path *path, size_t len, ike_time_t now);

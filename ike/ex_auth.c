@@ -25,7 +25,7 @@ static uint16_t child_ts(struct ike_engine *e, struct ike_sa *sa, const struct e
                          size_t n_tsi, const struct esp_sel *tsr, size_t n_tsr,
                          struct ike_child *c);
 static int id_fit(const struct ike_identity *want, const struct ike_id *got);
-static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method);
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method, bool eap_only_ok);
 static bool suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_sa *sa);
 static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa *sa,
                                       const struct ike_path *path);
@@ -42,6 +42,16 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 static bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
                             const struct ike_identity *id);
+static const struct ike_identity *our_round_id(const struct ike_sa *sa);
+static int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+static int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
+static int round2_begin(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
+
+/* RFC 5998: EAP proves both sides, the server sends no AUTH before it. */
+static bool eap_only(const struct ike_peer *p)
+{
+	return p->cfg.local_auth == IKE_AUTHBY_EAP && p->cfg.remote_auth == IKE_AUTHBY_EAP;
+}
 
 static bool uses_pubkey(const struct ike_peer *p)
 {
@@ -288,8 +298,17 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	struct ike_cp cp;
 	uint8_t cpbuf[IKE_CP_BUF];
 	bool eap = sa->peer->cfg.local_auth == IKE_AUTHBY_EAP;
+	bool two = sa->peer->cfg.local_eap2;
 	int n, rc;
 
+	/* RFC 4739 §3.1: a second round only with a server that said it
+	 * takes one; not silently one round less than configured */
+	if (two && !sa->hs->multi_auth) {
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+		return IKE_OK;
+	}
 	id_payload(&sa->peer->cfg.local_id, &idi, body, &body_len);
 	auth_octets(sa, true, body, body_len, &o);
 	/* §2.16: we are the EAP peer: no AUTH now, EAP rounds follow */
@@ -313,6 +332,8 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	certs_add(sa->peer, &b, sa->certreq_seen);
 	if (sa->peer->cfg.initial_contact && !sa->peer->had_sa)
 		notify_add(&b, IKE_N_INITIAL_CONTACT, NULL, 0);
+	if (eap_only(sa->peer))
+		notify_add(&b, IKE_N_EAP_ONLY_AUTHENTICATION, NULL, 0);
 	certreq_add(e, sa->peer, &b);
 	if (sa->peer->cfg.remote_id.type) {
 		/* §3.5: IDr in the request names whom we want to talk to. */
@@ -321,6 +342,12 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	}
 	if (!eap)
 		ike_build_auth(&b, &a);
+	/* RFC 4739 §3: ANOTHER_AUTH_FOLLOWS goes with the round's AUTH
+	 * (after EAP, with the AUTH made with the MSK) */
+	if (two)
+		notify_add(&b, IKE_N_MULTIPLE_AUTH_SUPPORTED, NULL, 0);
+	if (two && !eap)
+		notify_add(&b, IKE_N_ANOTHER_AUTH_FOLLOWS, NULL, 0);
 	/* §2.19, strongSwan's order: CP before SA */
 	if (sa->peer->cfg.request_vip4 || sa->peer->cfg.request_vip6) {
 		ike_cp_request_build(sa->peer->cfg.request_vip4, sa->peer->cfg.request_vip6, &cp,
@@ -338,7 +365,8 @@ int send_auth_request(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	return IKE_OK;
 }
 
-static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct ike_cp_reply *cp)
+static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct ike_cp_reply *cp,
+                         uint32_t auth_lifetime)
 {
 	struct ike_event ev;
 
@@ -351,6 +379,11 @@ static void ike_up_event(struct ike_engine *e, struct ike_sa *sa, const struct i
 	ev_base(sa, IKE_EV_IKE_UP, &ev);
 	if (cp)
 		ev.cp = *cp;
+	ev.auth_lifetime = auth_lifetime;
+	if (!sa->initiator && sa->hs && sa->hs->round2) {
+		ev.auth_round = 2;
+		ev.peer_id1 = sa->hs->id1;
+	}
 	ev_push(e, &ev);
 }
 
@@ -428,9 +461,12 @@ static int id_fit(const struct ike_identity *want, const struct ike_id *got)
 }
 
 /* Does p's remote_auth fit what the peer sent: an AUTH of this method, or
- * none (it wants EAP, §2.16)? */
-static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method)
+ * none (it wants EAP, §2.16)? An EAP-only connection also needs the
+ * peer's EAP_ONLY_AUTHENTICATION (eap_only_ok; RFC 5998 §3). */
+static bool auth_fit(const struct ike_peer *p, bool has_auth, uint8_t method, bool eap_only_ok)
 {
+	if (eap_only(p))
+		return !has_auth && eap_only_ok;
 	if (p->cfg.remote_auth == IKE_AUTHBY_EAP)
 		return !has_auth;
 	return has_auth && (p->cfg.remote_auth == IKE_AUTHBY_PSK) == (method == IKE_AUTH_PSK);
@@ -465,6 +501,10 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 {
 	const struct ike_msg *m = &e->msg;
 	bool has_idr = ike_msg_has(m, IKE_PL_IDR);
+	bool has_auth = ike_msg_has(m, IKE_PL_AUTH);
+	/* RFC 4739: a round by AUTH says whether another follows; one by
+	 * EAP says so only with its last AUTH (checked then) */
+	bool another = ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS) != NULL;
 	struct ike_peer *best = NULL;
 	long best_score = 0;
 
@@ -474,8 +514,10 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 		int idf = a ? id_fit(&p->cfg.remote_id, &m->idi) : 0;
 		long sc;
 
-		if (!idf || !auth_fit(p, ike_msg_has(m, IKE_PL_AUTH), m->auth.method) ||
-		    !suite_fit(e, p, sa))
+		if (!idf ||
+		    !auth_fit(p, has_auth, m->auth.method,
+		              ike_msg_notify(m, IKE_N_EAP_ONLY_AUTHENTICATION) != NULL) ||
+		    (has_auth && p->cfg.remote_eap2 != another) || !suite_fit(e, p, sa))
 			continue;
 		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
 		     a * 2L + (p == sa->peer);
@@ -562,6 +604,7 @@ static void need_eap_event(struct ike_engine *e, struct ike_sa *sa, const uint8_
 	ev.need = IKE_NEED_EAP;
 	ev.peer_id = sa->peer_id; /* claimed, not yet proven */
 	ev.eap_server = !sa->initiator;
+	ev.auth_round = sa->hs->round2 ? 2 : 1;
 	if (len > sizeof(ev.eap))
 		len = sizeof(ev.eap); /* (callers refuse longer ones first) */
 	if (len)
@@ -681,6 +724,8 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	}
 	pa->msg_id = m->hdr.msg_id;
 	pa->path = *path;
+	if (sa->hs->eap_phase == IKE_EAP_NEXT_ROUND)
+		return round2_begin(e, sa, pa);
 	if (sa->hs->eap_phase == IKE_EAP_ROUNDS) {
 		if (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX) {
 			e->auth_err = IKE_CERT_ERR_EAP;
@@ -691,10 +736,23 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	}
 	/* IKE_EAP_SUCCEEDED: the AUTH over IDi as it was claimed (§2.16) */
 	e->auth_err = 0;
+	if (eap_only(sa->peer) && !sa->hs->msk_len) {
+		e->auth_err = IKE_CERT_ERR_EAP_ONLY;
+		return auth_refuse(e, sa, pa);
+	}
 	if (!auth_verify_eap(e, sa, true, &pa->idi))
 		return auth_refuse(e, sa, pa);
 	if (pa->eap_id.type)
 		sa->peer_id = pa->eap_id;
+	/* RFC 4739: as many rounds as the connection wants, no more */
+	if (!sa->hs->round2 && sa->peer->cfg.remote_eap2 &&
+	    ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS))
+		return round1_answer(e, sa, pa);
+	if ((!sa->hs->round2 && sa->peer->cfg.remote_eap2) ||
+	    ike_msg_notify(m, IKE_N_ANOTHER_AUTH_FOLLOWS)) {
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		return auth_refuse(e, sa, pa);
+	}
 	if (sa->peer->cfg.unique == IKE_UNIQUE_KEEP && !pa->ic && twin(e, sa)) {
 		e->stats.unique_refused++;
 		e->auth_err = IKE_CERT_ERR_UNIQUE;
@@ -713,6 +771,50 @@ static int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct 
 	return rc;
 }
 
+/* Would the ESP proposals of p choose suite s as the peer's offer? */
+static bool esp_suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_suite *s)
+{
+	struct ike_suite out;
+	bool ok;
+
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	ike_suite_to_offer(s, s->spi, s->spi_len, &e->sapl.p[0]);
+	ok = ike_proposal_select(p->esp_props.p, p->esp_props.n, e->sapl.p, 1, KE_NONE,
+	                         IKE_SELECT_NO_KE, &out) == 0;
+	memset(&e->sapl.p[0], 0, sizeof(e->sapl.p[0]));
+	return ok;
+}
+
+static bool same_id(const struct ike_identity *a, const struct ike_identity *b)
+{
+	return a->type == b->type && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* The connection of id to move sa to after EAP (ike_answer.peer), or NULL
+ * if the exchange could not have run under it. */
+static struct ike_peer *move_target(struct ike_engine *e, const struct ike_sa *sa,
+                                    const struct auth_pending *pa, uint32_t id)
+{
+	const struct ike_config *now = &sa->peer->cfg, *to;
+	struct ike_peer *p = NULL;
+
+	for (size_t i = 0; i < e->n_peers && !p; i++)
+		if (e->peers[i]->id == id && !e->peers[i]->removed)
+			p = e->peers[i];
+	if (!p)
+		return NULL;
+	to = &p->cfg;
+	if (to->local_auth != now->local_auth || to->remote_auth != now->remote_auth ||
+	    to->remote_eap2 != now->remote_eap2 || to->assign_vips != now->assign_vips ||
+	    !same_id(&to->local_id, &now->local_id) || !same_id(&to->remote_id, &now->remote_id) ||
+	    !same_id(&to->remote_id2, &now->remote_id2) || !addr_score(p, &pa->path) ||
+	    !suite_fit(e, p, sa))
+		return NULL;
+	if (pa->want_child && !pa->child_err && !esp_suite_fit(e, p, &pa->child.suite))
+		return NULL;
+	return p;
+}
+
 /* Responder: the daemon's next EAP message for the peer. The first goes
  * with our IDr, certificates and AUTH (§2.16: the server proves itself
  * before the peer says anything about its credentials). */
@@ -726,14 +828,29 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 	struct ike_id idr;
 	uint8_t body[4 + 255];
 	size_t body_len;
+	/* the first message of round one carries our IDr (and AUTH) */
+	bool first = pa->eap_rounds++ == 0 && !sa->hs->round2;
+	enum ike_eap_status status = ans->eap_status;
+	const uint8_t *eap = ans->eap;
+	uint8_t failure[4] = {4, ans->eap[1], 0, 4}; /* RFC 3748 §4.2 */
+	struct ike_peer *to = NULL;
 	int n, rc;
 
 	if (ans->eap_len < 4 || ans->eap_len > IKE_EAP_MAX || ans->msk_len > IKE_EAP_MSK_MAX)
 		return IKE_ERR_INVAL;
 	sa->hs->eap_waiting = false;
+	if (status == IKE_EAP_SUCCESS && ans->peer && ans->peer != sa->peer->id &&
+	    !(to = move_target(e, sa, pa, ans->peer))) {
+		status = IKE_EAP_FAILURE;
+		eap = failure;
+	}
 	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
-	if (pa->eap_rounds++ == 0) {
+	if (first && eap_only(sa->peer)) {
+		/* RFC 5998 §3: our IDr, no AUTH: the method proves us */
+		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+	} else if (first) {
 		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
 		auth_octets(sa, false, body, body_len, &o);
 		if (auth_make(e, sa, &o, &a) < 0) {
@@ -749,22 +866,30 @@ static int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const stru
 		certs_add(sa->peer, &b, true);
 		ike_build_auth(&b, &a);
 	}
-	ike_build_eap(&b, ans->eap, ans->eap_len);
+	ike_build_eap(&b, eap, eap == failure ? sizeof(failure) : ans->eap_len);
 	n = ike_build_finish(&b, NULL);
 	sodium_memzero(e->authbuf, sizeof(e->authbuf));
 	if ((rc = send_response(e, sa, &pa->path, n)) < 0) {
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	if (ans->eap_status == IKE_EAP_FAILURE) {
+	if (status == IKE_EAP_FAILURE) {
 		/* the peer has its EAP-Failure; §2.16: the exchange ends */
 		e->stats.auth_failed++;
-		e->auth_err = IKE_CERT_ERR_EAP;
+		e->auth_err = eap == failure ? IKE_CERT_ERR_NO_PEER : IKE_CERT_ERR_EAP;
+		if (eap == failure)
+			e->stats.no_peer++;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
-	} else if (ans->eap_status == IKE_EAP_SUCCESS) {
+	} else if (status == IKE_EAP_SUCCESS) {
+		if (to)
+			peer_move(e, sa, to);
 		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
 		sa->hs->msk_len = ans->msk_len;
 		pa->eap_id = ans->eap_id;
+		/* two rounds, two lifetimes: the shorter holds */
+		if (ans->auth_lifetime &&
+		    (!pa->auth_lifetime || ans->auth_lifetime < pa->auth_lifetime))
+			pa->auth_lifetime = ans->auth_lifetime;
 		sa->hs->eap_phase = IKE_EAP_SUCCEEDED;
 	}
 	return IKE_OK;
@@ -790,16 +915,25 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
 		return IKE_OK;
 	}
+	/* RFC 5998 §4: without a key the server proved nothing */
+	if (ans->eap_status == IKE_EAP_SUCCESS && !ans->msk_len && eap_only(sa->peer)) {
+		e->stats.auth_failed++;
+		e->auth_err = IKE_CERT_ERR_EAP_ONLY;
+		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
+		return IKE_OK;
+	}
 	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	if (ans->eap_status == IKE_EAP_SUCCESS) {
 		memcpy(sa->hs->msk, ans->msk, ans->msk_len);
 		sa->hs->msk_len = ans->msk_len;
-		if (auth_make_eap(e, sa, &sa->peer->cfg.local_id, &a) < 0) {
+		if (auth_make_eap(e, sa, our_round_id(sa), &a) < 0) {
 			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 			return IKE_ERR_CRYPTO;
 		}
 		ike_build_auth(&b, &a);
+		if (sa->peer->cfg.local_eap2 && !sa->hs->round2)
+			notify_add(&b, IKE_N_ANOTHER_AUTH_FOLLOWS, NULL, 0);
 		sa->hs->eap_phase = IKE_EAP_AUTH_SENT;
 	} else {
 		ike_build_eap(&b, ans->eap, ans->eap_len);
@@ -811,6 +945,126 @@ static int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct
 		return rc;
 	}
 	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+/* ---- a second authentication round (RFC 4739) --------------------------- */
+
+/* The IDi of the initiator's current round. */
+static const struct ike_identity *our_round_id(const struct ike_sa *sa)
+{
+	const struct ike_config *cfg = &sa->peer->cfg;
+
+	return sa->hs->round2 && cfg->local_id2.type ? &cfg->local_id2 : &cfg->local_id;
+}
+
+/* Initiator: round one is done (the server's AUTH verified). Round two
+ * starts with our second IDi and no AUTH: EAP follows (§3 of RFC 4739;
+ * SA and TS went in the first IKE_AUTH, the server answers them last). */
+static int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_id idi;
+	uint8_t body[4 + 255];
+	size_t body_len;
+	int rc;
+
+	sa->hs->round2 = true;
+	sodium_memzero(sa->hs->msk, sizeof(sa->hs->msk));
+	sa->hs->msk_len = 0;
+	/* the server proved itself in round one: no IDr or AUTH expected */
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	id_payload(our_round_id(sa), &idi, body, &body_len);
+	hdr_for(sa, IKE_AUTH, false, sa->tx_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	ike_build_id(&b, IKE_PL_IDI, &idi);
+	if ((rc = send_request(e, sa, IKE_REQ_AUTH, ike_build_finish(&b, NULL), now)) < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	sa->state = IKE_SA_AUTH_SENT;
+	return IKE_OK;
+}
+
+/*
+ * Responder: the peer's first round verified, and a second one follows.
+ * Answer with our IDr, certificates and AUTH (after EAP, only the AUTH
+ * made with the MSK), keep the request's rest (its CHILD_SA and CP are
+ * answered at the end) and wait for round two's IDi.
+ */
+static int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa)
+{
+	bool after_eap = pa->eap;
+	struct ike_auth_octets o;
+	struct ike_hdr h;
+	struct ike_build b;
+	struct ike_auth a;
+	struct ike_id idr;
+	uint8_t body[4 + 255];
+	size_t body_len;
+	int rc;
+
+	if (!sa->pause) {
+		if (!(sa->pause = malloc(sizeof(*sa->pause)))) {
+			sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+			return IKE_ERR_CRYPTO;
+		}
+		*sa->pause = *pa;
+		pa = sa->pause;
+	}
+	hdr_for(sa, IKE_AUTH, true, pa->msg_id, &h);
+	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
+	if (after_eap) {
+		rc = auth_make_eap(e, sa, &sa->peer->cfg.local_id, &a);
+	} else {
+		id_payload(&sa->peer->cfg.local_id, &idr, body, &body_len);
+		auth_octets(sa, false, body, body_len, &o);
+		rc = auth_make(e, sa, &o, &a);
+		ike_build_id(&b, IKE_PL_IDR, &idr);
+		certs_add(sa->peer, &b, pa->certreq);
+	}
+	if (rc < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return IKE_ERR_CRYPTO;
+	}
+	ike_build_auth(&b, &a);
+	rc = send_response(e, sa, &pa->path, ike_build_finish(&b, NULL));
+	sodium_memzero(e->authbuf, sizeof(e->authbuf));
+	if (rc < 0) {
+		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
+		return rc;
+	}
+	sa->hs->id1 = sa->peer_id;
+	sodium_memzero(sa->hs->msk, sizeof(sa->hs->msk));
+	sa->hs->msk_len = 0;
+	sa->hs->eap_phase = IKE_EAP_NEXT_ROUND;
+	sa->state = IKE_SA_EAP;
+	return IKE_OK;
+}
+
+/* Responder: round two's first request: its IDi (fitting remote_id2) and
+ * no AUTH, for EAP (the only second round we take). */
+static int round2_begin(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa)
+{
+	const struct ike_msg *m = &e->msg;
+
+	if (!ike_msg_has(m, IKE_PL_IDI) || ike_msg_has(m, IKE_PL_AUTH)) {
+		e->auth_err = IKE_CERT_ERR_ROUNDS;
+		return auth_refuse(e, sa, pa);
+	}
+	keep_peer_id(sa, &m->idi);
+	if (!id_fit(&sa->peer->cfg.remote_id2, &m->idi)) {
+		e->auth_err = IKE_CERT_ERR_NO_PEER;
+		return auth_refuse(e, sa, pa);
+	}
+	sa->hs->round2 = true;
+	pa->eap = true;
+	pa->idi = sa->peer_id;
+	memset(&pa->eap_id, 0, sizeof(pa->eap_id));
+	pa->eap_rounds = 0;
+	sa->hs->eap_phase = IKE_EAP_ROUNDS;
+	need_eap_event(e, sa, NULL, 0);
 	return IKE_OK;
 }
 
@@ -847,13 +1101,19 @@ static int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t n
 	if (sa->hs->eap_phase == IKE_EAP_STARTED) {
 		if (ike_msg_has(m, IKE_PL_IDR))
 			keep_peer_id(sa, &m->idr);
-		/* RFC 5998 EAP-only authentication is refused: no AUTH, no EAP */
-		ok = ike_msg_has(m, IKE_PL_IDR) && ike_msg_has(m, IKE_PL_AUTH);
+		/* No EAP before the server's AUTH verified, unless EAP-only
+		 * is configured (RFC 5998: then no AUTH, which we could not
+		 * check anyway; the method and the MSK prove the server) */
+		ok = ike_msg_has(m, IKE_PL_IDR);
+		if (ok && ike_msg_has(m, IKE_PL_AUTH) == eap_only(sa->peer)) {
+			e->auth_err = IKE_CERT_ERR_EAP_ONLY_ONE;
+			ok = false;
+		}
 		if (ok && !id_matches(&sa->peer->cfg.remote_id, &m->idr)) {
 			e->auth_err = IKE_CERT_ERR_IDR;
 			ok = false;
 		}
-		if (ok)
+		if (ok && !eap_only(sa->peer))
 			ok = auth_verify(e, sa, false, &m->idr);
 	}
 	if (ok && (!ike_msg_has(m, IKE_PL_EAP) || m->eap.len < 4 || m->eap.len > IKE_EAP_MAX)) {
@@ -894,6 +1154,7 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
+	sa->hs->multi_auth = ike_msg_notify(m, IKE_N_MULTIPLE_AUTH_SUPPORTED) != NULL;
 	/* Verify before anything is committed: first which connection the
 	 * IDs and the AUTH method ask for, then AUTH with its credentials. */
 	e->auth_err = 0;
@@ -914,8 +1175,10 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	}
 	/* unique = keep: the identity's SA stays, this one goes (unless the
 	 * peer says, with INITIAL_CONTACT, that it lost the other). With EAP
-	 * the identity is the one EAP proves: checked after it. */
-	if (ok && !eap && p->cfg.unique == IKE_UNIQUE_KEEP && !ic && twin(e, sa)) {
+	 * the identity is the one EAP (or a second round) proves: checked
+	 * after it. */
+	if (ok && !eap && !p->cfg.remote_eap2 && p->cfg.unique == IKE_UNIQUE_KEEP && !ic &&
+	    twin(e, sa)) {
 		e->stats.unique_refused++;
 		e->auth_err = IKE_CERT_ERR_UNIQUE;
 		ok = false;
@@ -952,6 +1215,8 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 	            ike_cp_request_parse(&m->cp, &pa.cp) && (pa.cp.v4 || pa.cp.v6);
 	if (eap)
 		return eap_begin(e, sa, &pa);
+	if (p->cfg.remote_eap2)
+		return round1_answer(e, sa, &pa);
 	if (!pa.has_cp)
 		return auth_finish(e, sa, &pa, NULL, now);
 	/* §2.19: addresses come from the daemon's pools (or, later, a
@@ -1032,6 +1297,12 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 		certs_add(p, &b, pa->certreq);
 	}
 	ike_build_auth(&b, &a);
+	if (pa->auth_lifetime) {
+		uint8_t lt[4];
+
+		wire_store32(lt, pa->auth_lifetime);
+		notify_add(&b, IKE_N_AUTH_LIFETIME, lt, sizeof(lt));
+	}
 	if (cp_ok)
 		ike_build_cp(&b, &cp);
 	if (pa->want_child && c->state == IKE_CHILD_UP) {
@@ -1050,7 +1321,7 @@ static int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pend
 		sa_remove(e, sa, IKE_REASON_PROTOCOL, 0);
 		return rc;
 	}
-	ike_up_event(e, sa, cp_ok ? ans : NULL);
+	ike_up_event(e, sa, cp_ok ? ans : NULL, 0);
 	if (c->state == IKE_CHILD_UP) {
 		struct ike_child *slot = child_slot(sa);
 
@@ -1095,6 +1366,15 @@ int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_ans
 	free(pa);
 	flush(e, now);
 	return rc;
+}
+
+/* RFC 4478 §3: the AUTH_LIFETIME in m, seconds (4 bytes); 0: none or
+ * malformed. */
+static uint32_t auth_lifetime(const struct ike_msg *m)
+{
+	const struct ike_notify *n = ike_msg_notify(m, IKE_N_AUTH_LIFETIME);
+
+	return n && n->len == 4 ? wire_load32(n->data) : 0;
 }
 
 int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
@@ -1148,10 +1428,12 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 		return IKE_OK;
 	}
+	if (sa->peer->cfg.local_eap2 && !sa->hs->round2)
+		return start_round2(e, sa, now);
 	sa->state = IKE_SA_ESTABLISHED;
 	sa->half_open_deadline = IKE_TIME_NEVER; /* (EAP's wait) */
 	sa->last_heard = now;
-	ike_up_event(e, sa, got_cp ? &cpr : NULL);
+	ike_up_event(e, sa, got_cp ? &cpr : NULL, auth_lifetime(m));
 
 	if (!ike_msg_has(m, IKE_PL_SA) || !ike_msg_has(m, IKE_PL_TSI) ||
 	    !ike_msg_has(m, IKE_PL_TSR)) {

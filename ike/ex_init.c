@@ -175,6 +175,19 @@ int initiate(struct ike_engine *e, struct ike_peer *p, const struct ike_path *pa
 	return (int)sa->id;
 }
 
+/* RFC 4739 §3.1: a responder announces MULTIPLE_AUTH_SUPPORTED in its
+ * IKE_SA_INIT response. Only while some connection demands a second round:
+ * which connection an SA ends under is known at IKE_AUTH, and a client
+ * that sees no announcement does one round, which every other connection
+ * wants. */
+bool rounds_wanted(const struct ike_engine *e)
+{
+	for (size_t i = 0; i < e->n_peers; i++)
+		if (!e->peers[i]->removed && e->peers[i]->cfg.remote_eap2)
+			return true;
+	return false;
+}
+
 bool group_offered(const struct ike_peer *p, uint16_t g)
 {
 	for (size_t i = 0; i < p->ike_props.n; i++)
@@ -459,6 +472,8 @@ int on_init_request(struct ike_engine *e, const struct ike_path *path, size_t le
 	natd_add(e, &b, sa);
 	if (!p->cfg.no_fragmentation)
 		notify_add(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	if (rounds_wanted(e))
+		notify_add(&b, IKE_N_MULTIPLE_AUTH_SUPPORTED, NULL, 0);
 	/* RFC 7427 §4: answer the peer's hash list with ours; strongSwan's
 	 * responder sends its CERTREQ here (ike_cert_pre.c). */
 	sighash_add(sa->peer, &b, sa->peer_hashes != 0);
@@ -584,6 +599,7 @@ int on_init_response(struct ike_engine *e, const struct ike_path *path, size_t l
 	sa->hs->init_resp_len = len;
 	sa->peer_hashes = peer_hash_set(m);
 	sa->certreq_seen = certreq_seen(m);
+	sa->hs->multi_auth = ike_msg_notify(m, IKE_N_MULTIPLE_AUTH_SUPPORTED) != NULL;
 	sa->nat_remote =
 	    natd_mismatch(m, IKE_N_NAT_DETECTION_SOURCE_IP, sa->spi_i, sa->spi_r, &path->remote);
 	sa->peer_frag = !sa->peer->cfg.no_fragmentation &&

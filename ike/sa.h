@@ -85,6 +85,12 @@ struct ike_hs {
 	bool eap_waiting;
 	uint8_t msk[IKE_EAP_MSK_MAX];
 	size_t msk_len;
+	/* RFC 4739: the peer announced MULTIPLE_AUTH_SUPPORTED; the
+	 * initiator's second authentication round runs; responder: the
+	 * identity its first round proved */
+	bool multi_auth;
+	bool round2;
+	struct ike_identity id1;
 };
 
 /* struct ike_hs.eap_phase */
@@ -94,6 +100,7 @@ enum {
 	IKE_EAP_ROUNDS,    /* EAP messages going back and forth */
 	IKE_EAP_AUTH_SENT, /* initiator: the AUTH made with the MSK sent */
 	IKE_EAP_SUCCEEDED, /* responder: EAP-Success sent, the MSK AUTH awaited */
+	IKE_EAP_NEXT_ROUND, /* responder: round one done, round two's IDi awaited */
 };
 
 /* A zeroed handshake state for sa (NULL: out of memory); free (wipe) it

@@ -48,9 +48,11 @@ struct rw_client {
 	struct ike_child_info child; /* the last CHILD_UP (keys wiped) */
 	/* EAP peer role */
 	const char *eap_user, *eap_pw;
+	bool eap_no_msk; /* its method makes no key */
 	uint8_t eap_ch[16];
 	size_t eap_rounds;
 	int auth_err; /* of the last IKE_DOWN */
+	uint32_t auth_lifetime; /* of the last IKE_UP */
 };
 
 /* A pending IKE_EV_NEED of the server. */
@@ -87,10 +89,18 @@ struct rw {
 	size_t n_need;
 	/* EAP: the server's password, its NEED events, one held back */
 	const char *eap_pw_server;
+	uint32_t eap_lifetime; /* the server's answers' auth_lifetime */
+	uint32_t eap_move_to;  /* ... and the connection they name */
+	uint32_t srv_up_peer;  /* the connection of the last IKE_UP */
 	size_t srv_eap_need;
 	bool eap_hold;
 	struct ike_event held_eap;
 	struct ike_identity srv_up_id; /* the peer ID of the last IKE_UP */
+	/* RFC 4739: the last IKE_UP's round count and first identity, and
+	 * the rounds of the server's EAP events */
+	uint8_t srv_up_round;
+	struct ike_identity srv_up_id1;
+	size_t srv_eap_round2;
 	/* the fake pool: identity -> 10.96.x.y, sticky */
 	char pool_id[2048][64];
 	size_t pool_n;
@@ -354,6 +364,8 @@ static void eap_server(struct rw *w, const struct ike_event *ev)
 		    sodium_memcmp(ev->eap + 5, mac, 32) == 0) {
 			eap_hdr(a.eap, 3, ev->eap[1], 4);
 			a.eap_status = IKE_EAP_SUCCESS;
+			a.auth_lifetime = w->eap_lifetime;
+			a.peer = w->eap_move_to;
 			eap_msk(w->eap_pw_server, ch, a.msk);
 			a.msk_len = 64;
 			a.eap_id.type = IKE_ID_RFC822_ADDR;
@@ -388,7 +400,7 @@ static void eap_peer(struct rw *w, struct rw_client *cl, const struct ike_event 
 	} else if (ev->eap_len >= 4 && ev->eap[0] == 3) {
 		a.eap_status = IKE_EAP_SUCCESS;
 		eap_msk(cl->eap_pw, cl->eap_ch, a.msk);
-		a.msk_len = 64;
+		a.msk_len = cl->eap_no_msk ? 0 : 64;
 	} else {
 		a.eap_status = IKE_EAP_FAILURE;
 	}
@@ -401,6 +413,9 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 	case IKE_EV_IKE_UP:
 		w->srv_up++;
 		w->srv_up_id = ev->peer_id;
+		w->srv_up_round = ev->auth_round;
+		w->srv_up_peer = ev->peer;
+		w->srv_up_id1 = ev->peer_id1;
 		break;
 	case IKE_EV_IKE_DOWN:
 		w->srv_down++;
@@ -414,6 +429,7 @@ static void srv_event(struct rw *w, const struct ike_event *ev)
 
 		if (ev->need == IKE_NEED_EAP) {
 			w->srv_eap_need++;
+			w->srv_eap_round2 += ev->auth_round == 2;
 			if (!w->eap_hold)
 				eap_server(w, ev);
 			else
@@ -474,6 +490,7 @@ static void drain_client(struct rw *w, size_t i)
 		if (ev.type == IKE_EV_IKE_UP) {
 			cl->up++;
 			cl->sa_id = ev.sa_id;
+			cl->auth_lifetime = ev.auth_lifetime;
 			if (!ev.rekeyed_sa_id)
 				cl->cp = ev.cp;
 		} else if (ev.type == IKE_EV_IKE_DOWN) {
@@ -1034,6 +1051,71 @@ TEST(ike_rw_rfc7296_2_16_eap_success)
 	rw_free(&w);
 }
 
+/* RFC 4478 §3: a lifetime the EAP answer gives (a RADIUS Session-Timeout)
+ * reaches the client as AUTH_LIFETIME in the last IKE_AUTH response;
+ * without one, none is sent. */
+TEST(ike_rw_rfc4478_3_auth_lifetime_after_eap)
+{
+	struct rw w;
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	w.eap_lifetime = 3600;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].auth_lifetime, 3600);
+	rw_free(&w);
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].auth_lifetime, 0);
+	rw_free(&w);
+}
+
+/* After EAP the server may move the SA to another connection (as
+ * strongSwan re-selects by RADIUS groups): one the exchange fits, whose
+ * selectors then apply (here a narrower local side); one with another
+ * identity of ours is refused with an EAP-Failure. */
+TEST(ike_rw_rfc7296_2_16_eap_moves_to_another_connection)
+{
+	struct ike_engine_stats st;
+	struct ike_config c;
+	struct rw w;
+	int to;
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	server_cfg(&c, &w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	sel(&c.local_ts[0], "10.250.7.0/24");
+	REQUIRE((to = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	w.eap_move_to = (uint32_t)to;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.srv_up_peer, (uint32_t)to);
+	CHECK_EQ(w.c[0].child.remote[0].start[2], 7);
+	CHECK_EQ(w.c[0].child.remote[0].end[2], 7);
+	rw_free(&w);
+
+	eap_setup(&w, "pw-1234", "pw-1234", PSK);
+	server_cfg(&c, &w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	REQUIRE_EQ(ike_id_parse("other.rw.test", &c.local_id), 0);
+	REQUIRE((to = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	w.eap_move_to = (uint32_t)to;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_up, 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
+	rw_free(&w);
+}
+
 /* A wrong password: EAP-Failure, both sides end the IKE SA. */
 TEST(ike_rw_rfc7296_2_16_eap_failure)
 {
@@ -1214,4 +1296,277 @@ TEST(ike_rw_rfc7296_2_16_eap_peer_without_certreq_gets_the_cert)
 	eap_certreq_run(IKE_SEND_CERT_IFASKED, true);
 	eap_certreq_run(IKE_SEND_CERT_ALWAYS, true);
 	eap_certreq_run(IKE_SEND_CERT_NEVER, false);
+}
+
+/* ---- a second authentication round (RFC 4739) ------------------------------ */
+
+/* A server demanding two rounds of its clients (round one remote_auth,
+ * round two EAP), and client 0 doing local_auth then EAP as
+ * "carol@rw.test". srv2 / cli2: whether each side has the second round. */
+static void rounds_setup(struct rw *w, uint8_t auth1, bool srv2, bool cli2, const char *cli_pw)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+
+	rw_init(w, 1, NULL);
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+	server_cfg(&c, w);
+	c.remote_auth = auth1;
+	c.remote_eap2 = srv2;
+	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
+	w->eap_pw_server = "pw-1234";
+	client_cfg(&c, &w->c[0]);
+	c.local_auth = auth1;
+	c.local_eap2 = cli2;
+	REQUIRE_EQ(ike_id_parse("carol@rw.test", &c.local_id2), 0);
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(&c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = cli_pw;
+}
+
+/* §2 and §3 of RFC 4739: round one by PSK (with ANOTHER_AUTH_FOLLOWS, the
+ * server answers IDr and AUTH only), round two by EAP under the second
+ * IDi, the server's AUTH with the MSK last, with SA, TS and the CP reply.
+ * The server knows the client by round two's identity and says round
+ * one's. */
+TEST(ike_rw_rfc4739_2_psk_then_eap)
+{
+	struct rw w;
+	struct ike_identity first;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].cp.n_addrs, 1);
+	CHECK_EQ(w.c[0].eap_rounds, 2);
+	CHECK_EQ(w.srv_eap_need, 2);
+	CHECK_EQ(w.srv_eap_round2, 2);
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_round, 2);
+	CHECK_EQ(w.srv_up_id.type, IKE_ID_RFC822_ADDR);
+	CHECK_MEM(w.srv_up_id.data, "carol@rw.test", 13);
+	REQUIRE_EQ(ike_id_parse("c0.rw.test", &first), 0);
+	CHECK_EQ(w.srv_up_id1.type, first.type);
+	CHECK_EQ(w.srv_up_id1.len, first.len);
+	CHECK_MEM(w.srv_up_id1.data, first.data, first.len);
+	CHECK_EQ(ike_engine_child_count(w.srv), 1);
+	rw_free(&w);
+}
+
+/* Both rounds by EAP: the first ends with the AUTHs made with its MSK
+ * (and ANOTHER_AUTH_FOLLOWS), the second begins a new conversation. */
+TEST(ike_rw_rfc4739_2_eap_then_eap)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_EAP, true, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.c[0].eap_rounds, 4);
+	CHECK_EQ(w.srv_eap_need, 4);
+	CHECK_EQ(w.srv_eap_round2, 2);
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_round, 2);
+	rw_free(&w);
+}
+
+/* A client that does one round where the connection wants two fits no
+ * connection: AUTHENTICATION_FAILED before any EAP. */
+TEST(ike_rw_rfc4739_one_round_is_not_enough)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, false, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_eap_need, 0);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* After an EAP first round, the missing ANOTHER_AUTH_FOLLOWS is seen
+ * with its AUTH: refused then, with the reason. */
+TEST(ike_rw_rfc4739_eap_round_without_another_refused)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_EAP, true, false, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_up, 0);
+	CHECK_EQ(w.srv_eap_round2, 0);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
+	rw_free(&w);
+}
+
+/* A client configured for two rounds does not quietly do one with a
+ * server that did not announce MULTIPLE_AUTH_SUPPORTED (§3.1). */
+TEST(ike_rw_rfc4739_3_1_server_without_support)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, false, true, "pw-1234");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_ROUNDS);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* A wrong password in round two: EAP-Failure, no SA on either side. */
+TEST(ike_rw_rfc4739_second_round_fails)
+{
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "wrong");
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP);
+	CHECK_EQ(w.srv_up, 0);
+	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
+	rw_free(&w);
+}
+
+/* Round two's IDi must fit remote_id2. */
+TEST(ike_rw_rfc4739_second_identity_checked)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+	struct rw w;
+
+	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "pw-1234");
+	ike_engine_free(w.srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w.srv_rnd;
+	w.srv = ike_engine_create(&o);
+	REQUIRE(w.srv != NULL);
+	server_cfg(&c, &w);
+	c.remote_eap2 = true;
+	REQUIRE_EQ(ike_id_parse("dave@rw.test", &c.remote_id2), 0);
+	REQUIRE(ike_engine_peer_add(w.srv, &c, NULL) > 0);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.srv_eap_need, 0);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* ---- EAP-only authentication (RFC 5998) ------------------------------------ */
+
+/* srv_only / cli_only: each side's connection is EAP-only (local_auth
+ * and remote_auth EAP); otherwise the server proves itself by PSK. */
+static void eap_only_setup(struct rw *w, bool srv_only, bool cli_only)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+
+	rw_init(w, 1, NULL);
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+	server_cfg(&c, w);
+	c.remote_auth = IKE_AUTHBY_EAP;
+	c.local_auth = srv_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
+	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
+	w->eap_pw_server = "pw-1234";
+	client_cfg(&c, &w->c[0]);
+	c.local_auth = IKE_AUTHBY_EAP;
+	c.remote_auth = cli_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(&c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = "pw-1234";
+}
+
+/* §3: the client announces EAP_ONLY_AUTHENTICATION, the server answers
+ * with its IDr and EAP, no AUTH; the AUTHs made with the MSK prove both. */
+TEST(ike_rw_rfc5998_3_eap_only)
+{
+	struct rw w;
+
+	eap_only_setup(&w, true, true);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 1);
+	CHECK_EQ(w.c[0].child_up, 1);
+	CHECK_EQ(w.srv_up, 1);
+	rw_free(&w);
+}
+
+/* An EAP-only connection fits only a client that announced it. */
+TEST(ike_rw_rfc5998_3_server_needs_the_announcement)
+{
+	struct ike_engine_stats st;
+	struct rw w;
+
+	eap_only_setup(&w, true, false);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	ike_engine_get_stats(w.srv, &st);
+	CHECK_EQ(st.no_peer, 1);
+	rw_free(&w);
+}
+
+/* An EAP-only client has nothing to check a server's AUTH with: it
+ * refuses it, and answers no EAP. */
+TEST(ike_rw_rfc5998_client_refuses_an_auth_it_cannot_check)
+{
+	struct rw w;
+
+	eap_only_setup(&w, false, true);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].eap_rounds, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY_ONE);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
+}
+
+/* §4: a method without a key proves no server: refused. */
+TEST(ike_rw_rfc5998_4_method_without_key_refused)
+{
+	struct rw w;
+
+	eap_only_setup(&w, true, true);
+	w.c[0].eap_no_msk = true;
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.c[0].up, 0);
+	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY);
+	CHECK_EQ(w.srv_up, 0);
+	rw_free(&w);
 }
