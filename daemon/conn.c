@@ -1204,7 +1204,9 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		 ev->initiator ? "initiator" : "responder",
 		 ike_suite_str(&ev->suite, suite, sizeof(suite)), (unsigned long long)ev->spi_i,
 		 (unsigned long long)ev->spi_r, ev->behind_nat ? ", we are behind a NAT" : "", vips);
-	if (ev->auth_round == 2 && !ev->rekeyed_sa_id)
+	/* (an initiator's IKE_UP does not say: its second round is not
+	 * optional, the SA is up only after it) */
+	if (!ev->rekeyed_sa_id && (ev->initiator ? c->icfg.local_eap2 : ev->auth_round == 2))
 		log_rounds(c, ev);
 	if (ike_suite_legacy(&ev->suite))
 		log_warn("%s: IKE SA #%u uses a LEGACY suite (%s: SHA-1/MODP 1024, RFC 8247), "
