@@ -17,7 +17,8 @@
 #     (RFC 7296 §2.19) leased to alice (tunsec pools), tunsecd's log and
 #     status name both identities, ping from the virtual IP;
 #  b. a wrong password in round 2: charon's round 1 was verified, round 2
-#     fails (EAP-MSCHAPv2 refused), no SA on either side, tunsecd says why;
+#     fails (EAP-MSCHAPv2 refused), no SA on either side, tunsecd says it
+#     refused the AUTH because EAP failed;
 #  c. a charon that announces no second round (no local-2) is refused by
 #     the server that requires one (AUTHENTICATION_FAILED, no CHILD_SA);
 #  d. round 2 by eap-radius: tunsecd passes alice's EAP-MSCHAPv2 to a
@@ -28,8 +29,10 @@
 #  e. tunsecd initiates (local-1 pubkey, local-2 eap-mschapv2) to charon
 #     requiring remote-1 pubkey and remote-2 eap-mschapv2: charon parses
 #     ANOTHER_AUTH_FOLLOWS in tunsecd's first IKE_AUTH request, verifies
-#     tunsecd's certificate, then alice's EAP (its EAP identity), CHILD_SA
-#     up, ping both ways; tunsecd's log names both of its identities;
+#     tunsecd's certificate, then alice's EAP; round 2's IDi is alice
+#     (local-2.eap_id, no local-2.id), which charon then lists as the
+#     peer's identity; CHILD_SA up, ping both ways; tunsecd's log names
+#     both of its identities;
 #  f. tunsecd with a wrong round-2 password is refused by charon.
 . "$(dirname "$0")/swan.lib"
 ix_init ixM
@@ -180,7 +183,7 @@ login() {
 }
 
 pools_have() { "$TUNSEC" -s "$WORK/t.sock" pools | grep -qE "$1"; }
-swan_eap_id() { swan_list_sas w | grep -q "remote EAP identity: $1"; }
+swan_remote_id() { swan_ctl w --list-sas --raw 2>/dev/null | grep -q "remote-id=$1 "; }
 status_has() { ix_status | grep -qE "$1"; }
 
 # --- a. charon initiates, tunsecd requires two rounds --------------------------
@@ -236,8 +239,8 @@ check "wrong password: charon's EAP-MSCHAPv2 failed" since "$m" \
 	"EAP-MS-CHAPv2 failed with error ERROR_AUTHENTICATION_FAILURE|EAP_MSCHAPV2 method failed|received EAP_FAILURE"
 check "wrong password: no SA on charon" swan_wait_sas w 0 0 5
 check "wrong password: no SA on tunsecd" wait_for 5 ix_no_sa rw
-check "wrong password: tunsecd says EAP-MSCHAPv2 refused the peer" wait_for 3 tsd_since "$tm" \
-	"rw: IKE SA #[0-9]+: EAP with .* failed: EAP-MSCHAPv2 refused the peer"
+check "wrong password: tunsecd says it refused the AUTH: EAP failed" wait_for 3 tsd_since "$tm" \
+	"rw: IKE SA #[0-9]+ failed: we refused the AUTH of .*: EAP failed"
 check "no password in tunsecd's log" sh -c "! grep -qE 'alice pw|wrong pw' '${TSD_LOG[t]}'"
 
 # --- c. no second round offered -------------------------------------------------
@@ -370,7 +373,8 @@ check "round 2: charon's EAP_MSCHAPV2 succeeded for alice (RFC 7296 §2.16)" swa
 	"EAP method EAP_MSCHAPV2 succeeded, MSK established"
 check "round 2: charon verified tunsecd's AUTH with the MSK" swan_log_has w \
 	"authentication of '.*' with EAP successful"
-check "charon: the IKE SA's remote EAP identity is alice" swan_eap_id alice
+check "charon: the IKE SA's remote identity is alice (round 2's IDi: local-2.eap_id)" \
+	swan_remote_id alice
 check "tunsecd: the IKE SA is up" wait_for 3 ix_ike_up
 check "tunsecd's log: we authenticated in two rounds, as $IX_T_ID, then alice" grep -qE \
 	"gw: IKE SA #[0-9]+: we authenticated in two rounds \(RFC 4739\): as $IX_T_ID, then by EAP as alice" \
