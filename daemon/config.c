@@ -1958,6 +1958,41 @@ static const struct conftree_section *round_sec(const struct rounds *r, unsigned
 	return k <= r->n ? r->sec[k - 1] : NULL;
 }
 
+/* kv_fail() for key (which is there) of round k's section of r. */
+static int round_kv_fail(struct loader *l, const struct rounds *r, unsigned k, const char *path,
+                         const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int round_kv_fail(struct loader *l, const struct rounds *r, unsigned k, const char *path,
+                         const char *key, const char *fmt, ...)
+{
+	const struct conftree_kv *kv = conftree_kv(round_sec(r, k), key);
+	char sub[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+	va_list ap;
+
+	join(sub, path, round_name(r, k));
+	join(kpath, sub, key);
+	va_start(ap, fmt);
+	vfail(l, kv->file, kv->line, kpath, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* EAP-TLS's files: n of them under key of round k of r; none is the
+ * error, at round k's section (or the connection's when it has none). */
+static int tls_needs(struct loader *l, const struct conftree_section *t, const char *path,
+                     const struct rounds *r, unsigned k, unsigned n, const char *en,
+                     const char *key, const char *what)
+{
+	const struct conftree_section *s = round_sec(r, k);
+	char sub[PATH_MAX_LEN];
+
+	if (n)
+		return 0;
+	join(sub, path, round_name(r, k));
+	return sec_fail(l, s ? s : t, sub, "%s.auth = eap-tls needs %s.%s (%s)", en,
+	                round_name(r, k), key, what);
+}
+
 /*
  * What the ends of round k need (round 2: only the ends written). The
  * messages name the sections as written. EAP-TLS takes a certificate of
@@ -1974,41 +2009,28 @@ static int check_round(struct loader *l, const struct conftree_section *t, const
 	const struct cfg_end *le = k == 1 ? &cc->local : cc->has_local2 ? &cc->local2 : NULL;
 	const struct cfg_end *rem = k == 1 ? &cc->remote : cc->has_remote2 ? &cc->remote2 : NULL;
 	const char *ln = round_name(lo, k), *rn = round_name(re, k);
-	char sub[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
 
 	/* eap-radius: the RADIUS server decides who the peer is, so only
 	 * the server's end can use it, and only with a server to ask */
-	if (le && le->auth == CFG_AUTH_EAP_RADIUS) {
-		join(sub, path, ln);
-		join(kpath, sub, "auth");
-		return kv_fail(l, conftree_kv(round_sec(lo, k), "auth"), kpath,
-		               "eap-radius is for remote.auth (we pass the peer's EAP to RADIUS); "
-		               "log in with eap-mschapv2");
-	}
+	if (le && le->auth == CFG_AUTH_EAP_RADIUS)
+		return round_kv_fail(l, lo, k, path, "auth",
+		                     "eap-radius is for remote.auth (we pass the peer's EAP to "
+		                     "RADIUS); log in with eap-mschapv2");
 	/* groups: only RADIUS says which a user is in (its Class) */
-	if (rem && rem->n_groups && rem->auth != CFG_AUTH_EAP_RADIUS) {
-		join(sub, path, rn);
-		join(kpath, sub, "groups");
-		return kv_fail(l, conftree_kv(round_sec(re, k), "groups"), kpath,
-		               "groups are the RADIUS Class of the user: they need "
-		               "%s.auth = eap-radius",
-		               rn);
-	}
+	if (rem && rem->n_groups && rem->auth != CFG_AUTH_EAP_RADIUS)
+		return round_kv_fail(l, re, k, path, "groups",
+		                     "groups are the RADIUS Class of the user: they need "
+		                     "%s.auth = eap-radius",
+		                     rn);
 	/* eap-dynamic: the server picks among what it can serve */
-	if (le && le->auth == CFG_AUTH_EAP_DYNAMIC) {
-		join(sub, path, ln);
-		join(kpath, sub, "auth");
-		return kv_fail(l, conftree_kv(round_sec(lo, k), "auth"), kpath,
-		               "eap-dynamic is for remote.auth (we offer methods); log in with "
-		               "eap-mschapv2 or eap-tls");
-	}
-	if (rem && rem->auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0) {
-		join(sub, path, rn);
-		join(kpath, sub, "auth");
-		return kv_fail(l, conftree_kv(round_sec(re, k), "auth"), kpath,
-		               "eap-radius needs tunsec { radius { servers { NAME { address, "
-		               "secret } } } }");
-	}
+	if (le && le->auth == CFG_AUTH_EAP_DYNAMIC)
+		return round_kv_fail(l, lo, k, path, "auth",
+		                     "eap-dynamic is for remote.auth (we offer methods); log in "
+		                     "with eap-mschapv2 or eap-tls");
+	if (rem && rem->auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0)
+		return round_kv_fail(l, re, k, path, "auth",
+		                     "eap-radius needs tunsec { radius { servers { NAME { "
+		                     "address, secret } } } }");
 	/* EAP-TLS, as the server (first) and as the peer */
 	for (int srv = 1; srv >= 0; srv--) {
 		const struct cfg_end *e = srv ? rem : le;
@@ -2016,26 +2038,16 @@ static int check_round(struct loader *l, const struct conftree_section *t, const
 		unsigned ok = srv ? 1 : k, ck = srv ? k : 1; /* rounds of our cert, of the CA */
 		const struct cfg_end *own = ok == 1 ? &cc->local : &cc->local2;
 		const struct cfg_end *ca = ck == 1 ? &cc->remote : &cc->remote2;
-		const struct conftree_section *os = round_sec(lo, ok), *cs = round_sec(re, ck);
 
 		if (!e || e->auth != CFG_AUTH_EAP_TLS)
 			continue;
-		if (!own->n_certs) {
-			join(sub, path, round_name(lo, ok));
-			return sec_fail(l, os ? os : t, sub,
-			                "%s.auth = eap-tls needs %s.certs (%s)", en,
-			                round_name(lo, ok),
-			                srv ? "the certificate we serve EAP-TLS with"
-			                    : "the user certificate we log in with");
-		}
-		if (!ca->n_certs) {
-			join(sub, path, round_name(re, ck));
-			return sec_fail(l, cs ? cs : t, sub,
-			                "%s.auth = eap-tls needs %s.cacerts (%s)", en,
-			                round_name(re, ck),
-			                srv ? "the CA of the users' certificates"
-			                    : "the CA of the EAP-TLS server's certificate");
-		}
+		if (tls_needs(l, t, path, lo, ok, own->n_certs, en, "certs",
+		              srv ? "the certificate we serve EAP-TLS with"
+		                  : "the user certificate we log in with") < 0 ||
+		    tls_needs(l, t, path, re, ck, ca->n_certs, en, "cacerts",
+		              srv ? "the CA of the users' certificates"
+		                  : "the CA of the EAP-TLS server's certificate") < 0)
+			return -1;
 	}
 	return 0;
 }

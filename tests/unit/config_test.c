@@ -1494,12 +1494,30 @@ static void check_conn_error(const struct scratch *s, const char *extra, const c
 		test_fail(__FILE__, line, "'%s': the secret in the message", extra);
 }
 
+/* One conn_text() variant and the error it must give (NULL: none). */
+struct conn_case {
+	const char *extra, *err;
+};
+
+/* check_conn_error() for each of n cases, in a scratch directory of
+ * their own. */
+static void check_conn_cases(const struct conn_case *cases, size_t n, int line)
+{
+	struct scratch s;
+
+	if (scratch_make(&s) < 0) {
+		test_fail(__FILE__, line, "mkdtemp failed");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		check_conn_error(&s, cases[i].extra, cases[i].err, line);
+	scratch_remove(&s);
+}
+
 /* What swanctl.conf has and tunsec does not: refused by name. */
 TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 {
-	static const struct {
-		const char *extra, *err;
-	} cases[] = {
+	static const struct conn_case cases[] = {
 	    {"c:version = 1", "connections.gw.version: IKEv1 is not supported"},
 	    {"c:version = 3", "connections.gw.version: expected 0 (any) or 2"},
 	    {"c:mobike = yes", "connections.gw.mobike: MOBIKE is not supported yet"},
@@ -1563,16 +1581,10 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"x:connections { gw { children { k = v } } }",
 	     "connections.gw.children.k: unknown key"},
 	};
-	struct scratch s;
+	static const struct conn_case plain = {"", NULL};
 
-	if (scratch_make(&s) < 0) {
-		test_fail(__FILE__, __LINE__, "mkdtemp failed");
-		return;
-	}
-	check_conn_error(&s, "", NULL, __LINE__);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
-	scratch_remove(&s);
+	check_conn_cases(&plain, 1, __LINE__);
+	check_conn_cases(cases, sizeof(cases) / sizeof(cases[0]), __LINE__);
 }
 
 /*
@@ -1730,9 +1742,7 @@ TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
 #define GW(body)                                                                                   \
 	"x:tunsec { radius { servers { r { address = ::1\n secret = s } } } }\n"                   \
 	"connections { gw { " body " } }"
-	static const struct {
-		const char *extra, *err;
-	} cases[] = {
+	static const struct conn_case cases[] = {
 	    {GW("local-2 { auth = eap-mschapv2\n eap_id = alice }"), NULL},
 	    {GW("remote-2 { auth = eap-mschapv2 }"), NULL},
 	    {GW("remote-2 { auth = eap-radius\n groups = staff }"), NULL},
@@ -1757,7 +1767,8 @@ TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
 	    /* the keys of a round are those of round 1's end */
 	    {GW("local-2 { auth = eap-mschapv2\n cacerts = ca.pem }"),
 	     "connections.gw.local-2.cacerts: unknown key"},
-	    {GW("remote-2 { auth = eap-mschapv2\n aaa = 1 }"), "connections.gw.remote-2.aaa: unknown key"},
+	    {GW("remote-2 { auth = eap-mschapv2\n aaa = 1 }"),
+	     "connections.gw.remote-2.aaa: unknown key"},
 	    {GW("remote-2 { auth = eap-mschapv2\n sub { } }"),
 	     "connections.gw.remote-2.sub: unknown section"},
 	    {GW("remote-2 { auth = eap-mschapv2\n round = first }"),
@@ -1783,15 +1794,8 @@ TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
 	     "certificate we log in with)"},
 	};
 #undef GW
-	struct scratch s;
 
-	if (scratch_make(&s) < 0) {
-		test_fail(__FILE__, __LINE__, "mkdtemp failed");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
-	scratch_remove(&s);
+	check_conn_cases(cases, sizeof(cases) / sizeof(cases[0]), __LINE__);
 }
 
 /* The exact file:line of a third round: its own section's. */
@@ -1856,9 +1860,7 @@ TEST(config_swanctl_conf5_auth_rounds_eap_tls_cross_round)
 /* Malformed values, each with file:line and the key. */
 TEST(config_swanctl_conf5_bad_values_file_line)
 {
-	static const struct {
-		const char *extra, *err;
-	} cases[] = {
+	static const struct conn_case cases[] = {
 	    /* durations: swanctl.conf(5) "time" values */
 	    {"c:rekey_time = 4x", "connections.gw.rekey_time: expected a duration"},
 	    {"c:dpd_delay = -1", "connections.gw.dpd_delay: expected a duration"},
@@ -1983,15 +1985,8 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	    {"s:secret = \"\"", "secrets.ike-1.secret: expected 1..256 bytes"},
 	    {"x:secrets { ike-2 { id = a } }", "secrets.ike-2.secret: required but missing"},
 	};
-	struct scratch s;
 
-	if (scratch_make(&s) < 0) {
-		test_fail(__FILE__, __LINE__, "mkdtemp failed");
-		return;
-	}
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		check_conn_error(&s, cases[i].extra, cases[i].err, __LINE__);
-	scratch_remove(&s);
+	check_conn_cases(cases, sizeof(cases) / sizeof(cases[0]), __LINE__);
 }
 
 /* The exact file:line of one error, to show the line is the key's own. */

@@ -237,6 +237,14 @@ static const char *vec(const char *name, char *buf, size_t cap)
 	return buf;
 }
 
+/* An end with method a and one certificate file (a vector). */
+static void end_with(struct cfg_end *e, enum cfg_auth a, const char *cert)
+{
+	e->auth = a;
+	vec(cert, e->certs[0], sizeof(e->certs[0]));
+	e->n_certs = 1;
+}
+
 /* The subject CN of a certificate mbedTLS parsed, for the checks. */
 static bool names(const mbedtls_x509_crt *crt, const char *what)
 {
@@ -264,21 +272,13 @@ TEST(eapauth_rfc4739_round2_eap_tls_files_per_role)
 	vec("sun-ecdsa256.key", cfg->key_files[0], sizeof(cfg->key_files[0]));
 	vec("moon-ecdsa384.key", cfg->key_files[1], sizeof(cfg->key_files[1]));
 	cfg->n_key_files = 2;
-	cc->local.auth = CFG_AUTH_PUBKEY;
-	vec("sun-ecdsa256.pem", cc->local.certs[0], sizeof(cc->local.certs[0]));
-	cc->local.n_certs = 1;
-	cc->remote.auth = CFG_AUTH_PUBKEY;
-	vec("ca-rsa.pem", cc->remote.certs[0], sizeof(cc->remote.certs[0]));
-	cc->remote.n_certs = 1;
+	end_with(&cc->local, CFG_AUTH_PUBKEY, "sun-ecdsa256.pem");
+	end_with(&cc->remote, CFG_AUTH_PUBKEY, "ca-rsa.pem");
 	CHECK_EQ(eapauth_load(cfg, cc, 2, true, &srv, err, sizeof(err)), 0);
 	CHECK(srv == NULL); /* no round 2 written */
 	cc->has_local2 = cc->has_remote2 = true;
-	cc->local2.auth = CFG_AUTH_EAP_TLS;
-	vec("moon-ecdsa384.pem", cc->local2.certs[0], sizeof(cc->local2.certs[0]));
-	cc->local2.n_certs = 1;
-	cc->remote2.auth = CFG_AUTH_EAP_TLS;
-	vec("ca-other.pem", cc->remote2.certs[0], sizeof(cc->remote2.certs[0]));
-	cc->remote2.n_certs = 1;
+	end_with(&cc->local2, CFG_AUTH_EAP_TLS, "moon-ecdsa384.pem");
+	end_with(&cc->remote2, CFG_AUTH_EAP_TLS, "ca-other.pem");
 	CHECK_EQ(eapauth_load(cfg, cc, 1, false, &r1, err, sizeof(err)), 0);
 	CHECK(r1 == NULL);
 	REQUIRE_EQ(eapauth_load(cfg, cc, 2, true, &srv, err, sizeof(err)), 0);
