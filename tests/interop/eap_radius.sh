@@ -48,13 +48,7 @@ EOF
 fr_start "$T_NS"
 
 # --- tunsecd: eap-radius, a pool, the dead server first -------------------------
-cat >"$WORK/t.conf" <<EOF
-# written by tests/interop/eap_radius.sh
-tunsec {
-	interface = tst0
-	addrs = $T_IN4/32
-	socket = $WORK/t.sock
-	radius {
+T_TSEC_EXTRA="radius {
 		accounting = yes
 		accounting_interval = 1s
 		nas_identifier = tunsec-test
@@ -63,96 +57,45 @@ tunsec {
 		servers {
 			dead {
 				address = 127.0.0.3
-				secret = "$SECRET"
+				secret = \"$SECRET\"
 			}
 			freeradius {
 				address = 127.0.0.1
-				secret = "$SECRET"
+				secret = \"$SECRET\"
 				auth_port = 1812
 				acct_port = 1813
 			}
 		}
-	}
-}
-connections {
-	rw {
-		local_addrs = $T_UL
-		remote_addrs = %any
-		pools = rw4
-		proposals = aes256gcm16-prfsha256-x25519
-		local {
-			auth = psk
-			id = $IX_T_ID
-		}
-		remote {
-			auth = eap-radius
+	}"
+T_AUTH_LOCAL="auth = psk
+			id = $IX_T_ID"
+T_AUTH_REMOTE="auth = eap-radius
 			eap_id = %any
-			groups = staff, admins
-		}
-		children {
-			net {
-				local_ts = $T_NET4
-				esp_proposals = aes256gcm16
-			}
-		}
-	}
-}
-pools {
-	rw4 {
-		addrs = 10.10.0.0/24
-		dns = 10.10.9.53
-	}
-}
-secrets {
-	ike-any {
+			groups = staff, admins"
+T_POOL_EXTRA="dns = 10.10.9.53"
+T_SECRETS="ike-any {
 		secret = $IX_PSK
-	}
-}
-EOF
-chmod 600 "$WORK/t.conf"
+	}"
+ix_rw_conf
 
 # charon: USER (carol) with a password PW, asking for a virtual IP
 swan_conf() {
 	local user=${2:-carol}
-	cat >"${SWAN_DIR[w]}/swanctl.conf" <<EOF
-connections {
-	gw {
-		version = 2
-		local_addrs = $W_UL
-		remote_addrs = $T_UL
-		proposals = aes256gcm16-prfsha256-x25519
-		vips = 0.0.0.0
-		local {
-			auth = eap-mschapv2
+	W_AUTH_LOCAL="auth = eap-mschapv2
 			id = $IX_W_ID
-			eap_id = $user
-		}
-		remote {
-			auth = psk
-			id = $IX_T_ID
-		}
-		children {
-			net {
-				remote_ts = $T_NET4
-				esp_proposals = aes256gcm16
-				start_action = none
-			}
-		}
-	}
-}
-secrets {
-	ike-t {
+			eap_id = $user"
+	W_AUTH_REMOTE="auth = psk
+			id = $IX_T_ID"
+	W_SECRETS="ike-t {
 		id-a = $IX_T_ID
 		id-b = $IX_W_ID
 		secret = $IX_PSK
 	}
 	eap-me {
 		id = $user
-		secret = "$1"
-	}
-}
-EOF
-	chmod 600 "${SWAN_DIR[w]}/swanctl.conf"
+		secret = \"$1\"
+	}"
+	ix_swan_rw_conf
 }
 swan_conf "carol pw"
 ix_start_swan
@@ -179,15 +122,13 @@ check_ge "radius answers" "$(stat_of 'radius answers')" 3
 wait_for 5 ping_n "$W_NS" $T_IN4 1 >/dev/null
 check "ping through the CHILD_SA from $VIP (5/5)" ping_n "$W_NS" $T_IN4 5
 DETAIL=$RD/radacct/detail
-# rec TYPE: the last accounting record of TYPE (a paragraph of the detail file)
-rec() { awk -v t="Acct-Status-Type = $1" 'BEGIN { RS = "" } index($0, t) { r = $0 } END { print r }' "$DETAIL" 2>/dev/null; }
 check "accounting: an Interim-Update arrives (accounting_interval = 1s)" wait_for 5 sh -c \
 	"grep -q 'Acct-Status-Type = Interim-Update' '$DETAIL'"
 swan_terminate w gw
 check "tunsecd: no SA after carol leaves" wait_for 5 ix_no_sa rw
 check "accounting: a Stop arrives" wait_for 5 sh -c "grep -q 'Acct-Status-Type = Stop' '$DETAIL'"
-start=$(rec Start)
-stop=$(rec Stop)
+start=$(fr_acct_rec Start)
+stop=$(fr_acct_rec Stop)
 sid=$(grep -o 'Acct-Session-Id = "[^"]*"' <<<"$start")
 check "Start: User-Name carol" grep -q 'User-Name = "carol"' <<<"$start"
 check "Start: Framed-IP-Address $VIP" grep -q "Framed-IP-Address = $VIP" <<<"$start"

@@ -44,54 +44,21 @@ FR_TLS_DIR=$K
 fr_conf "$SECRET" tls
 fr_start "$T_NS"
 
-cat >"$WORK/t.conf" <<EOF
-# written by tests/interop/eap_radius_tls.sh
-tunsec {
-	interface = tst0
-	addrs = $T_IN4/32
-	socket = $WORK/t.sock
-	radius {
+T_TSEC_EXTRA="radius {
 		servers {
 			freeradius {
 				address = 127.0.0.1
-				secret = "$SECRET"
+				secret = \"$SECRET\"
 			}
 		}
-	}
-}
-connections {
-	rw {
-		local_addrs = $T_UL
-		remote_addrs = %any
-		pools = rw4
-		proposals = aes256gcm16-prfsha256-x25519
-		local {
-			auth = psk
-			id = $IX_T_ID
-		}
-		remote {
-			auth = eap-radius
-		}
-		children {
-			net {
-				local_ts = $T_NET4
-				esp_proposals = aes256gcm16
-			}
-		}
-	}
-}
-pools {
-	rw4 {
-		addrs = 10.10.0.0/24
-	}
-}
-secrets {
-	ike-any {
+	}"
+T_AUTH_LOCAL="auth = psk
+			id = $IX_T_ID"
+T_AUTH_REMOTE="auth = eap-radius"
+T_SECRETS="ike-any {
 		secret = $IX_PSK
-	}
-}
-EOF
-chmod 600 "$WORK/t.conf"
+	}"
+ix_rw_conf
 
 # charon: USER (carol or mallory) with its certificate; it trusts the CA
 # for FreeRADIUS's TLS server certificate (aaa_id)
@@ -99,44 +66,20 @@ swan_conf() {
 	cp "$K/$1.key" "${SWAN_DIR[w]}/private/user.key"
 	chmod 600 "${SWAN_DIR[w]}/private/user.key"
 	cp "$K/ca.pem" "${SWAN_DIR[w]}/x509ca/ca.pem"
-	cat >"${SWAN_DIR[w]}/swanctl.conf" <<EOF
-connections {
-	gw {
-		version = 2
-		local_addrs = $W_UL
-		remote_addrs = $T_UL
-		proposals = aes256gcm16-prfsha256-x25519
-		vips = 0.0.0.0
-		local {
-			auth = eap-tls
+	W_AUTH_LOCAL="auth = eap-tls
 			id = $1@ix.test
 			certs = $K/$1.pem
 			# the TLS server's identity (FreeRADIUS's certificate), not
 			# the IKE server's (strongSwan's default)
-			aaa_id = radius.ix.test
-		}
-		remote {
-			auth = psk
-			id = $IX_T_ID
-		}
-		children {
-			net {
-				remote_ts = $T_NET4
-				esp_proposals = aes256gcm16
-				start_action = none
-			}
-		}
-	}
-}
-secrets {
-	ike-t {
+			aaa_id = radius.ix.test"
+	W_AUTH_REMOTE="auth = psk
+			id = $IX_T_ID"
+	W_SECRETS="ike-t {
 		id-a = $IX_T_ID
 		id-b = $1@ix.test
 		secret = $IX_PSK
-	}
-}
-EOF
-	chmod 600 "${SWAN_DIR[w]}/swanctl.conf"
+	}"
+	ix_swan_rw_conf
 }
 
 swan_conf carol

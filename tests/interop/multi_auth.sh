@@ -63,12 +63,11 @@ since() { tail -n +$(($1 + 1)) "${SWAN_DIR[w]}/charon.log" 2>/dev/null | grep -q
 tsd_mark() { wc -l <"${TSD_LOG[t]}"; }
 tsd_since() { tail -n +$(($1 + 1)) "${TSD_LOG[t]}" | grep -qE "$2"; }
 
-# tunsecd the server: REMOTE2 (the lines of its remote-2 section), with a
-# RADIUS section when RADIUS=1
+# tunsecd the server: its certificate, then REMOTE2 (the lines of its
+# remote-2 section), with a RADIUS section when RADIUS=1
 server_conf() {
-	local radius=""
-	[ "${2:-0}" = 1 ] && radius="
-	radius {
+	T_TSEC_EXTRA=""
+	[ "${2:-0}" = 1 ] && T_TSEC_EXTRA="radius {
 		accounting = yes
 		servers {
 			freeradius {
@@ -77,101 +76,44 @@ server_conf() {
 			}
 		}
 	}"
-	cat >"$WORK/t.conf" <<EOF
-# written by tests/interop/multi_auth.sh: tunsecd the server
-tunsec {
-	interface = tst0
-	addrs = $T_IN4/32
-	socket = $WORK/t.sock$radius
-}
-connections {
-	rw {
-		local_addrs = $T_UL
-		remote_addrs = %any
-		pools = rw4
-		proposals = aes256gcm16-prfsha256-x25519
-		local {
-			auth = pubkey
+	T_AUTH_LOCAL="auth = pubkey
 			id = $IX_T_ID
-			certs = $K/t.pem
-		}
-		remote-1 {
-			auth = pubkey
+			certs = $K/t.pem"
+	T_AUTH_REMOTE="auth = pubkey
 			id = $IX_W_ID
 			cacerts = $K/ca.pem
 		}
 		remote-2 {
-			$1
-		}
-		children {
-			net {
-				local_ts = $T_NET4
-				esp_proposals = aes256gcm16
-			}
-		}
-	}
-}
-pools {
-	rw4 {
-		addrs = 10.10.0.0/24
-	}
-}
-secrets {
-	private-t {
+			$1"
+	T_SECRETS="private-t {
 		file = $K/t.key
 	}
 	eap-alice {
 		id = alice
-		secret = "alice pw"
-	}
-}
-EOF
-	chmod 600 "$WORK/t.conf"
+		secret = \"alice pw\"
+	}"
+	ix_rw_conf
 }
 
 # charon the client as USER with password PW (ROUNDS=1: no local-2)
 client_conf() {
-	local user=$1 pw=$2 rounds=${3:-2} second=""
-	[ "$rounds" = 2 ] && second="
+	local user=$1 pw=$2 rounds=${3:-2}
+	W_AUTH_LOCAL="auth = pubkey
+			id = $IX_W_ID
+			certs = $K/w.pem"
+	[ "$rounds" = 2 ] && W_AUTH_LOCAL+="
+		}
 		local-2 {
 			auth = eap-mschapv2
-			eap_id = $user
-		}"
-	cat >"${SWAN_DIR[w]}/swanctl.conf" <<EOF
-connections {
-	gw {
-		version = 2
-		local_addrs = $W_UL
-		remote_addrs = $T_UL
-		proposals = aes256gcm16-prfsha256-x25519
-		vips = 0.0.0.0
-		local-1 {
-			auth = pubkey
-			id = $IX_W_ID
-			certs = $K/w.pem
-		}$second
-		remote {
-			auth = pubkey
+			eap_id = $user"
+	W_AUTH_REMOTE="auth = pubkey
 			id = $IX_T_ID
-			cacerts = $K/ca.pem
-		}
-		children {
-			net {
-				remote_ts = $T_NET4
-				esp_proposals = aes256gcm16
-				start_action = none
-			}
-		}
-	}
-}
-secrets {
-	eap-me {
+			cacerts = $K/ca.pem"
+	W_SECRETS="eap-me {
 		id = $user
-		secret = "$pw"
-	}
-}
-EOF
-	chmod 600 "${SWAN_DIR[w]}/swanctl.conf"
+		secret = \"$pw\"
+	}"
+	ix_swan_rw_conf
 }
 
 # login USER PW [ROUNDS]: charon initiates with that configuration; 0 if
@@ -295,10 +237,9 @@ check "tunsec pools: $VIP is alice's" pools_have "^ *${VIP//./\\.} +online +[0-9
 wait_for 5 ping_n "$W_NS" $T_IN4 1 >/dev/null
 check "ping from $VIP through the CHILD_SA (5/5)" ping_n "$W_NS" $T_IN4 5
 DETAIL=$FR_RD/radacct/detail
-rec() { awk -v t="Acct-Status-Type = $1" 'BEGIN { RS = "" } index($0, t) { r = $0 } END { print r }' "$DETAIL" 2>/dev/null; }
 check "accounting: Start for alice (RFC 2866)" wait_for 5 sh -c \
 	"grep -q 'Acct-Status-Type = Start' '$DETAIL'"
-start=$(rec Start)
+start=$(fr_acct_rec Start)
 check "Start: User-Name alice" grep -q 'User-Name = "alice"' <<<"$start"
 check "Start: Framed-IP-Address $VIP" grep -q "Framed-IP-Address = $VIP" <<<"$start"
 check "Start: Class echoed (RFC 2865 §5.25)" grep -qE 'Class = (0x7374616666|"staff")' <<<"$start"
@@ -322,6 +263,7 @@ check "tunsecd exits 0 on SIGTERM" tsd_stop t
 lib_stop "$FR_PID"
 
 # --- e. tunsecd initiates, charon requires two rounds ------------------------
+T_TSEC_EXTRA=""
 swan_stop w
 rm -f "${SWAN_DIR[w]}/charon.log"
 W_AUTH_LOCAL="auth = pubkey
