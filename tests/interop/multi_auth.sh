@@ -24,8 +24,9 @@
 #  d. round 2 by eap-radius: tunsecd passes alice's EAP-MSCHAPv2 to a
 #     FreeRADIUS 3.2 it started (RFC 3579): Framed-IP-Address (RFC 2865
 #     §5.8) is her virtual IP, Class (§5.25) one of remote-2.groups,
-#     accounting Start and Stop (RFC 2866) for alice; frank, whose Class is
-#     none of remote-2.groups, is refused;
+#     accounting Start and Stop (RFC 2866) for alice; erin's
+#     Session-Timeout (§5.27) ends her IKE SA; frank, whose Class is none
+#     of remote-2.groups, is refused;
 #  e. tunsecd initiates (local-1 pubkey, local-2 eap-mschapv2) to charon
 #     requiring remote-1 pubkey and remote-2 eap-mschapv2: charon parses
 #     ANOTHER_AUTH_FOLLOWS in tunsecd's first IKE_AUTH request, verifies
@@ -211,6 +212,10 @@ alice	Cleartext-Password := "alice pw"
 	Framed-IP-Address = $VIP,
 	Class = "staff"
 
+erin	Cleartext-Password := "erin pw"
+	Session-Timeout = 2,
+	Class = "staff"
+
 frank	Cleartext-Password := "frank pw"
 	Class = "guests"
 EOF
@@ -247,6 +252,14 @@ swan_terminate w gw
 check "tunsecd: no SA after alice leaves" wait_for 5 ix_no_sa rw
 check "accounting: Stop for alice" wait_for 5 sh -c \
 	"awk 'BEGIN { RS = \"\" } /User-Name = \"alice\"/ && /Acct-Status-Type = Stop/' '$DETAIL' | grep -q ."
+tm=$(tsd_mark)
+if login erin "erin pw"; then ok "RADIUS round 2: erin logs in"; else bad "RADIUS round 2: erin logs in"; fi
+check "Session-Timeout (RFC 2865 §5.27) of round 2's user: tunsecd deletes erin's IKE SA after 2 s" \
+	wait_for 6 ix_no_sa rw
+check "Session-Timeout: tunsecd says why" tsd_since "$tm" "RADIUS Session-Timeout reached"
+check "accounting: erin's Stop, Acct-Terminate-Cause Session-Timeout" wait_for 5 sh -c \
+	"awk 'BEGIN { RS = \"\" } /User-Name = \"erin\"/ && /Acct-Status-Type = Stop/' '$DETAIL' |
+	grep -q 'Acct-Terminate-Cause = Session-Timeout'"
 tm=$(tsd_mark)
 if login frank "frank pw"; then
 	bad "RADIUS round 2: frank's Class is none of remote-2.groups: refused"
