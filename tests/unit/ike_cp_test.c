@@ -43,6 +43,22 @@ TEST(ike_cp_rfc7296_3_15_1_windows_request)
 	CHECK(!rq.v4);
 }
 
+/* A server's answer: address 10.10.0.7, DNS servers 10.250.0.53 and
+ * fd00::53, NBNS 10.250.0.2. */
+static void answer(struct ike_cp_reply *ans)
+{
+	memset(ans, 0, sizeof(*ans));
+	ans->n_addrs = 1;
+	v4(&ans->addrs[0], 10, 10, 0, 7);
+	ans->n_dns = 2;
+	v4(&ans->dns[0], 10, 250, 0, 53);
+	ans->dns[1].family = AF_INET6;
+	ans->dns[1].addr[0] = 0xfd;
+	ans->dns[1].addr[15] = 0x53;
+	ans->n_nbns = 1;
+	v4(&ans->nbns[0], 10, 250, 0, 2);
+}
+
 /* A reply carries the addresses of the families asked for, the DNS
  * servers of those (or all when none was asked), NBNS, and split-include
  * subnets as address + netmask (IPv4) or address + prefix length (IPv6). */
@@ -53,19 +69,11 @@ TEST(ike_cp_rfc7296_3_15_1_reply_attributes)
 	struct ike_cp cp;
 	uint8_t buf[IKE_CP_BUF];
 
-	memset(&ans, 0, sizeof(ans));
+	answer(&ans);
 	ans.n_addrs = 2;
-	v4(&ans.addrs[0], 10, 10, 0, 7);
 	ans.addrs[1].family = AF_INET6;
 	ans.addrs[1].addr[0] = 0xfd;
 	ans.addrs[1].addr[15] = 7;
-	ans.n_dns = 2;
-	v4(&ans.dns[0], 10, 250, 0, 53);
-	ans.dns[1].family = AF_INET6;
-	ans.dns[1].addr[0] = 0xfd;
-	ans.dns[1].addr[15] = 0x53;
-	ans.n_nbns = 1;
-	v4(&ans.nbns[0], 10, 250, 0, 2);
 	ans.n_subnets = 2;
 	ans.subnets[0].family = AF_INET;
 	ans.subnets[0].len = 8;
@@ -190,18 +198,18 @@ TEST(ike_cp_rfc7296_3_15_1_windows_request_from_the_wire)
 	    {5, {MS4, IP4, DNS4, NBNS, MS6}, {5, 0, 0, 0, 16}, false}, /* ... odd, first */
 	};
 	struct ike_cp_reply ans;
+	const struct {
+		uint16_t type, len;
+		const uint8_t *value; /* in ans */
+	} want[4] = {
+	    {IP4, 4, ans.addrs[0].addr},
+	    {DNS4, 4, ans.dns[0].addr},
+	    {NBNS, 4, ans.nbns[0].addr},
+	    {DNS6, 16, ans.dns[1].addr},
+	};
 	uint8_t wire[256], buf[IKE_CP_BUF];
 
-	memset(&ans, 0, sizeof(ans));
-	ans.n_addrs = 1;
-	v4(&ans.addrs[0], 10, 250, 0, 7);
-	ans.n_dns = 2;
-	v4(&ans.dns[0], 10, 250, 0, 53);
-	ans.dns[1].family = AF_INET6;
-	ans.dns[1].addr[0] = 0xfd;
-	ans.dns[1].addr[15] = 0x53;
-	ans.n_nbns = 1;
-	v4(&ans.nbns[0], 10, 250, 0, 2);
+	answer(&ans);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		size_t len = cp_wire(IKE_CFG_REQUEST, rows[i].types, rows[i].lens, rows[i].n, wire,
 		                     sizeof(wire));
@@ -225,19 +233,12 @@ TEST(ike_cp_rfc7296_3_15_1_windows_request_from_the_wire)
 			const struct ike_cp_attr *a = &cp.a[k];
 
 			CHECK(a->type != MS4 && a->type != MS6);
-			if (a->type == IP4 && a->len == 4 &&
-			    memcmp(a->value, ans.addrs[0].addr, 4) == 0)
-				seen |= 1;
-			if (a->type == DNS4 && a->len == 4 &&
-			    memcmp(a->value, ans.dns[0].addr, 4) == 0)
-				seen |= 2;
-			if (a->type == NBNS && a->len == 4 &&
-			    memcmp(a->value, ans.nbns[0].addr, 4) == 0)
-				seen |= 4;
-			if (a->type == DNS6 && a->len == 16 &&
-			    memcmp(a->value, ans.dns[1].addr, 16) == 0)
-				seen |= 8;
+			for (unsigned w = 0; w < 4; w++)
+				if (a->type == want[w].type && a->len == want[w].len &&
+				    memcmp(a->value, want[w].value, a->len) == 0)
+					seen |= 1u << w;
 		}
+		/* address, DNS and NBNS; the IPv6 DNS server if asked for */
 		CHECK_EQ(seen, rows[i].v6 ? 15u : 7u);
 	}
 }
@@ -268,9 +269,7 @@ TEST(ike_cp_rfc7296_3_15_1_only_unknown_attributes)
 	REQUIRE(ike_cp_request_parse(&m.cp, &rq));
 	CHECK_MEM(&rq, &none, sizeof(rq));
 	CHECK(!rq.v4 && !rq.v6); /* what ex_auth.c tests */
-	memset(&ans, 0, sizeof(ans));
-	ans.n_addrs = 1;
-	v4(&ans.addrs[0], 10, 250, 0, 7);
+	answer(&ans);
 	REQUIRE_EQ(ike_cp_reply_build(&rq, &ans, &cp, buf), 0);
 	for (unsigned k = 0; k < cp.n_attrs; k++)
 		CHECK(cp.a[k].type != IKE_CP_INTERNAL_IP4_ADDRESS && cp.a[k].type < 23456);
