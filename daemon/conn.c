@@ -1118,6 +1118,21 @@ static void log_rounds(const struct conn *c, const struct ike_event *ev)
 		 ev->peer_id.type ? b : "(no ID)");
 }
 
+/* RFC 4478 §3: the server's AUTH_LIFETIME says when it ends our IKE SA
+ * (a RADIUS Session-Timeout, strongSwan's reauth_time as responder). We
+ * reauthenticate at 90 % of it, if not sooner by our own reauth_time. */
+static void server_auth_lifetime(const struct conn *c, struct conn_ikesa *s, uint32_t sec,
+				 uint64_t now)
+{
+	uint64_t in = (uint64_t)sec * NS_PER_SEC / 10 * 9;
+
+	if (!s->reauth_at || now + in < s->reauth_at)
+		s->reauth_at = now + in;
+	log_info("%s: IKE SA #%u: the server's AUTH_LIFETIME of %u s (RFC 4478): "
+		 "reauthenticating in %llu s",
+		 c->cfg.name, s->id, sec, (unsigned long long)((s->reauth_at - now) / NS_PER_SEC));
+}
+
 static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *ev, uint64_t now)
 {
 	const struct cfg_conn *cc = &c->cfg;
@@ -1151,6 +1166,8 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		life = cc->rekey_time > cc->reauth_time ? cc->rekey_time : cc->reauth_time;
 		s->hard_at = life ? now + msecs(life) + msecs(cc->over_time) : 0;
 	}
+	if (ev->initiator && ev->auth_lifetime)
+		server_auth_lifetime(c, s, ev->auth_lifetime, now);
 	s->keepalive_at = now;
 	c->up_count++;
 	/* The children (and addresses) of a rekeyed IKE SA now belong to

@@ -480,6 +480,8 @@ static void accepted(struct radsess *s, const struct radius_answer *a, struct ik
 	s->user.class_len = a->class_len;
 	memcpy(s->user.class_, a->class_, a->class_len);
 	s->user.session_timeout = a->has_session_timeout ? a->session_timeout : 0;
+	/* RFC 4478: the client hears of it, and can log in again in time */
+	ans->auth_lifetime = s->user.session_timeout;
 }
 
 void radsess_result(struct radsess *s, const struct radius_event *ev, struct ike_answer *ans,

@@ -64,6 +64,8 @@ static const char *const err_names[] = {
     "EAP-only authentication (RFC 5998) without a key from the EAP method",
     "EAP-only authentication (RFC 5998) on one side only: the server's AUTH before EAP is "
     "missing or unwanted",
+    "AUTH method 1 is RSA with SHA-1, a legacy method (RFC 8247 section 3.2): "
+    "tunsec.legacy = yes admits it",
 };
 
 const char *ike_cert_strerror(int err)
@@ -612,10 +614,11 @@ bool ike_peer_cert_id_ok(const struct ike_peer_cert *p, uint8_t id_type, const u
 
 /* ---- signing ------------------------------------------------------------ */
 
-enum ike_sig_scheme ike_creds_pick_scheme(const struct ike_creds *c, unsigned peer_hashes,
-                                          bool rsa_pss)
+enum ike_sig_scheme ike_creds_sig_scheme(const struct ike_creds *c, unsigned peer_hashes,
+                                         bool rsa_pss, bool allow_sha1)
 {
 	static const int order[] = {IKE_HASH_SHA256, IKE_HASH_SHA384, IKE_HASH_SHA512};
+	enum ike_sig_scheme rsa = rsa_pss ? IKE_SIG_DS_PSS_SHA256 : IKE_SIG_DS_RSA_SHA256;
 	int kind;
 
 	if (!ike_creds_can_sign(c))
@@ -637,12 +640,14 @@ enum ike_sig_scheme ike_creds_pick_scheme(const struct ike_creds *c, unsigned pe
 				return (enum ike_sig_scheme)(IKE_SIG_DS_ECDSA_SHA256 + i);
 		return (enum ike_sig_scheme)(IKE_SIG_DS_ECDSA_SHA256 + own - IKE_HASH_SHA256);
 	}
+	/* RFC 7427 §4: no notify, no method 14 the peer is sure to verify;
+	 * method 1 only where SHA-1 is allowed (see cert.h). */
+	if (!peer_hashes && allow_sha1)
+		return IKE_SIG_RSA_SHA1;
 	for (size_t i = 0; i < 3; i++)
 		if (peer_hashes & (1u << order[i]))
-			return (enum ike_sig_scheme)((rsa_pss ? IKE_SIG_DS_PSS_SHA256
-			                                      : IKE_SIG_DS_RSA_SHA256) +
-			                             i);
-	return rsa_pss ? IKE_SIG_DS_PSS_SHA256 : IKE_SIG_DS_RSA_SHA256;
+			return (enum ike_sig_scheme)(rsa + i);
+	return rsa;
 }
 
 static int md_size(int hash)
@@ -1004,6 +1009,6 @@ int ike_peer_cert_check_auth(const struct ike_peer_cert *p, bool allow_sha1, uin
                              size_t octets_len)
 {
 	if (method == IKE_AUTH_RSA_SIG && !allow_sha1)
-		return IKE_CERT_ERR_METHOD;
+		return IKE_CERT_ERR_SHA1;
 	return ike_peer_cert_verify_auth(p, method, auth, auth_len, octets, octets_len);
 }

@@ -49,6 +49,7 @@ enum {
 	IKE_CERT_ERR_ROUNDS = -19,   /* the authentication rounds (RFC 4739) do not fit */
 	IKE_CERT_ERR_EAP_ONLY = -20, /* EAP-only (RFC 5998) without a key-generating method */
 	IKE_CERT_ERR_EAP_ONLY_ONE = -21, /* EAP-only on one side: a server AUTH missing / unwanted */
+	IKE_CERT_ERR_SHA1 = -22,     /* AUTH method 1 (SHA-1) without tunsec.legacy */
 };
 
 /* A short English text for an IKE_CERT_ERR_* code (never NULL). */
@@ -66,9 +67,10 @@ enum {
 
 /*
  * Signature schemes, each with its AUTH method (§3.8). The engine signs
- * with the RFC 7427 ones (method 14) when the peer announced the hash, with
- * RFC 4754 ECDSA (9-11) otherwise; the PKCS#1 v1.5 SHA-1 scheme (method 1)
- * is accepted from peers but never chosen (RFC 8247 §3.2).
+ * with the RFC 7427 ones (method 14) when the peer announced RFC 7427, with
+ * the classic ones otherwise: RFC 4754 ECDSA (9-11), and the PKCS#1 v1.5
+ * SHA-1 scheme (method 1) only where SHA-1 is allowed (RFC 8247 §3.2,
+ * tunsec.legacy = yes); see ike_creds_sig_scheme().
  */
 enum ike_sig_scheme {
 	IKE_SIG_NONE = 0,
@@ -177,17 +179,34 @@ int ike_creds_subject_id(const struct ike_creds *c, struct ike_identity *id);
 bool ike_creds_id_ok(const struct ike_creds *c, uint8_t id_type, const uint8_t *id, size_t len);
 
 /*
- * The scheme we sign with, given the hashes the peer announced (bitmask of
- * (1 << IKE_HASH_*), 0 if it sent no SIGNATURE_HASH_ALGORITHMS) and whether
- * RSA keys sign with PSS. As strongSwan 5.9: RSA keys use method 14 with
- * the first of SHA-256/384/512 the peer takes (PKCS#1 v1.5 or PSS); EC
- * keys method 14 with their curve's hash (else another announced one),
- * or RFC 4754's method 9/10/11 when the peer announced nothing. RSA keys
- * of a peer that announced nothing still get method 14 with SHA-256
- * (never SHA-1, RFC 8247). IKE_SIG_NONE without a key.
+ * The scheme we sign our AUTH with. peer_hashes: the peer's
+ * SIGNATURE_HASH_ALGORITHMS as a bitmask of (1 << IKE_HASH_*), with bit 15
+ * set whenever it sent the notify (even empty), 0 if it sent none; rsa_pss:
+ * RSA keys sign with PSS; allow_sha1: SHA-1 is allowed (tunsec.legacy =
+ * yes, the engine's IKE_LEGACY_SHA1).
+ *
+ * The peer sent the notify: method 14, as strongSwan 5.9 picks it. RSA
+ * keys with the first of SHA-256/384/512 the peer takes (PKCS#1 v1.5 or
+ * PSS), EC keys with their curve's hash, else another announced one (SHA-256
+ * or the curve's hash when it announced none of ours).
+ *
+ * It sent none: it does not speak RFC 7427, whose §4 allows method 14 only
+ * with a hash the peer announced (old Windows, strongSwan with
+ * charon.signature_authentication = no), so the classic methods of RFC 7296
+ * §3.8, as strongSwan's sign_classic(): EC keys RFC 4754's method 9, 10 or
+ * 11 by their curve (P-256, P-384, P-521); RSA keys method 1 (PKCS#1 v1.5
+ * with SHA-1) when allow_sha1, whatever rsa_pss says (PSS exists only in
+ * method 14). Without allow_sha1 RSA keys still sign with method 14 and
+ * SHA-256 (PSS if rsa_pss): RFC 8247 §3.2 keeps method 1 only for
+ * interoperability, a SHA-1 signature over a transcript the peer helps
+ * choose is weak, and our verifier refuses method 1 without legacy too
+ * (ike_peer_cert_check_auth()); strongSwan 5.9 verifies method 14 whatever
+ * it announced, a peer that cannot refuses our AUTH.
+ *
+ * IKE_SIG_NONE without a key.
  */
-enum ike_sig_scheme ike_creds_pick_scheme(const struct ike_creds *c, unsigned peer_hashes,
-                                          bool rsa_pss);
+enum ike_sig_scheme ike_creds_sig_scheme(const struct ike_creds *c, unsigned peer_hashes,
+                                         bool rsa_pss, bool allow_sha1);
 
 /*
  * Sign the signed octets (ike_auth_signed_octets()) with our key in scheme
@@ -239,7 +258,8 @@ int ike_peer_cert_verify_auth(const struct ike_peer_cert *p, uint8_t method, con
  * and so, unless allow_sha1 (tunsec.legacy = yes), does method 1, which is
  * RSA PKCS#1 v1.5 with SHA-1 and nothing else (RFC 8247 §3.2: SHOULD NOT):
  * one rule for both, not a weaker door next to a locked one. Same returns;
- * IKE_CERT_ERR_METHOD for method 1 refused.
+ * IKE_CERT_ERR_SHA1 for method 1 refused (its text names the option, for
+ * the operator of a server whose old clients sign so).
  */
 int ike_peer_cert_check_auth(const struct ike_peer_cert *p, bool allow_sha1, uint8_t method,
                              const uint8_t *auth, size_t auth_len, const uint8_t *octets,

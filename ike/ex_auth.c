@@ -204,7 +204,8 @@ static int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_a
 		a->len = sa->keys.prf_len;
 		return IKE_OK;
 	}
-	sch = ike_creds_pick_scheme(sa->peer->cfg.creds, sa->peer_hashes, sa->peer->cfg.rsa_pss);
+	sch = ike_creds_sig_scheme(sa->peer->cfg.creds, sa->peer_hashes, sa->peer->cfg.rsa_pss,
+	                           sa->peer->cfg.allow_legacy & IKE_LEGACY_SHA1);
 	if ((n = ike_auth_signed_octets(sa->keys.prf, o, e->octets, sizeof(e->octets))) < 0)
 		return IKE_ERR_CRYPTO;
 	rc = ike_creds_sign(sa->peer->cfg.creds, sch, e->octets, (size_t)n, e->authbuf,

@@ -18,63 +18,26 @@
 . "$(dirname "$0")/swan.lib"
 ix_init ixA
 
-K=$WORK/certs
-mkdir -p "$K"
-pk() { pki "$@" 2>"$K/pki.err" || die "pki $1 failed: $(tail -n 2 "$K/pki.err")"; }
-
-# make_certs TYPE SIZE: CA + tunsecd's and charon's certificates and keys
+# make_certs TYPE SIZE: ix_certs (a CA, tunsecd's and charon's
+# certificates and keys), and other.pem/other.key: tunsecd's name signed by
+# a CA nobody trusts
 make_certs() {
-	local type=$1 size=$2 n id
-	pk --gen --type "$type" --size "$size" --outform pem >"$K/ca.key"
-	pk --self --in "$K/ca.key" --type "$type" --ca --dn "C=CH, O=ix, CN=ix $type CA" \
-		--outform pem >"$K/ca.pem"
-	for n in t w other; do
-		case $n in t) id=$IX_T_ID ;; w) id=$IX_W_ID ;; other) id=$IX_T_ID ;; esac
-		pk --gen --type "$type" --size "$size" --outform pem >"$K/$n.key"
-		if [ $n = other ]; then
-			# the right name, signed by a CA nobody trusts
-			pk --gen --type "$type" --size "$size" --outform pem >"$K/rogue-ca.key"
-			pk --self --in "$K/rogue-ca.key" --type "$type" --ca \
-				--dn "C=CH, O=ix, CN=rogue CA" --outform pem >"$K/rogue-ca.pem"
-			pk --issue --in "$K/$n.key" --type priv --cacert "$K/rogue-ca.pem" \
-				--cakey "$K/rogue-ca.key" --dn "C=CH, O=ix, CN=$id" --san "$id" \
-				--outform pem >"$K/$n.pem"
-		else
-			pk --issue --in "$K/$n.key" --type priv --cacert "$K/ca.pem" \
-				--cakey "$K/ca.key" --dn "C=CH, O=ix, CN=$id" --san "$id" \
-				--outform pem >"$K/$n.pem"
-		fi
-	done
-	# charon: its key from swanctl's private/ directory
-	cp "$K/w.key" "${SWAN_DIR[w]}/private/w.key"
-	chmod 600 "$K"/*.key "${SWAN_DIR[w]}/private/w.key"
-}
-
-# pubkey_conf CERT: both configurations for certificate authentication;
-# tunsecd uses CERT (t.pem, or other.pem for the negative case)
-pubkey_conf() {
-	T_AUTH_LOCAL="auth = pubkey
-			id = $IX_T_ID
-			certs = $K/$1.pem"
-	T_AUTH_REMOTE="auth = pubkey
-			id = $IX_W_ID
-			cacerts = $K/ca.pem"
-	T_SECRETS="private-t {
-		file = $K/$1.key
-	}"
-	W_AUTH_LOCAL="auth = pubkey
-			id = $IX_W_ID
-			certs = $K/w.pem"
-	W_AUTH_REMOTE="auth = pubkey
-			id = $IX_T_ID
-			cacerts = $K/ca.pem"
-	W_SECRETS=""
-	ix_conf
+	local k
+	ix_certs "$1" "$2"
+	k=$IX_PKI
+	ix_pk --gen --type "$1" --size "$2" --outform pem >"$k/other.key"
+	ix_pk --gen --type "$1" --size "$2" --outform pem >"$k/rogue-ca.key"
+	ix_pk --self --in "$k/rogue-ca.key" --type "$1" --ca --dn "C=CH, O=ix, CN=rogue CA" \
+		--outform pem >"$k/rogue-ca.pem"
+	ix_pk --issue --in "$k/other.key" --type priv --cacert "$k/rogue-ca.pem" \
+		--cakey "$k/rogue-ca.key" --dn "C=CH, O=ix, CN=$IX_T_ID" --san "$IX_T_ID" \
+		--outform pem >"$k/other.pem"
+	chmod 600 "$k"/*.key
 }
 
 # --- RSA 2048, tunsecd initiates --------------------------------------------
 make_certs rsa 2048
-pubkey_conf t
+ix_pubkey_conf t
 ix_start_swan
 ix_start_tsd
 check "RSA: tunsec up gw" ix_tunsec up gw
@@ -98,7 +61,7 @@ swan_stop w
 # --- ECDSA P-256, charon initiates ------------------------------------------
 rm -f "${SWAN_DIR[w]}/private/"*.key "${SWAN_DIR[w]}/charon.log"
 make_certs ecdsa 256
-pubkey_conf t
+ix_pubkey_conf t
 ix_start_swan
 ix_start_tsd
 if swan_initiate w net gw; then
@@ -114,7 +77,7 @@ check "ECDSA: tunsecd lists no SA" wait_for 5 ix_no_sa
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 
 # --- a certificate from an untrusted CA is refused --------------------------
-pubkey_conf other
+ix_pubkey_conf other
 ix_start_tsd
 n0=$(swan_log_count w 'generating IKE_AUTH response [0-9]+ \[ N\(AUTH_FAILED\) \]')
 ix_tunsec up gw >/dev/null

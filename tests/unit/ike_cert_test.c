@@ -422,7 +422,9 @@ TEST(ike_cert_rfc7427_a_4_3_original_pss_encoding_accepted)
 	ike_creds_free(rsa);
 }
 
-/* What we sign with, as strongSwan 5.9 picks (RFC 7427 §4, RFC 4754). */
+/* What we sign with when the peer sent SIGNATURE_HASH_ALGORITHMS, as
+ * strongSwan 5.9 picks (RFC 7427 §4): method 14 from its hashes, the legacy
+ * flag has no say. */
 TEST(ike_cert_rfc7427_4_scheme_choice)
 {
 	struct ike_creds *rsa = load("moon-rsa.pem", NULL, "moon-rsa.key", NULL);
@@ -433,17 +435,21 @@ TEST(ike_cert_rfc7427_4_scheme_choice)
 	unsigned all = 1u << IKE_HASH_SHA256 | 1u << IKE_HASH_SHA384 | 1u << IKE_HASH_SHA512;
 
 	CHECK(rsa && p256 && p384 && p521 && none);
-	CHECK_EQ(ike_creds_pick_scheme(rsa, all, false), IKE_SIG_DS_RSA_SHA256);
-	CHECK_EQ(ike_creds_pick_scheme(rsa, all, true), IKE_SIG_DS_PSS_SHA256);
-	CHECK_EQ(ike_creds_pick_scheme(rsa, 1u << IKE_HASH_SHA512, false), IKE_SIG_DS_RSA_SHA512);
-	CHECK_EQ(ike_creds_pick_scheme(rsa, 0, false), IKE_SIG_DS_RSA_SHA256); /* never SHA-1 */
-	CHECK_EQ(ike_creds_pick_scheme(p256, 0, false), IKE_SIG_ECDSA_256);
-	CHECK_EQ(ike_creds_pick_scheme(p384, 0, false), IKE_SIG_ECDSA_384);
-	CHECK_EQ(ike_creds_pick_scheme(p521, 0, false), IKE_SIG_ECDSA_521);
-	CHECK_EQ(ike_creds_pick_scheme(p256, all, false), IKE_SIG_DS_ECDSA_SHA256);
-	CHECK_EQ(ike_creds_pick_scheme(p384, all, false), IKE_SIG_DS_ECDSA_SHA384);
-	CHECK_EQ(ike_creds_pick_scheme(p384, 1u << IKE_HASH_SHA256, false), IKE_SIG_DS_ECDSA_SHA256);
-	CHECK_EQ(ike_creds_pick_scheme(none, all, false), IKE_SIG_NONE);
+	for (int sha1 = 0; sha1 <= 1; sha1++) {
+		CHECK_EQ(ike_creds_sig_scheme(rsa, all, false, sha1), IKE_SIG_DS_RSA_SHA256);
+		CHECK_EQ(ike_creds_sig_scheme(rsa, all, true, sha1), IKE_SIG_DS_PSS_SHA256);
+		CHECK_EQ(ike_creds_sig_scheme(rsa, 1u << IKE_HASH_SHA512, false, sha1),
+		         IKE_SIG_DS_RSA_SHA512);
+		CHECK_EQ(ike_creds_sig_scheme(p256, all, false, sha1), IKE_SIG_DS_ECDSA_SHA256);
+		CHECK_EQ(ike_creds_sig_scheme(p384, all, false, sha1), IKE_SIG_DS_ECDSA_SHA384);
+		CHECK_EQ(ike_creds_sig_scheme(p384, 1u << IKE_HASH_SHA256, false, sha1),
+		         IKE_SIG_DS_ECDSA_SHA256);
+		CHECK_EQ(ike_creds_sig_scheme(none, all, false, sha1), IKE_SIG_NONE);
+		CHECK_EQ(ike_creds_sig_scheme(none, 0, false, sha1), IKE_SIG_NONE);
+	}
+	/* Without legacy, never SHA-1; ECDSA's classic methods are SHA-2. */
+	CHECK_EQ(ike_creds_sig_scheme(rsa, 0, false, false), IKE_SIG_DS_RSA_SHA256);
+	CHECK_EQ(ike_creds_sig_scheme(p384, 0, false, false), IKE_SIG_ECDSA_384);
 	CHECK(strcmp(ike_cert_strerror(IKE_CERT_ERR_EXPIRED), "certificate expired") == 0);
 	ike_creds_free(rsa);
 	ike_creds_free(p256);
@@ -452,9 +458,78 @@ TEST(ike_cert_rfc7427_4_scheme_choice)
 	ike_creds_free(none);
 }
 
+/*
+ * RFC 7427 §4: without the peer's SIGNATURE_HASH_ALGORITHMS, no Digital
+ * Signature method (14) where a classic one of RFC 7296 §3.8 exists: ECDSA
+ * keys sign with RFC 4754's method 9, 10 or 11 by their curve, RSA keys
+ * with method 1 (SHA-1) if legacy allows SHA-1, else still with method 14
+ * and SHA-256 (RFC 8247 §3.2). A peer that sent the notify, even empty or
+ * with SHA-1 alone, keeps method 14 (bit 15 says "sent"). Each row is then
+ * signed and checked by our own verifier under the same legacy flag: what
+ * we choose, we accept.
+ */
+TEST(ike_cert_rfc7427_4_rfc7296_3_8_classic_methods_without_notify)
+{
+	static const struct {
+		const char *cert, *key;
+		unsigned hashes; /* the peer's notify, 0: none */
+		bool pss, sha1;  /* rsa_pss, allow_sha1 */
+		enum ike_sig_scheme want;
+	} rows[] = {
+	    {"sun-ecdsa256.pem", "sun-ecdsa256.key", 0, false, false, IKE_SIG_ECDSA_256},
+	    {"sun-ecdsa256.pem", "sun-ecdsa256.key", 0, false, true, IKE_SIG_ECDSA_256},
+	    {"moon-ecdsa384.pem", "moon-ecdsa384.key", 0, false, false, IKE_SIG_ECDSA_384},
+	    {"moon-ecdsa384.pem", "moon-ecdsa384.key", 0, true, true, IKE_SIG_ECDSA_384},
+	    {"moon-ecdsa521.pem", "moon-ecdsa521.key", 0, false, false, IKE_SIG_ECDSA_521},
+	    {"moon-ecdsa521.pem", "moon-ecdsa521.key", 0, false, true, IKE_SIG_ECDSA_521},
+	    {"moon-rsa.pem", "moon-rsa.key", 0, false, true, IKE_SIG_RSA_SHA1},
+	    {"moon-rsa.pem", "moon-rsa.key", 0, true, true, IKE_SIG_RSA_SHA1},
+	    {"moon-rsa.pem", "moon-rsa.key", 0, false, false, IKE_SIG_DS_RSA_SHA256},
+	    {"sun-rsa-pss.pem", "sun-rsa-pss.key", 0, true, false, IKE_SIG_DS_PSS_SHA256},
+	    /* the notify sent: method 14, legacy or not */
+	    {"moon-rsa.pem", "moon-rsa.key", 1u << 15, false, true, IKE_SIG_DS_RSA_SHA256},
+	    {"moon-rsa.pem", "moon-rsa.key", 1u << 15 | 1u << IKE_HASH_SHA1, false, true,
+	     IKE_SIG_DS_RSA_SHA256},
+	    {"moon-rsa.pem", "moon-rsa.key", 1u << 15 | 1u << IKE_HASH_SHA384, false, true,
+	     IKE_SIG_DS_RSA_SHA384},
+	    {"sun-ecdsa256.pem", "sun-ecdsa256.key", 1u << 15, false, true,
+	     IKE_SIG_DS_ECDSA_SHA256},
+	    {"moon-ecdsa521.pem", "moon-ecdsa521.key", 1u << 15 | 1u << IKE_HASH_SHA512, false,
+	     false, IKE_SIG_DS_ECDSA_SHA512},
+	};
+	const char *cas[2] = {fx("ca-rsa.pem"), fx("ca-ecdsa.pem")};
+	struct ike_creds *trust = ike_creds_load(NULL, 0, NULL, 0, cas, 2, NULL, 0);
+	uint8_t octets[200], sig[1200];
+
+	REQUIRE(trust);
+	for (size_t i = 0; i < sizeof(octets); i++)
+		octets[i] = (uint8_t)(i * 5 + 3);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ike_creds *c = load(rows[i].cert, NULL, rows[i].key, NULL);
+		struct ike_peer_cert *pc = NULL;
+		enum ike_sig_scheme s;
+		int n;
+
+		REQUIRE(c);
+		REQUIRE_EQ(verify_chain(trust, c, NOW_2026, &pc), 0);
+		s = ike_creds_sig_scheme(c, rows[i].hashes, rows[i].pss, rows[i].sha1);
+		CHECK_EQ(s, rows[i].want);
+		n = ike_creds_sign(c, s, octets, sizeof(octets), sig, sizeof(sig));
+		CHECK(n > 0);
+		if (n > 0)
+			CHECK_EQ(ike_peer_cert_check_auth(pc, rows[i].sha1, ike_sig_method(s), sig,
+			                                  (size_t)n, octets, sizeof(octets)),
+			         0);
+		ike_peer_cert_free(pc);
+		ike_creds_free(c);
+	}
+	ike_creds_free(trust);
+}
+
 /* RFC 8247 §3.2: AUTH method 1 is RSA PKCS#1 v1.5 with SHA-1 only. The
- * engine's check refuses it as method 14 refuses SHA-1, unless the legacy
- * option allows SHA-1; a valid method 1 signature then verifies. */
+ * engine's check refuses it as method 14 refuses SHA-1, with its own
+ * reason, unless the legacy option allows SHA-1; a valid method 1
+ * signature then verifies. */
 TEST(ike_cert_rfc8247_3_2_method1_sha1_only_with_legacy)
 {
 	const char *cas[2] = {fx("ca-rsa.pem"), fx("ca-ecdsa.pem")};
@@ -472,7 +547,10 @@ TEST(ike_cert_rfc8247_3_2_method1_sha1_only_with_legacy)
 	REQUIRE(n > 0);
 	CHECK_EQ(ike_peer_cert_check_auth(pc, false, IKE_AUTH_RSA_SIG, sig, (size_t)n, octets,
 	                                  sizeof(octets)),
-	         IKE_CERT_ERR_METHOD);
+	         IKE_CERT_ERR_SHA1);
+	/* the log line says why, and what admits it */
+	CHECK(strstr(ike_cert_strerror(IKE_CERT_ERR_SHA1), "SHA-1") != NULL);
+	CHECK(strstr(ike_cert_strerror(IKE_CERT_ERR_SHA1), "tunsec.legacy = yes") != NULL);
 	CHECK_EQ(ike_peer_cert_check_auth(pc, true, IKE_AUTH_RSA_SIG, sig, (size_t)n, octets,
 	                                  sizeof(octets)),
 	         0);
