@@ -38,22 +38,8 @@
 . "$(dirname "$0")/swan.lib"
 ix_init ixM
 
-K=$WORK/certs
-mkdir -p "$K"
-pk() { pki "$@" 2>"$K/pki.err" || die "pki $1 failed: $(tail -n 2 "$K/pki.err")"; }
-pk --gen --type ecdsa --size 256 --outform pem >"$K/ca.key"
-pk --self --in "$K/ca.key" --type ecdsa --ca --dn "C=CH, O=ix, CN=ix machines CA" \
-	--outform pem >"$K/ca.pem"
-for n in t w; do
-	id=$IX_T_ID
-	[ $n = w ] && id=$IX_W_ID
-	pk --gen --type ecdsa --size 256 --outform pem >"$K/$n.key"
-	pk --issue --in "$K/$n.key" --type priv --cacert "$K/ca.pem" --cakey "$K/ca.key" \
-		--dn "C=CH, O=ix, CN=$id" --san "$id" --outform pem >"$K/$n.pem"
-done
-chmod 600 "$K"/*.key
-cp "$K/w.key" "${SWAN_DIR[w]}/private/w.key"
-chmod 600 "${SWAN_DIR[w]}/private/w.key"
+ix_certs ecdsa 256
+K=$IX_PKI
 SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
 VIP=10.10.0.77
 RSECRET="rad $RANDOM$RANDOM secret"
