@@ -5,9 +5,10 @@
  * a request into struct ike_cp_request for the daemon, and the daemon's
  * answer (struct ike_cp_reply, ike/engine.h) into the reply's attributes.
  *
- * Unknown attributes, vendor-private ones (Windows asks for 23456 and
- * 23457) and malformed values are ignored, as §3.15.1 allows: a request
- * is a wish list, never a reason to fail.
+ * Unknown attributes and vendor-private ones (Windows asks for 23456 and
+ * 23457) are ignored, as §3.15.1 allows: a request is a wish list, never a
+ * reason to fail. A known attribute of a length §3.15.1 does not allow
+ * makes the whole message malformed (ike/payload.c, as strongSwan has it).
  */
 #ifndef TUNSEC_IKE_CP_H
 #define TUNSEC_IKE_CP_H

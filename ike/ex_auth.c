@@ -1155,7 +1155,6 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		e->stats.rx_old++;
 		return IKE_OK;
 	}
-	sa->hs->multi_auth = ike_msg_notify(m, IKE_N_MULTIPLE_AUTH_SUPPORTED) != NULL;
 	/* Verify before anything is committed: first which connection the
 	 * IDs and the AUTH method ask for, then AUTH with its credentials. */
 	e->auth_err = 0;

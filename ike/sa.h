@@ -85,9 +85,9 @@ struct ike_hs {
 	bool eap_waiting;
 	uint8_t msk[IKE_EAP_MSK_MAX];
 	size_t msk_len;
-	/* RFC 4739: the peer announced MULTIPLE_AUTH_SUPPORTED; the
-	 * initiator's second authentication round runs; responder: the
-	 * identity its first round proved */
+	/* RFC 4739: initiator, the server announced MULTIPLE_AUTH_SUPPORTED;
+	 * either role, the second authentication round runs; responder, the
+	 * identity the peer's first round proved */
 	bool multi_auth;
 	bool round2;
 	struct ike_identity id1;

@@ -17,6 +17,10 @@
 #  - accounting (RFC 2866, RFC 2869 §2.1): Start, Interim-Update and Stop
 #    in FreeRADIUS's detail file with User-Name, Acct-Session-Id, the
 #    virtual IP, Class, and the Stop's packet counters at least the pings;
+#  - Session-Timeout (RFC 2865 §5.27): charon hears it as AUTH_LIFETIME
+#    (RFC 4478 §3); a client that neither reauthenticates nor leaves in
+#    time (its packets dropped) is deleted by tunsecd at the timeout, with
+#    Acct-Terminate-Cause Session-Timeout;
 #  - remote.groups: frank's Access-Accept carries Class "guests", none of
 #    the connection's groups: refused, and tunsecd says why;
 #  - a wrong password: Access-Reject, EAP-Failure, no SA, tunsecd says the
@@ -39,7 +43,7 @@ carol	Cleartext-Password := "carol pw"
 	Class = "staff"
 
 erin	Cleartext-Password := "erin pw"
-	Session-Timeout = 2,
+	Session-Timeout = 6,
 	Class = "staff"
 
 frank	Cleartext-Password := "frank pw"
@@ -81,6 +85,8 @@ ix_rw_conf
 # charon: USER (carol) with a password PW, asking for a virtual IP
 swan_conf() {
 	local user=${2:-carol}
+	# reauthentication starts this long before an AUTH_LIFETIME ends
+	W_CONN_EXTRA="over_time = 3s"
 	W_AUTH_LOCAL="auth = eap-mschapv2
 			id = $IX_W_ID
 			eap_id = $user"
@@ -98,6 +104,8 @@ swan_conf() {
 	ix_swan_rw_conf
 }
 swan_conf "carol pw"
+# a reauthentication sets up the new IKE SA before it deletes the old one
+SWAN_CHARON_EXTRA="make_before_break = yes"
 ix_start_swan
 ix_start_tsd
 stat_of() { "$TUNSEC" -s "$WORK/t.sock" stats | awk -v k="$1" '$1 " " $2 == k { print $3 }'; }
@@ -145,12 +153,31 @@ check "Stop: Acct-Session-Time" grep -q 'Acct-Session-Time = [0-9]' <<<"$stop"
 check "Stop: Acct-Terminate-Cause User-Request (she left)" \
 	grep -q 'Acct-Terminate-Cause = User-Request' <<<"$stop"
 
-# 2. erin: Session-Timeout = 2 (RFC 2865 §5.27) ends her session
+# 2. erin: Session-Timeout = 6 (RFC 2865 §5.27). tunsecd tells charon with
+# AUTH_LIFETIME (RFC 4478 §3); charon reauthenticates 3 s before its end
+# (over_time), make-before-break, but from now on its new IKE_SA_INITs are
+# dropped, and so is its Delete of the old SA when its lifetime is over
+# (a client that neither reauthenticates nor leaves, as one without RFC
+# 4478 does not): tunsecd itself ends her session at 6 s.
 swan_conf "erin pw" erin
 swan_load w || die "swanctl could not reload"
 if swan_initiate w net gw; then ok "erin logs in"; else bad "erin logs in"; fi
-check "Session-Timeout: tunsecd deletes erin's IKE SA after 2 s" wait_for 6 ix_no_sa rw
+check "RFC 4478 §3: charon heard the Session-Timeout as AUTH_LIFETIME of 6 s" swan_log_has w \
+	"received AUTH_LIFETIME of 6s"
+# IKE_SA_INIT requests (exchange type 34): on port 500, and on port 4500
+# after the non-ESP marker
+nsx "$W_NS" iptables -A OUTPUT -p udp --dport 500 -m u32 --u32 "0>>22&0x3C@26>>24=34" -j DROP
+nsx "$W_NS" iptables -A OUTPUT -p udp --dport 4500 -m u32 \
+	--u32 "0>>22&0x3C@8=0 && 0>>22&0x3C@30>>24=34" -j DROP
+# INFORMATIONAL requests (37, the Response flag clear) on port 4500: its
+# Delete (its answers to tunsecd's requests still go)
+nsx "$W_NS" iptables -A OUTPUT -p udp --dport 4500 -m u32 \
+	--u32 "0>>22&0x3C@8=0 && 0>>22&0x3C@28&0xFF20=0x2500" -j DROP
+check "charon tries to reauthenticate before the end" wait_for 5 swan_log_has w \
+	"reauthenticating IKE_SA|initiating IKE_SA gw"
+check "Session-Timeout: tunsecd deletes erin's IKE SA at 6 s" wait_for 8 ix_no_sa rw
 check "tunsecd says why" grep -q "RADIUS Session-Timeout reached" "${TSD_LOG[t]}"
+nsx "$W_NS" iptables -F OUTPUT
 check "accounting: erin's Stop, Acct-Terminate-Cause Session-Timeout" wait_for 5 sh -c \
 	"awk 'BEGIN { RS = \"\" } /User-Name = \"erin\"/ && /Acct-Status-Type = Stop/' '$DETAIL' |
 	grep -q 'Acct-Terminate-Cause = Session-Timeout'"
