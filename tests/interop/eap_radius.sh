@@ -37,18 +37,7 @@ VIP=10.10.0.77
 . "$(dirname "$0")/freeradius.lib"
 fr_conf "$SECRET" mschapv2
 RD=$FR_RD
-cat >"$RD/users" <<EOF
-carol	Cleartext-Password := "carol pw"
-	Framed-IP-Address = $VIP,
-	Class = "staff"
-
-erin	Cleartext-Password := "erin pw"
-	Session-Timeout = 6,
-	Class = "staff"
-
-frank	Cleartext-Password := "frank pw"
-	Class = "guests"
-EOF
+fr_users carol "carol pw" $VIP
 fr_start "$T_NS"
 
 # --- tunsecd: eap-radius, a pool, the dead server first -------------------------

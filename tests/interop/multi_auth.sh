@@ -195,18 +195,7 @@ check "tunsecd exits 0 on SIGTERM" tsd_stop t
 # --- d. round 2 by eap-radius -------------------------------------------------
 . "$(dirname "$0")/freeradius.lib"
 fr_conf "$RSECRET" mschapv2
-cat >"$FR_RD/users" <<EOF
-alice	Cleartext-Password := "alice pw"
-	Framed-IP-Address = $VIP,
-	Class = "staff"
-
-erin	Cleartext-Password := "erin pw"
-	Session-Timeout = 6,
-	Class = "staff"
-
-frank	Cleartext-Password := "frank pw"
-	Class = "guests"
-EOF
+fr_users alice "alice pw" $VIP
 fr_start "$T_NS"
 server_conf "auth = eap-radius
 			eap_id = %any
