@@ -1836,7 +1836,7 @@ static int conn_creds(const struct tunsec_config *kc, struct conn *c, char *err,
 }
 
 /*
- * The IDi of our second round (RFC 4739 §3: a new IDi comes before its
+ * The IDi of our second round (RFC 4739: a new IDi comes before its
  * EAP): local-2.id; without one its eap_id, the user's name (an e-mail
  * address when it has an @, else a name: as an EAP server names its
  * users); without either, the first round's. (strongSwan takes the

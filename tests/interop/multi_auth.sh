@@ -3,11 +3,12 @@
 # Interop, strongSwan 5.9 (charon, eap-mschapv2, eap-identity, eap-radius):
 # a machine's certificate, then its user's login, in one IKE SA (RFC 4739,
 # strongSwan's local-N / remote-N rounds). Certificates made with
-# strongSwan's pki in the test's own directory (ECDSA P-256, one CA).
-# RFC 4739 §2: the initiator announces another round with
-# ANOTHER_AUTH_FOLLOWS in its first IKE_AUTH request, both ends announce
-# MULTIPLE_AUTH_SUPPORTED (§3.1 in IKE_SA_INIT, §3.2 the other notify),
-# and the second round is a new IDi followed by EAP (RFC 7296 §2.16).
+# strongSwan's pki (swan.lib's ix_certs: ECDSA P-256, one CA).
+# RFC 4739 §2: the exchanges; §3.1: both ends announce
+# MULTIPLE_AUTH_SUPPORTED (the responder in IKE_SA_INIT, the initiator in
+# its first IKE_AUTH); §3.2: the initiator sends ANOTHER_AUTH_FOLLOWS with
+# its first round's AUTH; the second round is a new IDi followed by EAP
+# (RFC 7296 §2.16).
 # Checks:
 #  a. charon initiates: local-1 pubkey, local-2 eap-mschapv2 as alice;
 #     tunsecd requires remote-1 pubkey and remote-2 eap-mschapv2: charon
@@ -132,7 +133,7 @@ else
 fi
 check "§3.1: tunsecd's IKE_SA_INIT response announces MULTIPLE_AUTH_SUPPORTED" since "$m" \
 	"parsed IKE_SA_INIT response 0 \[.*N\(MULT_AUTH\)"
-check "§2: charon's first IKE_AUTH request says ANOTHER_AUTH_FOLLOWS" since "$m" \
+check "§3.2: charon's first IKE_AUTH request says ANOTHER_AUTH_FOLLOWS" since "$m" \
 	"generating IKE_AUTH request 1 \[.*N\(AUTH_FOLLOWS\)"
 check "round 1: charon verified tunsecd's certificate AUTH" since "$m" \
 	"authentication of '$IX_T_ID' with ECDSA.* successful"
@@ -295,7 +296,7 @@ ix_conf
 ix_start_swan
 ix_start_tsd
 check "charon: 1 IKE SA and 1 CHILD_SA (tunsecd started it)" swan_wait_sas w 1 1 10
-check "§2: tunsecd's first IKE_AUTH request says ANOTHER_AUTH_FOLLOWS" swan_log_has w \
+check "§3.2: tunsecd's first IKE_AUTH request says ANOTHER_AUTH_FOLLOWS" swan_log_has w \
 	"parsed IKE_AUTH request 1 \[.*N\(AUTH_FOLLOWS\)"
 check "§3.1: tunsecd announces MULTIPLE_AUTH_SUPPORTED" swan_log_has w \
 	"parsed IKE_(SA_INIT|AUTH) request [01] \[.*N\(MULT_AUTH\)"
