@@ -1751,6 +1751,7 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 	    {"eap-radius", CFG_AUTH_EAP_RADIUS},
 	    {"eap-dynamic", CFG_AUTH_EAP_DYNAMIC},
 	    {"eap-tls", CFG_AUTH_EAP_TLS},
+	    {"eap", CFG_AUTH_EAP_ANY},
 	};
 	struct conn_ctx *x = obj;
 	const char *v = kv->value;
@@ -1764,15 +1765,15 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		    (methods[i].auth == CFG_AUTH_PSK || methods[i].auth == CFG_AUTH_PUBKEY))
 			return kv_fail(l, kv, path,
 			               "%s in a second authentication round is not supported: only "
-			               "EAP is (eap-mschapv2, eap-tls, eap-radius or eap-dynamic)",
+			               "EAP is (eap, eap-mschapv2, eap-tls, eap-radius or eap-dynamic)",
 			               v);
 		x->end->auth = methods[i].auth;
 		return 0;
 	}
 	if (strncasecmp(v, "eap", 3) == 0)
 		return kv_fail(l, kv, path,
-		               "EAP method %s is not supported (eap-mschapv2, eap-tls, eap-radius "
-		               "and eap-dynamic are)",
+		               "EAP method %s is not supported (eap, eap-mschapv2, eap-tls, "
+		               "eap-radius and eap-dynamic are)",
 		               v);
 	if (strncasecmp(v, "xauth", 5) == 0)
 		return kv_fail(l, kv, path, "XAuth (%s) is IKEv1 and not supported", v);
@@ -1782,7 +1783,8 @@ static int p_e_auth(struct loader *l, void *obj, const struct conftree_kv *kv, c
 		               "'%s': signature scheme constraints are not supported; "
 		               "use pubkey",
 		               v);
-	return kv_fail(l, kv, path, "expected psk, pubkey, eap-mschapv2, eap-tls, eap-radius or eap-dynamic");
+	return kv_fail(l, kv, path,
+	               "expected psk, pubkey, eap, eap-mschapv2, eap-tls, eap-radius or eap-dynamic");
 }
 
 static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
@@ -2027,6 +2029,17 @@ static int check_round(struct loader *l, const struct conftree_section *t, const
 		return round_kv_fail(l, lo, k, path, "auth",
 		                     "eap-dynamic is for remote.auth (we offer methods); log in "
 		                     "with eap-mschapv2 or eap-tls");
+	/* RFC 5998: EAP on both ends is EAP-only authentication, where the
+	 * method alone proves the server: it must be mutual and make a key
+	 * (§4). Of ours only EAP-TLS is: EAP-MSCHAPv2 falls to a dictionary
+	 * attack, and what a RADIUS server runs is not ours to know. */
+	if (k == 1 && cfg_auth_is_eap(le->auth) && cfg_auth_is_eap(rem->auth) &&
+	    (le->auth != CFG_AUTH_EAP_TLS || rem->auth != CFG_AUTH_EAP_TLS))
+		return round_kv_fail(l, lo, k, path, "auth",
+		                     "EAP-only authentication (EAP on both ends, RFC 5998) needs "
+		                     "eap-tls on both: only a mutual, key-making method may prove "
+		                     "the server alone (EAP-MSCHAPv2, eap and eap-radius are not "
+		                     "known to be)");
 	if (rem && rem->auth == CFG_AUTH_EAP_RADIUS && l->c->radius.n_servers == 0)
 		return round_kv_fail(l, re, k, path, "auth",
 		                     "eap-radius needs tunsec { radius { servers { NAME { "
@@ -2532,7 +2545,7 @@ static int load_conn(struct loader *l, const struct conftree_section *t, struct 
 			continue;
 		join(sub, path, r->sec[1]->name);
 		return sec_fail(l, r->sec[1], sub,
-		                "a second authentication round needs auth = eap-mschapv2, "
+		                "a second authentication round needs auth = eap, eap-mschapv2, "
 		                "eap-tls, eap-radius or eap-dynamic (only EAP is supported in a "
 		                "second round)");
 	}

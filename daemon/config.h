@@ -113,7 +113,15 @@ enum cfg_auth {
 	CFG_AUTH_EAP_TLS,
 	CFG_AUTH_EAP_RADIUS,
 	CFG_AUTH_EAP_DYNAMIC, /* remote only: EAP-TLS or EAP-MSCHAPv2, the peer's pick */
+	/* auth = eap: remote, as eap-dynamic; local, whichever of EAP-TLS
+	 * (with certs) and EAP-MSCHAPv2 (with a secret) the server starts */
+	CFG_AUTH_EAP_ANY,
 };
+
+static inline bool cfg_auth_is_eap(enum cfg_auth a)
+{
+	return a != CFG_AUTH_PSK && a != CFG_AUTH_PUBKEY;
+}
 enum cfg_frag { CFG_FRAG_YES = 0, CFG_FRAG_ACCEPT, CFG_FRAG_FORCE, CFG_FRAG_NO };
 enum cfg_send_cert { CFG_CERT_IFASKED = 0, CFG_CERT_ALWAYS, CFG_CERT_NEVER };
 /*

@@ -1870,8 +1870,7 @@ static int cert_local_id(struct conn *c, struct ike_identity *id)
  */
 static uint8_t auth_method(enum cfg_auth a)
 {
-	if (a == CFG_AUTH_EAP_MSCHAPV2 || a == CFG_AUTH_EAP_TLS || a == CFG_AUTH_EAP_RADIUS ||
-	    a == CFG_AUTH_EAP_DYNAMIC)
+	if (cfg_auth_is_eap(a))
 		return IKE_AUTHBY_EAP;
 	return a == CFG_AUTH_PUBKEY ? IKE_AUTHBY_PUBKEY : IKE_AUTHBY_PSK;
 }

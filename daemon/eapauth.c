@@ -107,6 +107,21 @@ void eapauth_creds_free(struct eap_tls_creds *c)
 	free(c);
 }
 
+/* remote.auth = eap-dynamic, or eap (strongSwan's "any method"): the
+ * server offers what it can serve, the peer picks. */
+static bool offers_many(enum cfg_auth a)
+{
+	return a == CFG_AUTH_EAP_DYNAMIC || a == CFG_AUTH_EAP_ANY;
+}
+
+/* local.auth = eap-tls, or eap with a certificate to log in with and the
+ * server's CA: the peer needs EAP-TLS credentials. */
+static bool peer_tls(const struct cfg_end *me, const struct cfg_end *peer)
+{
+	return me->auth == CFG_AUTH_EAP_TLS ||
+	       (me->auth == CFG_AUTH_EAP_ANY && me->n_certs && peer->n_certs);
+}
+
 void eapauth_ends(const struct cfg_conn *cc, unsigned round, bool server, const struct cfg_end **me,
                   const struct cfg_end **peer)
 {
@@ -131,7 +146,7 @@ int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc, uns
 	srv = round == 1 || server;
 	cli = round == 1 || !server;
 	dyn_tls = me->n_certs && peer->n_certs;
-	if (srv && peer->auth == CFG_AUTH_EAP_DYNAMIC && !dyn_tls && !cfg->n_eap_secrets) {
+	if (srv && offers_many(peer->auth) && !dyn_tls && !cfg->n_eap_secrets) {
 		snprintf(err, cap, "%s",
 		         round == 2
 		             ? "the second remote round's auth = eap-dynamic has no method "
@@ -142,9 +157,8 @@ int eapauth_load(const struct tunsec_config *cfg, const struct cfg_conn *cc, uns
 		               "eap-NAME");
 		return -EINVAL;
 	}
-	if (!(srv && (peer->auth == CFG_AUTH_EAP_TLS ||
-	              (peer->auth == CFG_AUTH_EAP_DYNAMIC && dyn_tls))) &&
-	    !(cli && me->auth == CFG_AUTH_EAP_TLS))
+	if (!(srv && (peer->auth == CFG_AUTH_EAP_TLS || (offers_many(peer->auth) && dyn_tls))) &&
+	    !(cli && peer_tls(me, peer)))
 		return 0;
 	if (!(c = calloc(1, sizeof(*c)))) {
 		snprintf(err, cap, "out of memory");
@@ -225,6 +239,8 @@ static bool tls_running(const struct eapauth *st)
 		return false;
 	if (st->server && st->n_offer)
 		return st->srv.methods[st->srv.cur].ops == &eap_tls_ops;
+	if (!st->server && st->n_offer)
+		return st->peer.methods[st->peer.cur].ops == &eap_tls_ops;
 	return true;
 }
 
@@ -314,7 +330,7 @@ static int server_begin(struct eapauth *st, const struct cfg_end *peer, const st
 
 	st->server = true;
 	st->asked = ask;
-	if (peer->auth == CFG_AUTH_EAP_DYNAMIC)
+	if (offers_many(peer->auth))
 		return dynamic_begin(st, peer, ev, ans);
 	if (peer->auth == CFG_AUTH_EAP_TLS) {
 		if ((rc = tls_begin(st, peer, true)) < 0)
@@ -333,29 +349,12 @@ static int server_begin(struct eapauth *st, const struct cfg_end *peer, const st
 	return rc == EAP_SEND ? 0 : -EINVAL;
 }
 
-static int peer_begin(struct eapauth *st, const struct cfg_end *mine, const struct cfg_end *peer,
-                      struct ike_answer *ans)
+/* EAP-MSCHAPv2 as the peer me, with its secret eap-NAME. */
+static int mschapv2_peer(struct eapauth *st, const char *me)
 {
-	const char *me = mine->eap_id[0] ? mine->eap_id : mine->id_text;
-	const struct cfg_eap_secret *s;
+	const struct cfg_eap_secret *s = eapauth_secret(st->cfg, (const uint8_t *)me, strlen(me));
 	struct eap_mschapv2_secret sec;
-	int rc;
 
-	(void)ans;
-	if (mine->auth == CFG_AUTH_EAP_TLS) {
-		char dn[EAP_IDENTITY_MAX];
-
-		if ((rc = tls_begin(st, peer, false)) < 0)
-			return rc;
-		/* Without eap_id or id, the EAP identity is our certificate's
-		 * subject, which the server will find in it. */
-		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds->own.subject) > 0)
-			me = dn;
-		return eap_peer_init(&st->peer, &st->method, 1, (const uint8_t *)me, strlen(me)) < 0
-		           ? -EINVAL
-		           : 0;
-	}
-	s = eapauth_secret(st->cfg, (const uint8_t *)me, strlen(me));
 	if (!s)
 		return -ENOENT;
 	sec.nt_hash = s->nt_hash;
@@ -364,9 +363,36 @@ static int peer_begin(struct eapauth *st, const struct cfg_end *mine, const stru
 	if (eap_mschapv2_peer_init(&st->ms, (const uint8_t *)me, strlen(me), &sec, rand_cb, NULL) <
 	    0)
 		return -EINVAL;
-	st->method.ops = &eap_mschapv2_ops;
-	st->method.st = &st->ms;
-	return eap_peer_init(&st->peer, &st->method, 1, (const uint8_t *)me, strlen(me)) < 0
+	return 0;
+}
+
+/* The peer's methods: EAP-TLS with our certificate, EAP-MSCHAPv2 with
+ * our secret; local.auth = eap takes each it can, and answers whichever
+ * the server starts (a Nak names them, RFC 3748 §5.3.1). */
+static int peer_begin(struct eapauth *st, const struct cfg_end *mine, const struct cfg_end *peer,
+                      struct ike_answer *ans)
+{
+	const char *me = mine->eap_id[0] ? mine->eap_id : mine->id_text;
+	bool any = mine->auth == CFG_AUTH_EAP_ANY;
+	char dn[EAP_IDENTITY_MAX];
+	int rc = -ENOENT;
+
+	(void)ans;
+	st->n_offer = 0;
+	if (peer_tls(mine, peer) && st->tls_creds) {
+		if ((rc = tls_begin(st, peer, false)) < 0)
+			return rc;
+		st->offer[st->n_offer++] = st->method;
+		/* Without eap_id or id, the EAP identity is our certificate's
+		 * subject, which the server will find in it. */
+		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds->own.subject) > 0)
+			me = dn;
+	}
+	if ((mine->auth == CFG_AUTH_EAP_MSCHAPV2 || any) && (rc = mschapv2_peer(st, me)) == 0)
+		st->offer[st->n_offer++] = (struct eap_method){&eap_mschapv2_ops, &st->ms};
+	if (!st->n_offer)
+		return rc;
+	return eap_peer_init(&st->peer, st->offer, st->n_offer, (const uint8_t *)me, strlen(me)) < 0
 	           ? -EINVAL
 	           : 0;
 }

@@ -1755,12 +1755,12 @@ TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
 	    /* only EAP in round 2 */
 	    {GW("local-2 { auth = pubkey }"),
 	     "connections.gw.local-2.auth: pubkey in a second authentication round is not "
-	     "supported: only EAP is (eap-mschapv2, eap-tls, eap-radius or eap-dynamic)"},
+	     "supported: only EAP is (eap, eap-mschapv2, eap-tls, eap-radius or eap-dynamic)"},
 	    {GW("remote-2 { auth = psk }"),
 	     "connections.gw.remote-2.auth: psk in a second authentication round is not supported"},
 	    {GW("remote-2 { auth = PubKey }"), "connections.gw.remote-2.auth: PubKey in a second"},
 	    {GW("local-2 { eap_id = alice }"),
-	     "connections.gw.local-2: a second authentication round needs auth = eap-mschapv2, "
+	     "connections.gw.local-2: a second authentication round needs auth = eap, eap-mschapv2, "
 	     "eap-tls, eap-radius or eap-dynamic (only EAP is supported in a second round)"},
 	    {GW("local-2 { auth = eap-ttls }"),
 	     "connections.gw.local-2.auth: EAP method eap-ttls is not supported"},
@@ -1792,6 +1792,19 @@ TEST(config_swanctl_conf5_auth_rounds_rfc4739_refused)
 	    {GW("local-2 { auth = eap-tls }"),
 	     "connections.gw.local-2: local-2.auth = eap-tls needs local-2.certs (the user "
 	     "certificate we log in with)"},
+	    /* auth = eap: any method, both ends */
+	    {GW("local-2 { auth = eap }"), NULL},
+	    {GW("remote-2 { auth = EAP }"), NULL},
+	    /* RFC 5998 §4: EAP on both ends of round 1 (EAP-only) with a
+	     * mutual, key-making method only: EAP-TLS (accepted in
+	     * tests/interop/eap_only.sh, with certificates) */
+	    {GW("local { auth = eap-mschapv2 }\n remote { auth = eap-mschapv2 }"),
+	     "connections.gw.local.auth: EAP-only authentication (EAP on both ends, RFC 5998) "
+	     "needs eap-tls on both"},
+	    {GW("local { auth = eap-tls }\n remote { auth = eap }"),
+	     "connections.gw.local.auth: EAP-only authentication"},
+	    {GW("local { auth = eap-tls }\n remote { auth = eap-radius }"),
+	     "connections.gw.local.auth: EAP-only authentication"},
 	};
 #undef GW
 
@@ -1936,7 +1949,7 @@ TEST(config_swanctl_conf5_bad_values_file_line)
 	     "connections.gw.children.net.dpd_action: expected clear, none, trap or restart"},
 	    {"ch:close_action = start", "close_action: expected clear, none, trap or restart"},
 	    {"l:auth = none",
-	     "connections.gw.local.auth: expected psk, pubkey, eap-mschapv2, eap-tls, eap-radius or "
+	     "connections.gw.local.auth: expected psk, pubkey, eap, eap-mschapv2, eap-tls, eap-radius or "
 	     "eap-dynamic"},
 	    /* traffic selectors */
 	    {"ch:local_ts = 10.0.0.0/8, dynamic", "dynamic (the IKE address) cannot be combined"},
