@@ -13,7 +13,12 @@
 #  3. the same peer with a wrong password is refused (EAP-MSCHAPv2's
 #     failure after the switch: no second switch, no SA);
 #  4. tunsecd -t refuses eap-dynamic with nothing to offer, and
-#     local.auth = eap-dynamic.
+#     local.auth = eap-dynamic;
+#  5. auth = eap (swanctl's "any EAP method"): as remote.auth tunsecd
+#     serves it as eap-dynamic (charon's Nak picks EAP-MSCHAPv2); as
+#     local.auth, with both a certificate and an EAP secret, tunsecd
+#     answers whichever method charon's server starts: EAP-MSCHAPv2, then
+#     EAP-TLS.
 . "$(dirname "$0")/swan.lib"
 ix_init ixD
 
@@ -29,6 +34,7 @@ issue() { # NAME ID FLAG
 		--dn "C=CH, O=ix, CN=$2" --san "$2" --flag "$3" --outform pem >"$K/$1.pem"
 }
 issue t $IX_T_ID serverAuth
+issue w $IX_W_ID serverAuth
 issue carol carol@ix.test clientAuth
 chmod 600 "$K"/*.key
 SWAN_LOAD_EXTRA="eap-tls eap-mschapv2 eap-identity"
@@ -127,4 +133,69 @@ sed -e '0,/auth = pubkey/s//auth = eap-dynamic/' "$WORK/t.conf" >"$WORK/local.co
 chmod 600 "$WORK/local.conf"
 check "local.auth = eap-dynamic: tunsecd -t refuses it" sh -c \
 	"'$TUNSECD' -t -c '$WORK/local.conf' 2>&1 | grep -q 'eap-dynamic is for remote.auth'"
+
+# 5a. remote.auth = eap: the server offers what it can, as eap-dynamic
+T_AUTH_REMOTE="auth = eap
+			cacerts = $K/ca.pem"
+mschap_client "dave pw"
+ix_conf
+: >"${SWAN_DIR[w]}/charon.log"
+swan_load w || die "swanctl could not reload"
+ix_start_tsd
+login "remote.auth = eap: EAP-MSCHAPv2 peer"
+check "remote.auth = eap: charon Naks EAP-TLS for EAP-MSCHAPv2" swan_log_has w \
+	"requesting EAP_MSCHAPV2 authentication, sending EAP_NAK"
+check "remote.auth = eap: 1 IKE SA and 1 CHILD_SA" swan_wait_sas w 1 1 3
+swan_ctl w --terminate --ike gw >/dev/null 2>&1
+check "tunsecd: no SA after dave leaves" wait_for 5 ix_no_sa
+check "tunsecd exits 0 on SIGTERM" tsd_stop t
+swan_stop w
+
+# 5b. local.auth = eap: tunsecd the client, with carol's certificate and
+# her secret (one EAP identity: EAP-TLS checks that her certificate names
+# it); charon the server, with one method, then the other
+rm -f "${SWAN_DIR[w]}/private/"*
+cp "$K/w.key" "${SWAN_DIR[w]}/private/w.key"
+chmod 600 "${SWAN_DIR[w]}/private/w.key"
+W_AUTH_LOCAL="auth = pubkey
+			id = $IX_W_ID
+			certs = $K/w.pem"
+W_SECRETS="eap-carol {
+		id = carol@ix.test
+		secret = \"carol pw\"
+	}"
+T_AUTH_LOCAL="auth = eap
+			id = $IX_T_ID
+			eap_id = carol@ix.test
+			certs = $K/carol.pem"
+T_AUTH_REMOTE="auth = pubkey
+			id = $IX_W_ID
+			cacerts = $K/ca.pem"
+T_SECRETS="private-c {
+		file = $K/carol.key
+	}
+	eap-carol {
+		id = carol@ix.test
+		secret = \"carol pw\"
+	}"
+for m in mschapv2 tls; do
+	# (charon checks remote.cacerts as a constraint: EAP-TLS only)
+	W_AUTH_REMOTE="auth = eap-$m
+			id = %any
+			eap_id = %any"
+	[ $m = tls ] && W_AUTH_REMOTE="$W_AUTH_REMOTE
+			cacerts = $K/ca.pem"
+	ix_conf
+	: >"${SWAN_DIR[w]}/charon.log" 2>/dev/null
+	ix_start_swan
+	ix_start_tsd
+	M=$(echo $m | tr a-z A-Z)
+	check "local.auth = eap, charon serves EAP-$M: tunsec up gw" ix_tunsec up gw
+	check "... charon: EAP_$M succeeded" wait_for 10 swan_log_has w \
+		"EAP method EAP_$M succeeded, MSK established"
+	check "... 1 IKE SA and 1 CHILD_SA at charon" swan_wait_sas w 1 1 5
+	check "... ping both ways (3/3 each)" ix_ping_both 3
+	check "tunsecd exits 0 on SIGTERM" tsd_stop t
+	swan_stop w
+done
 lib_finish
