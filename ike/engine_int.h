@@ -1,7 +1,7 @@
 /*
  * The engine's insides, shared by its files (DESIGN.md: "one per
  * exchange"): engine.c (API, queues, SA lifecycle, receive dispatch,
- * sealing), ex_init.c, ex_auth.c, ex_child.c, ex_rekey.c, ex_info.c,
+ * sealing), ex_init.c, ex_auth.c (with ex_eap.c), ex_child.c, ex_rekey.c, ex_info.c,
  * timer.c, with satab.c (tables) and sa.c (one SA's state). Nothing here
  * is API: that is ike/engine.h.
  */
@@ -196,6 +196,43 @@ bool same_identity(const struct ike_sa *a, const struct ike_sa *b);
 int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
                     ike_time_t now);
 int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+/* ... and what ex_eap.c shares of it */
+void certs_add(const struct ike_peer *p, struct ike_build *b, bool asked);
+void id_payload(const struct ike_identity *id, struct ike_id *out, uint8_t body[4 + 255],
+                size_t *body_len);
+void keep_peer_id(struct ike_sa *sa, const struct ike_id *id);
+bool id_matches(const struct ike_identity *want, const struct ike_id *got);
+int id_fit(const struct ike_identity *want, const struct ike_id *got);
+void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_t *id_body,
+                 size_t id_body_len, struct ike_auth_octets *o);
+int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_auth_octets *o,
+              struct ike_auth *a);
+bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
+                 const struct ike_id *id);
+bool suite_fit(struct ike_engine *e, const struct ike_peer *p, const struct ike_sa *sa);
+struct ike_sa *twin(struct ike_engine *e, const struct ike_sa *sa);
+void need_event(struct ike_engine *e, struct ike_sa *sa, enum ike_need need,
+                const struct ike_cp_request *req);
+int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
+                const struct ike_cp_reply *ans, ike_time_t now);
+bool refused(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m, uint8_t pl);
+
+/* ex_eap.c: EAP in IKE_AUTH (§2.16), EAP-only (RFC 5998), a second round
+ * (RFC 4739) */
+bool eap_only(const struct ike_peer *p);
+int eap_begin(struct ike_engine *e, struct ike_sa *sa, const struct auth_pending *pa);
+int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
+                   ike_time_t now);
+int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
+int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const struct ike_answer *ans);
+int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct ike_answer *ans,
+                    ike_time_t now);
+int auth_make_eap(struct ike_engine *e, struct ike_sa *sa, const struct ike_identity *id,
+                  struct ike_auth *a);
+bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
+                     const struct ike_identity *id);
+int round1_answer(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa);
+int start_round2(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 
 /* ex_child.c */
 bool creq_on(const struct ike_sa *sa);
