@@ -96,7 +96,7 @@ void certs_add(const struct ike_peer *p, struct ike_build *b, bool asked)
 }
 
 void id_payload(const struct ike_identity *id, struct ike_id *out, uint8_t body[4 + 255],
-                       size_t *body_len)
+                size_t *body_len)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = id->type;
@@ -133,7 +133,7 @@ bool id_matches(const struct ike_identity *want, const struct ike_id *got)
 /* AUTH of one side (§2.15): initiator with RealMessage1 | Nr | prf(SK_pi,
  * IDi'), responder with RealMessage2 | Ni | prf(SK_pr, IDr'). */
 void auth_octets(const struct ike_sa *sa, bool of_initiator, const uint8_t *id_body,
-                        size_t id_body_len, struct ike_auth_octets *o)
+                 size_t id_body_len, struct ike_auth_octets *o)
 {
 	o->real_msg = of_initiator ? sa->hs->init_req : sa->hs->init_resp;
 	o->real_msg_len = of_initiator ? sa->hs->init_req_len : sa->hs->init_resp_len;
@@ -156,7 +156,7 @@ static int64_t wall_now(const struct ike_engine *e)
  * the scheme the peer's RFC 7427 hash list allows. 0 or IKE_ERR_CRYPTO.
  */
 int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_auth_octets *o,
-                     struct ike_auth *a)
+              struct ike_auth *a)
 {
 	enum ike_sig_scheme sch;
 	int n, rc;
@@ -194,7 +194,7 @@ int auth_make(struct ike_engine *e, struct ike_sa *sa, const struct ike_auth_oct
  * reason goes to e->auth_err and the counters.
  */
 bool auth_verify(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
-                        const struct ike_id *id)
+                 const struct ike_id *id)
 {
 	const struct ike_msg *m = &e->msg;
 	struct ike_auth_octets o;
@@ -548,7 +548,7 @@ static void replace_twins(struct ike_engine *e, struct ike_sa *sa, bool initial_
 
 /* IKE_EV_NEED: the exchange of sa waits for ike_engine_resume(). */
 void need_event(struct ike_engine *e, struct ike_sa *sa, enum ike_need need,
-                       const struct ike_cp_request *req)
+                const struct ike_cp_request *req)
 {
 	struct ike_event ev;
 
@@ -680,7 +680,7 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
  * CHILD_SA) up. ans: the addresses and servers for a CP request (NULL: no
  * CP, or none could be assigned). */
 int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
-                       const struct ike_cp_reply *ans, ike_time_t now)
+                const struct ike_cp_reply *ans, ike_time_t now)
 {
 	struct ike_peer *p = sa->peer;
 	struct ike_auth_octets o;

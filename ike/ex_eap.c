@@ -55,7 +55,7 @@ static void eap_key(const struct ike_sa *sa, bool of_initiator, const uint8_t **
 /* Our AUTH after EAP: the shared-key MIC (method 2) keyed with the EAP
  * key, over our side's octets. Data in e->authbuf (wipe it). */
 int auth_make_eap(struct ike_engine *e, struct ike_sa *sa, const struct ike_identity *id,
-                         struct ike_auth *a)
+                  struct ike_auth *a)
 {
 	struct ike_auth_octets o;
 	struct ike_id pl;
@@ -77,7 +77,7 @@ int auth_make_eap(struct ike_engine *e, struct ike_sa *sa, const struct ike_iden
 
 /* The peer's AUTH after EAP, over its side's octets with its ID id. */
 bool auth_verify_eap(struct ike_engine *e, struct ike_sa *sa, bool of_initiator,
-                            const struct ike_identity *id)
+                     const struct ike_identity *id)
 {
 	const struct ike_msg *m = &e->msg;
 	struct ike_auth_octets o;
@@ -136,7 +136,7 @@ static int auth_refuse(struct ike_engine *e, struct ike_sa *sa, const struct aut
 /* Responder, IKE_SA_EAP: the peer's next EAP message, or, once the
  * method succeeded, its AUTH made with the MSK. */
 int on_eap_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_path *path,
-                          ike_time_t now)
+                   ike_time_t now)
 {
 	const struct ike_msg *m = &e->msg;
 	struct auth_pending *pa = sa->pause;
@@ -323,7 +323,7 @@ int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const struct ike_
 /* Initiator: the daemon's EAP Response (or, after the server's Success,
  * the MSK: our AUTH goes next). */
 int eap_resume_peer(struct ike_engine *e, struct ike_sa *sa, const struct ike_answer *ans,
-                           ike_time_t now)
+                    ike_time_t now)
 {
 	struct ike_hdr h;
 	struct ike_build b;
