@@ -1703,6 +1703,36 @@ static int p_c_pools(struct loader *l, void *obj, const struct conftree_kv *kv, 
 	return 0;
 }
 
+/* vips: 0.0.0.0 and/or :: (any address of that family the server gives;
+ * strongSwan's way to ask); asking for one address in particular is not
+ * supported. */
+static int p_c_vips(struct loader *l, void *obj, const struct conftree_kv *kv, const char *path)
+{
+	struct cfg_conn *cc = ((struct conn_ctx *)obj)->conn;
+	struct conftree_list it;
+	char buf[ELEM_MAX];
+	int rc;
+
+	cc->vip4 = cc->vip6 = false;
+	conftree_list_init(&it, kv->value);
+	while ((rc = conftree_list_next(&it, buf, sizeof(buf))) > 0) {
+		if (strcmp(buf, "0.0.0.0") == 0)
+			cc->vip4 = true;
+		else if (strcmp(buf, "::") == 0)
+			cc->vip6 = true;
+		else
+			return kv_fail(l, kv, path,
+			               "'%s': only 0.0.0.0 and :: (whatever address the server "
+			               "gives) are supported",
+			               buf);
+	}
+	if (rc < 0)
+		return kv_fail(l, kv, path, "malformed list");
+	if (!cc->vip4 && !cc->vip6)
+		return kv_fail(l, kv, path, "expected 0.0.0.0 and/or ::, got nothing");
+	return 0;
+}
+
 static int p_c_unique(struct loader *l, void *obj, const struct conftree_kv *kv,
                       const char *path)
 {
@@ -1734,6 +1764,7 @@ static const struct key_spec conn_keys[] = {
     {"send_cert", false, p_c_send_cert, 0},
     {"mobike", false, p_c_mobike, 0},
     {"pools", false, p_c_pools, 0},
+    {"vips", false, p_c_vips, 0},
     {"unique", false, p_c_unique, 0},
 };
 

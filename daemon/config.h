@@ -263,6 +263,10 @@ struct cfg_conn {
 	 * 2.19), tried in this order; indexes into tunsec_config.pools */
 	unsigned pools[CFG_CONN_MAX_POOLS];
 	unsigned n_pools;
+	/* vips = 0.0.0.0, ::: as the client, ask the server for a virtual
+	 * IPv4 and/or IPv6 address (RFC 7296 section 2.19), which goes on
+	 * the TUN device while the IKE SA lasts */
+	bool vip4, vip6;
 	enum cfg_unique unique;			/* default no */
 	/* Last, and left out of a reload's comparison (CFG_CONN_CMP_LEN):
 	 * "FILE:LINE" of its connections.NAME section, for messages. */

@@ -517,10 +517,11 @@ static void child_unlink(struct conn *c, struct tunnel *t)
 		}
 }
 
+/* Route dst/prefix into the TUN, from src (NULL: tunsec.addrs of the
+ * family, if any). */
 static void route_add(struct daemon *d, int family, const uint8_t *dst, unsigned prefix,
-		      const char *what)
+		      const uint8_t *src, const char *what)
 {
-	const uint8_t *src = NULL;
 	int rc;
 
 	for (unsigned k = 0; k < d->cfg.n_addrs && !src; k++)
@@ -609,7 +610,7 @@ static bool pool_route_add(struct daemon *d, const struct cfg_pool *pc, struct p
 	u128_addr(pc->family, lo, r->lo);
 	u128_addr(pc->family, hi, r->hi);
 	if (len >= 0) {
-		route_add(d, pc->family, r->lo, (unsigned)len, pc->name);
+		route_add(d, pc->family, r->lo, (unsigned)len, NULL, pc->name);
 		return true;
 	}
 	for (u128 x = lo;;) {
@@ -620,7 +621,7 @@ static bool pool_route_add(struct daemon *d, const struct cfg_pool *pc, struct p
 		       x + (((u128)2 << k) - 1) > x)
 			k++;
 		u128_addr(pc->family, x, a);
-		route_add(d, pc->family, a, width - k, pc->name);
+		route_add(d, pc->family, a, width - k, NULL, pc->name);
 		if (x + (((u128)1 << k) - 1) >= hi)
 			break;
 		x += (u128)1 << k;
@@ -684,20 +685,36 @@ static bool pool_routed(struct daemon *d, const struct esp_sel *s)
 	return false;
 }
 
+/* The virtual IP of that family a client's IKE SA got, or NULL. */
+static const uint8_t *vip_of(const struct conn_ikesa *s, int family)
+{
+	for (size_t i = 0; s && s->vip && i < s->vip->n_addrs; i++)
+		if (s->vip->addrs[i].family == family)
+			return s->vip->addrs[i].addr;
+	return NULL;
+}
+
 /* Routes into the TUN for the negotiated remote selectors (already there:
  * fine; they stay until the daemon exits, so a trap still catches), but
- * for those a pool's route covers. */
-static void child_routes(struct daemon *d, const struct ike_child_info *ci)
+ * for those a pool's route covers. A client's traffic leaves from its
+ * virtual IP (s, the CHILD_SA's IKE SA): the route is made anew with it
+ * as the source, as the address may differ from the last IKE SA's. */
+static void child_routes(struct daemon *d, const struct ike_child_info *ci,
+			 const struct conn_ikesa *s)
 {
 	for (size_t i = 0; i < ci->n_remote; i++) {
-		const struct esp_sel *s = &ci->remote[i];
-		int prefix = esp_sel_prefix(s);
+		const struct esp_sel *sel = &ci->remote[i];
+		const uint8_t *vip = vip_of(s, sel->family);
+		int prefix = esp_sel_prefix(sel);
 		char buf[128];
 
-		if (prefix < 0 || !d->netcfg || pool_routed(d, s))
+		if (prefix < 0 || !d->netcfg || pool_routed(d, sel))
 			continue;
-		route_add(d, s->family, s->start, (unsigned)prefix,
-			  esp_sel_str(s, buf, sizeof(buf)));
+		if (vip)
+			netcfg_route_del(d->netcfg, d->tun.ifindex, sel->family, sel->start,
+					 (unsigned)prefix);
+		route_add(d, sel->family, sel->start, (unsigned)prefix, vip,
+			  esp_sel_str(sel, buf, sizeof(buf)));
 	}
 }
 
@@ -943,7 +960,7 @@ static void on_child_up(struct daemon *d, struct conn *c, const struct ike_event
 		if (ci->we_initiated)
 			out_take_over(d, c, t, "we rekeyed it");
 	}
-	child_routes(d, ci);
+	child_routes(d, ci, ikesa_find(d, ev->sa_id));
 	l[0] = r[0] = '\0';
 	if (ci->n_local)
 		esp_sel_str(&ci->local[0], l, sizeof(l));
@@ -1071,6 +1088,86 @@ static void leases_release(struct conn_ikesa *s, uint64_t now)
 	s->n_leases = 0;
 }
 
+/* ", virtual IP a, b" (and, a client's, ", DNS x, y": what the server
+ * offered; applying it to the system is not tunsecd's yet) */
+static void cp_str(const struct ike_cp_reply *cp, bool dns, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < cp->n_addrs; i++) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		size_t n = strlen(out);
+
+		inet_ntop(cp->addrs[i].family, cp->addrs[i].addr, ip, sizeof(ip));
+		snprintf(out + n, cap - n, "%s%s", i ? ", " : ", virtual IP ", ip);
+	}
+	for (size_t i = 0; dns && i < cp->n_dns; i++) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		size_t n = strlen(out);
+
+		inet_ntop(cp->dns[i].family, cp->dns[i].addr, ip, sizeof(ip));
+		snprintf(out + n, cap - n, "%s%s", i ? ", " : ", DNS ", ip);
+	}
+}
+
+/* Is addr a virtual IP of a client IKE SA other than s? (Two IKE SAs of
+ * one connection may hold the same address: the later one's removal
+ * must not take it from the other.) */
+static bool vip_held(const struct daemon *d, const struct conn_ikesa *s, const struct ike_addr *a)
+{
+	for (size_t k = 0; k < d->n_conns; k++)
+		for (const struct conn_ikesa *o = d->conns[k]->sas; o; o = o->next)
+			for (size_t i = 0; o != s && o->vip && i < o->vip->n_addrs; i++)
+				if (o->vip->addrs[i].family == a->family &&
+				    memcmp(o->vip->addrs[i].addr, a->addr, 16) == 0)
+					return true;
+	return false;
+}
+
+/*
+ * A client's virtual IPs (vips; RFC 7296 §2.19): the addresses the
+ * server's CFG_REPLY gave go on the TUN device, as host addresses (the
+ * routes to the remote selectors name them as source, child_routes()),
+ * until the IKE SA and its rekeyed successors are gone.
+ */
+static void vips_take(struct daemon *d, struct conn_ikesa *s, const struct ike_cp_reply *cp)
+{
+	if (!cp->n_addrs || !d->netcfg)
+		return;
+	if (!s->vip && !(s->vip = malloc(sizeof(*s->vip)))) {
+		log_err("%s: out of memory: virtual IP not taken", s->conn->cfg.name);
+		return;
+	}
+	*s->vip = *cp;
+	for (size_t i = 0; i < cp->n_addrs; i++) {
+		const struct ike_addr *a = &cp->addrs[i];
+		int rc = netcfg_addr_add(d->netcfg, d->tun.ifindex, a->family, a->addr,
+					 a->family == AF_INET ? 32 : 128);
+
+		if (rc < 0 && rc != -EEXIST) {
+			char ip[INET6_ADDRSTRLEN] = "?";
+
+			inet_ntop(a->family, a->addr, ip, sizeof(ip));
+			log_warn("%s: cannot put the virtual IP %s on %s: %s", s->conn->cfg.name,
+				 ip, d->tun.name, strerror(-rc));
+		}
+	}
+}
+
+static void vips_drop(struct daemon *d, struct conn_ikesa *s)
+{
+	if (!s->vip)
+		return;
+	for (size_t i = 0; d->netcfg && i < s->vip->n_addrs; i++) {
+		const struct ike_addr *a = &s->vip->addrs[i];
+
+		if (!vip_held(d, s, a))
+			netcfg_addr_del(d->netcfg, d->tun.ifindex, a->family, a->addr,
+					a->family == AF_INET ? 32 : 128);
+	}
+	free(s->vip);
+	s->vip = NULL;
+}
+
 static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 {
 	struct conn *c = s->conn;
@@ -1080,6 +1177,7 @@ static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 	radsess_free(s->rad);
 	eapauth_free(s->eap);
 	leases_release(s, now);
+	vips_drop(d, s);
 	htab_del(&d->ikesas, &s->l);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -1190,6 +1288,11 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 				s->rad = old->rad;
 				old->rad = NULL;
 			}
+			/* a client's virtual IPs stay on the TUN device */
+			if (!s->vip) {
+				s->vip = old->vip;
+				old->vip = NULL;
+			}
 			s->gone_in_octets += old->gone_in_octets;
 			s->gone_out_octets += old->gone_out_octets;
 			s->gone_in_packets += old->gone_in_packets;
@@ -1207,14 +1310,10 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 		if (radhub_cfg(d->radius)->accounting && !radsess_accounting(s->rad))
 			account(d, s, RADIUS_ACCT_START, now);
 	}
+	if (ev->initiator && !ev->rekeyed_sa_id)
+		vips_take(d, s, &ev->cp);
 	/* Addresses, not endpoints: no port (as tunsec status shows them). */
-	for (size_t i = 0; i < ev->cp.n_addrs; i++) {
-		char ip[INET6_ADDRSTRLEN] = "?";
-		size_t n = strlen(vips);
-
-		inet_ntop(ev->cp.addrs[i].family, ev->cp.addrs[i].addr, ip, sizeof(ip));
-		snprintf(vips + n, sizeof(vips) - n, "%s%s", i ? ", " : ", virtual IP ", ip);
-	}
+	cp_str(&ev->cp, ev->initiator, vips, sizeof(vips));
 	log_info("%s: IKE SA #%u %s with %s as %s, %s, SPIs %016llx_i %016llx_r%s%s", cc->name,
 		 ev->sa_id, ev->rekeyed_sa_id ? "rekeyed" : "established",
 		 ike_addr_str(&ev->path.remote, peer, sizeof(peer)),
@@ -1717,6 +1816,23 @@ static int default_local_id(struct daemon *d, struct conn *c, struct ike_identit
 	return 0;
 }
 
+/* 0.0.0.0/0 and/or ::/0, any port and protocol. */
+static void sels_any(struct esp_sel *out, size_t *n, bool v4, bool v6)
+{
+	*n = 0;
+	for (int k = 0; k < 2; k++) {
+		struct esp_sel *s;
+
+		if (!(k ? v6 : v4))
+			continue;
+		s = &out[(*n)++];
+		memset(s, 0, sizeof(*s));
+		s->family = k ? AF_INET6 : AF_INET;
+		s->port_hi = 65535;
+		memset(s->end, 0xff, k ? 16 : 4);
+	}
+}
+
 static void sels_default(struct esp_sel *out, size_t *n, const struct esp_sel *cfg, unsigned ncfg,
 			 const struct cfg_prefix *hosts, unsigned nhosts, const struct ike_path *p,
 			 bool local)
@@ -1918,6 +2034,13 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 		     cc->n_local_addrs, pp, true);
 	sels_default(ic->remote_ts, &ic->n_remote_ts, cc->remote_ts, cc->n_remote_ts,
 		     cc->remote_addrs, cc->n_remote_addrs, pp, false);
+	/* vips (RFC 7296 §2.19): ask; our traffic is then the virtual IP,
+	 * not known yet: propose any address of the family, the server
+	 * narrows it (§2.9; strongSwan's dynamic with vips) */
+	ic->request_vip4 = cc->vip4;
+	ic->request_vip6 = cc->vip6;
+	if ((cc->vip4 || cc->vip6) && !cc->n_local_ts)
+		sels_any(ic->local_ts, &ic->n_local_ts, cc->vip4, cc->vip6);
 	ic->dpd_delay = msecs(cc->dpd_delay);
 	ic->retransmit_timeout = d->cfg.retransmit_timeout_ms * 1000000ULL;
 	ic->retransmit_base = d->cfg.retransmit_base;
@@ -2002,7 +2125,7 @@ static void conn_routes(struct daemon *d, const struct conn *c)
 	memset(&ci, 0, sizeof(ci));
 	memcpy(ci.remote, c->cfg.remote_ts, sizeof(c->cfg.remote_ts));
 	ci.n_remote = c->cfg.n_remote_ts;
-	child_routes(d, &ci);
+	child_routes(d, &ci, NULL);
 }
 
 /* `tunsecd -t`: our certificates must be valid now, or peers refuse them. */

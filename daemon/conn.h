@@ -74,6 +74,10 @@ struct conn_ikesa {
 	/* traffic of its CHILD_SAs already freed, for accounting */
 	uint64_t gone_in_octets, gone_out_octets, gone_in_packets, gone_out_packets;
 	uint64_t session_end; /* RADIUS Session-Timeout: deleted then (0: none) */
+	/* a client's (vips): what the server's CFG_REPLY gave (RFC 7296
+	 * §2.19); its addresses are on the TUN device while the IKE SA (or
+	 * its rekeyed successor) lasts. NULL: none. */
+	struct ike_cp_reply *vip;
 	uint8_t term_cause;   /* Acct-Terminate-Cause of its Stop (0: from the reason) */
 };
 

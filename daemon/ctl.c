@@ -179,6 +179,23 @@ static void until_out(struct out *o, const char *what, uint64_t at, uint64_t now
 		     (unsigned long long)(at > now ? (at - now) / 1000000000ULL : 0));
 }
 
+/* A client's virtual IPs and the DNS servers the server offered. */
+static void vip_status(struct out *o, const struct ike_cp_reply *cp)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < cp->n_addrs; i++) {
+		inet_ntop(cp->addrs[i].family, cp->addrs[i].addr, ip, sizeof(ip));
+		outf(o, "    virtual IP %s (from the server)\n", ip);
+	}
+	for (size_t i = 0; i < cp->n_dns; i++) {
+		inet_ntop(cp->dns[i].family, cp->dns[i].addr, ip, sizeof(ip));
+		outf(o, "%s%s", i ? ", " : "    DNS ", ip);
+	}
+	if (cp->n_dns)
+		outf(o, " (offered; not applied by tunsecd)\n");
+}
+
 static void child_status(struct out *o, const struct conn *c, const struct tunnel *t,
 			 uint64_t now)
 {
@@ -313,6 +330,8 @@ static void conn_status(struct out *o, struct daemon *d, const struct conn *c,
 			outf(o, "    virtual IP %s (pool %s)\n", ip,
 			     pool_cfg(cs->leases[j].pool)->name);
 		}
+		if (cs && cs->vip)
+			vip_status(o, cs->vip);
 		while (k < n_kids && kids[k].t->sa_id < s->id)
 			k++;
 		for (; k < n_kids && kids[k].t->sa_id == s->id; k++)

@@ -19,6 +19,10 @@ int netcfg_link_set(struct netcfg *nc, int ifindex, unsigned mtu, int up);
 /* family AF_INET/AF_INET6; addr in network order. */
 int netcfg_addr_add(struct netcfg *nc, int ifindex, int family, const uint8_t *addr,
 		    unsigned prefix);
+/* Remove an address netcfg_addr_add() added (the kernel also drops the
+ * routes that had it as their source); -EADDRNOTAVAIL if it is not there. */
+int netcfg_addr_del(struct netcfg *nc, int ifindex, int family, const uint8_t *addr,
+		    unsigned prefix);
 /* Route dst/prefix through the interface (src: preferred source, or NULL). */
 int netcfg_route_add(struct netcfg *nc, int ifindex, int family, const uint8_t *dst,
 		     unsigned prefix, const uint8_t *src);

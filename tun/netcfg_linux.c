@@ -357,6 +357,34 @@ int netcfg_addr_add(struct netcfg *nc, int ifindex, int family, const uint8_t *a
 	return rc;
 }
 
+int netcfg_addr_del(struct netcfg *nc, int ifindex, int family, const uint8_t *addr,
+                    unsigned prefix)
+{
+	size_t alen;
+	int rc = check_addr(family, prefix);
+
+	if (rc < 0)
+		return rc;
+	if (ifindex <= 0 || !addr)
+		return -EINVAL;
+	alen = addr_len(family);
+	rc = addr_msg(nc, RTM_DELADDR, ifindex, family, addr, prefix);
+	if (rc != 0 && rc != -EADDRNOTAVAIL)
+		return rc;
+	/* Gone now (or already): forget it, keeping the others' order. */
+	for (size_t i = nc->n_undo; i-- > 0;) {
+		struct nc_entry *e = &nc->undo[i];
+
+		if (e->kind == NC_ADDR && e->ifindex == ifindex && e->family == family &&
+		    e->prefix == prefix && memcmp(e->addr, addr, alen) == 0) {
+			memmove(e, e + 1, (nc->n_undo - i - 1) * sizeof(*e));
+			nc->n_undo--;
+			break;
+		}
+	}
+	return rc;
+}
+
 /* The destination with its host bits cleared: IPv4 refuses a route whose
  * destination has bits beyond the prefix ("invalid prefix"). */
 static void mask_prefix(uint8_t *out, const uint8_t *in, size_t alen, unsigned prefix)

@@ -4,7 +4,10 @@
 # RFC 2759) to strongSwan 5.9 (charon, eap-mschapv2 plugin) as the EAP
 # server, which proves itself with the PSK. Checks:
 #  - §2.16: tunsecd's IKE_AUTH carries no AUTH; charon's EAP method
-#    succeeds for carol, both AUTHs with the MSK verify, CHILD_SA up, ping;
+#    succeeds for carol, both AUTHs with the MSK verify, CHILD_SA up;
+#  - §2.19: tunsecd asks (vips = 0.0.0.0) and gets a virtual IP and a DNS
+#    server from charon's pool; the address goes on its TUN device and
+#    pings go from and to it;
 #  - tunsecd answers no EAP before charon's AUTH verified (CVE-2021-45079's
 #    lesson): with the wrong PSK for charon, charon logs no EAP response
 #    from tunsecd and tunsecd ends the IKE SA saying the server's AUTH
@@ -14,6 +17,7 @@
 ix_init ixC
 
 SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
+IX_VIPS=1
 T_START=start
 me() { # PASSWORD, PSK TUNSECD CHECKS CHARON WITH
 	T_AUTH_LOCAL="auth = eap-mschapv2
@@ -53,10 +57,11 @@ check "charon: carol's EAP-MSCHAPv2 succeeded (§2.16)" swan_log_has w \
 check "charon: tunsecd's AUTH with the MSK verified" swan_log_has w \
 	"authentication of '$IX_T_ID' with EAP successful"
 check "charon: tunsecd's first IKE_AUTH had no AUTH (it asked for EAP)" swan_log_has w \
-	"parsed IKE_AUTH request 1 \\[ IDi( N\\(INIT_CONTACT\\))? IDr SA TSi TSr"
+	"parsed IKE_AUTH request 1 \\[ IDi( N\\(INIT_CONTACT\\))? IDr CPRQ\\(ADDR DNS\\) SA TSi TSr"
 check "tunsecd: the IKE SA is up" wait_for 3 ix_ike_up
-wait_for 5 ping_n "$T_NS" $W_IN4 1 >/dev/null
-check "ping through the CHILD_SA (5/5)" ping_n "$T_NS" $W_IN4 5
+ix_vip_checks 5
+check "tunsec down gw" ix_tunsec down gw
+check "... the virtual IP leaves the TUN device with the IKE SA" wait_for 5 ix_vip_gone
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 check "charon: no SA after tunsecd's Delete" swan_wait_sas w 0 0 5
 

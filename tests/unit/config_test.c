@@ -1522,7 +1522,9 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"c:version = 3", "connections.gw.version: expected 0 (any) or 2"},
 	    {"c:mobike = yes", "connections.gw.mobike: MOBIKE is not supported yet"},
 	    {"c:aggressive = yes", "connections.gw.aggressive: unknown key"},
-	    {"c:vips = 0.0.0.0", "connections.gw.vips: unknown key"},
+	    {"c:vips = 10.0.0.1", "connections.gw.vips: '10.0.0.1': only 0.0.0.0 and :: (whatever "
+	     "address the server gives) are supported"},
+	    {"c:vips = 0.0.0.0, ::", NULL},
 	    {"c:pools = p", "connections.gw.pools: unknown pool 'p' (no pools.p section)"},
 	    {"c:local_port = 4500", "connections.gw.local_port: unknown key"},
 	    /* local-1 written first is the first round: local, after it,
