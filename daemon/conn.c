@@ -1016,6 +1016,48 @@ struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id)
 	return ikesa_find(d, id);
 }
 
+/* Into connection c's list of IKE SAs, and out of it. */
+static void ikesa_link(struct conn_ikesa *s, struct conn *c)
+{
+	s->conn = c;
+	s->prev = NULL;
+	s->next = c->sas;
+	if (c->sas)
+		c->sas->prev = s;
+	c->sas = s;
+	c->n_sas++;
+}
+
+static void ikesa_unlink(struct conn_ikesa *s)
+{
+	struct conn *c = s->conn;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->sas = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	c->n_sas--;
+	s->prev = s->next = NULL;
+}
+
+/*
+ * The engine moved s's IKE SA to connection `to` (struct ike_answer's
+ * peer, after EAP), and its next events come with that one: the record
+ * follows, so that its leases (NEED_CP comes next), CHILD_SAs, accounting,
+ * status, a reload or `tunsec down` of either connection find it where
+ * the engine has it. The engine moves an SA only within IKE_AUTH, before
+ * IKE_UP: it has no CHILD_SA yet to move with it.
+ */
+static void ikesa_move(struct conn_ikesa *s, struct conn *to)
+{
+	if (s->conn == to)
+		return;
+	ikesa_unlink(s);
+	ikesa_link(s, to);
+}
+
 static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t id)
 {
 	struct conn_ikesa *s = calloc(1, sizeof(*s));
@@ -1027,12 +1069,7 @@ static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t i
 		return NULL;
 	}
 	s->id = id;
-	s->conn = c;
-	s->next = c->sas;
-	if (c->sas)
-		c->sas->prev = s;
-	c->sas = s;
-	c->n_sas++;
+	ikesa_link(s, c);
 	return s;
 }
 
@@ -1073,21 +1110,13 @@ static void leases_release(struct conn_ikesa *s, uint64_t now)
 
 static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 {
-	struct conn *c = s->conn;
-
 	if (radsess_accounting(s->rad))
 		account(d, s, RADIUS_ACCT_STOP, now);
 	radsess_free(s->rad);
 	eapauth_free(s->eap);
 	leases_release(s, now);
 	htab_del(&d->ikesas, &s->l);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		c->sas = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	c->n_sas--;
+	ikesa_unlink(s);
 	free(s);
 }
 
@@ -1627,6 +1656,7 @@ static void drain(struct daemon *d, uint64_t now)
 	 * response leaves (the peer may send on it as soon as it has that). */
 	while (ike_engine_poll_event(d->ike, &ev) == 1) {
 		struct conn *c = conn_by_peer(d, ev.peer);
+		struct conn_ikesa *s;
 
 		/* A connection removed by a reload: its SAs were dropped from
 		 * the data plane with it; what the engine still says of them
@@ -1635,6 +1665,10 @@ static void drain(struct daemon *d, uint64_t now)
 			ike_event_wipe(&ev);
 			continue;
 		}
+		/* The engine's word on which connection an SA runs under is
+		 * the last (it moves one after EAP: ike_answer's peer). */
+		if (ev.sa_id && (s = ikesa_find(d, ev.sa_id)) && s->conn != c)
+			ikesa_move(s, c);
 		switch (ev.type) {
 		case IKE_EV_IKE_UP:
 			on_ike_up(d, c, &ev, now);
