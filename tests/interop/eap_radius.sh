@@ -177,7 +177,8 @@ swan_conf "frank pw" frank
 swan_load w || die "swanctl could not reload"
 if swan_initiate w net gw; then bad "Class not in remote.groups: refused"; else ok "Class not in remote.groups: refused"; fi
 check "Class not in remote.groups: no SA on tunsecd" wait_for 5 ix_no_sa rw
-check "tunsecd says why" grep -q "RADIUS admitted frank, but its Class is none of remote.groups" \
+check "tunsecd says why, and which groups it tried" grep -q \
+	"RADIUS admitted frank, but its Class guests is none of remote.groups: groups tried: rw (staff, admins)$" \
 	"${TSD_LOG[t]}"
 
 # 4. a wrong password

@@ -245,7 +245,7 @@ else
 fi
 check "frank: no SA on tunsecd" wait_for 5 ix_no_sa rw
 check "frank: tunsecd says why" wait_for 3 tsd_since "$tm" \
-	"RADIUS admitted frank, but its Class is none of the second round's groups"
+	"RADIUS admitted frank, but its Class guests is none of the second round's groups: groups tried: rw \\(staff, admins\\)$"
 check "no password or RADIUS secret in tunsecd's log" sh -c \
 	"! grep -qF -e 'alice pw' -e 'frank pw' -e '$RSECRET' '${TSD_LOG[t]}'"
 fr_verified_all
