@@ -55,15 +55,7 @@ tsd_since() { tail -n +$(($1 + 1)) "${TSD_LOG[t]}" | grep -qE "$2"; }
 # remote-2 section), with a RADIUS section when RADIUS=1
 server_conf() {
 	T_TSEC_EXTRA=""
-	[ "${2:-0}" = 1 ] && T_TSEC_EXTRA="radius {
-		accounting = yes
-		servers {
-			freeradius {
-				address = 127.0.0.1
-				secret = \"$RSECRET\"
-			}
-		}
-	}"
+	[ "${2:-0}" = 1 ] && T_TSEC_EXTRA=$(fr_tsec_radius "$RSECRET" "accounting = yes")
 	T_AUTH_LOCAL="auth = pubkey
 			id = $IX_T_ID
 			certs = $K/t.pem"
