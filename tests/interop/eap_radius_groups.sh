@@ -123,8 +123,6 @@ conn_status() { ix_status | awk -v c="$1:" '$1 == c { p = 1; print; next } /^[^ 
 conn_has() { conn_status "$1" | grep -qE "$2"; }
 # the virtual IP connection $1 leased from pool $2
 vip_of() { conn_status "$1" | sed -nE "s/^    virtual IP ([0-9.]+) \\(pool $2\\)\$/\\1/p"; }
-# charon's CHILD_SA has remote selector $1 (swanctl --list-sas)
-swan_remote_ts() { swan_list_sas w | grep -qE "^ +remote +${1//./\\.}\$"; }
 # tunsecd answers and has no IKE SA in any connection
 no_sas() {
 	local st
@@ -157,7 +155,7 @@ tm=$(tsd_mark)
 if login carol "carol pw"; then ok "carol logs in"; else bad "carol logs in"; fi
 check "carol: tunsecd lists her under rw" conn_has rw 'remote id carol'
 check_eq "carol: her Framed-IP-Address, from rw4" "$(vip_of rw rw4)" $VIP
-check "carol: charon has rw's selectors (10.201.1.0/24)" swan_remote_ts 10.201.1.0/24
+check "carol: charon has rw's selectors (10.201.1.0/24)" swan_has_ts w remote 10.201.1.0/24
 check "carol: nothing moved" eval "! tsd_since $tm 'moved to connection'"
 logout carol
 
@@ -176,7 +174,7 @@ check "frank: a virtual IP from guest4 (${FVIP:-none})" grep -qE '^10\.10\.99\.[
 check "frank: guests' selectors at tunsecd (local 10.201.1.0/25)" conn_has guests \
 	'^ +local +10\.201\.1\.0/25$'
 check "frank: charon's CHILD_SA has guests' selectors (RFC 7296 §2.9: 10.201.1.0/25)" \
-	swan_remote_ts 10.201.1.0/25
+	swan_has_ts w remote 10.201.1.0/25
 check "frank: charon installed ${FVIP:-his address}" swan_log_has w \
 	"installing new virtual IP ${FVIP:-none}$"
 wait_for 5 ping_n "$W_NS" $T_IN4 1 >/dev/null
@@ -248,7 +246,7 @@ fi
 check "guests replaced: moved to the new guests" tsd_since "$tm" \
 	"RADIUS Class guests: moved to connection guests$"
 check "guests replaced: the new guests' selectors at charon (10.201.1.0/26)" \
-	swan_remote_ts 10.201.1.0/26
+	swan_has_ts w remote 10.201.1.0/26
 check "guests replaced: tunsecd lists him under guests" conn_has guests 'remote id frank'
 logout "guests replaced: frank"
 tm=$(tsd_mark)
