@@ -1677,6 +1677,9 @@ static struct conn *check_groups(struct daemon *d, struct conn_ikesa *s, struct 
 		const struct cfg_end *orr;
 		bool fits = o == c || could_move(c, o);
 
+		/* (without a second round, eapauth_ends() gives the first's) */
+		if (s->eap_round == 2 && !o->cfg.has_remote2)
+			continue;
 		eapauth_ends(&o->cfg, s->eap_round, true, &me, &orr);
 		if (orr->auth != CFG_AUTH_EAP_RADIUS || !orr->n_groups)
 			continue;
