@@ -1643,10 +1643,11 @@ static bool could_move(const struct conn *c, const struct conn *o)
 {
 	const struct ike_config *a = &c->icfg, *b = &o->icfg;
 
-	return a->local_auth == b->local_auth && a->remote_auth == b->remote_auth &&
-	       a->remote_eap2 == b->remote_eap2 && a->assign_vips == b->assign_vips &&
-	       id_alike(&a->local_id, &b->local_id) && id_alike(&a->remote_id, &b->remote_id) &&
-	       id_alike(&a->remote_id2, &b->remote_id2);
+	/* (the configured methods: the engine knows EAP, not which) */
+	return c->cfg.local.auth == o->cfg.local.auth && c->cfg.remote.auth == o->cfg.remote.auth &&
+	       c->cfg.remote2.auth == o->cfg.remote2.auth && a->remote_eap2 == b->remote_eap2 &&
+	       a->assign_vips == b->assign_vips && id_alike(&a->local_id, &b->local_id) &&
+	       id_alike(&a->remote_id, &b->remote_id) && id_alike(&a->remote_id2, &b->remote_id2);
 }
 
 /*
