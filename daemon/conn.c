@@ -1033,6 +1033,48 @@ struct conn_ikesa *conn_ikesa_find(struct daemon *d, uint32_t id)
 	return ikesa_find(d, id);
 }
 
+/* Into connection c's list of IKE SAs, and out of it. */
+static void ikesa_link(struct conn_ikesa *s, struct conn *c)
+{
+	s->conn = c;
+	s->prev = NULL;
+	s->next = c->sas;
+	if (c->sas)
+		c->sas->prev = s;
+	c->sas = s;
+	c->n_sas++;
+}
+
+static void ikesa_unlink(struct conn_ikesa *s)
+{
+	struct conn *c = s->conn;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->sas = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	c->n_sas--;
+	s->prev = s->next = NULL;
+}
+
+/*
+ * The engine moved s's IKE SA to connection `to` (struct ike_answer's
+ * peer, after EAP), and its next events come with that one: the record
+ * follows, so that its leases (NEED_CP comes next), CHILD_SAs, accounting,
+ * status, a reload or `tunsec down` of either connection find it where
+ * the engine has it. The engine moves an SA only within IKE_AUTH, before
+ * IKE_UP: it has no CHILD_SA yet to move with it.
+ */
+static void ikesa_move(struct conn_ikesa *s, struct conn *to)
+{
+	if (s->conn == to)
+		return;
+	ikesa_unlink(s);
+	ikesa_link(s, to);
+}
+
 static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t id)
 {
 	struct conn_ikesa *s = calloc(1, sizeof(*s));
@@ -1044,12 +1086,7 @@ static struct conn_ikesa *ikesa_new(struct daemon *d, struct conn *c, uint32_t i
 		return NULL;
 	}
 	s->id = id;
-	s->conn = c;
-	s->next = c->sas;
-	if (c->sas)
-		c->sas->prev = s;
-	c->sas = s;
-	c->n_sas++;
+	ikesa_link(s, c);
 	return s;
 }
 
@@ -1170,8 +1207,6 @@ static void vips_drop(struct daemon *d, struct conn_ikesa *s)
 
 static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 {
-	struct conn *c = s->conn;
-
 	if (radsess_accounting(s->rad))
 		account(d, s, RADIUS_ACCT_STOP, now);
 	radsess_free(s->rad);
@@ -1179,13 +1214,7 @@ static void ikesa_free(struct daemon *d, struct conn_ikesa *s, uint64_t now)
 	leases_release(s, now);
 	vips_drop(d, s);
 	htab_del(&d->ikesas, &s->l);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		c->sas = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	c->n_sas--;
+	ikesa_unlink(s);
 	free(s);
 }
 
@@ -1659,24 +1688,112 @@ static void eap_resume(struct daemon *d, struct conn *c, struct conn_ikesa *s,
 	sodium_memzero(ans, sizeof(*ans)); /* the MSK */
 }
 
-/* remote.groups (of the round RADIUS answered for: remote-2's in a
- * second): the Access-Accept's Class must be one of them (strongSwan's
- * eap-radius class_group); else the login fails, with EAP-Failure in
- * place of the Success. */
-static void check_groups(struct conn_ikesa *s, struct ike_answer *ans, char *why, size_t cap)
+/* RFC 2865 §5.25: Class is octets, compared whole with a group's name. */
+static bool groups_have(const struct cfg_end *r, const struct radsess_user *u)
 {
-	const struct cfg_end *me, *r;
-	const struct radsess_user *u = radsess_user(s->rad);
-
-	eapauth_ends(&s->conn->cfg, s->eap_round, true, &me, &r);
-	if (!r->n_groups)
-		return;
 	for (unsigned i = 0; i < r->n_groups; i++)
 		if (strlen(r->groups[i]) == u->class_len &&
 		    memcmp(r->groups[i], u->class_, u->class_len) == 0)
-			return;
-	snprintf(why, cap, "RADIUS admitted %.200s, but its Class is none of %s", u->name,
-		 s->eap_round == 2 ? "the second round's groups" : "remote.groups");
+			return true;
+	return false;
+}
+
+/* The Class for a log line: what is not printable ASCII as '?'. */
+static char *class_str(const struct radsess_user *u, char *buf, size_t cap)
+{
+	size_t n = u->class_len < cap - 1 ? u->class_len : cap - 1;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = u->class_[i] >= 0x20 && u->class_[i] < 0x7f ? (char)u->class_[i] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* "NAME (g1, g2)NOTE" at the end of buf ("; " before it unless the
+ * first): a connection's groups tried. */
+static void groups_tried(char *buf, size_t cap, const struct conn *c, const struct cfg_end *r,
+			 const char *note)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, cap - n, "%s%s (", n ? "; " : "", c->cfg.name);
+	for (unsigned i = 0; i < r->n_groups; i++) {
+		n = strlen(buf);
+		snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", r->groups[i]);
+	}
+	n = strlen(buf);
+	snprintf(buf + n, cap - n, ")%s", note);
+}
+
+/* The same identity, or both unset (type 0: %any) */
+static bool id_alike(const struct ike_identity *a, const struct ike_identity *b)
+{
+	return id_same(a, b) || (!a->type && !b->type);
+}
+
+/*
+ * Whether an IKE SA of connection c could run under o as far as the daemon
+ * can tell from the configuration: the same identities and methods each
+ * way, in as many rounds, and virtual IPs alike. The engine checks the
+ * rest when it moves the SA (addresses, IKE and ESP proposals: struct
+ * ike_answer's peer) and answers EAP-Failure if o does not fit.
+ */
+static bool could_move(const struct conn *c, const struct conn *o)
+{
+	const struct ike_config *a = &c->icfg, *b = &o->icfg;
+
+	/* (the configured methods: the engine knows EAP, not which) */
+	return c->cfg.local.auth == o->cfg.local.auth && c->cfg.remote.auth == o->cfg.remote.auth &&
+	       c->cfg.remote2.auth == o->cfg.remote2.auth && a->remote_eap2 == b->remote_eap2 &&
+	       a->assign_vips == b->assign_vips && id_alike(&a->local_id, &b->local_id) &&
+	       id_alike(&a->remote_id, &b->remote_id) && id_alike(&a->remote_id2, &b->remote_id2);
+}
+
+/*
+ * remote.groups (of the round RADIUS answered for: remote-2's in a
+ * second): the Access-Accept's Class must be one of them (strongSwan's
+ * eap-radius class_group); a connection without groups admits everyone.
+ * If the Class is not, strongSwan re-selects the peer config among those
+ * the exchange fits, and so do we: the IKE SA moves to the first other
+ * connection, in the file's order, whose remote.auth of that round is
+ * eap-radius with groups that hold the Class and that could_move() to
+ * (ans->peer; the engine has the last word). The connection chosen, or
+ * NULL: the SA stays, or (none found) the login fails with EAP-Failure in
+ * place of the Success, and why lists the groups tried.
+ */
+static struct conn *check_groups(struct daemon *d, struct conn_ikesa *s, struct ike_answer *ans,
+				 char *why, size_t cap)
+{
+	const struct cfg_end *me, *r;
+	const struct radsess_user *u = radsess_user(s->rad);
+	struct conn *c = s->conn;
+	char tried[400] = "", cls[80];
+
+	eapauth_ends(&c->cfg, s->eap_round, true, &me, &r);
+	if (!r->n_groups || groups_have(r, u))
+		return NULL;
+	for (size_t i = 0; i < d->n_conns; i++) {
+		struct conn *o = d->conns[i];
+		const struct cfg_end *orr;
+		bool fits = o == c || could_move(c, o);
+
+		/* (without a second round, eapauth_ends() gives the first's) */
+		if (s->eap_round == 2 && !o->cfg.has_remote2)
+			continue;
+		eapauth_ends(&o->cfg, s->eap_round, true, &me, &orr);
+		if (orr->auth != CFG_AUTH_EAP_RADIUS || !orr->n_groups)
+			continue;
+		if (o != c && fits && groups_have(orr, u)) {
+			ans->peer = o->peer;
+			return o;
+		}
+		groups_tried(tried, sizeof(tried), o, orr,
+			     fits ? "" : " with other identities, methods or rounds");
+	}
+	snprintf(why, cap,
+		 "RADIUS admitted %.200s, but its Class %s is none of %s: groups tried: %s",
+		 u->name, class_str(u, cls, sizeof(cls)),
+		 s->eap_round == 2 ? "the second round's groups" : "remote.groups", tried);
 	sodium_memzero(ans->msk, sizeof(ans->msk));
 	ans->msk_len = 0;
 	ans->eap_status = IKE_EAP_FAILURE;
@@ -1684,6 +1801,32 @@ static void check_groups(struct conn_ikesa *s, struct ike_answer *ans, char *why
 	ans->eap_len = 4;
 	ans->eap[2] = 0;
 	ans->eap[3] = 4;
+	return NULL;
+}
+
+/*
+ * After an answer that moves IKE SA id from connection `from` to `to`
+ * (check_groups()) and the events it caused: the engine moved it, or it
+ * found that `to` does not fit the exchange, answered EAP-Failure and
+ * ended the SA (whose IKE_DOWN freed the record). The record follows the
+ * SA at once: a reload that removes `from` before the SA's next event must
+ * not take it along.
+ */
+static void groups_moved(struct daemon *d, struct conn *from, struct conn *to, uint32_t id,
+			 const char *cls, uint64_t now)
+{
+	struct conn_ikesa *s = ikesa_find(d, id);
+	uint64_t held;
+
+	if (s) {
+		ikesa_move(s, to);
+		log_info("%s: IKE SA #%u: RADIUS Class %s: moved to connection %s", from->cfg.name,
+			 id, cls, to->cfg.name);
+	} else if (log_limit_ok(&from->failed_log, now, 5, &held)) {
+		log_warn("%s: IKE SA #%u: RADIUS Class %s: connection %s does not fit the exchange "
+			 "(its addresses or proposals differ): refused with EAP-Failure",
+			 from->cfg.name, id, cls, to->cfg.name);
+	}
 }
 
 /* What the RADIUS servers answered: the next EAP round of the IKE SA that
@@ -1695,8 +1838,10 @@ static void radius_drain(struct daemon *d, uint64_t now)
 	radhub_flush(d->radius);
 	while (radhub_poll(d->radius, &ev) == 1) {
 		struct conn_ikesa *s = ev.user;
+		struct conn *from, *to = NULL;
 		struct ike_answer ans;
-		char why[300];
+		char why[768], cls[80] = "";
+		uint32_t id;
 
 		if (!s) {
 			if (ev.type == RADIUS_EV_TIMEOUT)
@@ -1707,9 +1852,15 @@ static void radius_drain(struct daemon *d, uint64_t now)
 		radsess_result(s->rad, &ev, &ans, why, sizeof(why));
 		radius_event_wipe(&ev);
 		if (ans.eap_status == IKE_EAP_SUCCESS)
-			check_groups(s, &ans, why, sizeof(why));
-		eap_resume(d, s->conn, s, &ans, why, now);
+			to = check_groups(d, s, &ans, why, sizeof(why));
+		if (to)
+			class_str(radsess_user(s->rad), cls, sizeof(cls));
+		from = s->conn;
+		id = s->id;
+		eap_resume(d, from, s, &ans, why, now); /* (may free s) */
 		drain(d, now);
+		if (to)
+			groups_moved(d, from, to, id, cls, now);
 	}
 	radhub_flush(d->radius);
 }
@@ -1726,6 +1877,7 @@ static void drain(struct daemon *d, uint64_t now)
 	 * response leaves (the peer may send on it as soon as it has that). */
 	while (ike_engine_poll_event(d->ike, &ev) == 1) {
 		struct conn *c = conn_by_peer(d, ev.peer);
+		struct conn_ikesa *s;
 
 		/* A connection removed by a reload: its SAs were dropped from
 		 * the data plane with it; what the engine still says of them
@@ -1734,6 +1886,10 @@ static void drain(struct daemon *d, uint64_t now)
 			ike_event_wipe(&ev);
 			continue;
 		}
+		/* The engine's word on which connection an SA runs under is
+		 * the last (it moves one after EAP: ike_answer's peer). */
+		if (ev.sa_id && (s = ikesa_find(d, ev.sa_id)) && s->conn != c)
+			ikesa_move(s, c);
 		switch (ev.type) {
 		case IKE_EV_IKE_UP:
 			on_ike_up(d, c, &ev, now);

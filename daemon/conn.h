@@ -42,6 +42,8 @@ struct conn_lease {
 struct conn_ikesa {
 	struct hlink l;
 	struct conn_ikesa *prev, *next; /* its connection's list */
+	/* the connection the engine runs it under, which may change once,
+	 * after EAP, when a RADIUS Class picks another (conn.c ikesa_move) */
 	struct conn *conn;
 	uint32_t id;
 	bool up;

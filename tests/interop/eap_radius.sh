@@ -22,7 +22,9 @@
 #    time (its packets dropped) is deleted by tunsecd at the timeout, with
 #    Acct-Terminate-Cause Session-Timeout;
 #  - remote.groups: frank's Access-Accept carries Class "guests", none of
-#    the connection's groups: refused, and tunsecd says why;
+#    the connection's groups, and no other connection's (a move to one
+#    whose groups hold it: eap_radius_groups.sh): refused, and tunsecd
+#    says why;
 #  - a wrong password: Access-Reject, EAP-Failure, no SA, tunsecd says the
 #    RADIUS server rejected carol;
 #  - no Message-Authenticator dropped by FreeRADIUS (every request of ours
@@ -73,24 +75,9 @@ ix_rw_conf
 
 # charon: USER (carol) with a password PW, asking for a virtual IP
 swan_conf() {
-	local user=${2:-carol}
 	# reauthentication starts this long before an AUTH_LIFETIME ends
 	W_CONN_EXTRA="over_time = 3s"
-	W_AUTH_LOCAL="auth = eap-mschapv2
-			id = $IX_W_ID
-			eap_id = $user"
-	W_AUTH_REMOTE="auth = psk
-			id = $IX_T_ID"
-	W_SECRETS="ike-t {
-		id-a = $IX_T_ID
-		id-b = $IX_W_ID
-		secret = $IX_PSK
-	}
-	eap-me {
-		id = $user
-		secret = \"$1\"
-	}"
-	ix_swan_rw_conf
+	ix_swan_eap_conf "${2:-carol}" "$1"
 }
 swan_conf "carol pw"
 # a reauthentication sets up the new IKE SA before it deletes the old one
@@ -177,7 +164,8 @@ swan_conf "frank pw" frank
 swan_load w || die "swanctl could not reload"
 if swan_initiate w net gw; then bad "Class not in remote.groups: refused"; else ok "Class not in remote.groups: refused"; fi
 check "Class not in remote.groups: no SA on tunsecd" wait_for 5 ix_no_sa rw
-check "tunsecd says why" grep -q "RADIUS admitted frank, but its Class is none of remote.groups" \
+check "tunsecd says why, and which groups it tried" grep -q \
+	"RADIUS admitted frank, but its Class guests is none of remote.groups: groups tried: rw (staff, admins)$" \
 	"${TSD_LOG[t]}"
 
 # 4. a wrong password

@@ -44,14 +44,7 @@ FR_TLS_DIR=$K
 fr_conf "$SECRET" tls
 fr_start "$T_NS"
 
-T_TSEC_EXTRA="radius {
-		servers {
-			freeradius {
-				address = 127.0.0.1
-				secret = \"$SECRET\"
-			}
-		}
-	}"
+T_TSEC_EXTRA=$(fr_tsec_radius "$SECRET")
 T_AUTH_LOCAL="auth = psk
 			id = $IX_T_ID"
 T_AUTH_REMOTE="auth = eap-radius"

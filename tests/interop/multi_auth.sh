@@ -28,6 +28,10 @@
 #     accounting Start and Stop (RFC 2866) for alice; erin's
 #     Session-Timeout (§5.27) reaches charon as AUTH_LIFETIME (RFC 4478
 #     §3); frank, whose Class is none of remote-2.groups, is refused;
+#     with a connection guests whose remote-2.groups hold it (else like
+#     rw, but for its pool and local_ts), round 2's Class moves frank's
+#     IKE SA there (strongSwan's re-selection by eap-radius class_group):
+#     its pool, its selectors at charon, both identities in its status;
 #  e. tunsecd initiates (local-1 pubkey, local-2 eap-mschapv2) to charon
 #     requiring remote-1 pubkey and remote-2 eap-mschapv2: charon parses
 #     ANOTHER_AUTH_FOLLOWS in tunsecd's first IKE_AUTH request, verifies
@@ -55,15 +59,7 @@ tsd_since() { tail -n +$(($1 + 1)) "${TSD_LOG[t]}" | grep -qE "$2"; }
 # remote-2 section), with a RADIUS section when RADIUS=1
 server_conf() {
 	T_TSEC_EXTRA=""
-	[ "${2:-0}" = 1 ] && T_TSEC_EXTRA="radius {
-		accounting = yes
-		servers {
-			freeradius {
-				address = 127.0.0.1
-				secret = \"$RSECRET\"
-			}
-		}
-	}"
+	[ "${2:-0}" = 1 ] && T_TSEC_EXTRA=$(fr_tsec_radius "$RSECRET" "accounting = yes")
 	T_AUTH_LOCAL="auth = pubkey
 			id = $IX_T_ID
 			certs = $K/t.pem"
@@ -245,7 +241,58 @@ else
 fi
 check "frank: no SA on tunsecd" wait_for 5 ix_no_sa rw
 check "frank: tunsecd says why" wait_for 3 tsd_since "$tm" \
-	"RADIUS admitted frank, but its Class is none of the second round's groups"
+	"RADIUS admitted frank, but its Class guests is none of the second round's groups: groups tried: rw \\(staff, admins\\)$"
+# frank again, with a connection guests alike but for remote-2.groups
+# (guests), its pool and local_ts: round 2's Class moves the IKE SA there
+# (strongSwan's re-selection by eap-radius class_group). rw takes charon's
+# subnet, so that the engine starts with it (a subnet beats none).
+server_conf "auth = eap-radius
+			eap_id = %any
+			groups = guests" 1
+T_CONNS_EXTRA="guests {
+		local_addrs = $T_UL
+		remote_addrs = %any
+		pools = guest4
+		proposals = aes256gcm16-prfsha256-x25519
+		local {
+			$T_AUTH_LOCAL
+		}
+		remote {
+			$T_AUTH_REMOTE
+		}
+		children {
+			net {
+				local_ts = 10.201.1.0/25
+				esp_proposals = aes256gcm16
+			}
+		}
+	}"
+T_POOLS_EXTRA="guest4 {
+		addrs = 10.10.99.0/24
+	}"
+T_RW_REMOTE_ADDRS=${W_UL%.*}.0/24
+server_conf "auth = eap-radius
+			eap_id = %any
+			groups = staff, admins" 1
+ix_tunsec reload || bad "tunsec reload (guests added)"
+tm=$(tsd_mark)
+if login frank "frank pw"; then ok "RADIUS round 2: frank logs in to guests"; else
+	bad "RADIUS round 2: frank logs in to guests"
+fi
+check "frank: round 2's Class moved the IKE SA to guests" tsd_since "$tm" \
+	"rw: IKE SA #[0-9]+: RADIUS Class guests: moved to connection guests$"
+check "frank: guests' log names both identities" tsd_since "$tm" \
+	"guests: IKE SA #[0-9]+: the peer authenticated in two rounds \(RFC 4739\): as $IX_W_ID, then by EAP as frank"
+check "frank: tunsec status: under guests" status_has \
+	"^  guests\[[0-9]+\]: established"
+check "frank: tunsec status: both rounds' identities" status_has \
+	"remote id frank, first round $IX_W_ID$"
+check "frank: tunsec status: a virtual IP from guest4" status_has \
+	"virtual IP 10\.10\.99\.[0-9]+ \(pool guest4\)"
+check "frank: guests' selectors at charon (10.201.1.0/25)" swan_has_ts w remote 10.201.1.0/25
+swan_terminate w gw
+check "frank: no SA after he leaves" wait_for 5 ix_no_sa guests
+T_CONNS_EXTRA="" T_POOLS_EXTRA="" T_RW_REMOTE_ADDRS=""
 check "no password or RADIUS secret in tunsecd's log" sh -c \
 	"! grep -qF -e 'alice pw' -e 'frank pw' -e '$RSECRET' '${TSD_LOG[t]}'"
 fr_verified_all
