@@ -11,7 +11,8 @@
 #     tunsecd an EAP-only server (local.auth = eap-tls): charon allows
 #     "mutual EAP-only authentication", the tunnel comes up, ping;
 #  2. tunsecd as an EAP-only client (local.auth and remote.auth eap-tls)
-#     against charon as an EAP-only server: the tunnel comes up, ping;
+#     against charon as an EAP-only server: the tunnel comes up with a
+#     virtual IP and DNS server from charon's pool, pings from and to it;
 #  3. tunsecd as an EAP-only client against a server that proves itself
 #     with a certificate AUTH: refused (tunsecd has nothing to check that
 #     AUTH with, and the configuration asks for EAP-TLS), and it says why;
@@ -105,6 +106,7 @@ T_AUTH_REMOTE="auth = eap-tls
 T_SECRETS="private-c {
 		file = $K/carol.key
 	}"
+IX_VIPS=1 # with a virtual IP and DNS from charon's pool (RFC 7296 §2.19)
 ix_conf
 ix_start_swan
 ix_start_tsd
@@ -117,7 +119,7 @@ fi
 check "charon: EAP-only, its EAP_TLS succeeded" swan_log_has w \
 	"EAP method EAP_TLS succeeded, MSK established"
 check "tunsecd: the IKE SA is up" wait_for 3 ix_ike_up
-check "ping both ways (5/5 each)" ix_ping_both 5
+ix_vip_checks 5
 check "tunsec down gw" ix_tunsec down gw
 check "charon lists no SA" swan_wait_sas w 0 0 5
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
@@ -128,6 +130,7 @@ rm -f "${SWAN_DIR[w]}/charon.log"
 W_AUTH_LOCAL="auth = pubkey
 			id = $IX_W_ID
 			certs = $K/w.pem"
+IX_VIPS=
 ix_conf
 ix_start_swan
 ix_start_tsd

@@ -19,7 +19,8 @@
 #     server's alert, then EAP-Failure), and tunsecd says why;
 #  5. tunsecd as the EAP-TLS peer, charon the server: tunsecd logs in with
 #     carol's certificate, checking charon's (TLS) certificate against its
-#     CA and its name (remote.id); the tunnel comes up;
+#     CA and its name (remote.id); it gets a virtual IP and DNS server from
+#     charon's pool (RFC 7296 §2.19), pings go from and to it;
 #  6. tunsecd with the untrusted certificate is refused by charon.
 . "$(dirname "$0")/swan.lib"
 ix_init ixT
@@ -184,6 +185,7 @@ me() { # CERT: tunsecd's end as carol with that certificate
 	}"
 }
 me carol
+IX_VIPS=1 # with a virtual IP and DNS from charon's pool (RFC 7296 §2.19)
 ix_conf
 ix_start_swan
 ix_start_tsd
@@ -196,7 +198,7 @@ fi
 check "charon: EAP method EAP_TLS succeeded (RFC 5216 §2.3)" swan_log_has w \
 	"EAP method EAP_TLS succeeded, MSK established"
 check "tunsecd: the IKE SA is up" wait_for 3 ix_ike_up
-check "ping both ways (5/5 each)" ix_ping_both 5
+ix_vip_checks 5
 check "tunsec down gw" ix_tunsec down gw
 check "charon lists no SA" swan_wait_sas w 0 0 5
 check "tunsecd exits 0 on SIGTERM" tsd_stop t

@@ -37,7 +37,8 @@
 #     ANOTHER_AUTH_FOLLOWS in tunsecd's first IKE_AUTH request, verifies
 #     tunsecd's certificate, then alice's EAP; round 2's IDi is alice
 #     (local-2.eap_id, no local-2.id), which charon then lists as the
-#     peer's identity; CHILD_SA up, ping both ways; tunsecd's log names
+#     peer's identity; CHILD_SA up with a virtual IP and DNS from charon's
+#     pool (RFC 7296 §2.19), pings from and to it; tunsecd's log names
 #     both of its identities;
 #  f. tunsecd with a wrong round-2 password is refused by charon.
 . "$(dirname "$0")/swan.lib"
@@ -338,6 +339,7 @@ me() { # PASSWORD: tunsecd's end, its machine certificate, then alice
 	}"
 }
 T_START=start
+IX_VIPS=1 # with a virtual IP and DNS from charon's pool (RFC 7296 §2.19)
 me "alice pw"
 ix_conf
 ix_start_swan
@@ -359,7 +361,7 @@ check "tunsecd: the IKE SA is up" wait_for 3 ix_ike_up
 check "tunsecd's log: we authenticated in two rounds, as $IX_T_ID, then alice" grep -qE \
 	"gw: IKE SA #[0-9]+: we authenticated in two rounds \(RFC 4739\): as $IX_T_ID, then by EAP as alice" \
 	"${TSD_LOG[t]}"
-check "ping both ways (5/5 each)" ix_ping_both 5
+ix_vip_checks 5
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
 check "charon: no SA after tunsecd's Delete" swan_wait_sas w 0 0 5
 
