@@ -9,9 +9,12 @@
 # laptop's machine certificate laptop.eap.test).
 # For each case: `tunsec up` on the client, the IKE SA is up on both ends
 # (the client behind the NAT, ESP in UDP), `tunsec status` on the server
-# names the user (not the client's IKE identity), ping from the client's
-# inner address to the server's through the CHILD_SA, `tunsec down`
-# removes the SAs on both ends, both daemons exit 0 on SIGTERM.
+# names the user (not the client's IKE identity); the client asked for a
+# virtual IP (vips = 0.0.0.0, RFC 7296 §2.19) and has the one the
+# server's pool leased it, on its TUN device, with the pool's DNS server;
+# ping from that address to the server's inner one through the CHILD_SA;
+# `tunsec down` removes the SAs (and the address) on both ends, both
+# daemons exit 0 on SIGTERM.
 #  1. RFC 7296 §2.16: EAP-MSCHAPv2, the server proving itself with its
 #     certificate first: the client's first IKE_AUTH request has no AUTH;
 #     a wrong password is refused (no SA on either end, the server's log
@@ -30,10 +33,6 @@
 #     EAP-TLS for EAP-MSCHAPv2 (one IKE_AUTH exchange more than case 1's);
 #     a client with carol's certificate answers EAP-TLS (its password is
 #     wrong, so a Nak to EAP-MSCHAPv2 would fail).
-# Not checked: a virtual IP for the client. tunsec's client cannot ask for
-# one (the engine's request_vip4 is never set by the daemon, and strongSwan's
-# `vips` is an unknown key), so the client has a static inner address and
-# the server's child allows it in remote_ts besides its pool.
 . "$(dirname "$0")/../lib.sh"
 TAG=tsEa
 lib_init "$TAG"
@@ -92,8 +91,7 @@ $1
 		children {
 			net {
 				local_ts = 10.201.2.0/24
-				# the client has no virtual IP (see the header)
-				remote_ts = 10.201.1.0/24
+				# remote_ts: dynamic, the client's virtual IP
 				esp_proposals = aes256gcm16
 			}
 		}
@@ -126,10 +124,11 @@ connections {
 		local_addrs = $C_UL
 		remote_addrs = $S_UL
 		proposals = aes256gcm16-prfsha256-curve25519
+		vips = 0.0.0.0
 $1
 		children {
 			net {
-				local_ts = 10.201.1.0/24
+				# local_ts: dynamic, our virtual IP
 				remote_ts = 10.201.2.0/24
 				esp_proposals = aes256gcm16
 				start_action = none
@@ -230,8 +229,17 @@ up_checks() {
 	fi
 	check "$1: the client is behind the NAT, ESP in UDP (RFC 3948)" nat_encap
 	check "$1: the server's status names the user $2" status_has s "^    remote id $2(,|$)"
+	vip=$(status c | sed -n 's/^    virtual IP \(10\.10\.0\.[0-9]*\) (from the server)$/\1/p')
+	check "$1: RFC 7296 §2.19: the client has a virtual IP from the pool (${vip:-none})" \
+		test -n "$vip"
+	check "$1: ... the server leased that one" status_has s "^    virtual IP ${vip:-none} \(pool rw4\)"
+	check "$1: ... it is on the client's TUN device" sh -c \
+		"ip -n '$C_NS' -4 addr show dev tsc0 | grep -q 'inet ${vip:-none}/32'"
+	check "$1: ... with the pool's DNS server" status_has c "^    DNS 10\.201\.2\.53 "
 	wait_for 5 ping_n "$C_NS" $S_IN4 1 >/dev/null
-	check "$1: ping client -> server through the CHILD_SA (5/5)" ping_n "$C_NS" $S_IN4 5
+	check "$1: ping from the virtual IP to the server through the CHILD_SA (5/5)" \
+		ping_n "$C_NS" $S_IN4 5
+	check "$1: ... and back to it (5/5)" ping_n "$S_NS" "${vip:-none}" 5
 }
 
 # down_checks WHAT: tunsec down removes both ends' SAs; both exit 0
