@@ -436,6 +436,24 @@ static void result(struct eapauth *st, int rc, struct ike_answer *ans)
 	}
 }
 
+/* "user NAME" for a log line (the Name the peer's MSCHAPv2 Response gave:
+ * the user, not the IKE ID, is who failed), what is not printable ASCII
+ * as '?'; "the peer" when none came. */
+static const char *ms_user(const struct eapauth *st, char *buf, size_t cap)
+{
+	size_t len = 0, n;
+	const uint8_t *name = eap_mschapv2_claimed_name(&st->ms, &len);
+
+	if (!name || !len || cap < 8)
+		return "the peer";
+	n = len < cap - 6 ? len : cap - 6;
+	memcpy(buf, "user ", 5);
+	for (size_t i = 0; i < n; i++)
+		buf[5 + i] = name[i] >= 0x20 && name[i] < 0x7f ? (char)name[i] : '?';
+	buf[5 + n] = '\0';
+	return buf;
+}
+
 int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const struct cfg_end *me,
                    const struct cfg_end *peer, const struct eap_tls_creds *tls,
                    const struct ike_event *ev, struct ike_answer *ans, char *why, size_t why_cap)
@@ -497,13 +515,18 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		st->told = true;
 	} else if (tls_running(st)) {
 		/* told already, or nothing to tell */
-	} else if (ans->eap_status == IKE_EAP_FAILURE)
+	} else if (ans->eap_status == IKE_EAP_FAILURE && st->server) {
+		char user[80];
+
+		snprintf(why, why_cap,
+		         "EAP-MSCHAPv2 refused %s (unknown user, wrong password, or a malformed "
+		         "message)",
+		         ms_user(st, user, sizeof(user)));
+	} else if (ans->eap_status == IKE_EAP_FAILURE) {
 		snprintf(why, why_cap, "%s",
-		         st->server
-		             ? "EAP-MSCHAPv2 refused the peer (unknown user, wrong password, "
-		               "or a malformed message)"
-		             : "EAP-MSCHAPv2 failed (refused by the server, or its "
-		               "Authenticator Response did not verify)");
+		         "EAP-MSCHAPv2 failed (refused by the server, or its Authenticator "
+		         "Response did not verify)");
+	}
 	return 0;
 }
 

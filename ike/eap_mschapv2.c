@@ -407,6 +407,10 @@ static int server_response(struct eap_mschapv2 *m, const struct eap_pkt *in, uin
 		return IKE_ERR_SYNTAX;
 	if (name_len > MSCHAPV2_NAME_MAX)
 		return IKE_ERR_LENGTH;
+	/* claimed (eap_mschapv2_claimed_name()); eap_mschapv2_name() gives
+	 * it only once verified */
+	memcpy(m->name, name, name_len);
+	m->name_len = name_len;
 
 	/* An unknown user costs the same work as a wrong password and gets
 	 * the same answer, so that names cannot be probed. */
@@ -439,8 +443,6 @@ static int server_response(struct eap_mschapv2 *m, const struct eap_pkt *in, uin
 		hex_upper(m->auth_response, MSCHAPV2_AUTH_LEN, (char *)out + 6);
 		memcpy(out + 6 + 2 * MSCHAPV2_AUTH_LEN, welcome, sizeof(welcome) - 1);
 		*out_len = total;
-		memcpy(m->name, name, name_len);
-		m->name_len = name_len;
 		m->state = MSCHAPV2_S_SUCCESS;
 		rc = EAP_SEND;
 	}
@@ -673,5 +675,11 @@ void eap_mschapv2_wipe(struct eap_mschapv2 *m)
 const uint8_t *eap_mschapv2_name(const struct eap_mschapv2 *m, size_t *len)
 {
 	*len = m->state == MSCHAPV2_S_DONE_OK ? m->name_len : 0;
+	return m->name;
+}
+
+const uint8_t *eap_mschapv2_claimed_name(const struct eap_mschapv2 *m, size_t *len)
+{
+	*len = m->name_len;
 	return m->name;
 }

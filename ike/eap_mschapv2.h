@@ -141,6 +141,9 @@ void eap_mschapv2_wipe(struct eap_mschapv2 *m);
 
 /* The server's verified user (the Name of the accepted Response). */
 const uint8_t *eap_mschapv2_name(const struct eap_mschapv2 *m, size_t *len);
+/* The Name the peer's Response claimed, verified or not (len 0: none
+ * came): for a log line saying who failed, never for a decision. */
+const uint8_t *eap_mschapv2_claimed_name(const struct eap_mschapv2 *m, size_t *len);
 
 /* ---- RFC 2759 §8 and RFC 3079 §3, for tests and for NT-hash tooling ------- */
 

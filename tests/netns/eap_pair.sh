@@ -274,7 +274,7 @@ $CLI_CHECKS_SRV" "$(eap_secret "not $PW")"
 start_both "$W"
 tsc_quiet c up gw
 check "$W: wrong password: the server says why" wait_for 10 log_has s \
-	'rw: IKE SA #[0-9]+: EAP with .* failed: EAP-MSCHAPv2 refused the peer'
+	'rw: IKE SA #[0-9]+: EAP with .* failed: EAP-MSCHAPv2 refused user carol '
 check "$W: wrong password: the server refused the AUTH, EAP failed" wait_for 3 log_has s \
 	'rw: IKE SA #[0-9]+ failed: we refused the AUTH of .*: EAP failed'
 check "$W: wrong password: the client says EAP-MSCHAPv2 failed" wait_for 3 log_has c \

@@ -296,6 +296,10 @@ TEST(mschapv2_rfc2759_6_wrong_password_retries_then_failure)
 		CHECK_EQ(eap_server_msk(&w.s, (uint8_t[EAP_MSK_MAX]){0}), IKE_ERR_INVAL);
 		(void)eap_mschapv2_name(&w.sm, &n);
 		CHECK_EQ(n, 0); /* nobody authenticated */
+		/* who tried, for the log only */
+		const uint8_t *name = eap_mschapv2_claimed_name(&w.sm, &n);
+		CHECK_EQ(n, 5);
+		CHECK_MEM(name, "carol", 5);
 	}
 
 	/* The same retry answered right is accepted. */
