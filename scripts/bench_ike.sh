@@ -21,6 +21,14 @@
 #               exchange and vici, as tunsec's hs/s includes the Delete).
 #               PSK with each group of $IKE_GROUPS, and ECDSA P-256
 #               certificates made by `pki` (with curve25519).
+#   EAP rows    a road-warrior server's real cost, a login (RFC 7296 §2.16;
+#               curve25519 both): the responder proves itself with its ECDSA
+#               certificate, the initiator logs in with each EAP method of
+#               $EAP_METHODS: eap-mschapv2 (user carol, a password) or
+#               eap-tls (the client's own ECDSA certificate); the server
+#               asks for the EAP identity (eap_id = %any). tunsec's EAP
+#               rounds are answered by the daemon's code (daemon/eapauth.c),
+#               charon's by its eap-identity, eap-mschapv2, eap-tls plugins.
 #
 # One line per measurement, then medians over $RUNS repetitions and a table
 # with the ratios strongSwan / tunsec: log/ts is charon's handshake latency
@@ -30,16 +38,19 @@
 # strongSwan's.
 #
 #   name=tunsec-psk-curve25519 test=us_hs value=210.3 unit=us rep=1
+#   name=tunsec-eap-mschapv2 test=us_hs value=686.3 unit=us rep=1
 #
 # Knobs: RUNS (3), HS_N (1000 tunsec handshakes per run; a fifth of it for
-#        MODP groups), SS_N (30), IKE_GROUPS ("curve25519 ecp256 modp2048"),
+#        MODP groups, a tenth for eap-tls), SS_N (30), IKE_GROUPS
+#        ("curve25519 ecp256 modp2048"), EAP_METHODS ("eap-mschapv2
+#        eap-tls"; "" for none),
 #        CPU (1), SS_CPU (the charons' CPU: $CPU; "all" leaves them
 #        unpinned, as the anchors' ~5 ms figure was taken), ONLY ("tunsec strongswan"), SS_KERNEL (libipsec, as
 #        /work/shared/anchors does, or netlink: kernel XFRM in the
 #        namespace), BUILD (build), OUT (/tmp/tunsec-bench-ike-<date>.txt),
 #        KEEP_WORK=1 keeps the charon configs and logs.
-# The ECDSA rows need strongSwan's pki for the certificates (both sides use
-# the same ones); tunsec's says "n/a" if ike_hs_bench -a ecdsa fails.
+# The ECDSA and EAP rows need strongSwan's pki for the certificates (both
+# sides use the same ones); tunsec's say "n/a" if ike_hs_bench -a fails.
 # Needs root for strongSwan (strongswan-charon strongswan-swanctl
 # strongswan-pki, libstrongswan-standard-plugins); a missing strongSwan is
 # reported and skipped.
@@ -49,6 +60,8 @@ RUNS=${RUNS:-3}
 HS_N=${HS_N:-1000}
 SS_N=${SS_N:-30}
 IKE_GROUPS=${IKE_GROUPS:-curve25519 ecp256 modp2048}
+EAP_METHODS=${EAP_METHODS-eap-mschapv2 eap-tls}
+EAP_PW="carol pw" # the EAP user carol's password, as in ike_hs_bench.c
 CPU=${CPU:-1}
 SS_CPU=${SS_CPU:-$CPU}
 ONLY=${ONLY:-tunsec strongswan}
@@ -106,12 +119,18 @@ emit() { # name test value unit
 
 # --- tunsec ------------------------------------------------------------------
 
-# A group's handshake count: MODP is ~10x slower than the curves.
-hs_n() { case $1 in modp*) echo $((HS_N / 5 > 0 ? HS_N / 5 : 1)) ;; *) echo "$HS_N" ;; esac; }
+# A handshake count: MODP is ~10x slower than the curves, EAP-TLS (its TLS
+# handshake in mbedTLS) ~100x.
+hs_n() { # group auth
+	local d=1
+	case $1 in modp*) d=5 ;; esac
+	[ "$2" = eap-tls ] && d=10
+	echo $((HS_N / d > 0 ? HS_N / d : 1))
+}
 
 # The one line of ike_hs_bench's medians, or nothing.
 tunsec_run() { # group auth
-	taskset -c "$CPU" "$BENCH" -n "$(hs_n "$1")" -r 1 -g "$1" -a "$2" -C "$WORK/pki" \
+	taskset -c "$CPU" "$BENCH" -n "$(hs_n "$1" "$2")" -r 1 -g "$1" -a "$2" -C "$WORK/pki" \
 		2>"$WORK/bench.err" |
 		grep '^median '
 }
@@ -120,7 +139,22 @@ field() { # line key
 	sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"
 }
 
+# One run of ike_hs_bench, emitted as row NAME.
+tunsec_emit() { # name group auth
+	local line t
+	line=$(tunsec_run "$2" "$3")
+	if [ -z "$line" ]; then
+		note "ike_hs_bench -g $2 -a $3 failed: $(tail -3 "$WORK/bench.err" | tr '\n' ' ')"
+		return 1
+	fi
+	for t in us_hs us_init us_resp; do
+		emit "$1" $t "$(field "$line" $t)" us
+	done
+	emit "$1" hs_per_s "$(field "$line" hs_per_s)" 1/s
+}
+
 TS_ECDSA=""
+TS_EAP=""
 if want tunsec; then
 	if [ ! -x "$BENCH" ]; then
 		note "building $BENCH"
@@ -134,8 +168,9 @@ fi
 SS_OK=""
 ss_conf() { # side
 	local side=$1 d="$WORK/$1" load
-	local kernel="kernel-libipsec kernel-netlink"
+	local kernel="kernel-libipsec kernel-netlink" eap=""
 	[ "$SS_KERNEL" = netlink ] && kernel="kernel-netlink"
+	[ -n "$EAP_METHODS" ] && eap=" eap-identity $EAP_METHODS"
 	mkdir -p "$d/run"
 	cat >"$d/strongswan.conf" <<-EOF
 	swanctl {
@@ -144,7 +179,8 @@ ss_conf() { # side
 	charon {
 		# explicit list: kdf is needed (5.9.8 prf+); kernel-libipsec
 		# before kernel-netlink; the rest parses and checks certificates
-		load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf hmac sha2 $kernel socket-default vici
+		# (EAP-MSCHAPv2's MD4 and DES: openssl's legacy provider)
+		load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints kdf hmac sha2 $kernel socket-default vici$eap
 		install_routes = yes
 		port = 500
 		port_nat_t = 4500
@@ -169,7 +205,8 @@ ss_conf() { # side
 }
 
 # ss_conn NAME PROPOSALS SIDE: one swanctl.conf connection as SIDE (l or
-# r) sees it; AUTH (psk or pubkey) picks the authentication.
+# r) sees it; AUTH (psk, pubkey, eap-mschapv2 or eap-tls) picks the
+# authentication.
 ss_conn() {
 	local me=$UL_L peer=$UL_R id=vl.hsb pid=vr.hsb net=10.211.1.0/24 pnet=10.211.2.0/24
 	local cert=l.crt local remote
@@ -186,6 +223,29 @@ ss_conn() {
 		remote="auth = pubkey
 				cacerts = ca.crt
 				id = $pid"
+	elif [ "$AUTH" != psk ]; then
+		# a login: the client (l) has an IKE ID of its own, which no
+		# other connection of r fits (carol.hsb; for EAP-TLS dave.hsb,
+		# whom c.crt names: charon's EAP identity is then its IKE ID)
+		local cid=carol.hsb login="eap_id = carol"
+		[ "$AUTH" = eap-tls ] && cid=dave.hsb login="certs = c.crt"
+		if [ "$3" = r ]; then
+			local="auth = pubkey
+				certs = r.crt
+				id = sun.hsb"
+			remote="auth = $AUTH
+				id = $cid
+				eap_id = %any"
+			[ "$AUTH" = eap-tls ] && remote+="
+				cacerts = ca.crt"
+		else
+			local="auth = $AUTH
+				id = $cid
+				$login"
+			remote="auth = pubkey
+				cacerts = ca.crt
+				id = sun.hsb"
+		fi
 	else
 		local="auth = psk
 				id = $id"
@@ -208,11 +268,12 @@ ss_conn() {
 	EOF
 }
 
-# swanctl.conf of both sides. Initiator (l): one connection per group and
-# one ECDSA connection; responder (r): one PSK and one ECDSA connection
-# that accept every group (charon picks the peer config by identity).
+# swanctl.conf of both sides. Initiator (l): one connection per group, one
+# ECDSA connection and one per EAP method; responder (r): one PSK, one
+# ECDSA and one per EAP method, that accept every group (charon picks the
+# peer config by identity).
 ss_swanctl() {
-	local g all="" side conns
+	local g m all="" side conns
 	for g in $IKE_GROUPS; do
 		all+="-$g"
 	done
@@ -223,9 +284,15 @@ ss_swanctl() {
 				conns+=$(AUTH=psk ss_conn "psk-$g" "aes128gcm16-prfsha256-$g" l)$'\n'
 			done
 			conns+=$(AUTH=pubkey ss_conn ecdsa aes128gcm16-prfsha256-curve25519 l)
+			for m in $EAP_METHODS; do
+				conns+=$'\n'$(AUTH=$m ss_conn "$m" aes128gcm16-prfsha256-curve25519 l)
+			done
 		else
 			conns+=$(AUTH=psk ss_conn psk "aes128gcm16-prfsha256$all" r)$'\n'
 			conns+=$(AUTH=pubkey ss_conn ecdsa "aes128gcm16-prfsha256$all" r)
+			for m in $EAP_METHODS; do
+				conns+=$'\n'$(AUTH=$m ss_conn "$m" "aes128gcm16-prfsha256$all" r)
+			done
 		fi
 		cat >"$WORK/$side/swanctl.conf" <<-EOF
 		connections {
@@ -235,6 +302,8 @@ ss_swanctl() {
 			ike-psk { id-a = vl.hsb
 				id-b = vr.hsb
 				secret = 0x$PSK }
+			eap-carol { id = carol
+				secret = "$EAP_PW" }
 		}
 		EOF
 	done
@@ -242,7 +311,8 @@ ss_swanctl() {
 
 # ECDSA P-256 with strongSwan's pki, into $WORK/pki: a CA (ca.crt) and one
 # certificate per side, subjectAltName = the identity (l: moon.hsb, r:
-# sun.hsb), as ike_hs_bench -a ecdsa -C wants them.
+# sun.hsb; c: dave.hsb, the EAP-TLS client), as ike_hs_bench -a ecdsa and
+# -a eap-tls -C want them.
 make_pki() {
 	local p="$WORK/pki" s cn
 	command -v pki >/dev/null || return 1
@@ -250,9 +320,10 @@ make_pki() {
 	pki --gen --type ecdsa --size 256 --outform pem >"$p/ca.key" 2>>"$p/pki.err" &&
 		pki --self --ca --lifetime 2 --in "$p/ca.key" --type ecdsa \
 			--dn "CN=tunsec bench CA" --outform pem >"$p/ca.crt" 2>>"$p/pki.err" || return 1
-	for s in l r; do
+	for s in l r c; do
 		cn=moon.hsb
 		[ $s = r ] && cn=sun.hsb
+		[ $s = c ] && cn=dave.hsb
 		pki --gen --type ecdsa --size 256 --outform pem >"$p/$s.key" 2>>"$p/pki.err" &&
 			pki --pub --in "$p/$s.key" --type ecdsa 2>>"$p/pki.err" |
 			pki --issue --lifetime 2 --cacert "$p/ca.crt" --cakey "$p/ca.key" \
@@ -272,6 +343,8 @@ ss_pki() {
 		cp "$WORK/pki/$s.crt" "$WORK/$s/x509/$s.crt"
 		cp "$WORK/pki/$s.key" "$WORK/$s/ecdsa/$s.key"
 	done
+	cp "$WORK/pki/c.crt" "$WORK/l/x509/c.crt"
+	cp "$WORK/pki/c.key" "$WORK/l/ecdsa/c.key"
 }
 
 ss_start() { # side ns
@@ -371,12 +444,18 @@ ss_run() { # name conn
 
 WORK=$(mktemp -d /tmp/hsb-$$-XXXXXX)
 make_pki || note "pki (strongswan-pki) failed or missing: no ECDSA rows"
-# tunsec's ECDSA row: once it authenticates with certificates (-a ecdsa)
-if want tunsec && [ -s "$WORK/pki/r.crt" ] &&
-	"$BENCH" -n 1 -r 1 -a ecdsa -C "$WORK/pki" >/dev/null 2>"$WORK/bench.err"; then
-	TS_ECDSA=1
-elif want tunsec; then
-	note "ike_hs_bench -a ecdsa unavailable: $(tail -1 "$WORK/bench.err" 2>/dev/null)"
+# tunsec's ECDSA and EAP rows: once each authenticates (-a ecdsa, -a eap-*)
+ts_can() { # auth
+	[ -s "$WORK/pki/c.crt" ] && "$BENCH" -n 1 -r 1 -a "$1" -C "$WORK/pki" \
+		>/dev/null 2>"$WORK/bench.err" && return 0
+	note "ike_hs_bench -a $1 unavailable: $(tail -1 "$WORK/bench.err" 2>/dev/null)"
+	return 1
+}
+if want tunsec; then
+	ts_can ecdsa && TS_ECDSA=1
+	for m in $EAP_METHODS; do
+		ts_can "$m" && TS_EAP+=" $m"
+	done
 fi
 if want strongswan; then
 	ss_setup && SS_OK=1
@@ -387,31 +466,21 @@ fi
 for ((REP = 1; REP <= RUNS; REP++)); do
 	if want tunsec; then
 		for g in $IKE_GROUPS; do
-			line=$(tunsec_run "$g" psk)
-			if [ -z "$line" ]; then
-				note "ike_hs_bench -g $g failed: $(tail -3 "$WORK/bench.err" | tr '\n' ' ')"
-				continue
-			fi
-			emit "tunsec-psk-$g" us_hs "$(field "$line" us_hs)" us
-			emit "tunsec-psk-$g" us_init "$(field "$line" us_init)" us
-			emit "tunsec-psk-$g" us_resp "$(field "$line" us_resp)" us
-			emit "tunsec-psk-$g" hs_per_s "$(field "$line" hs_per_s)" 1/s
+			tunsec_emit "tunsec-psk-$g" "$g" psk
 		done
-		if [ -n "$TS_ECDSA" ]; then
-			line=$(tunsec_run curve25519 ecdsa)
-			if [ -n "$line" ]; then
-				emit tunsec-ecdsa-curve25519 us_hs "$(field "$line" us_hs)" us
-				emit tunsec-ecdsa-curve25519 us_init "$(field "$line" us_init)" us
-				emit tunsec-ecdsa-curve25519 us_resp "$(field "$line" us_resp)" us
-				emit tunsec-ecdsa-curve25519 hs_per_s "$(field "$line" hs_per_s)" 1/s
-			fi
-		fi
+		[ -n "$TS_ECDSA" ] && tunsec_emit tunsec-ecdsa-curve25519 curve25519 ecdsa
+		for m in $TS_EAP; do
+			tunsec_emit "tunsec-$m" curve25519 "$m"
+		done
 	fi
 	if [ -n "$SS_OK" ]; then
 		for g in $IKE_GROUPS; do
 			ss_run "strongswan-psk-$g" "psk-$g"
 		done
 		ss_run strongswan-ecdsa-curve25519 ecdsa
+		for m in $EAP_METHODS; do
+			ss_run "strongswan-$m" "$m"
+		done
 	fi
 done
 
@@ -439,7 +508,7 @@ printf '%-18s %9s %9s %9s %9s | %8s %8s %8s | %8s %8s\n' \
 	"log/ts" "cpu/ts"
 printf '%-18s %9s %9s %9s %9s | %8s %8s %8s | %8s %8s\n' \
 	"" "cpu,both" "us" "us" "1 core" "ms" "ms" "ms" "" ""
-for row in $(for g in $IKE_GROUPS; do echo psk-$g; done) ecdsa-curve25519; do
+for row in $(for g in $IKE_GROUPS; do echo psk-$g; done) ecdsa-curve25519 $EAP_METHODS; do
 	us=$(orna "$(med tunsec-$row us_hs)")
 	hps=$(orna "$(med tunsec-$row hs_per_s)")
 	ui=$(orna "$(med tunsec-$row us_init)")
@@ -456,5 +525,7 @@ done
 echo "ss log: charon's log, initiating IKE_SA -> CHILD_SA established (ms resolution);"
 echo "ss cpu: both charons' CPU per handshake incl. its Delete and vici; ratios = strongSwan / tunsec"
 echo "(log/ts: ss log / ts us/hs; cpu/ts: ss cpu / (1 s / ts hs/s), both sides of each with Delete)."
+[ -n "$EAP_METHODS" ] && echo "eap-*: a login with curve25519: the server's ECDSA certificate, then the client's" \
+	"EAP (mschapv2: a password; tls: its ECDSA certificate), EAP-Identity first."
 [ -n "$TS_ECDSA" ] || echo "tunsec ecdsa: n/a (ike_hs_bench -a ecdsa failed or no pki)."
 echo "results: $OUT"

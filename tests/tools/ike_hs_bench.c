@@ -8,7 +8,8 @@
  * (keys derived on both sides, checked crosswise after the clock stops).
  *
  *   ike_hs_bench [-n COUNT] [-r RUNS] [-g GROUP] [-p IKE_PROPOSALS]
- *                [-e ESP_PROPOSALS] [-a psk|ecdsa] [-C DIR] [-m reuse|new] [-v]
+ *                [-e ESP_PROPOSALS] [-a psk|ecdsa|eap-mschapv2|eap-tls] [-C DIR]
+ *                [-m reuse|new] [-v]
  *
  * -a psk (default): a pre-shared key (§2.15). -a ecdsa: X.509 certificate
  * signatures both ways (ike/cert.h; ECDSA P-256 keys, RFC 7427 as the
@@ -18,6 +19,19 @@
  * them with strongSwan's pki. Each side sends its certificate when asked
  * by a CERTREQ, which each side sends (strongSwan's defaults), and checks
  * the peer's chain; loading the files is outside the timing.
+ *
+ * -a eap-mschapv2, -a eap-tls: a road-warrior login (§2.16). The
+ * responder, the server sun.hsb, proves itself with r.crt as above; the
+ * initiator logs in with EAP, checking the server's certificate against
+ * ca.crt: EAP-MSCHAPv2 as IKE ID carol.hsb, EAP user carol, password
+ * "carol pw"; EAP-TLS as dave.hsb with c.crt + c.key (subjectAltName
+ * dave.hsb). The server asks for the EAP identity (remote.eap_id = %any).
+ * Each EAP round (IKE_EV_NEED, IKE_NEED_EAP) is answered by the daemon's
+ * own code, daemon/eapauth.c's eapauth_answer(), from what each side's
+ * tunsecd would hold (a tunsec_config with the EAP secret or key file, a
+ * cfg_conn's local and remote ends), as daemon/conn.c's on_need_eap()
+ * does: the timing includes the method's work (MD4, DES, SHA-1 and the
+ * MSK of MSCHAPv2; the TLS handshake of EAP-TLS) on both sides.
  *
  * Modes, both counting the work of both ends:
  *   reuse  (default) one engine pair for the whole run, as a daemon keeps
@@ -56,12 +70,33 @@
 
 #include <sodium.h>
 
+#include "daemon/config.h"
+#include "daemon/eapauth.h"
 #include "ike/cert.h"
 #include "ike/engine.h"
 
 #define MAX_RUNS 64
 
 enum side_id { INIT = 0, RESP = 1 };
+
+enum auth_kind { AUTH_PSK, AUTH_ECDSA, AUTH_EAP_MSCHAPV2, AUTH_EAP_TLS };
+
+static const char *const auth_names[] = {"psk", "ecdsa", "eap-mschapv2", "eap-tls"};
+
+/* The EAP user's password (secrets eap-carol on both sides). */
+#define EAP_PASSWORD "carol pw"
+
+/* What one side's tunsecd holds for EAP: its configuration (the EAP
+ * secret, its private key file), the connection's two ends, EAP-TLS
+ * credentials (eapauth_load()), and the IKE SA's EAP state while it runs. */
+struct eap_side {
+	struct tunsec_config dcfg;
+	struct cfg_conn cc;
+	struct cfg_eap_secret secret;
+	char key_file[1][4096];
+	struct eap_tls_creds *tls;
+	struct eapauth *st;
+};
 
 struct side {
 	struct ike_engine *e;
@@ -71,11 +106,13 @@ struct side {
 	bool ike_down;  /* IKE_DOWN seen */
 	uint32_t sa_id; /* from CHILD_UP */
 	struct ike_child_info child;
+	struct eap_side *eap; /* -a eap-*: this side's EAP, else NULL */
 };
 
 struct bench {
 	struct side s[2];
 	struct ike_config cfg[2];
+	struct eap_side eap[2];
 	bool failed;
 	unsigned dgrams;
 	uint8_t buf[IKE_ENGINE_MSG_MAX];
@@ -102,18 +139,36 @@ static void set_fqdn(struct ike_identity *id, const char *name)
 	memcpy(id->data, name, id->len);
 }
 
+static bool is_eap(enum auth_kind auth)
+{
+	return auth == AUTH_EAP_MSCHAPV2 || auth == AUTH_EAP_TLS;
+}
+
+/* The initiator's IKE ID: an EAP client has its own (the server's ECDSA
+ * connection would otherwise fit it better, as in charon). */
+static const char *init_id(enum auth_kind auth)
+{
+	return auth == AUTH_EAP_MSCHAPV2 ? "carol.hsb"
+	       : auth == AUTH_EAP_TLS    ? "dave.hsb"
+	                                 : "moon.hsb";
+}
+
 /* Mirror-image configurations: side 0 "moon" 10.1.0.0/16, side 1 "sun"
  * 10.2.0.0/16, as in ike_sim_test.c; retransmission off, since nothing
- * is lost in memory and a timer must not fire in the middle of a run. */
-static int make_cfg(struct ike_config *c, int side, const char *ike, const char *esp,
-                    const char *psk, const struct ike_creds *creds)
+ * is lost in memory and a timer must not fire in the middle of a run.
+ * EAP: the initiator logs in (local_auth EAP), the responder proves
+ * itself with its certificate (local_auth PUBKEY, remote_auth EAP). */
+static int make_cfg(struct ike_config *c, int side, enum auth_kind auth, const char *ike,
+                    const char *esp, const char *psk, const struct ike_creds *creds)
 {
+	bool eap = is_eap(auth);
+
 	memset(c, 0, sizeof(*c));
-	set_fqdn(&c->local_id, side == INIT ? "moon.hsb" : "sun.hsb");
-	set_fqdn(&c->remote_id, side == INIT ? "sun.hsb" : "moon.hsb");
+	set_fqdn(&c->local_id, side == INIT ? init_id(auth) : "sun.hsb");
+	set_fqdn(&c->remote_id, side == INIT ? "sun.hsb" : init_id(auth));
 	if (creds) {
-		c->local_auth = IKE_AUTHBY_PUBKEY;
-		c->remote_auth = IKE_AUTHBY_PUBKEY;
+		c->local_auth = eap && side == INIT ? IKE_AUTHBY_EAP : IKE_AUTHBY_PUBKEY;
+		c->remote_auth = eap && side == RESP ? IKE_AUTHBY_EAP : IKE_AUTHBY_PUBKEY;
 		c->creds = creds;
 		c->send_certreq = true;
 		c->send_cert = IKE_SEND_CERT_IFASKED;
@@ -135,14 +190,54 @@ static int make_cfg(struct ike_config *c, int side, const char *ike, const char 
 	return 0;
 }
 
-static void drain_events(struct bench *b, int i)
+/* One EAP round, as daemon/conn.c's on_need_eap() answers it:
+ * eapauth_answer() with this side's ends of the round, then
+ * ike_engine_resume(). -1 if the round failed. */
+static int eap_round(struct side *s, const struct ike_event *ev)
+{
+	struct eap_side *x = s->eap;
+	const struct cfg_end *me, *peer;
+	struct ike_answer ans;
+	enum ike_eap_status status;
+	char why[300];
+	int rc;
+
+	if (!x || ev->need != IKE_NEED_EAP) {
+		fprintf(stderr, "ike_hs_bench: unexpected IKE_EV_NEED %d\n", (int)ev->need);
+		return -1;
+	}
+	eapauth_ends(&x->cc, ev->auth_round == 2 ? 2 : 1, ev->eap_server, &me, &peer);
+	eapauth_answer(&x->st, &x->dcfg, me, peer, x->tls, ev, &ans, why, sizeof(why));
+	if (ans.eap_status != IKE_EAP_CONTINUE) {
+		eapauth_free(x->st);
+		x->st = NULL;
+	}
+	if (why[0])
+		fprintf(stderr, "ike_hs_bench: EAP (%s): %s\n", ev->eap_server ? "server" : "peer",
+		        why);
+	status = ans.eap_status;
+	rc = ike_engine_resume(s->e, ev->sa_id, &ans, now_ns());
+	sodium_memzero(&ans, sizeof(ans)); /* the MSK */
+	if (rc < 0)
+		fprintf(stderr, "ike_hs_bench: resume: %s\n", ike_err_name(rc));
+	return rc < 0 || status == IKE_EAP_FAILURE ? -1 : 0;
+}
+
+/* This side's events; true if it answered an EAP round (a datagram to
+ * send then waits). */
+static bool drain_events(struct bench *b, int i)
 {
 	struct side *s = &b->s[i];
 	struct ike_event ev;
 	uint64_t t0 = now_ns();
+	bool answered = false;
 
 	while (ike_engine_poll_event(s->e, &ev) == 1) {
-		if (ev.type == IKE_EV_CHILD_UP) {
+		if (ev.type == IKE_EV_NEED) {
+			answered = true;
+			if (eap_round(s, &ev) < 0)
+				b->failed = true;
+		} else if (ev.type == IKE_EV_CHILD_UP) {
 			s->child_up = true;
 			s->sa_id = ev.sa_id;
 			s->child = ev.child;
@@ -162,6 +257,7 @@ static void drain_events(struct bench *b, int i)
 		ike_event_wipe(&ev);
 	}
 	s->ns += now_ns() - t0;
+	return answered;
 }
 
 /* Shuttle datagrams both ways until neither engine has one to send. A
@@ -200,14 +296,16 @@ static void pump(struct bench *b)
 					        ike_err_name(rc));
 					b->failed = true;
 				}
-				drain_events(b, 1 - i);
+				if (drain_events(b, 1 - i))
+					moved = true;
 			}
 			if (n < 0) {
 				fprintf(stderr, "ike_hs_bench: poll_tx: %s\n",
 				        ike_err_name((int)n));
 				b->failed = true;
 			}
-			drain_events(b, i);
+			if (drain_events(b, i))
+				moved = true;
 		}
 	} while (moved && !b->failed);
 }
@@ -238,6 +336,10 @@ static void engines_free(struct bench *b)
 		ike_engine_free(b->s[i].e);
 		b->s[i].e = NULL;
 		b->s[i].ns += now_ns() - t0;
+		if (b->s[i].eap) { /* a failed handshake's */
+			eapauth_free(b->s[i].eap->st);
+			b->s[i].eap->st = NULL;
+		}
 	}
 }
 
@@ -352,25 +454,92 @@ static int run(struct bench *b, bool reuse, unsigned n, struct result *r)
 	return 0;
 }
 
-/* -a ecdsa: each side's certificate and key, both trusting ca.crt. */
-static int load_creds(const char *dir, struct ike_creds *out[2])
+/* -a ecdsa: each side's certificate and key, both trusting ca.crt; -a
+ * eap-*: the server's (r), and the client only the trust anchor. */
+static int load_creds(const char *dir, enum auth_kind auth, struct ike_creds *out[2])
 {
-	static const char *const names[2] = {"l", "r"};
+	const char *names[2] = {auth == AUTH_ECDSA ? "l" : NULL, "r"};
 	char cert[4096], key[4096], ca[4096], err[256];
 
 	for (int i = 0; i < 2; i++) {
 		const char *certs[1] = {cert}, *keys[1] = {key}, *cas[1] = {ca};
+		size_t n = names[i] ? 1 : 0;
 
-		snprintf(cert, sizeof(cert), "%s/%s.crt", dir, names[i]);
-		snprintf(key, sizeof(key), "%s/%s.key", dir, names[i]);
+		snprintf(cert, sizeof(cert), "%s/%s.crt", dir, names[i] ? names[i] : "");
+		snprintf(key, sizeof(key), "%s/%s.key", dir, names[i] ? names[i] : "");
 		snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
-		out[i] = ike_creds_load(certs, 1, keys, 1, cas, 1, err, sizeof(err));
+		out[i] = ike_creds_load(certs, n, keys, n, cas, 1, err, sizeof(err));
 		if (!out[i]) {
 			fprintf(stderr, "ike_hs_bench: %s\n", err);
 			ike_creds_free(out[0]);
 			out[0] = NULL;
 			return -1;
 		}
+	}
+	return 0;
+}
+
+static void set_end(struct cfg_end *end, enum cfg_auth auth, const char *id)
+{
+	end->auth = auth;
+	set_fqdn(&end->id, id);
+	snprintf(end->id_text, sizeof(end->id_text), "%s", id);
+}
+
+/*
+ * -a eap-*: what each side's tunsecd would load from its tunsec.conf:
+ *   client  local { auth = eap-mschapv2  id = carol.hsb  eap_id = carol }
+ *             or  { auth = eap-tls  id = dave.hsb  certs = c.crt }
+ *           remote { auth = pubkey  id = sun.hsb  cacerts = ca.crt }
+ *   server  local { auth = pubkey  id = sun.hsb  certs = r.crt }
+ *           remote { auth = eap-mschapv2 (or eap-tls  cacerts = ca.crt)
+ *                    id = the client's  eap_id = %any }
+ *   secrets { eap-carol { id = carol  secret = "carol pw" }
+ *             private-X { file = X.key } } (X: the side's certificate)
+ * and the EAP-TLS credentials loaded as a connection's start does
+ * (eapauth_load(), outside the timing).
+ */
+static int eap_setup(struct bench *b, enum auth_kind auth, const char *dir)
+{
+	enum cfg_auth method = auth == AUTH_EAP_TLS ? CFG_AUTH_EAP_TLS : CFG_AUTH_EAP_MSCHAPV2;
+	char err[256];
+
+	for (int i = 0; i < 2; i++) {
+		struct eap_side *x = &b->eap[i];
+		struct cfg_end *me = &x->cc.local, *peer = &x->cc.remote;
+		bool server = i == RESP;
+		const char *cert = server ? "r" : auth == AUTH_EAP_TLS ? "c" : NULL;
+
+		memset(x, 0, sizeof(*x));
+		snprintf(x->secret.ids[0], sizeof(x->secret.ids[0]), "carol");
+		x->secret.n_ids = 1;
+		x->secret.len = strlen(EAP_PASSWORD);
+		memcpy(x->secret.secret, EAP_PASSWORD, x->secret.len);
+		x->dcfg.eap_secrets = &x->secret;
+		x->dcfg.n_eap_secrets = 1;
+		set_end(me, server ? CFG_AUTH_PUBKEY : method, server ? "sun.hsb" : init_id(auth));
+		set_end(peer, server ? method : CFG_AUTH_PUBKEY,
+		        server ? init_id(auth) : "sun.hsb");
+		if (server)
+			snprintf(peer->eap_id, sizeof(peer->eap_id), "%%any");
+		else if (auth == AUTH_EAP_MSCHAPV2)
+			snprintf(me->eap_id, sizeof(me->eap_id), "carol");
+		if (cert) {
+			snprintf(me->certs[0], sizeof(me->certs[0]), "%s/%s.crt", dir, cert);
+			me->n_certs = 1;
+			snprintf(x->key_file[0], sizeof(x->key_file[0]), "%s/%s.key", dir, cert);
+			x->dcfg.key_files = x->key_file;
+			x->dcfg.n_key_files = 1;
+		}
+		if (!server || auth == AUTH_EAP_TLS) {
+			snprintf(peer->certs[0], sizeof(peer->certs[0]), "%s/ca.crt", dir);
+			peer->n_certs = 1;
+		}
+		if (eapauth_load(&x->dcfg, &x->cc, 1, server, &x->tls, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ike_hs_bench: %s\n", err);
+			return -1;
+		}
+		b->s[i].eap = x;
 	}
 	return 0;
 }
@@ -390,9 +559,10 @@ static double median(double *v, size_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ike_hs_bench [-n COUNT] [-r RUNS] [-g GROUP] [-p IKE_PROPOSALS]\n"
-	                "                    [-e ESP_PROPOSALS] [-a psk|ecdsa] [-C DIR]\n"
-	                "                    [-m reuse|new] [-v]\n");
+	fprintf(stderr,
+	        "usage: ike_hs_bench [-n COUNT] [-r RUNS] [-g GROUP] [-p IKE_PROPOSALS]\n"
+	        "                    [-e ESP_PROPOSALS] [-a psk|ecdsa|eap-mschapv2|eap-tls]\n"
+	        "                    [-C DIR] [-m reuse|new] [-v]\n");
 }
 
 int main(int argc, char **argv)
@@ -403,6 +573,7 @@ int main(int argc, char **argv)
 	const char *psk = "a pre-shared key of benchmark length, 32+ bytes";
 	const char *cert_dir = ".";
 	struct ike_creds *creds[2] = {NULL, NULL};
+	enum auth_kind kind = AUTH_PSK;
 	int status = 0;
 	struct result res[MAX_RUNS];
 	double col[MAX_RUNS];
@@ -452,7 +623,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ike_hs_bench: -n must be > 0, -r 1..%d\n", MAX_RUNS);
 		return 2;
 	}
-	if (strcmp(auth, "psk") != 0 && strcmp(auth, "ecdsa") != 0) {
+	while (kind <= AUTH_EAP_TLS && strcmp(auth, auth_names[kind]) != 0)
+		kind++;
+	if (kind > AUTH_EAP_TLS) {
 		usage();
 		return 2;
 	}
@@ -464,12 +637,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ike_hs_bench: sodium_init failed\n");
 		return 1;
 	}
-	if (strcmp(auth, "ecdsa") == 0 && load_creds(cert_dir, creds) < 0)
+	if (kind != AUTH_PSK && load_creds(cert_dir, kind, creds) < 0)
 		return 1;
+	if (is_eap(kind) && eap_setup(&b, kind, cert_dir) < 0) {
+		status = 1;
+		goto out;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct ike_addr *a = &b.s[i].addr;
 
-		if (make_cfg(&b.cfg[i], i, ike, esp, psk, creds[i]) < 0) {
+		if (make_cfg(&b.cfg[i], i, kind, ike, esp, psk, creds[i]) < 0) {
 			fprintf(stderr, "ike_hs_bench: bad selectors\n");
 			status = 1;
 			goto out;
@@ -513,5 +690,7 @@ int main(int argc, char **argv)
 out:
 	ike_creds_free(creds[0]);
 	ike_creds_free(creds[1]);
+	eapauth_creds_free(b.eap[0].tls);
+	eapauth_creds_free(b.eap[1].tls);
 	return status;
 }
