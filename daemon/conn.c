@@ -2227,6 +2227,7 @@ static struct conn *conn_new(struct daemon *d, const struct cfg_conn *cc,
 		     : cc->unique == CFG_UNIQUE_REPLACE ? IKE_UNIQUE_REPLACE
 							: IKE_UNIQUE_NO;
 	ic->assign_vips = cc->n_pools > 0;
+	ic->rank = (unsigned)(cc - kc->conns);
 	c->e = d->ike;
 	if ((rc = ike_engine_peer_add(d->ike, ic, NULL)) < 0) {
 		snprintf(why, sizeof(why), "cannot add it to the IKE engine: %s", ike_err_name(rc));
@@ -3017,6 +3018,10 @@ int conns_reload(struct daemon *d, uint64_t now, char *msg, size_t cap)
 	free(d->conns);
 	d->conns = next;
 	d->n_conns = n_next;
+	/* ties between connections go by the new file's order (the engine
+	 * would put re-added ones last) */
+	for (size_t j = 0; j < n_next; j++)
+		ike_engine_peer_rank(d->ike, next[j]->peer, (unsigned)j);
 	for (size_t j = 0; j < n_next; j++) {
 		if (!fresh[j])
 			continue;

@@ -881,6 +881,16 @@ static struct ike_peer *peer_by_id(const struct ike_engine *e, uint32_t id)
 	return NULL;
 }
 
+int ike_engine_peer_rank(struct ike_engine *e, uint32_t peer, unsigned rank)
+{
+	struct ike_peer *p = e ? peer_by_id(e, peer) : NULL;
+
+	if (!p)
+		return IKE_ERR_INVAL;
+	p->cfg.rank = rank;
+	return IKE_OK;
+}
+
 static struct ike_peer *first_peer(const struct ike_engine *e)
 {
 	for (size_t i = 0; i < e->n_peers; i++)

@@ -316,6 +316,10 @@ struct ike_config {
 	 * first round's. */
 	bool local_eap2, remote_eap2;
 	struct ike_identity local_id2, remote_id2;
+	/* Between connections that fit a peer equally well, the lower rank
+	 * wins, then the first added (a caller that re-adds connections, as
+	 * a reload does, keeps its own order with it: the file's). */
+	unsigned rank;
 };
 
 /*
@@ -602,7 +606,8 @@ struct ike_engine *ike_engine_create(const struct ike_engine_opts *opts);
  * Which connection an IKE SA runs under (strongSwan's two steps): a new
  * IKE_SA_INIT request goes to the connection whose local_addrs and
  * remote_addrs fit the datagram best (a host beats a subnet beats none,
- * the peer's address weighing more; ties: the first added); at IKE_AUTH
+ * the peer's address weighing more; ties: the lower rank, then the first
+ * added); at IKE_AUTH
  * the final one is chosen among those whose addresses fit and whose IKE
  * proposals admit the suite already negotiated: remote_id must fit IDi
  * (exact beats "any"), remote_auth the AUTH method; the IDr the peer
@@ -610,6 +615,10 @@ struct ike_engine *ike_engine_create(const struct ike_engine_opts *opts);
  * clients name the server's address or a name of their own there.
  */
 int ike_engine_peer_add(struct ike_engine *e, const struct ike_config *cfg, void *user);
+
+/* Set connection peer's rank (ike_config.rank): its place among equal
+ * fits from now on. 0, or IKE_ERR_INVAL (no such connection). */
+int ike_engine_peer_rank(struct ike_engine *e, uint32_t peer, unsigned rank);
 
 /*
  * Remove a connection: its established IKE SAs are deleted (an

@@ -173,6 +173,12 @@ struct child_keying {
 void dlog(struct ike_engine *e, uint32_t sa_id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Does p come before q among connections that fit equally well? */
+static inline bool peer_before(const struct ike_peer *p, const struct ike_peer *q)
+{
+	return p->cfg.rank != q->cfg.rank ? p->cfg.rank < q->cfg.rank : p->id < q->id;
+}
+
 /* ex_init.c */
 int initiate(struct ike_engine *e, struct ike_peer *p, const struct ike_path *path, ike_time_t now);
 bool group_offered(const struct ike_peer *p, uint16_t g);

@@ -489,7 +489,7 @@ static struct ike_peer *peer_for_auth(struct ike_engine *e, const struct ike_sa 
 			continue;
 		sc = idf * 1000L + (has_idr && id_fit(&p->cfg.local_id, &m->idr) == 2 ? 100 : 0) +
 		     a * 2L + (p == sa->peer);
-		if (sc > best_score || (sc == best_score && p->id < best->id)) {
+		if (sc > best_score || (sc == best_score && peer_before(p, best))) {
 			best = p;
 			best_score = sc;
 		}

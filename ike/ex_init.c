@@ -241,7 +241,7 @@ int addr_score(const struct ike_peer *p, const struct ike_path *path)
 }
 
 /* The candidate connection of a new IKE_SA_INIT (strongSwan's ike_cfg
- * lookup): best address fit, the first added on a tie. */
+ * lookup): best address fit, on a tie the lower rank, then the first added. */
 static struct ike_peer *peer_for_init(const struct ike_engine *e, const struct ike_path *path)
 {
 	struct ike_peer *best = NULL;
@@ -251,7 +251,7 @@ static struct ike_peer *peer_for_init(const struct ike_engine *e, const struct i
 		struct ike_peer *p = e->peers[i];
 		int sc = p->removed ? 0 : addr_score(p, path);
 
-		if (sc > best_score || (sc && sc == best_score && p->id < best->id)) {
+		if (sc > best_score || (sc && sc == best_score && peer_before(p, best))) {
 			best = p;
 			best_score = sc;
 		}

@@ -1570,3 +1570,38 @@ TEST(ike_rw_rfc5998_4_method_without_key_refused)
 	CHECK_EQ(w.srv_up, 0);
 	rw_free(&w);
 }
+
+/* Between connections that fit equally, the lower rank wins, then the
+ * first added; ike_engine_peer_rank() changes it (a reload re-adds a
+ * changed connection last, yet the file's order holds). */
+TEST(ike_rw_equal_fits_go_by_rank)
+{
+	struct ike_engine_opts o;
+	struct ike_config c;
+	struct rw w;
+	int x, y;
+
+	rw_init(&w, 2, NULL);
+	ike_engine_free(w.srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w.srv_rnd;
+	w.srv = ike_engine_create(&o);
+	REQUIRE(w.srv != NULL);
+	server_cfg(&c, &w);
+	c.rank = 5;
+	REQUIRE((x = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	c.rank = 1;
+	REQUIRE((y = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
+	rw_initiate(&w, 0);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.srv_up, 1);
+	CHECK_EQ(w.srv_up_peer, (uint32_t)y);
+	CHECK_EQ(ike_engine_peer_rank(w.srv, (uint32_t)y, 9), 0);
+	CHECK_EQ(ike_engine_peer_rank(w.srv, 12345, 0), IKE_ERR_INVAL);
+	rw_initiate(&w, 1);
+	rw_run(&w, w.now + 2 * IKE_SEC);
+	CHECK_EQ(w.srv_up, 2);
+	CHECK_EQ(w.srv_up_peer, (uint32_t)x);
+	rw_free(&w);
+}
