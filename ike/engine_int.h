@@ -222,6 +222,7 @@ void need_event(struct ike_engine *e, struct ike_sa *sa, enum ike_need need,
 int auth_finish(struct ike_engine *e, struct ike_sa *sa, struct auth_pending *pa,
                 const struct ike_cp_reply *ans, ike_time_t now);
 bool refused(struct ike_engine *e, struct ike_sa *sa, const struct ike_msg *m, uint8_t pl);
+int refuse_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now);
 
 /* ex_eap.c: EAP in IKE_AUTH (§2.16), EAP-only (RFC 5998), a second round
  * (RFC 4739) */

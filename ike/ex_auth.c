@@ -811,6 +811,17 @@ int ike_engine_resume(struct ike_engine *e, uint32_t sa_id, const struct ike_ans
 	return rc;
 }
 
+/* Initiator: we refuse the responder's IKE_AUTH answer (its AUTH, or what
+ * came in place of it): §2.21.2, tell it in a separate INFORMATIONAL,
+ * sent once, and drop the SA without waiting. */
+int refuse_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
+{
+	e->stats.auth_failed++;
+	send_info(e, sa, IKE_REQ_NOTIFY, now);
+	sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
+	return IKE_OK;
+}
+
 /* RFC 4478 §3: the AUTH_LIFETIME in m, seconds (4 bytes); 0: none or
  * malformed. */
 static uint32_t auth_lifetime(const struct ike_msg *m)
@@ -863,14 +874,8 @@ int on_auth_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 	 * TSi narrows our CHILD_SA to it. */
 	got_cp = ok && ike_msg_has(m, IKE_PL_CP) && ike_cp_reply_parse(&m->cp, &cpr);
 	ike_sa_request_done(sa);
-	if (!ok) {
-		/* §2.21.2: tell the responder in a separate INFORMATIONAL,
-		 * sent once, and drop the SA without waiting. */
-		e->stats.auth_failed++;
-		send_info(e, sa, IKE_REQ_NOTIFY, now);
-		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
-		return IKE_OK;
-	}
+	if (!ok)
+		return refuse_response(e, sa, now);
 	if (sa->peer->cfg.local_eap2 && !sa->hs->round2)
 		return start_round2(e, sa, now);
 	sa->state = IKE_SA_ESTABLISHED;

@@ -527,12 +527,8 @@ int on_eap_response(struct ike_engine *e, struct ike_sa *sa, ike_time_t now)
 		ok = false;
 	}
 	ike_sa_request_done(sa);
-	if (!ok) {
-		e->stats.auth_failed++;
-		send_info(e, sa, IKE_REQ_NOTIFY, now);
-		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
-		return IKE_OK;
-	}
+	if (!ok)
+		return refuse_response(e, sa, now);
 	sa->hs->eap_phase = IKE_EAP_ROUNDS;
 	sa->state = IKE_SA_EAP;
 	/* the daemon answers, or the wait ends with the SA */

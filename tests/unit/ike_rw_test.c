@@ -51,7 +51,7 @@ struct rw_client {
 	bool eap_no_msk; /* its method makes no key */
 	uint8_t eap_ch[16];
 	size_t eap_rounds;
-	int auth_err; /* of the last IKE_DOWN */
+	int auth_err;           /* of the last IKE_DOWN */
 	uint32_t auth_lifetime; /* of the last IKE_UP */
 };
 
@@ -66,8 +66,8 @@ struct rw {
 	ike_time_t now;
 	uint64_t rng, srv_rnd;
 	unsigned loss_pct;
-	bool drop_auth;  /* lose every IKE_AUTH request to the server */
-	bool drop_info;  /* ... every INFORMATIONAL request (Deletes) */
+	bool drop_auth;     /* lose every IKE_AUTH request to the server */
+	bool drop_info;     /* ... every INFORMATIONAL request (Deletes) */
 	unsigned dup_frags; /* RFC 7383 fragments to the server: extra copies */
 	size_t frags_seen;
 	bool defer_need; /* keep IKE_EV_NEEDs for the test to answer */
@@ -1381,72 +1381,53 @@ TEST(ike_rw_rfc4739_2_eap_then_eap)
 	rw_free(&w);
 }
 
-/* A client that does one round where the connection wants two fits no
- * connection: AUTHENTICATION_FAILED before any EAP. */
-TEST(ike_rw_rfc4739_one_round_is_not_enough)
+/* What two rounds refuse: no SA on either side, the client says why
+ * (auth_err; 0: the server refused it), the server counts no_peer. */
+TEST(ike_rw_rfc4739_refusals)
 {
-	struct ike_engine_stats st;
-	struct rw w;
+	static const struct {
+		uint8_t auth1;
+		bool srv2, cli2;
+		const char *pw;
+		int auth_err;
+		unsigned no_peer;
+		size_t round2;  /* the server's round-two EAP events */
+		size_t srv_sas; /* left on the server (a half-open one times out) */
+	} rows[] = {
+	    /* one round where the connection wants two: no connection fits,
+	     * AUTHENTICATION_FAILED before any EAP */
+	    {IKE_AUTHBY_PSK, true, false, "pw-1234", 0, 1, 0, 0},
+	    /* after an EAP first round, the missing ANOTHER_AUTH_FOLLOWS
+	     * shows with its AUTH: refused then */
+	    {IKE_AUTHBY_EAP, true, false, "pw-1234", 0, 0, 0, 0},
+	    /* §3.1: no quiet single round with a server that did not
+	     * announce MULTIPLE_AUTH_SUPPORTED */
+	    {IKE_AUTHBY_PSK, false, true, "pw-1234", IKE_CERT_ERR_ROUNDS, 0, 0, 1},
+	    /* a wrong password in round two: EAP-Failure */
+	    {IKE_AUTHBY_PSK, true, true, "wrong", IKE_CERT_ERR_EAP, 0, 2, 0},
+	};
 
-	rounds_setup(&w, IKE_AUTHBY_PSK, true, false, "pw-1234");
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.srv_eap_need, 0);
-	ike_engine_get_stats(w.srv, &st);
-	CHECK_EQ(st.no_peer, 1);
-	CHECK_EQ(w.srv_up, 0);
-	rw_free(&w);
-}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ike_engine_stats st;
+		struct rw w;
 
-/* After an EAP first round, the missing ANOTHER_AUTH_FOLLOWS is seen
- * with its AUTH: refused then, with the reason. */
-TEST(ike_rw_rfc4739_eap_round_without_another_refused)
-{
-	struct rw w;
-
-	rounds_setup(&w, IKE_AUTHBY_EAP, true, false, "pw-1234");
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.srv_up, 0);
-	CHECK_EQ(w.srv_eap_round2, 0);
-	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
-	rw_free(&w);
-}
-
-/* A client configured for two rounds does not quietly do one with a
- * server that did not announce MULTIPLE_AUTH_SUPPORTED (§3.1). */
-TEST(ike_rw_rfc4739_3_1_server_without_support)
-{
-	struct rw w;
-
-	rounds_setup(&w, IKE_AUTHBY_PSK, false, true, "pw-1234");
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_ROUNDS);
-	CHECK_EQ(w.srv_up, 0);
-	rw_free(&w);
-}
-
-/* A wrong password in round two: EAP-Failure, no SA on either side. */
-TEST(ike_rw_rfc4739_second_round_fails)
-{
-	struct rw w;
-
-	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "wrong");
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP);
-	CHECK_EQ(w.srv_up, 0);
-	CHECK_EQ(ike_engine_sa_count(w.srv), 0);
-	rw_free(&w);
+		rounds_setup(&w, rows[i].auth1, rows[i].srv2, rows[i].cli2, rows[i].pw);
+		rw_initiate(&w, 0);
+		rw_run(&w, w.now + 2 * IKE_SEC);
+		ike_engine_get_stats(w.srv, &st);
+		if (w.c[0].up || w.c[0].down_reason != IKE_REASON_AUTH_FAILED || w.srv_up ||
+		    w.srv_eap_round2 != rows[i].round2 ||
+		    ike_engine_sa_count(w.srv) != rows[i].srv_sas ||
+		    (rows[i].auth_err && w.c[0].auth_err != rows[i].auth_err) ||
+		    st.no_peer != rows[i].no_peer)
+			test_fail(__FILE__, __LINE__,
+			          "row %zu: up %zu reason %d srv_up %zu round2 %zu sas %zu err %d "
+			          "no_peer %llu",
+			          i, w.c[0].up, (int)w.c[0].down_reason, w.srv_up, w.srv_eap_round2,
+			          ike_engine_sa_count(w.srv), w.c[0].auth_err,
+			          (unsigned long long)st.no_peer);
+		rw_free(&w);
+	}
 }
 
 /* Round two's IDi must fit remote_id2. */
