@@ -26,32 +26,7 @@ new_ike_at_charon() {
 
 # charon reauthenticates an IKE SA itself unless it cannot: a client
 # logged in with EAP (or given a virtual IP) it can only tell
-SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
-T_AUTH_LOCAL="auth = eap-mschapv2
-			id = $IX_T_ID
-			eap_id = carol"
-T_AUTH_REMOTE="auth = psk
-			id = $IX_W_ID"
-T_SECRETS="ike-w {
-		id = $IX_W_ID
-		secret = $IX_PSK
-	}
-	eap-carol {
-		id = carol
-		secret = \"carol pw\"
-	}"
-W_AUTH_LOCAL="auth = psk
-			id = $IX_W_ID"
-W_AUTH_REMOTE="auth = eap-mschapv2
-			eap_id = %any"
-W_SECRETS="ike-w {
-		id = $IX_W_ID
-		secret = $IX_PSK
-	}
-	eap-carol {
-		id = carol
-		secret = \"carol pw\"
-	}"
+ix_mschapv2_client
 W_CONN_EXTRA="reauth_time = 24s
 		rand_time = 0s
 		over_time = 4s"

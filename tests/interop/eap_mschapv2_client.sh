@@ -16,37 +16,9 @@
 . "$(dirname "$0")/swan.lib"
 ix_init ixC
 
-SWAN_LOAD_EXTRA="eap-mschapv2 eap-identity"
 IX_VIPS=1
 T_START=start
-me() { # PASSWORD, PSK TUNSECD CHECKS CHARON WITH
-	T_AUTH_LOCAL="auth = eap-mschapv2
-			id = $IX_T_ID
-			eap_id = carol"
-	T_AUTH_REMOTE="auth = psk
-			id = $IX_W_ID"
-	T_SECRETS="ike-w {
-		id = $IX_W_ID
-		secret = $2
-	}
-	eap-carol {
-		id = carol
-		secret = \"$1\"
-	}"
-}
-W_AUTH_LOCAL="auth = psk
-			id = $IX_W_ID"
-W_AUTH_REMOTE="auth = eap-mschapv2
-			eap_id = %any"
-W_SECRETS="ike-w {
-		id = $IX_W_ID
-		secret = $IX_PSK
-	}
-	eap-carol {
-		id = carol
-		secret = \"carol pw\"
-	}"
-me "carol pw" "$IX_PSK"
+ix_mschapv2_client
 ix_conf
 ix_start_swan
 ix_start_tsd
@@ -67,7 +39,7 @@ check "charon: no SA after tunsecd's Delete" swan_wait_sas w 0 0 5
 
 # The server's AUTH does not verify (tunsecd has the wrong PSK for it):
 # tunsecd sends no EAP Response at all.
-me "carol pw" "not-$IX_PSK"
+ix_mschapv2_client "carol pw" "not-$IX_PSK"
 ix_conf
 n0=$(grep -c "EAP/RES" "${SWAN_DIR[w]}/charon.log")
 ix_start_tsd
@@ -79,7 +51,7 @@ check "charon: no SA" swan_wait_sas w 0 0 5
 tsd_stop t >/dev/null
 
 # A wrong password.
-me "wrong pw" "$IX_PSK"
+ix_mschapv2_client "wrong pw"
 ix_conf
 ix_start_tsd
 check "charon refuses the wrong password (EAP-MSCHAPv2 failed)" wait_for 10 swan_log_has w \

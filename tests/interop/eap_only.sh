@@ -21,21 +21,9 @@
 . "$(dirname "$0")/swan.lib"
 ix_init ixO
 
-K=$WORK/certs
-mkdir -p "$K"
-pk() { pki "$@" 2>"$K/pki.err" || die "pki $1 failed: $(tail -n 2 "$K/pki.err")"; }
-pk --gen --type ecdsa --size 256 --outform pem >"$K/ca.key"
-pk --self --in "$K/ca.key" --type ecdsa --ca --dn "C=CH, O=ix, CN=ix EAP-only CA" \
-	--outform pem >"$K/ca.pem"
-issue() { # NAME ID FLAG
-	pk --gen --type ecdsa --size 256 --outform pem >"$K/$1.key"
-	pk --issue --in "$K/$1.key" --type priv --cacert "$K/ca.pem" --cakey "$K/ca.key" \
-		--dn "C=CH, O=ix, CN=$2" --san "$2" --flag "$3" --outform pem >"$K/$1.pem"
-}
-issue t $IX_T_ID serverAuth
-issue w $IX_W_ID serverAuth
-issue carol carol@ix.test clientAuth
-chmod 600 "$K"/*.key
+ix_certs ecdsa 256
+ix_issue carol carol@ix.test clientAuth
+K=$IX_PKI
 SWAN_LOAD_EXTRA="eap-tls eap-identity"
 swan_key() { # NAME: charon's only private key
 	rm -f "${SWAN_DIR[w]}/private/"*
