@@ -357,6 +357,23 @@ int netcfg_addr_add(struct netcfg *nc, int ifindex, int family, const uint8_t *a
 	return rc;
 }
 
+/* What was removed (or was gone already) leaves the undo list, the
+ * others keeping their order. */
+static void undo_forget(struct netcfg *nc, int kind, int ifindex, int family, const uint8_t *addr,
+                        size_t alen, unsigned prefix)
+{
+	for (size_t i = nc->n_undo; i-- > 0;) {
+		struct nc_entry *e = &nc->undo[i];
+
+		if ((int)e->kind == kind && e->ifindex == ifindex && e->family == family &&
+		    e->prefix == prefix && memcmp(e->addr, addr, alen) == 0) {
+			memmove(e, e + 1, (nc->n_undo - i - 1) * sizeof(*e));
+			nc->n_undo--;
+			return;
+		}
+	}
+}
+
 int netcfg_addr_del(struct netcfg *nc, int ifindex, int family, const uint8_t *addr,
                     unsigned prefix)
 {
@@ -371,17 +388,7 @@ int netcfg_addr_del(struct netcfg *nc, int ifindex, int family, const uint8_t *a
 	rc = addr_msg(nc, RTM_DELADDR, ifindex, family, addr, prefix);
 	if (rc != 0 && rc != -EADDRNOTAVAIL)
 		return rc;
-	/* Gone now (or already): forget it, keeping the others' order. */
-	for (size_t i = nc->n_undo; i-- > 0;) {
-		struct nc_entry *e = &nc->undo[i];
-
-		if (e->kind == NC_ADDR && e->ifindex == ifindex && e->family == family &&
-		    e->prefix == prefix && memcmp(e->addr, addr, alen) == 0) {
-			memmove(e, e + 1, (nc->n_undo - i - 1) * sizeof(*e));
-			nc->n_undo--;
-			break;
-		}
-	}
+	undo_forget(nc, NC_ADDR, ifindex, family, addr, alen, prefix);
 	return rc;
 }
 
@@ -474,17 +481,7 @@ int netcfg_route_del(struct netcfg *nc, int ifindex, int family, const uint8_t *
 	rc = route_msg(nc, RTM_DELROUTE, ifindex, family, net, prefix, NULL);
 	if (rc != 0 && rc != -ESRCH)
 		return rc;
-	/* Gone now (or already): forget it, keeping the others' order. */
-	for (size_t i = nc->n_undo; i-- > 0;) {
-		struct nc_entry *e = &nc->undo[i];
-
-		if (e->kind == NC_ROUTE && e->ifindex == ifindex && e->family == family &&
-		    e->prefix == prefix && memcmp(e->addr, net, alen) == 0) {
-			memmove(e, e + 1, (nc->n_undo - i - 1) * sizeof(*e));
-			nc->n_undo--;
-			break;
-		}
-	}
+	undo_forget(nc, NC_ROUTE, ifindex, family, net, alen, prefix);
 	return rc;
 }
 

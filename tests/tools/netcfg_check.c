@@ -396,6 +396,13 @@ int main(int argc, char **argv)
 	expect_rc("delete route 10.203.0.0/24", netcfg_route_del(nc, t.ifindex, AF_INET, a, 24), 0,
 	          nc);
 	expect_rc("delete it again", netcfg_route_del(nc, t.ifindex, AF_INET, a, 24), -ESRCH, nc);
+	/* a client's virtual IP comes and goes with its IKE SA */
+	ip(AF_INET, "10.205.0.7", a);
+	expect_rc("address 10.205.0.7/32", netcfg_addr_add(nc, t.ifindex, AF_INET, a, 32), 0, nc);
+	expect_rc("delete address 10.205.0.7/32", netcfg_addr_del(nc, t.ifindex, AF_INET, a, 32),
+	          0, nc);
+	expect_rc("delete it again", netcfg_addr_del(nc, t.ifindex, AF_INET, a, 32),
+	          -EADDRNOTAVAIL, nc);
 
 	check_route_to_tun(&t, AF_INET, "10.202.3.4", "10.201.0.1");
 	check_route_to_tun(&t, AF_INET6, "fd00:202::9", "fd00:201::1");

@@ -238,6 +238,21 @@ static void rw_free(struct rw *w)
 	free(w->ring[1].q);
 }
 
+/* The server anew, without connections (the test adds its own); wall: its
+ * clock for certificates (NULL: the system's). */
+static void srv_empty(struct rw *w, ike_wall_fn wall)
+{
+	struct ike_engine_opts o;
+
+	ike_engine_free(w->srv);
+	memset(&o, 0, sizeof(o));
+	o.rand = sim_rand;
+	o.rand_ctx = &w->srv_rnd;
+	o.wall_time = wall;
+	w->srv = ike_engine_create(&o);
+	REQUIRE(w->srv != NULL);
+}
+
 static void push(struct rw *w, uint32_t to, const struct ike_path *sent, const uint8_t *buf,
                  size_t len)
 {
@@ -1002,15 +1017,9 @@ TEST(ike_rw_rfc7383_2_6_concurrent_fragmented_ike_auth)
 static void eap_setup(struct rw *w, const char *srv_pw, const char *cli_pw, const char *cli_psk)
 {
 	struct ike_config c;
-	struct ike_engine_opts o;
 
 	rw_init(w, 1, NULL);
-	ike_engine_free(w->srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w->srv_rnd;
-	w->srv = ike_engine_create(&o);
-	REQUIRE(w->srv != NULL);
+	srv_empty(w, NULL);
 	server_cfg(&c, w);
 	c.remote_auth = IKE_AUTHBY_EAP;
 	REQUIRE(ike_engine_peer_add(w->srv, &c, NULL) > 0);
@@ -1239,18 +1248,11 @@ static void eap_certreq_run(uint8_t send_cert, bool want_up)
 {
 	struct ike_creds *moon = rw_creds("moon-rsa.pem", "ca-rsa.pem");
 	struct ike_creds *trust = rw_creds("moon-rsa.pem", "ca-rsa.pem");
-	struct ike_engine_opts o;
 	struct ike_config c;
 	struct rw w;
 
 	rw_init(&w, 1, NULL);
-	ike_engine_free(w.srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w.srv_rnd;
-	o.wall_time = rw_wall_2026;
-	w.srv = ike_engine_create(&o);
-	REQUIRE(w.srv != NULL);
+	srv_empty(&w, rw_wall_2026);
 	server_cfg(&c, &w);
 	REQUIRE_EQ(ike_id_parse("moon.tunsec.test", &c.local_id), 0);
 	c.psk = NULL;
@@ -1305,16 +1307,10 @@ TEST(ike_rw_rfc7296_2_16_eap_peer_without_certreq_gets_the_cert)
  * "carol@rw.test". srv2 / cli2: whether each side has the second round. */
 static void rounds_setup(struct rw *w, uint8_t auth1, bool srv2, bool cli2, const char *cli_pw)
 {
-	struct ike_engine_opts o;
 	struct ike_config c;
 
 	rw_init(w, 1, NULL);
-	ike_engine_free(w->srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w->srv_rnd;
-	w->srv = ike_engine_create(&o);
-	REQUIRE(w->srv != NULL);
+	srv_empty(w, NULL);
 	server_cfg(&c, w);
 	c.remote_auth = auth1;
 	c.remote_eap2 = srv2;
@@ -1433,17 +1429,11 @@ TEST(ike_rw_rfc4739_refusals)
 /* Round two's IDi must fit remote_id2. */
 TEST(ike_rw_rfc4739_second_identity_checked)
 {
-	struct ike_engine_opts o;
 	struct ike_config c;
 	struct rw w;
 
 	rounds_setup(&w, IKE_AUTHBY_PSK, true, true, "pw-1234");
-	ike_engine_free(w.srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w.srv_rnd;
-	w.srv = ike_engine_create(&o);
-	REQUIRE(w.srv != NULL);
+	srv_empty(&w, NULL);
 	server_cfg(&c, &w);
 	c.remote_eap2 = true;
 	REQUIRE_EQ(ike_id_parse("dave@rw.test", &c.remote_id2), 0);
@@ -1463,16 +1453,10 @@ TEST(ike_rw_rfc4739_second_identity_checked)
  * and remote_auth EAP); otherwise the server proves itself by PSK. */
 static void eap_only_setup(struct rw *w, bool srv_only, bool cli_only)
 {
-	struct ike_engine_opts o;
 	struct ike_config c;
 
 	rw_init(w, 1, NULL);
-	ike_engine_free(w->srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w->srv_rnd;
-	w->srv = ike_engine_create(&o);
-	REQUIRE(w->srv != NULL);
+	srv_empty(w, NULL);
 	server_cfg(&c, w);
 	c.remote_auth = IKE_AUTHBY_EAP;
 	c.local_auth = srv_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
@@ -1557,18 +1541,12 @@ TEST(ike_rw_rfc5998_4_method_without_key_refused)
  * changed connection last, yet the file's order holds). */
 TEST(ike_rw_equal_fits_go_by_rank)
 {
-	struct ike_engine_opts o;
 	struct ike_config c;
 	struct rw w;
 	int x, y;
 
 	rw_init(&w, 2, NULL);
-	ike_engine_free(w.srv);
-	memset(&o, 0, sizeof(o));
-	o.rand = sim_rand;
-	o.rand_ctx = &w.srv_rnd;
-	w.srv = ike_engine_create(&o);
-	REQUIRE(w.srv != NULL);
+	srv_empty(&w, NULL);
 	server_cfg(&c, &w);
 	c.rank = 5;
 	REQUIRE((x = ike_engine_peer_add(w.srv, &c, NULL)) > 0);
