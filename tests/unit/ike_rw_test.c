@@ -1010,6 +1010,17 @@ TEST(ike_rw_rfc7383_2_6_concurrent_fragmented_ike_auth)
 	rw_free(&w);
 }
 
+/* Client 0 anew with configuration c, an EAP peer as carol@rw.test with
+ * password pw. */
+static void eap_client(struct rw *w, const struct ike_config *c, const char *pw)
+{
+	ike_engine_free(w->c[0].e);
+	w->c[0].e = ike_engine_new(c);
+	REQUIRE(w->c[0].e != NULL);
+	w->c[0].eap_user = "carol@rw.test";
+	w->c[0].eap_pw = pw;
+}
+
 /* ---- EAP in IKE_AUTH (RFC 7296 §2.16) -------------------------------------- */
 
 /* A server whose connection authenticates clients with EAP and itself
@@ -1028,11 +1039,7 @@ static void eap_setup(struct rw *w, const char *srv_pw, const char *cli_pw, cons
 	c.local_auth = IKE_AUTHBY_EAP;
 	c.psk = (const uint8_t *)cli_psk;
 	c.psk_len = strlen(cli_psk);
-	ike_engine_free(w->c[0].e);
-	w->c[0].e = ike_engine_new(&c);
-	REQUIRE(w->c[0].e != NULL);
-	w->c[0].eap_user = "carol@rw.test";
-	w->c[0].eap_pw = cli_pw;
+	eap_client(w, &c, cli_pw);
 }
 
 /* §2.16 end to end: IKE_AUTH without AUTH, the server's IDr and AUTH
@@ -1274,11 +1281,7 @@ static void eap_certreq_run(uint8_t send_cert, bool want_up)
 	c.creds = trust;
 	c.send_certreq = false; /* Apple's */
 	c.wall_time = rw_wall_2026;
-	ike_engine_free(w.c[0].e);
-	w.c[0].e = ike_engine_new(&c);
-	REQUIRE(w.c[0].e != NULL);
-	w.c[0].eap_user = "carol@rw.test";
-	w.c[0].eap_pw = "pw-1234";
+	eap_client(&w, &c, "pw-1234");
 	rw_initiate(&w, 0);
 	rw_run(&w, w.now + 2 * IKE_SEC);
 	CHECK_EQ(w.c[0].up, want_up ? 1 : 0);
@@ -1320,11 +1323,7 @@ static void rounds_setup(struct rw *w, uint8_t auth1, bool srv2, bool cli2, cons
 	c.local_auth = auth1;
 	c.local_eap2 = cli2;
 	REQUIRE_EQ(ike_id_parse("carol@rw.test", &c.local_id2), 0);
-	ike_engine_free(w->c[0].e);
-	w->c[0].e = ike_engine_new(&c);
-	REQUIRE(w->c[0].e != NULL);
-	w->c[0].eap_user = "carol@rw.test";
-	w->c[0].eap_pw = cli_pw;
+	eap_client(w, &c, cli_pw);
 }
 
 /* §2 and §3 of RFC 4739: round one by PSK (with ANOTHER_AUTH_FOLLOWS, the
@@ -1465,11 +1464,7 @@ static void eap_only_setup(struct rw *w, bool srv_only, bool cli_only)
 	client_cfg(&c, &w->c[0]);
 	c.local_auth = IKE_AUTHBY_EAP;
 	c.remote_auth = cli_only ? IKE_AUTHBY_EAP : IKE_AUTHBY_PSK;
-	ike_engine_free(w->c[0].e);
-	w->c[0].e = ike_engine_new(&c);
-	REQUIRE(w->c[0].e != NULL);
-	w->c[0].eap_user = "carol@rw.test";
-	w->c[0].eap_pw = "pw-1234";
+	eap_client(w, &c, "pw-1234");
 }
 
 /* §3: the client announces EAP_ONLY_AUTHENTICATION, the server answers
