@@ -633,6 +633,7 @@ int on_auth_request(struct ike_engine *e, struct ike_sa *sa, const struct ike_pa
 		e->stats.auth_failed++;
 		notify_add(&b, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
 		rc = send_response(e, sa, path, ike_build_finish(&b, NULL));
+		sa->path = *path; /* (its IKE_DOWN names where it came from) */
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 		return rc < 0 ? rc : IKE_OK;
 	}

@@ -129,6 +129,7 @@ static int auth_refuse(struct ike_engine *e, struct ike_sa *sa, const struct aut
 	ike_build_init(&b, e->plain, sizeof(e->plain), &h);
 	notify_add(&b, IKE_N_AUTHENTICATION_FAILED, NULL, 0);
 	rc = send_response(e, sa, &pa->path, ike_build_finish(&b, NULL));
+	sa->path = pa->path; /* (its IKE_DOWN names where it came from) */
 	sa_remove(e, sa, IKE_REASON_AUTH_FAILED, IKE_N_AUTHENTICATION_FAILED);
 	return rc < 0 ? rc : IKE_OK;
 }
@@ -304,6 +305,7 @@ int eap_resume_server(struct ike_engine *e, struct ike_sa *sa, const struct ike_
 		e->auth_err = eap == failure ? IKE_CERT_ERR_NO_PEER : IKE_CERT_ERR_EAP;
 		if (eap == failure)
 			e->stats.no_peer++;
+		sa->path = pa->path;
 		sa_remove(e, sa, IKE_REASON_AUTH_FAILED, 0);
 	} else if (status == IKE_EAP_SUCCESS) {
 		if (to)

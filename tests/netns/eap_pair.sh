@@ -276,7 +276,7 @@ tsc_quiet c up gw
 check "$W: wrong password: the server says why" wait_for 10 log_has s \
 	'rw: IKE SA #[0-9]+: EAP with .* failed: EAP-MSCHAPv2 refused user carol '
 check "$W: wrong password: the server refused the AUTH, EAP failed" wait_for 3 log_has s \
-	'rw: IKE SA #[0-9]+ failed: we refused the AUTH of .*: EAP failed'
+	'rw: IKE SA #[0-9]+ failed: we refused the AUTH of .* from [0-9.]+:4500: EAP failed'
 check "$W: wrong password: the client says EAP-MSCHAPv2 failed" wait_for 3 log_has c \
 	'gw: IKE SA #[0-9]+: EAP with .* failed: EAP-MSCHAPv2 failed'
 check "$W: wrong password: no SA on the server" wait_for 5 no_sa s rw
