@@ -153,7 +153,11 @@ check "charon tries to reauthenticate before the end" wait_for 5 swan_log_has w 
 	"reauthenticating IKE_SA|initiating IKE_SA gw"
 check "Session-Timeout: tunsecd deletes erin's IKE SA at 6 s" wait_for 8 ix_no_sa rw
 check "tunsecd says why" grep -q "RADIUS Session-Timeout reached" "${TSD_LOG[t]}"
+# charon's reauthentication is still being retransmitted: end it before
+# its IKE_SA_INITs may pass again (it would log erin in anew)
+swan_ctl w --terminate --ike gw >/dev/null 2>&1
 nsx "$W_NS" iptables -F OUTPUT
+check "charon: no SA (nor a reauthentication under way) left" swan_wait_sas w 0 0 5
 check "accounting: erin's Stop, Acct-Terminate-Cause Session-Timeout" wait_for 5 sh -c \
 	"awk 'BEGIN { RS = \"\" } /User-Name = \"erin\"/ && /Acct-Status-Type = Stop/' '$DETAIL' |
 	grep -q 'Acct-Terminate-Cause = Session-Timeout'"
