@@ -1146,17 +1146,20 @@ static void cp_str(const struct ike_cp_reply *cp, bool dns, char *out, size_t ca
 	}
 }
 
-/* Is addr a virtual IP of a client IKE SA other than s? (Two IKE SAs of
- * one connection may hold the same address: the later one's removal
- * must not take it from the other.) */
-static bool vip_held(const struct daemon *d, const struct conn_ikesa *s, const struct ike_addr *a)
+/* Another client IKE SA than s that holds virtual IP a: it becomes the
+ * address's owner (two IKE SAs of one connection may hold the same one;
+ * the first one's end must not take it from the other). */
+static bool vip_pass_on(const struct daemon *d, const struct conn_ikesa *s,
+			const struct ike_addr *a)
 {
 	for (size_t k = 0; k < d->n_conns; k++)
-		for (const struct conn_ikesa *o = d->conns[k]->sas; o; o = o->next)
+		for (struct conn_ikesa *o = d->conns[k]->sas; o; o = o->next)
 			for (size_t i = 0; o != s && o->vip && i < o->vip->n_addrs; i++)
 				if (o->vip->addrs[i].family == a->family &&
-				    memcmp(o->vip->addrs[i].addr, a->addr, 16) == 0)
+				    memcmp(o->vip->addrs[i].addr, a->addr, 16) == 0) {
+					o->vip_added |= 1u << i;
 					return true;
+				}
 	return false;
 }
 
@@ -1175,11 +1178,16 @@ static void vips_take(struct daemon *d, struct conn_ikesa *s, const struct ike_c
 		return;
 	}
 	*s->vip = *cp;
+	s->vip_added = 0;
 	for (size_t i = 0; i < cp->n_addrs; i++) {
 		const struct ike_addr *a = &cp->addrs[i];
 		int rc = netcfg_addr_add(d->netcfg, d->tun.ifindex, a->family, a->addr,
 					 a->family == AF_INET ? 32 : 128);
 
+		/* (-EEXIST: there before us, e.g. in tunsec.addrs: not ours to
+		 * remove) */
+		if (rc == 0)
+			s->vip_added |= 1u << i;
 		if (rc < 0 && rc != -EEXIST) {
 			char ip[INET6_ADDRSTRLEN] = "?";
 
@@ -1197,7 +1205,7 @@ static void vips_drop(struct daemon *d, struct conn_ikesa *s)
 	for (size_t i = 0; d->netcfg && i < s->vip->n_addrs; i++) {
 		const struct ike_addr *a = &s->vip->addrs[i];
 
-		if (!vip_held(d, s, a))
+		if ((s->vip_added & (1u << i)) && !vip_pass_on(d, s, a))
 			netcfg_addr_del(d->netcfg, d->tun.ifindex, a->family, a->addr,
 					a->family == AF_INET ? 32 : 128);
 	}
@@ -1320,6 +1328,7 @@ static void on_ike_up(struct daemon *d, struct conn *c, const struct ike_event *
 			/* a client's virtual IPs stay on the TUN device */
 			if (!s->vip) {
 				s->vip = old->vip;
+				s->vip_added = old->vip_added;
 				old->vip = NULL;
 			}
 			s->gone_in_octets += old->gone_in_octets;

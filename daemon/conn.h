@@ -80,6 +80,7 @@ struct conn_ikesa {
 	 * §2.19); its addresses are on the TUN device while the IKE SA (or
 	 * its rekeyed successor) lasts. NULL: none. */
 	struct ike_cp_reply *vip;
+	unsigned vip_added; /* bit i: vip->addrs[i] was put there by us */
 	uint8_t term_cause;   /* Acct-Terminate-Cause of its Stop (0: from the reason) */
 };
 
