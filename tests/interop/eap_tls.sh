@@ -155,7 +155,7 @@ else
 	ok "RFC 5216 §2.1.3: a user certificate from an untrusted CA is refused"
 fi
 check "untrusted: charon got tunsecd's alert / EAP-Failure" swan_log_has w \
-	"received TLS alert|received EAP_FAILURE|EAP method EAP_TLS failed"
+	"received (fatal )?TLS alert|received EAP_FAILURE|EAP method EAP_TLS failed"
 check "untrusted: no SA on tunsecd" wait_for 5 ix_no_sa
 check "untrusted: tunsecd says why" grep -q "EAP-TLS: certificate not trusted" "${TSD_LOG[t]}"
 check "tunsecd exits 0 on SIGTERM" tsd_stop t
