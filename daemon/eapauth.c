@@ -532,6 +532,14 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 	return 0;
 }
 
+bool eapauth_tls_summary(const struct eapauth *st, char *buf, size_t cap)
+{
+	if (!st || !tls_running(st) || st->tls->state != EAP_TLS_DONE_OK)
+		return false;
+	eap_tls_describe(st->tls, buf, cap);
+	return buf[0] != '\0';
+}
+
 void eapauth_free(struct eapauth *st)
 {
 	if (!st)

@@ -3,6 +3,7 @@
 #include "ike/eap_tls.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "ike/cert.h"
 #include "ike/wire.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -145,14 +147,6 @@ int eap_tls_creds_add_ca(struct eap_tls_creds *c, const uint8_t *data, size_t le
 	return IKE_OK;
 }
 
-/* Never ask for a passphrase (OpenSSL's default would prompt on the
- * terminal): an encrypted key does not parse. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
 int eap_tls_creds_add_key(struct eap_tls_creds *c, const uint8_t *data, size_t len)
 {
 	EVP_PKEY *k = NULL;
@@ -161,23 +155,8 @@ int eap_tls_creds_add_key(struct eap_tls_creds *c, const uint8_t *data, size_t l
 		return IKE_ERR_INVAL;
 	if (c->have_key)
 		return 1;
-	if (len == 0 || len > INT_MAX)
+	if (!(k = ike_key_parse(data, len)))
 		return IKE_ERR_SYNTAX;
-	if (is_pem(data, len)) {
-		BIO *bio = BIO_new_mem_buf(data, (int)len);
-
-		if (bio)
-			k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-		BIO_free(bio);
-	} else {
-		const uint8_t *p = data;
-
-		k = d2i_AutoPrivateKey(NULL, &p, (long)len);
-	}
-	if (!k) {
-		ERR_clear_error();
-		return IKE_ERR_SYNTAX;
-	}
 	if (X509_check_private_key(c->own, k) != 1) {
 		ERR_clear_error();
 		EVP_PKEY_free(k);
@@ -508,6 +487,17 @@ const char *eap_tls_strwhy(enum eap_tls_why why)
 		return "the peer sent no certificate";
 	}
 	return "?";
+}
+
+void eap_tls_describe(const struct eap_tls *t, char *buf, size_t cap)
+{
+	const SSL_CIPHER *c = t->ssl && t->version ? SSL_get_current_cipher(t->ssl) : NULL;
+
+	if (cap)
+		buf[0] = '\0';
+	if (c)
+		snprintf(buf, cap, "TLS 1.%d, %s", t->version == TLS1_3_VERSION ? 3 : 2,
+		         SSL_CIPHER_standard_name(c));
 }
 
 const char *eap_tls_detail(const struct eap_tls *t)

@@ -211,6 +211,10 @@ void eap_tls_free(struct eap_tls *t);
 /* A short English text for t->why. */
 const char *eap_tls_strwhy(enum eap_tls_why why);
 
+/* What ran, once t is over: "TLS 1.3, TLS_AES_256_GCM_SHA384" in buf
+ * (NUL-terminated; "" before the handshake ends). */
+void eap_tls_describe(const struct eap_tls *t, char *buf, size_t cap);
+
 /* What OpenSSL said of t's failure, for the log: the X.509 verify error
  * of an untrusted certificate, else libssl's reason; "" if nothing. */
 const char *eap_tls_detail(const struct eap_tls *t);
