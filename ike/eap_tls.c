@@ -72,6 +72,7 @@ static int parse_certs(STACK_OF(X509) **sk, const uint8_t *data, size_t len)
 	X509 *x = NULL;
 	int rc = -1;
 
+	ERR_clear_error(); /* the end of the PEM text is told by its error */
 	if (!got || len == 0 || len > INT_MAX)
 		goto out;
 	if (is_pem(data, len)) {
