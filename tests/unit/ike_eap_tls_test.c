@@ -15,7 +15,10 @@
  * the peer's identity must be in its certificate, in any of the forms
  * eap_tls_cert_names() takes; §3.1 malformed flags and lengths and the
  * cap on the TLS Message Length fail cleanly, truncated and garbled
- * packets of a real conversation too (under ASan in the suite).
+ * packets of a real conversation too (under ASan in the suite). Both ends
+ * offer TLS 1.3, so the conversations above run RFC 9190; the last tests
+ * check its commitment message (§2.1.1, §2.5) and exporter MSK (§2.3),
+ * and RFC 5216 §2.3's MSK by hand with a TLS 1.2-only peer.
  */
 #include "tests/unit/test.h"
 
