@@ -22,7 +22,7 @@ SANFLAGS :=
 OPT      := -O2 -g
 endif
 
-PKGS     := libsodium libuv libcrypto
+PKGS     := libsodium libuv libssl libcrypto
 CPPFLAGS += -I. -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
 CFLAGS   += -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wno-unused-parameter -fstack-protector-strong -D_FORTIFY_SOURCE=2 \

@@ -1662,8 +1662,12 @@ static void on_need_eap(struct daemon *d, struct conn *c, const struct ike_event
 			return;
 		}
 	} else {
+		char tls[96];
+
 		eapauth_answer(&s->eap, &d->cfg, me, peer, eap_tls_of(c, round, ev->eap_server), ev,
 			       &ans, why, sizeof(why));
+		if (ans.eap_status == IKE_EAP_SUCCESS && eapauth_tls_summary(s->eap, tls, sizeof(tls)))
+			log_info("%s: IKE SA #%u: EAP-TLS over %s", c->cfg.name, s->id, tls);
 		if (ans.eap_status != IKE_EAP_CONTINUE) {
 			eapauth_free(s->eap);
 			s->eap = NULL;

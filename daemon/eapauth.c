@@ -52,7 +52,7 @@ static int add_file(int (*add)(struct eap_tls_creds *, const uint8_t *, size_t),
 	sodium_memzero(b, len);
 	free(b);
 	if (rc < 0) {
-		snprintf(err, cap, "%s: not a %s mbedTLS can read (PEM or DER%s)", path,
+		snprintf(err, cap, "%s: not a %s OpenSSL can read (PEM or DER%s)", path,
 		         key ? "private key" : "certificate", key ? ", unencrypted" : "");
 		return -EINVAL;
 	}
@@ -385,7 +385,7 @@ static int peer_begin(struct eapauth *st, const struct cfg_end *mine, const stru
 		st->offer[st->n_offer++] = st->method;
 		/* Without eap_id or id, the EAP identity is our certificate's
 		 * subject, which the server will find in it. */
-		if (!me[0] && mbedtls_x509_dn_gets(dn, sizeof(dn), &st->tls_creds->own.subject) > 0)
+		if (!me[0] && eap_tls_dn(st->tls_creds->own, dn, sizeof(dn)) > 0)
 			me = dn;
 	}
 	if ((mine->auth == CFG_AUTH_EAP_MSCHAPV2 || any) && (rc = mschapv2_peer(st, me)) == 0)
@@ -509,8 +509,10 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		 * §2.1.3): a peer may answer it with an ACK and get the
 		 * EAP-Failure, or (strongSwan) give up at once, and then
 		 * nothing more comes through here. */
-		snprintf(why, why_cap, "EAP-TLS: %s%s%s%s", eap_tls_strwhy(st->tls->why),
-		         st->tls->peer_subject[0] ? " (" : "", st->tls->peer_subject,
+		const char *detail = eap_tls_detail(st->tls);
+
+		snprintf(why, why_cap, "EAP-TLS: %s%s%s%s%s%s", eap_tls_strwhy(st->tls->why),
+		         detail[0] ? ": " : "", detail, st->tls->peer_subject[0] ? " (" : "", st->tls->peer_subject,
 		         st->tls->peer_subject[0] ? ")" : "");
 		st->told = true;
 	} else if (tls_running(st)) {
@@ -528,6 +530,14 @@ int eapauth_answer(struct eapauth **stp, const struct tunsec_config *cfg, const 
 		         "Response did not verify)");
 	}
 	return 0;
+}
+
+bool eapauth_tls_summary(const struct eapauth *st, char *buf, size_t cap)
+{
+	if (!st || !tls_running(st) || st->tls->state != EAP_TLS_DONE_OK)
+		return false;
+	eap_tls_describe(st->tls, buf, cap);
+	return buf[0] != '\0';
 }
 
 void eapauth_free(struct eapauth *st)

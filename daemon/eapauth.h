@@ -75,6 +75,10 @@ void eapauth_creds_free(struct eap_tls_creds *c);
 #define EAPAUTH_TLS_MAX 256
 size_t eapauth_tls_active(void);
 
+/* After st's SUCCESS, if EAP-TLS was the method: what ran ("TLS 1.3,
+ * TLS_AES_256_GCM_SHA384") into buf, and true; false for another method. */
+bool eapauth_tls_summary(const struct eapauth *st, char *buf, size_t cap);
+
 /* Wipe and free (NULL is fine). */
 void eapauth_free(struct eapauth *st);
 

@@ -232,7 +232,7 @@ static X509 *cert_parse(const uint8_t *d, size_t len)
 	return x;
 }
 
-static EVP_PKEY *key_parse(const uint8_t *d, size_t len)
+EVP_PKEY *ike_key_parse(const uint8_t *d, size_t len)
 {
 	EVP_PKEY *k = NULL;
 
@@ -306,7 +306,7 @@ struct ike_creds *ike_creds_load_mem(const struct ike_cred_blob *certs, size_t n
 	}
 	/* The key that belongs to our end-entity certificate. */
 	for (size_t i = 0; n_certs && i < n_keys && !c->key; i++) {
-		EVP_PKEY *k = key_parse(keys[i].data, keys[i].len);
+		EVP_PKEY *k = ike_key_parse(keys[i].data, keys[i].len);
 
 		snprintf(what, sizeof(what), "private key %zu", i + 1);
 		if (!k) {

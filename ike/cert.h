@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "ike/payload.h"
 
 struct ike_identity;
@@ -134,6 +136,11 @@ struct ike_creds *ike_creds_load_mem(const struct ike_cred_blob *certs, size_t n
 
 /* Wipe the private key and free. NULL is fine. */
 void ike_creds_free(struct ike_creds *c);
+
+/* A private key from PEM or DER bytes (unencrypted: a passphrase is never
+ * asked for), as ike_creds_load_mem() reads keys (EAP-TLS's too): the key,
+ * or NULL if it does not parse. */
+EVP_PKEY *ike_key_parse(const uint8_t *d, size_t len);
 
 /* Do we hold an end-entity certificate with its private key? */
 bool ike_creds_can_sign(const struct ike_creds *c);

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for ike/eap_tls (RFC 5216) under ike/eap's drivers: the
- * input is
+ * libFuzzer target for ike/eap_tls (RFC 5216, RFC 9190) under ike/eap's
+ * drivers: the input is
  *
  *	mode(1) { len(2, big-endian) packet(len) }...
  *
@@ -18,8 +18,10 @@
  *   bit 3        fragments of EAP_TLS_FRAG_MIN bytes rather than 1024.
  * Nothing may read or write out of bounds, nor leak; Success comes only
  * with a 64-byte MSK, and no MSK without Success.
- * The credentials are tests/vectors/certs' (eap_tls_certs.h); the random
- * bytes a counter stream, so that a crash replays.
+ * The credentials are tests/vectors/certs' (eap_tls_certs.h). libssl
+ * draws its randomness from OpenSSL's own DRBG, not from the counter
+ * stream given as cfg.rand, so a crash in a TLS-dependent path may take a
+ * few replays.
  */
 #include <stdint.h>
 #include <stdlib.h>

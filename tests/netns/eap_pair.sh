@@ -21,10 +21,11 @@
 #     says EAP failed, no password in any log); an ntlm- secret made with
 #     `tunsec nthash` (the server does not keep the password) works;
 #  2. RFC 5216: EAP-TLS, carol's certificate in TLS inside EAP; the
-#     server knows her by her EAP identity;
+#     server knows her by her EAP identity; both logs say TLS 1.3 ran
+#     (RFC 9190; TLS 1.2 against strongSwan: tests/interop/eap_tls.sh);
 #  3. RFC 5998 §3: EAP-only, eap-tls on both ends of both daemons: the
 #     client announces EAP_ONLY_AUTHENTICATION, the server's first
-#     IKE_AUTH response carries no AUTH;
+#     IKE_AUTH response carries no AUTH; TLS 1.3 again;
 #  4. RFC 4739: two rounds, the laptop's certificate, then carol by
 #     EAP-MSCHAPv2: ANOTHER_AUTH_FOLLOWS, both logs and the server's
 #     status name both identities;
@@ -218,6 +219,15 @@ login() {
 	wait_for 10 established c gw && wait_for 3 established s rw
 }
 
+# tls13_checks WHAT: both tunsecd ran EAP-TLS over TLS 1.3 (RFC 9190: the
+# server's commitment message, the MSK from TLS 1.3's exporter)
+tls13_checks() {
+	check "$1: RFC 9190: the server's EAP-TLS ran TLS 1.3" \
+		grep -q "EAP-TLS over TLS 1.3, TLS_" "${TSD_LOG[s]}"
+	check "$1: RFC 9190: the client's EAP-TLS ran TLS 1.3" \
+		grep -q "EAP-TLS over TLS 1.3, TLS_" "${TSD_LOG[c]}"
+}
+
 # up_checks WHAT USER: the SA is up on both ends, the server names USER,
 # ping through the CHILD_SA
 up_checks() {
@@ -308,6 +318,7 @@ cli_conf "$(sec 2 local "auth = eap-tls" "id = $M_ID" "eap_id = $U_TLS" "certs =
 $CLI_CHECKS_SRV" "$CAROL_KEY"
 start_both "$W"
 up_checks "$W" "$U_TLS"
+tls13_checks "$W"
 down_checks "$W"
 
 # --- 3. EAP-only (RFC 5998 §3) ----------------------------------------------------
@@ -322,6 +333,7 @@ check "$W: the client announces EAP_ONLY_AUTHENTICATION" \
 	msg_is c "sending IKE_AUTH request 1" IDi 'N(EAP_ONLY)' '!AUTH'
 check "$W: the server's first IKE_AUTH response: EAP, no AUTH (nor CERT)" \
 	msg_is c "received IKE_AUTH response 1" IDr EAP '!AUTH' '!CERT'
+tls13_checks "$W"
 down_checks "$W"
 
 # --- 4. two rounds (RFC 4739) ---------------------------------------------------

@@ -15,7 +15,10 @@
  * the peer's identity must be in its certificate, in any of the forms
  * eap_tls_cert_names() takes; §3.1 malformed flags and lengths and the
  * cap on the TLS Message Length fail cleanly, truncated and garbled
- * packets of a real conversation too (under ASan in the suite).
+ * packets of a real conversation too (under ASan in the suite). Both ends
+ * offer TLS 1.3, so the conversations above run RFC 9190; the last tests
+ * check its commitment message (§2.1.1, §2.5) and exporter MSK (§2.3),
+ * and RFC 5216 §2.3's MSK by hand with a TLS 1.2-only peer.
  */
 #include "tests/unit/test.h"
 
@@ -26,6 +29,9 @@
 #include "ike/eap.h"
 #include "ike/eap_tls.h"
 #include "ike/wire.h"
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
 
 static const char *fx(const char *name)
 {
@@ -256,7 +262,7 @@ TEST(eaptls_rfc5216_2_1_4_peer_refuses_untrusted_server)
 	CHECK_EQ(w->peer_rc, EAP_FAILURE);
 	CHECK_EQ(w->pt.why, EAP_TLS_WHY_UNTRUSTED);
 	CHECK_EQ(w->st.why, EAP_TLS_WHY_ALERT);
-	CHECK(w->pt.vrfy_flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
+	CHECK_EQ(w->pt.vrfy_err, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
 	CHECK_EQ(eap_server_msk(&w->s, msk), IKE_ERR_INVAL);
 	CHECK_EQ(eap_peer_msk(&w->p, msk), IKE_ERR_INVAL);
 	teardown(w);
@@ -337,28 +343,39 @@ TEST(eaptls_rfc5216_3_1_malformed_packets_fail_cleanly)
 		uint8_t d[12];
 		size_t n;
 		enum eap_tls_why why;
+		bool alert; /* TLS answers with its alert first (§2.1.3) */
 	} bad[] = {
-	    {{0}, 0, EAP_TLS_WHY_MALFORMED},                            /* no Flags */
-	    {{0x80, 0, 0}, 3, EAP_TLS_WHY_MALFORMED},                   /* L, short length */
-	    {{0x80, 0, 0, 0, 0, 0x16}, 6, EAP_TLS_WHY_MALFORMED},       /* L = 0 */
-	    {{0x40, 0x16, 3, 3}, 4, EAP_TLS_WHY_MALFORMED},             /* M without L */
-	    {{0x20}, 1, EAP_TLS_WHY_MALFORMED},                         /* S from the peer */
-	    {{0x00}, 1, EAP_TLS_WHY_MALFORMED},                         /* an ACK, nothing sent */
-	    {{0x80, 0, 0, 0, 9, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED}, /* L = 9, 3 bytes */
-	    {{0x80, 0, 0, 0, 2, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED}, /* L = 2, 3 bytes */
-	    {{0xc0, 0, 1, 0, 1, 0x16}, 6, EAP_TLS_WHY_TOO_LONG},        /* L = 65537 */
-	    {{0xc0, 0xff, 0xff, 0xff, 0xff, 0x16}, 6, EAP_TLS_WHY_TOO_LONG},
-	    {{0x80, 0, 0, 0, 3, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED},  /* half a record */
-	    {{0x80, 0, 0, 0, 5, 0x99, 3, 3, 0, 1}, 10, EAP_TLS_WHY_TLS}, /* not TLS */
-	    /* an alert where the ClientHello is due (mbedTLS takes none there;
-	     * an alert later is the untrusted-server test's) */
-	    {{0x00, 0x15, 3, 3, 0, 2, 2, 40}, 8, EAP_TLS_WHY_TLS},
+	    {{0}, 0, EAP_TLS_WHY_MALFORMED, false},                            /* no Flags */
+	    {{0x80, 0, 0}, 3, EAP_TLS_WHY_MALFORMED, false},                   /* L, short length */
+	    {{0x80, 0, 0, 0, 0, 0x16}, 6, EAP_TLS_WHY_MALFORMED, false},       /* L = 0 */
+	    {{0x40, 0x16, 3, 3}, 4, EAP_TLS_WHY_MALFORMED, false},             /* M without L */
+	    {{0x20}, 1, EAP_TLS_WHY_MALFORMED, false},                         /* S from the peer */
+	    {{0x00}, 1, EAP_TLS_WHY_MALFORMED, false},                         /* an ACK, nothing sent */
+	    {{0x80, 0, 0, 0, 9, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED, false}, /* L = 9, 3 bytes */
+	    {{0x80, 0, 0, 0, 2, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED, false}, /* L = 2, 3 bytes */
+	    {{0xc0, 0, 1, 0, 1, 0x16}, 6, EAP_TLS_WHY_TOO_LONG, false},        /* L = 65537 */
+	    {{0xc0, 0xff, 0xff, 0xff, 0xff, 0x16}, 6, EAP_TLS_WHY_TOO_LONG, false},
+	    {{0x80, 0, 0, 0, 3, 0x16, 3, 3}, 8, EAP_TLS_WHY_MALFORMED, false},  /* half a record */
+	    {{0x80, 0, 0, 0, 6, 0x99, 3, 3, 0, 1, 0}, 11, EAP_TLS_WHY_TLS, true}, /* not TLS */
+	    /* an alert where the ClientHello is due: libssl takes none
+	     * there (unexpected message; an alert later is the
+	     * untrusted-server test's) */
+	    {{0x00, 0x15, 3, 3, 0, 2, 2, 40}, 8, EAP_TLS_WHY_TLS, true},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct world *w = started();
+		static const uint8_t ack = 0;
 
-		CHECK_EQ(srv_feed(w, bad[i].d, bad[i].n), EAP_FAILURE);
+		if (bad[i].alert) {
+			/* the server's alert (a TLS record of type 21), then
+			 * Failure whatever the peer answers */
+			CHECK_EQ(srv_feed(w, bad[i].d, bad[i].n), EAP_SEND);
+			CHECK(w->req_len > 10 && w->req[10] == 0x15);
+			CHECK_EQ(srv_feed(w, &ack, 1), EAP_FAILURE);
+		} else {
+			CHECK_EQ(srv_feed(w, bad[i].d, bad[i].n), EAP_FAILURE);
+		}
 		CHECK_EQ(w->req_len, 4);
 		CHECK_EQ(w->req[0], EAP_CODE_FAILURE);
 		if (w->st.why != bad[i].why)
@@ -519,20 +536,126 @@ TEST(eaptls_rfc5216_5_2_cert_names_identity_forms)
 	};
 	static const uint8_t ip[4] = {192, 0, 2, 2}, ip2[4] = {192, 0, 2, 3};
 	struct eap_tls_creds c;
+	const unsigned char *der;
+	size_t der_len;
 
 	eap_tls_creds_init(&c);
 	add(eap_tls_creds_add_cert, &c, "sun-ecdsa256.pem");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (eap_tls_cert_names(&c.own, (const uint8_t *)rows[i].id, strlen(rows[i].id)) !=
+		if (eap_tls_cert_names(c.own, (const uint8_t *)rows[i].id, strlen(rows[i].id)) !=
 		    rows[i].ok)
 			test_fail(__FILE__, __LINE__, "'%s': expected %s", rows[i].id,
 			          rows[i].ok ? "a match" : "no match");
 	/* an IKE ID_IPV4_ADDR and ID_DER_ASN1_DN, as bytes */
-	CHECK(eap_tls_cert_names(&c.own, ip, 4));
-	CHECK(!eap_tls_cert_names(&c.own, ip2, 4));
-	CHECK(eap_tls_cert_names(&c.own, c.own.subject_raw.p, c.own.subject_raw.len));
-	CHECK(!eap_tls_cert_names(&c.own, c.own.subject_raw.p, c.own.subject_raw.len - 1));
-	CHECK(!eap_tls_cert_names(&c.own, (const uint8_t *)"", 0));
+	CHECK(eap_tls_cert_names(c.own, ip, 4));
+	CHECK(!eap_tls_cert_names(c.own, ip2, 4));
+	REQUIRE_EQ(X509_NAME_get0_der(X509_get_subject_name(c.own), &der, &der_len), 1);
+	CHECK(eap_tls_cert_names(c.own, der, der_len));
+	CHECK(!eap_tls_cert_names(c.own, der, der_len - 1));
+	CHECK(!eap_tls_cert_names(c.own, (const uint8_t *)"", 0));
 	CHECK(!eap_tls_cert_names(NULL, ip, 4));
 	eap_tls_creds_free(&c);
+}
+
+/* RFC 9190 §2.1.1: both ends capable, TLS 1.3 is what runs; the server
+ * ends with the commitment message, the peer's ACK of it earns Success,
+ * and §2.3's MSK is the first 64 bytes of the 128-byte exporter output
+ * (a 64-byte export differs: the length is an input of TLS 1.3's
+ * exporter). */
+TEST(eaptls_rfc9190_2_1_1_tls13_commitment_and_msk)
+{
+	struct world *w = setup("ca-ecdsa.pem", "ca-rsa.pem", "sun@tunsec.test", 0);
+	uint8_t km[EAP_TLS_KM_LEN], km64[EAP_TLS_MSK_LEN];
+	static const uint8_t ctx = EAP_TYPE_TLS;
+	static const char label[] = "EXPORTER_EAP_TLS_Key_Material";
+
+	run(w);
+	check_success(w);
+	CHECK_EQ(w->st.version, TLS1_3_VERSION);
+	CHECK_EQ(w->pt.version, TLS1_3_VERSION);
+	CHECK(w->pt.committed);
+	REQUIRE_EQ(SSL_export_keying_material(w->pt.ssl, km, sizeof(km), label, sizeof(label) - 1,
+	                                      &ctx, 1, 1),
+	           1);
+	CHECK_MEM(w->pt.msk, km, EAP_TLS_MSK_LEN);
+	REQUIRE_EQ(SSL_export_keying_material(w->pt.ssl, km64, sizeof(km64), label,
+	                                      sizeof(label) - 1, &ctx, 1, 1),
+	           1);
+	CHECK(memcmp(km64, km, EAP_TLS_MSK_LEN) != 0);
+	/* The server's flight and the commitment: two Requests with TLS
+	 * data (L), the peer's final ACK answering the latter. */
+	CHECK(w->req_l >= 2);
+	teardown(w);
+}
+
+/* RFC 9190 §2.5: a peer that has sent its Finished but not seen the
+ * commitment message may not take an EAP-Success. */
+TEST(eaptls_rfc9190_2_5_success_before_commitment_fails)
+{
+	struct world *w = setup("ca-ecdsa.pem", "ca-rsa.pem", "sun@tunsec.test", 0);
+	uint8_t succ[4], msk[EAP_MSK_MAX];
+	int rc;
+
+	REQUIRE_EQ(eap_server_start(&w->s, w->req, sizeof(w->req), &w->req_len), EAP_SEND);
+	/* until the server's commitment is the Request in hand */
+	for (w->rounds = 0; w->rounds < 20 && w->st.state != EAP_TLS_FINAL; w->rounds++) {
+		REQUIRE_EQ(eap_peer_process(&w->p, w->req, w->req_len, w->resp, sizeof(w->resp),
+		                            &w->resp_len),
+		           EAP_SEND);
+		REQUIRE_EQ(eap_server_process(&w->s, w->resp, w->resp_len, w->req, sizeof(w->req),
+		                              &w->req_len),
+		           EAP_SEND);
+	}
+	REQUIRE_EQ(w->st.state, EAP_TLS_FINAL);
+	CHECK_EQ(w->pt.version, TLS1_3_VERSION);
+	CHECK(!w->pt.committed);
+	/* an EAP-Success in its place */
+	succ[0] = EAP_CODE_SUCCESS;
+	succ[1] = w->req[1];
+	wire_store16(succ + 2, 4);
+	rc = eap_peer_process(&w->p, succ, 4, w->resp, sizeof(w->resp), &w->resp_len);
+	CHECK(rc != EAP_SUCCESS && rc != EAP_SEND);
+	CHECK_EQ(eap_peer_msk(&w->p, msk), IKE_ERR_INVAL);
+	teardown(w);
+}
+
+/* RFC 5216 §2.3 by hand: MSK = TLS-PRF(master secret, "client EAP
+ * encryption", client.random || server.random)[0..63], with the PRF hash
+ * of the suite; a TLS 1.2-only peer and the 1.3-capable server agree on
+ * 1.2 and on this MSK. */
+TEST(eaptls_rfc5216_2_3_tls12_peer_msk_known_answer)
+{
+	struct world *w = setup("ca-ecdsa.pem", "ca-rsa.pem", "sun@tunsec.test", 0);
+	static const char label[] = "client EAP encryption";
+	uint8_t ms[48], seed[64], want[EAP_TLS_MSK_LEN];
+	const SSL_SESSION *sess;
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kctx;
+	OSSL_PARAM params[5];
+	const EVP_MD *md;
+
+	REQUIRE_EQ(SSL_set_max_proto_version(w->pt.ssl, TLS1_2_VERSION), 1);
+	run(w);
+	check_success(w);
+	CHECK_EQ(w->st.version, TLS1_2_VERSION);
+	CHECK_EQ(w->pt.version, TLS1_2_VERSION);
+	CHECK(!w->pt.committed);
+	REQUIRE((sess = SSL_get_session(w->pt.ssl)) != NULL);
+	REQUIRE_EQ(SSL_SESSION_get_master_key(sess, ms, sizeof(ms)), sizeof(ms));
+	REQUIRE_EQ(SSL_get_client_random(w->pt.ssl, seed, 32), 32);
+	REQUIRE_EQ(SSL_get_server_random(w->pt.ssl, seed + 32, 32), 32);
+	REQUIRE((md = SSL_CIPHER_get_handshake_digest(SSL_get_current_cipher(w->pt.ssl))) != NULL);
+	REQUIRE((kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL)) != NULL);
+	REQUIRE((kctx = EVP_KDF_CTX_new(kdf)) != NULL);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)EVP_MD_get0_name(md), 0);
+	params[1] = OSSL_PARAM_construct_octet_string("secret", ms, sizeof(ms));
+	params[2] = OSSL_PARAM_construct_octet_string("seed", (void *)label, sizeof(label) - 1);
+	params[3] = OSSL_PARAM_construct_octet_string("seed", seed, sizeof(seed));
+	params[4] = OSSL_PARAM_construct_end();
+	REQUIRE_EQ(EVP_KDF_derive(kctx, want, sizeof(want), params), 1);
+	CHECK_MEM(w->pt.msk, want, EAP_TLS_MSK_LEN);
+	CHECK_MEM(w->st.msk, want, EAP_TLS_MSK_LEN);
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	teardown(w);
 }
