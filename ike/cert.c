@@ -191,13 +191,11 @@ static void set_err(char *err, size_t cap, const char *what, const char *detail)
 		snprintf(err, cap, "%s: %s", what, detail);
 }
 
+/* PEM: a "-----BEGIN" line anywhere (OpenSSL's reader skips what comes
+ * before it, such as the "Bag Attributes" of a PKCS#12 export); else DER. */
 static bool is_pem(const uint8_t *d, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
-		i++;
-	return len - i >= 10 && memcmp(d + i, "-----BEGIN", 10) == 0;
+	return memmem(d, len, "-----BEGIN", 10) != NULL;
 }
 
 /* Never prompt for a passphrase: encrypted keys simply fail to load. */

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <sodium.h>
+
 #include "ike/cert.h"
 #include "ike/payload.h"
 #include "tests/unit/test.h"
@@ -87,6 +90,29 @@ TEST(ike_cert_rfc7296_3_6_load_pem_and_der)
 	CHECK_EQ(ike_creds_cert_der(pem, 1, &a, &alen), IKE_CERT_ERR_INVAL);
 	ike_creds_free(pem);
 	ike_creds_free(der);
+}
+
+/* A PEM key with text before its block (a PKCS#12 export's "Bag
+ * Attributes") loads; so does DER; junk does not. */
+TEST(ike_cert_key_pem_after_text)
+{
+	static const char bag[] = "Bag Attributes\n    localKeyID: 01 02 03\nKey Attributes: "
+	                          "<No Attributes>\n";
+	uint8_t buf[8192];
+	FILE *f = fopen(fx("moon-rsa.key"), "rb");
+	size_t n = 0;
+	EVP_PKEY *k;
+
+	REQUIRE(f != NULL);
+	memcpy(buf, bag, sizeof(bag) - 1);
+	n = fread(buf + sizeof(bag) - 1, 1, sizeof(buf) - sizeof(bag), f);
+	fclose(f);
+	REQUIRE(n > 100);
+	k = ike_key_parse(buf, n + sizeof(bag) - 1);
+	CHECK(k != NULL);
+	EVP_PKEY_free(k);
+	CHECK(ike_key_parse((const uint8_t *)bag, sizeof(bag) - 1) == NULL);
+	sodium_memzero(buf, sizeof(buf));
 }
 
 TEST(ike_cert_rfc7296_3_6_key_must_match_cert)
