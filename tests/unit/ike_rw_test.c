@@ -1446,6 +1446,18 @@ TEST(ike_rw_rfc4739_second_identity_checked)
 	rw_free(&w);
 }
 
+/* Client 0 initiates and is refused: no SA on either side, for the
+ * reason want (an IKE_CERT_ERR_*). */
+static void refused_run(struct rw *w, int want)
+{
+	rw_initiate(w, 0);
+	rw_run(w, w->now + 2 * IKE_SEC);
+	CHECK_EQ(w->c[0].up, 0);
+	CHECK_EQ(w->c[0].down_reason, IKE_REASON_AUTH_FAILED);
+	CHECK_EQ(w->c[0].auth_err, want);
+	CHECK_EQ(w->srv_up, 0);
+}
+
 /* ---- EAP-only authentication (RFC 5998) ------------------------------------ */
 
 /* srv_only / cli_only: each side's connection is EAP-only (local_auth
@@ -1505,13 +1517,8 @@ TEST(ike_rw_rfc5998_client_refuses_an_auth_it_cannot_check)
 	struct rw w;
 
 	eap_only_setup(&w, false, true);
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
+	refused_run(&w, IKE_CERT_ERR_EAP_ONLY_ONE);
 	CHECK_EQ(w.c[0].eap_rounds, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY_ONE);
-	CHECK_EQ(w.srv_up, 0);
 	rw_free(&w);
 }
 
@@ -1522,12 +1529,7 @@ TEST(ike_rw_rfc5998_4_method_without_key_refused)
 
 	eap_only_setup(&w, true, true);
 	w.c[0].eap_no_msk = true;
-	rw_initiate(&w, 0);
-	rw_run(&w, w.now + 2 * IKE_SEC);
-	CHECK_EQ(w.c[0].up, 0);
-	CHECK_EQ(w.c[0].down_reason, IKE_REASON_AUTH_FAILED);
-	CHECK_EQ(w.c[0].auth_err, IKE_CERT_ERR_EAP_ONLY);
-	CHECK_EQ(w.srv_up, 0);
+	refused_run(&w, IKE_CERT_ERR_EAP_ONLY);
 	rw_free(&w);
 }
 
