@@ -1832,6 +1832,17 @@ static int p_e_id(struct loader *l, void *obj, const struct conftree_kv *kv, con
 	return 0;
 }
 
+static int p_e_aaa_id(struct loader *l, void *obj, const struct conftree_kv *kv,
+                      const char *path)
+{
+	struct conn_ctx *x = obj;
+	char why[160];
+
+	if (ike_id_parse_err(kv->value, &x->end->aaa_id, why, sizeof(why)) < 0)
+		return kv_fail(l, kv, path, "%s", why);
+	return 0;
+}
+
 static int get_cert_list(struct loader *l, const struct conftree_kv *kv, const char *path,
                          const char *subdir, struct cfg_end *e)
 {
@@ -1926,6 +1937,7 @@ static const struct key_spec remote_keys[] = {
     {"id", false, p_e_id, 0},
     {"cacerts", false, p_e_cacerts, 0},
     {"eap_id", false, p_e_eap_id, 0},
+    {"aaa_id", false, p_e_aaa_id, 0},
     {"groups", false, p_e_groups, 0},
     {"round", false, p_e_round, 0},
 };

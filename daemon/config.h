@@ -189,6 +189,10 @@ struct cfg_end {
 	 * that named them. */
 	char certs[CFG_MAX_CERTS][4096];
 	unsigned n_certs;
+	/* remote.aaa_id (strongSwan's): the EAP server's identity, which an
+	 * EAP-TLS peer checks the TLS server's certificate against, when it
+	 * is not the gateway's (a RADIUS server behind it); type 0: id */
+	struct ike_identity aaa_id;
 	/* remote.groups (with eap-radius): the RADIUS Class one of which the
 	 * user's Access-Accept must carry (strongSwan's class_group) */
 	char groups[CFG_MAX_GROUPS][64];

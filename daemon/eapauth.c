@@ -23,7 +23,7 @@ struct eapauth {
 	struct eap_mschapv2 ms;
 	struct eap_tls *tls; /* EAP-TLS (large: allocated on its own) */
 	const struct eap_tls_creds *tls_creds; /* the connection's, lent */
-	struct ike_identity server_id; /* peer, EAP-TLS: remote.id, if set */
+	struct ike_identity server_id; /* peer, EAP-TLS: remote.aaa_id or .id, if set */
 	struct eap_method method;
 	/* server, eap-dynamic: the methods offered, preferred first */
 	struct eap_method offer[2];
@@ -220,7 +220,8 @@ static int tls_begin(struct eapauth *st, const struct cfg_end *peer, bool server
 		tc.identity = srv_identity;
 		tc.identity_ctx = st;
 	} else {
-		st->server_id = peer->id;
+		/* remote.aaa_id: a RADIUS server behind the gateway */
+		st->server_id = peer->aaa_id.type ? peer->aaa_id : peer->id;
 		tc.identity = peer_server_id;
 		tc.identity_ctx = &st->server_id;
 	}

@@ -46,6 +46,9 @@
 #     radius.rt.test): our peer refuses it (RFC 9190 §2.2, RFC 5216
 #     §5.2), the client's log says why, FreeRADIUS got our alert and
 #     rejected the login, no SA on either end;
+#  4. the same certificate with remote.aaa_id = radius.rt.test on the
+#     client (strongSwan's key for an EAP server that is not the gateway):
+#     the login works;
 # and FreeRADIUS verified every request of ours (Message-Authenticator).
 . "$(dirname "$0")/../lib.sh"
 TAG=tsEt
@@ -308,4 +311,14 @@ check "$W: FreeRADIUS rejected the login for it" \
 check "$W: no SA on the client" wait_for 5 no_sa c gw
 check "$W: no SA on the server" wait_for 5 no_sa s rw
 stop "$W"
+
+# --- 4. remote.aaa_id names the RADIUS server's certificate ---------------------
+# (strongSwan's key: the EAP server is not the gateway): the certificate
+# of case 3 is now the one the client insists on
+W="4 aaa_id"
+sed -i "s|^\(\t*\)id = $S_ID\$|&\n\1aaa_id = radius.rt.test|" "$WORK/c.conf"
+check "$W: the client's file names it" grep -q "aaa_id = radius.rt.test" "$WORK/c.conf"
+start "$W" "$K/fr-noname" 1.3
+login "$W" 1.3
+stop "$W" up
 lib_finish

@@ -1541,6 +1541,10 @@ TEST(config_swanctl_conf5_unsupported_rejected_by_name)
 	    {"l:auth = eap-tls",
 	     "connections.gw.local: local.auth = eap-tls needs local.certs (the user certificate"},
 	    {"r:auth = eap-tls", "connections.gw.local: remote.auth = eap-tls needs local.certs"},
+	    /* remote.aaa_id (strongSwan's): the EAP server's identity */
+	    {"r:aaa_id = radius.example.org", NULL},
+	    {"r:aaa_id = XY=1", "connections.gw.remote.aaa_id: unknown DN attribute 'XY'"},
+	    {"l:aaa_id = radius.example.org", "connections.gw.local.aaa_id: unknown key"},
 	    {"r:auth = eap-radius",
 	     "connections.gw.remote.auth: eap-radius needs tunsec { radius { servers"},
 	    {"l:auth = eap-radius", "connections.gw.local.auth: eap-radius is for remote.auth"},
