@@ -634,6 +634,18 @@ static void ack(uint8_t *out, size_t *out_len)
 	*out_len = 1;
 }
 
+/* A fragment in (reassemble()): while more are to come, our ACK goes out
+ * in out and 0 comes back; 1: the whole message is in; < 0: refused. */
+static int take(struct eap_tls *t, uint8_t flags, const uint8_t *tls, size_t tls_len,
+                uint32_t msg_len, uint8_t *out, size_t *out_len)
+{
+	int rc = reassemble(t, flags, tls, tls_len, msg_len);
+
+	if (rc == 0)
+		ack(out, out_len);
+	return rc;
+}
+
 /* Why the handshake stopped (libssl's error queue and verify result). */
 static enum eap_tls_why tls_why(struct eap_tls *t)
 {
@@ -799,13 +811,8 @@ static int server_process(struct eap_tls *t, const struct eap_pkt *in, uint8_t *
 		return fail(t, EAP_TLS_WHY_MALFORMED, IKE_ERR_INVAL);
 	}
 
-	rc = reassemble(t, flags, tls, tls_len, msg_len);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
-		ack(out, out_len);
-		return EAP_SEND;
-	}
+	if ((rc = take(t, flags, tls, tls_len, msg_len, out, out_len)) <= 0)
+		return rc ? rc : EAP_SEND;
 	rc = tls_step(t);
 	if (rc < 0) {
 		if (t->out_len == 0 || t->why == EAP_TLS_WHY_ALERT)
@@ -858,13 +865,8 @@ static int peer_process(struct eap_tls *t, const struct eap_pkt *in, uint8_t *ou
 		return fail(t, EAP_TLS_WHY_MALFORMED, IKE_ERR_INVAL);
 	}
 
-	rc = reassemble(t, flags, tls, tls_len, msg_len);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
-		ack(out, out_len);
-		return EAP_SEND;
-	}
+	if ((rc = take(t, flags, tls, tls_len, msg_len, out, out_len)) <= 0)
+		return rc ? rc : EAP_SEND;
 	rc = tls_step(t);
 	if (rc < 0) {
 		/* §2.1.4: our alert in the Response if TLS wrote one (we
