@@ -21,6 +21,8 @@
 
 #include <sodium.h>
 
+#include "ike/wire.h"
+
 struct conftree_file {
 	struct conftree_file *next;
 	char name[];
@@ -653,17 +655,6 @@ int conftree_parse_bool(const char *s, bool *out)
 	return -1;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Digits of base 10 or 16 up to the first non-digit; -1 on overflow or if
  * there are none. */
 static int parse_digits(const char **sp, unsigned base, uint64_t *out)
@@ -672,9 +663,9 @@ static int parse_digits(const char **sp, unsigned base, uint64_t *out)
 	uint64_t v = 0;
 	int d;
 
-	if ((d = hex_digit(*s)) < 0 || (unsigned)d >= base)
+	if ((d = wire_hex_digit(*s)) < 0 || (unsigned)d >= base)
 		return -1;
-	while ((d = hex_digit(*s)) >= 0 && (unsigned)d < base) {
+	while ((d = wire_hex_digit(*s)) >= 0 && (unsigned)d < base) {
 		if (v > (UINT64_MAX - (unsigned)d) / base)
 			return -1;
 		v = v * base + (unsigned)d;
@@ -744,14 +735,14 @@ int conftree_parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 	if (digits == 0 || digits % 2)
 		return -1;
 	for (size_t i = 0; i < digits; i++)
-		if (hex_digit(s[i]) < 0)
+		if (wire_hex_digit(s[i]) < 0)
 			return -1;
 	n = digits / 2;
 	*len = n;
 	if (n > cap)
 		return -2;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+		out[i] = (uint8_t)(wire_hex_digit(s[2 * i]) << 4 | wire_hex_digit(s[2 * i + 1]));
 	return 0;
 }
 

@@ -269,22 +269,11 @@ static void hex_upper(const uint8_t *b, size_t n, char *out)
 	}
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 2n hex digits into n bytes; false on a non-digit. */
 static bool unhex(const uint8_t *s, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = wire_hex_digit(s[2 * i]), lo = wire_hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

@@ -20,6 +20,8 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "ike/wire.h"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int id_fail(char *err, size_t cap, int rc, const char *fmt, ...)
@@ -254,17 +256,6 @@ static int set_bytes(struct ike_identity *out, uint8_t type, const void *p, size
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "0123abcd" (an optional 0x is strongSwan's chunk_from_hex too). */
 static int set_hex(struct ike_identity *out, uint8_t type, const char *s, char *err, size_t cap)
 {
@@ -280,7 +271,7 @@ static int set_hex(struct ike_identity *out, uint8_t type, const char *s, char *
 		return id_fail(err, cap, -E2BIG, "key id of %zu bytes, more than %zu", len / 2,
 		               sizeof(b));
 	for (; n < len / 2; n++) {
-		int hi = hexval(s[2 * n]), lo = hexval(s[2 * n + 1]);
+		int hi = wire_hex_digit(s[2 * n]), lo = wire_hex_digit(s[2 * n + 1]);
 
 		if (hi < 0 || lo < 0)
 			return id_fail(err, cap, -EINVAL, "expected hex digits");

@@ -74,6 +74,18 @@ enum {
 };
 
 /* True if err means the IKE SA must be torn down. */
+/* The value of hex digit c (either case), or -1. */
+static inline int wire_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline bool ike_err_fatal(int err)
 {
 	return err <= IKE_ERR_FATAL;
